@@ -1,6 +1,84 @@
 //! `dopamine-core`: the `no_std`, allocation-free kernel of the Dopamine optimizer.
+//!
+//! Dopamine trains a model with forward passes only. Each step nudges every
+//! weight along a random direction `z`, measures how much the loss changed —
+//! the reward prediction error (RPE) `delta = L(w) - L(w + sigma z)` — and
+//! moves along `z` in proportion. Dopamine-1 codes that RPE relative to the
+//! RPEs it has come to expect, as dopamine neurons do, which sets the learning
+//! rate; Dopamine-2 adds a per-synapse eligibility trace. The formulas are in
+//! `docs/algorithm.md`; they are this project's formulation of the idea in the
+//! paper's abstract.
+//!
+//! # Design
+//!
+//! * **No heap, no `std`.** The rules work on a caller's `&mut [T]` and a loss
+//!   value through an ask/tell state machine ([`PerturbationOptimizer`]), so
+//!   any model in any host — a microcontroller included — can be trained. The
+//!   optimizer's own memory is a few hundred bytes; Dopamine-2's trace lives
+//!   in a buffer the caller provides.
+//! * **Noise is regenerated, never stored.** [`NoiseStream`] element `i` is a
+//!   pure function of `(seed, step, probe, i)`, so perturb, restore, update and
+//!   undo all regenerate the same values, in any chunking, on any thread.
+//! * **Nothing diverges silently.** Settings are validated at construction
+//!   ([`Error`]); a non-finite loss puts the parameters back where the step
+//!   began and is reported through the `#[must_use]` [`Told`].
+//! * **Rules are pluggable.** WP, Dopamine-1 and Dopamine-2 implement
+//!   [`UpdateRule`]; the probing machinery is shared.
+//! * **Baselines.** [`Sgd`] (with momentum) and [`Adam`] kernels over slices
+//!   with caller-provided state, for the gradient-based comparisons.
+//!
+//! # Example
+//!
+//! Train the parameters of any loss function — here a shifted quadratic —
+//! with Dopamine-1, one ask/tell exchange at a time:
+//!
+//! ```
+//! use dopamine_core::{Dopamine1, Dopamine1Rule, PerturbConfig, Told};
+//!
+//! let target = [1.0f32, -2.0, 0.5];
+//! let loss = |w: &[f32]| w.iter().zip(&target).map(|(a, b)| (a - b) * (a - b)).sum::<f32>();
+//!
+//! let mut w = [0.0f32; 3];
+//! let config = PerturbConfig { sigma: 1e-2, eta: 0.05, seed: 42, ..Default::default() };
+//! let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
+//! for _ in 0..2_000 {
+//!     opt.ask(&mut w)?;            // parameters now sit where the loss is wanted
+//!     let l = loss(&w);            // the caller evaluates its model
+//!     match opt.tell(&mut w, l)? { // restore, update or undo, as the rule says
+//!         Told::Rejected(why) => panic!("step rejected: {why:?}"),
+//!         _ => {}
+//!     }
+//! }
+//! assert!(loss(&w) < 1e-3);
+//! # Ok::<(), dopamine_core::Error>(())
+//! ```
 #![no_std]
+#![warn(missing_docs)]
 
+pub mod baseline;
+pub mod config;
+pub mod error;
+pub mod noise;
+pub mod optimizer;
+pub mod perturb;
 pub mod real;
+pub mod rule;
+pub mod rules;
+pub mod schedule;
 
+pub use baseline::adam::{Adam, AdamConfig};
+pub use baseline::sgd::{Sgd, SgdConfig};
+pub use config::{MAX_PROBES, PerturbConfig, RpeMode};
+pub use error::Error;
+pub use noise::{NoiseKey, NoiseKind, NoiseStream};
+pub use optimizer::{
+    Counters, Dopamine1, Dopamine2, PerturbationOptimizer, Query, Rejection, Side, StepOutcome,
+    StepReport, Told, Wp,
+};
 pub use real::Real;
+pub use rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
+pub use rules::dopamine1::Dopamine1Rule;
+pub use rules::dopamine2::Dopamine2Rule;
+pub use rules::rpe_stats::{AdaptiveCoding, RpeStats};
+pub use rules::wp::{WpConfig, WpRule};
+pub use schedule::EtaSchedule;

@@ -1,0 +1,89 @@
+//! The one error type of the kernel: invalid settings and misuse of the ask/tell protocol.
+
+use core::fmt;
+
+/// Everything that can go wrong when building or driving a rule or kernel.
+///
+/// Construction validates every setting, so a rule that exists is a rule that
+/// can run; the remaining variants report misuse at run time (wrong buffer
+/// length, `tell` without `ask`). None of them leaves the parameters changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// `sigma` (perturbation scale) must be finite and `> 0`.
+    SigmaNotPositive,
+    /// `eta` (learning rate) must be finite and `> 0`.
+    EtaNotPositive,
+    /// `beta` (running-average factor) must lie in `[0, 1)`.
+    BetaOutOfRange,
+    /// `lambda` (eligibility-trace decay) must lie in `[0, 1)`.
+    LambdaOutOfRange,
+    /// `eps` (variance floor) must be finite and `> 0`.
+    EpsNotPositive,
+    /// A setting that must be finite is NaN or infinite; the payload names it.
+    NonFiniteSetting(&'static str),
+    /// A setting is outside its documented range; the payload names it.
+    InvalidSetting(&'static str),
+    /// The number of probes per step must be at least 1.
+    ZeroProbes,
+    /// More probes per step than [`crate::MAX_PROBES`] were requested.
+    TooManyProbes {
+        /// What was asked for.
+        requested: usize,
+        /// The most a rule supports.
+        max: usize,
+    },
+    /// A rule or kernel needs at least one parameter.
+    EmptyParameters,
+    /// A buffer has the wrong length.
+    LengthMismatch {
+        /// The length the rule was built for.
+        expected: usize,
+        /// The length it was given.
+        got: usize,
+    },
+    /// The parameters handed to a rule already hold NaN or infinite values.
+    NonFiniteParameters,
+    /// A gradient handed to SGD or Adam holds NaN or infinite values; nothing was changed.
+    NonFiniteGradient,
+    /// `tell` was called without a matching `ask` first.
+    TellWithoutAsk,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::SigmaNotPositive => f.write_str("sigma must be finite and > 0"),
+            Error::EtaNotPositive => f.write_str("eta (learning rate) must be finite and > 0"),
+            Error::BetaOutOfRange => f.write_str("beta must lie in [0, 1)"),
+            Error::LambdaOutOfRange => f.write_str("lambda must lie in [0, 1)"),
+            Error::EpsNotPositive => f.write_str("eps must be finite and > 0"),
+            Error::NonFiniteSetting(name) => write!(f, "setting `{name}` is NaN or infinite"),
+            Error::InvalidSetting(what) => write!(f, "invalid setting: {what}"),
+            Error::ZeroProbes => f.write_str("the number of probes per step must be at least 1"),
+            Error::TooManyProbes { requested, max } => {
+                write!(f, "{requested} probes per step requested, at most {max} supported")
+            }
+            Error::EmptyParameters => f.write_str("the parameter vector is empty"),
+            Error::LengthMismatch { expected, got } => {
+                write!(f, "buffer has length {got}, expected {expected}")
+            }
+            Error::NonFiniteParameters => f.write_str("the parameters hold NaN or infinite values"),
+            Error::NonFiniteGradient => {
+                f.write_str("the gradient holds NaN or infinite values; parameters left unchanged")
+            }
+            Error::TellWithoutAsk => f.write_str("tell called without a matching ask"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Checks that a buffer has the expected length.
+pub(crate) fn check_len(expected: usize, got: usize) -> Result<(), Error> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, got })
+    }
+}

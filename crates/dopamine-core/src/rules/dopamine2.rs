@@ -1,0 +1,120 @@
+//! Dopamine-2: Dopamine-1 plus a per-synapse eligibility trace (three-factor rule).
+
+use crate::error::Error;
+use crate::perturb::add_scaled_noise;
+use crate::real::Real;
+use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
+use crate::rules::dopamine1::dopamine_signals;
+use crate::rules::rpe_stats::{AdaptiveCoding, RpeStats};
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+/// Dopamine-2: `e = lambda*e + (1/K) * sum_k D_k z_k`, `w += eta*(1-lambda)*e`.
+///
+/// The trace `e` is each synapse's local memory of recent credit; the global
+/// dopamine signal `D_k` gates what enters it. The caller provides its storage
+/// (`S` is `&mut [T]` on a heapless target, `Vec<T>` or a boxed slice
+/// elsewhere); the rule zeroes it when the optimizer is built.
+///
+/// Undoing a diverged update subtracts `eta*(1-lambda)*e` from the weights and
+/// clears the trace: the credit that led to a divergence is not kept.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Dopamine2Rule<T, S> {
+    stats: RpeStats<T>,
+    lambda: T,
+    trace: S,
+    /// `eta_t * (1 - lambda)` of the last applied update.
+    last_gain: T,
+}
+
+impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine2Rule<T, S> {
+    /// A Dopamine-2 rule with trace decay `lambda` in `[0, 1)` and the trace
+    /// stored in `trace` (length = number of parameters; zeroed here).
+    pub fn new(coding: AdaptiveCoding<T>, lambda: T, mut trace: S) -> Self {
+        trace.as_mut().fill(T::ZERO);
+        Self {
+            stats: RpeStats::new(coding),
+            lambda,
+            trace,
+            last_gain: T::ZERO,
+        }
+    }
+
+    /// The running RPE statistics.
+    pub fn stats(&self) -> &RpeStats<T> {
+        &self.stats
+    }
+
+    /// The eligibility trace.
+    pub fn trace(&self) -> &[T] {
+        self.trace.as_ref()
+    }
+
+    /// The trace decay `lambda`.
+    pub fn lambda(&self) -> T {
+        self.lambda
+    }
+
+    /// Gives the trace storage back.
+    pub fn into_trace(self) -> S {
+        self.trace
+    }
+}
+
+impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> {
+    fn validate(&self, dim: usize) -> Result<(), Error> {
+        self.stats.coding().validate()?;
+        if !self.lambda.is_finite() {
+            return Err(Error::NonFiniteSetting("lambda"));
+        }
+        if self.lambda < T::ZERO || self.lambda >= T::ONE {
+            return Err(Error::LambdaOutOfRange);
+        }
+        crate::error::check_len(dim, self.trace.as_ref().len())
+    }
+
+    fn update(
+        &mut self,
+        params: &mut [T],
+        noise: &StepNoise,
+        ctx: &UpdateContext<'_, T>,
+    ) -> RuleSignal<T> {
+        let mut signals = [T::ZERO; crate::MAX_PROBES];
+        let mut report = dopamine_signals(&mut self.stats, ctx, &mut signals);
+        // With |D_k| bounded, the trace is bounded by sum|D_k/K| * max|z| / (1 - lambda).
+        let gain = ctx.eta * (T::ONE - self.lambda);
+        let trace = self.trace.as_mut();
+        for e in trace.iter_mut() {
+            *e *= self.lambda;
+        }
+        for (k, s) in signals[..ctx.deltas.len()].iter().enumerate() {
+            add_scaled_noise(trace, &noise.stream(k), *s);
+        }
+        let mut finite = gain.is_finite();
+        for (w, e) in params.iter().zip(trace.iter()) {
+            finite &= (*w + gain * *e).is_finite();
+        }
+        report.applied = finite;
+        if finite {
+            for (w, e) in params.iter_mut().zip(trace.iter()) {
+                *w += gain * *e;
+            }
+            self.last_gain = gain;
+        } else {
+            trace.fill(T::ZERO);
+            self.last_gain = T::ZERO;
+        }
+        report
+    }
+
+    fn undo(&mut self, params: &mut [T], _noise: &StepNoise) {
+        let trace = self.trace.as_mut();
+        for (w, e) in params.iter_mut().zip(trace.iter()) {
+            *w -= self.last_gain * *e;
+        }
+        trace.fill(T::ZERO);
+        self.last_gain = T::ZERO;
+    }
+}
