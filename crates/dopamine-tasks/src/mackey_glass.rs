@@ -17,6 +17,11 @@
 //!   fourth-order accurate like RK4 itself. When `m = 1` the point
 //!   `x[i-m+2]` is not known yet, and the midpoint falls back to the average
 //!   `(x[i-m] + x[i-m+1]) / 2` (second order).
+//! - The history meets the solution at `t = 0` with a jump in the
+//!   derivative, so in the two steps whose stencil straddles `t = 0` the
+//!   midpoint uses the three-point (quadratic) interpolation from the smooth
+//!   side only, `(3 x[k] + 6 x[k+1] - x[k+2]) / 8` or its mirror image;
+//!   a stencil across the kink would make the whole scheme second order.
 //!
 //! # History and sampling
 //!
@@ -266,11 +271,21 @@ impl MackeyGlass {
         let before = self.at(0); // x[i - m - 1]
         let lag0 = self.at(1); // x[i - m]
         let lag1 = self.at(2); // x[i - m + 1]
-        let lag_mid = if self.delay_steps >= 2 {
-            let after = self.at(3); // x[i - m + 2]
-            (9.0 * (lag0 + lag1) - (before + after)) / 16.0
-        } else {
+        let m = self.delay_steps as u64;
+        let lag_mid = if m < 2 {
             0.5 * (lag0 + lag1)
+        } else {
+            let after = self.at(3); // x[i - m + 2]
+            if self.steps == m {
+                // x[i - m] = x(0), where the derivative jumps: interpolate
+                // from the solution side only (quadratic).
+                (3.0 * lag0 + 6.0 * lag1 - after) / 8.0
+            } else if self.steps + 1 == m {
+                // x[i - m + 1] = x(0): interpolate from the history side only.
+                (3.0 * lag1 + 6.0 * lag0 - before) / 8.0
+            } else {
+                (9.0 * (lag0 + lag1) - (before + after)) / 16.0
+            }
         };
         let g0 = self.lagged_term;
         let g_mid = self.delayed_term(lag_mid);
