@@ -195,57 +195,101 @@ mod tests {
             (
                 "a,b\n1,2\n3\n",
                 Auto,
-                TaskError::CsvRaggedRow { line: 3, expected: 2, found: 1 },
+                TaskError::CsvRaggedRow {
+                    line: 3,
+                    expected: 2,
+                    found: 1,
+                },
             ),
             (
                 "1,2\n\n3,4,5\n",
                 Auto,
-                TaskError::CsvRaggedRow { line: 3, expected: 2, found: 3 },
+                TaskError::CsvRaggedRow {
+                    line: 3,
+                    expected: 2,
+                    found: 3,
+                },
             ),
             (
                 "a\n1\n2,\n",
                 Auto,
-                TaskError::CsvRaggedRow { line: 3, expected: 1, found: 2 },
+                TaskError::CsvRaggedRow {
+                    line: 3,
+                    expected: 1,
+                    found: 2,
+                },
             ),
             (
                 "x,y\n1,2\n3,four\n",
                 Auto,
-                TaskError::CsvNotANumber { line: 3, column: 1, field: "four".into() },
+                TaskError::CsvNotANumber {
+                    line: 3,
+                    column: 1,
+                    field: "four".into(),
+                },
             ),
             (
                 "x,y\n1,\n",
                 Auto,
-                TaskError::CsvNotANumber { line: 2, column: 1, field: String::new() },
+                TaskError::CsvNotANumber {
+                    line: 2,
+                    column: 1,
+                    field: String::new(),
+                },
             ),
             (
                 "x\n1\n1.2.3\n",
                 Auto,
-                TaskError::CsvNotANumber { line: 3, column: 0, field: "1.2.3".into() },
+                TaskError::CsvNotANumber {
+                    line: 3,
+                    column: 0,
+                    field: "1.2.3".into(),
+                },
             ),
             (
                 "x,y\n1,2\n\n3,NaN\n",
                 Auto,
-                TaskError::CsvNonFinite { line: 4, column: 1, field: "NaN".into() },
+                TaskError::CsvNonFinite {
+                    line: 4,
+                    column: 1,
+                    field: "NaN".into(),
+                },
             ),
             (
                 "inf,1\n2,3\n",
                 Auto,
-                TaskError::CsvNonFinite { line: 1, column: 0, field: "inf".into() },
+                TaskError::CsvNonFinite {
+                    line: 1,
+                    column: 0,
+                    field: "inf".into(),
+                },
             ),
             (
                 "1\n-infinity\n",
                 Auto,
-                TaskError::CsvNonFinite { line: 2, column: 0, field: "-infinity".into() },
+                TaskError::CsvNonFinite {
+                    line: 2,
+                    column: 0,
+                    field: "-infinity".into(),
+                },
             ),
             (
                 "1e999\n",
                 Auto,
-                TaskError::CsvNonFinite { line: 1, column: 0, field: "1e999".into() },
+                TaskError::CsvNonFinite {
+                    line: 1,
+                    column: 0,
+                    field: "1e999".into(),
+                },
             ),
             (
                 "x\n1\n",
                 Absent,
-                TaskError::CsvNotANumber { line: 1, column: 0, field: "x".into() },
+                TaskError::CsvNotANumber {
+                    line: 1,
+                    column: 0,
+                    field: "x".into(),
+                },
             ),
         ];
         for (text, mode, want) in cases {

@@ -124,7 +124,10 @@ impl fmt::Display for TaskError {
                 write!(f, "dimension mismatch: expected {expected}, found {found}")
             }
             TaskError::LengthMismatch { expected, found } => {
-                write!(f, "length mismatch: expected {expected} rows, found {found}")
+                write!(
+                    f,
+                    "length mismatch: expected {expected} rows, found {found}"
+                )
             }
             TaskError::ZeroSpread { dim } => {
                 write!(f, "dimension {dim} is constant (zero spread)")
@@ -137,10 +140,7 @@ impl fmt::Display for TaskError {
                 line,
                 expected,
                 found,
-            } => write!(
-                f,
-                "line {line}: expected {expected} fields, found {found}"
-            ),
+            } => write!(f, "line {line}: expected {expected} fields, found {found}"),
             TaskError::CsvNotANumber {
                 line,
                 column,
@@ -150,10 +150,7 @@ impl fmt::Display for TaskError {
                 line,
                 column,
                 field,
-            } => write!(
-                f,
-                "line {line}, column {column}: `{field}` is not finite"
-            ),
+            } => write!(f, "line {line}, column {column}: `{field}` is not finite"),
             TaskError::Io {
                 source_name,
                 message,

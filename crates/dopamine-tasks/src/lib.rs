@@ -1,7 +1,7 @@
 //! `dopamine-tasks`: the data the experiments run on, and the metrics that
 //! score them.
 //!
-//! - Pattern sets: [`xor`] and n-bit [`parity`] ([`PatternSet`]).
+//! - Pattern sets: [`xor()`] and n-bit [`parity()`] ([`PatternSet`]).
 //! - Chaotic series: [`MackeyGlassConfig`] and [`LorenzConfig`] (RK4, fixed
 //!   step, transient dropped, subsampled), or the streaming [`MackeyGlass`]
 //!   and [`Lorenz`] integrators.

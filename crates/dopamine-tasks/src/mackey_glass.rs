@@ -151,10 +151,10 @@ impl MackeyGlass {
         }
         let dt = config.dt;
         check_step(dt)?;
-        if !(config.tau > 0.0) {
-            return Err(TaskError::invalid("tau", format!("must be > 0, got {}", config.tau)));
-        }
         let delay_steps = whole_steps("tau", config.tau, dt, MAX_DELAY_STEPS)? as usize;
+        if delay_steps == 0 {
+            return Err(TaskError::invalid("tau", "must be > 0"));
+        }
         let steps_per_sample = whole_steps("sample_step", config.sample_step, dt, u64::MAX)?;
         if steps_per_sample == 0 {
             return Err(TaskError::invalid("sample_step", "must be > 0"));
@@ -185,8 +185,8 @@ impl MackeyGlass {
                     .collect()
             }
         };
-        let integer_n = (config.n.fract() == 0.0 && config.n.abs() <= 64.0)
-            .then_some(config.n as i32);
+        let integer_n =
+            (config.n.fract() == 0.0 && config.n.abs() <= 64.0).then_some(config.n as i32);
         let mut mg = MackeyGlass {
             a: config.a,
             b: config.b,
@@ -299,7 +299,11 @@ impl MackeyGlass {
 
         let head = self.head;
         self.ring[head] = next;
-        self.head = if head + 1 == self.ring.len() { 0 } else { head + 1 };
+        self.head = if head + 1 == self.ring.len() {
+            0
+        } else {
+            head + 1
+        };
         self.x = next;
         self.lagged_term = g1;
         self.steps += 1;

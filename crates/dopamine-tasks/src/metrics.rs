@@ -137,7 +137,10 @@ pub fn valid_prediction_time(
         });
     }
     if scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(TaskError::invalid("scale", "entries must be finite and > 0"));
+        return Err(TaskError::invalid(
+            "scale",
+            "entries must be finite and > 0",
+        ));
     }
     if !(threshold.is_finite() && threshold > 0.0) {
         return Err(TaskError::invalid("threshold", "must be finite and > 0"));
@@ -186,8 +189,14 @@ mod tests {
         let flat = Series::from_values(vec![2.0, 2.0]).unwrap();
         let empty = Series::new(1, vec![]).unwrap();
         assert!(matches!(mse(&a, &b), Err(TaskError::LengthMismatch { .. })));
-        assert!(matches!(mse(&c, &a), Err(TaskError::DimensionMismatch { .. })));
-        assert!(matches!(mse(&empty, &empty), Err(TaskError::TooShort { .. })));
+        assert!(matches!(
+            mse(&c, &a),
+            Err(TaskError::DimensionMismatch { .. })
+        ));
+        assert!(matches!(
+            mse(&empty, &empty),
+            Err(TaskError::TooShort { .. })
+        ));
         assert_eq!(nrmse(&a, &flat), Err(TaskError::ZeroSpread { dim: 0 }));
     }
 

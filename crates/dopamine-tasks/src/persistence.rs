@@ -69,6 +69,9 @@ mod tests {
             .unwrap();
         assert_eq!(k, 3);
         assert!(e > 0.5);
-        assert_eq!(first_horizon_where_persistence_exceeds(&s, 100.0, 5).unwrap(), None);
+        assert_eq!(
+            first_horizon_where_persistence_exceeds(&s, 100.0, 5).unwrap(),
+            None
+        );
     }
 }

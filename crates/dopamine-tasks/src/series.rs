@@ -292,7 +292,10 @@ mod tests {
             s.select_columns(&[1, 0]).unwrap().as_slice(),
             &[10.0, 1.0, 20.0, 2.0, 40.0, 3.0]
         );
-        assert_eq!(s.slice_rows(1, 3).unwrap().as_slice(), &[2.0, 20.0, 3.0, 40.0]);
+        assert_eq!(
+            s.slice_rows(1, 3).unwrap().as_slice(),
+            &[2.0, 20.0, 3.0, 40.0]
+        );
         assert!(s.slice_rows(2, 4).is_err());
         assert_eq!(s.mean_per_dim().unwrap(), vec![2.0, 70.0 / 3.0]);
         let std = s.std_per_dim().unwrap();

@@ -60,7 +60,10 @@ pub fn split_by_counts(
 pub fn split_by_fractions(series: &Series, train: f64, validation: f64) -> Result<Split> {
     for (name, f) in [("train", train), ("validation", validation)] {
         if !(0.0..=1.0).contains(&f) {
-            return Err(TaskError::invalid(name, format!("fraction {f} not in [0, 1]")));
+            return Err(TaskError::invalid(
+                name,
+                format!("fraction {f} not in [0, 1]"),
+            ));
         }
     }
     if train + validation > 1.0 {

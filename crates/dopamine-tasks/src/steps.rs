@@ -12,7 +12,10 @@ pub(crate) fn check_step(dt: f64) -> Result<()> {
     if dt.is_finite() && dt > 0.0 {
         Ok(())
     } else {
-        Err(TaskError::invalid("dt", format!("must be finite and > 0, got {dt}")))
+        Err(TaskError::invalid(
+            "dt",
+            format!("must be finite and > 0, got {dt}"),
+        ))
     }
 }
 
@@ -21,7 +24,10 @@ pub(crate) fn check_step(dt: f64) -> Result<()> {
 /// than `max_steps` steps.
 pub(crate) fn whole_steps(name: &'static str, value: f64, dt: f64, max_steps: u64) -> Result<u64> {
     if !(value.is_finite() && value >= 0.0) {
-        return Err(TaskError::invalid(name, format!("must be finite and >= 0, got {value}")));
+        return Err(TaskError::invalid(
+            name,
+            format!("must be finite and >= 0, got {value}"),
+        ));
     }
     let ratio = value / dt;
     let steps = ratio.round();

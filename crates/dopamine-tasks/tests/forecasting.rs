@@ -114,7 +114,10 @@ fn csv_series_flows_through_the_pipeline() {
         text.push_str(&format!("{t},{}\n", (t as f64 * 0.3).sin()));
     }
     let table = parse_csv(&text, HeaderMode::Auto).unwrap();
-    assert_eq!(table.header.as_deref(), Some(&["t".to_string(), "value".to_string()][..]));
+    assert_eq!(
+        table.header.as_deref(),
+        Some(&["t".to_string(), "value".to_string()][..])
+    );
     let values = table.series.select_columns(&[1]).unwrap();
     let split = split_by_fractions(&values, 0.6, 0.2).unwrap();
     assert_eq!(

@@ -114,29 +114,60 @@ fn lorenz_rejects_bad_parameters() {
         TaskError::InvalidParameter { name: "dt", .. }
     ));
     assert!(matches!(
-        bad(LorenzConfig { sample_step: 0.015, ..base }),
-        TaskError::InvalidParameter { name: "sample_step", .. }
+        bad(LorenzConfig {
+            sample_step: 0.015,
+            ..base
+        }),
+        TaskError::InvalidParameter {
+            name: "sample_step",
+            ..
+        }
     ));
     assert!(matches!(
-        bad(LorenzConfig { sample_step: 0.0, ..base }),
-        TaskError::InvalidParameter { name: "sample_step", .. }
+        bad(LorenzConfig {
+            sample_step: 0.0,
+            ..base
+        }),
+        TaskError::InvalidParameter {
+            name: "sample_step",
+            ..
+        }
     ));
     assert!(matches!(
-        bad(LorenzConfig { transient: -1.0, ..base }),
-        TaskError::InvalidParameter { name: "transient", .. }
+        bad(LorenzConfig {
+            transient: -1.0,
+            ..base
+        }),
+        TaskError::InvalidParameter {
+            name: "transient",
+            ..
+        }
     ));
     assert!(matches!(
-        bad(LorenzConfig { rho: f64::NAN, ..base }),
+        bad(LorenzConfig {
+            rho: f64::NAN,
+            ..base
+        }),
         TaskError::InvalidParameter { name: "rho", .. }
     ));
     assert!(matches!(
-        bad(LorenzConfig { initial: [0.0, f64::INFINITY, 0.0], ..base }),
-        TaskError::InvalidParameter { name: "initial", .. }
+        bad(LorenzConfig {
+            initial: [0.0, f64::INFINITY, 0.0],
+            ..base
+        }),
+        TaskError::InvalidParameter {
+            name: "initial",
+            ..
+        }
     ));
     // A step far too large for RK4's stability region blows up: reported,
     // not returned as garbage.
     assert!(matches!(
-        bad(LorenzConfig { dt: 1.0, sample_step: 1.0, ..base }),
+        bad(LorenzConfig {
+            dt: 1.0,
+            sample_step: 1.0,
+            ..base
+        }),
         TaskError::Diverged { .. }
     ));
 }
@@ -162,7 +193,10 @@ fn mackey_glass_two_steps_agree_over_a_short_horizon() {
     let err_01 = max_abs_diff(&run(0.1), &reference);
     let err_005 = max_abs_diff(&run(0.05), &reference);
     assert!(err_01 < 1e-6, "dt = 0.1 vs 0.01: {err_01}");
-    assert!(err_005 < err_01 / 4.0, "dt = 0.05 error {err_005} vs dt = 0.1 error {err_01}");
+    assert!(
+        err_005 < err_01 / 4.0,
+        "dt = 0.05 error {err_005} vs dt = 0.1 error {err_01}"
+    );
 }
 
 /// An independent integrator for the test: Heun's method (explicit
@@ -280,34 +314,74 @@ fn mackey_glass_rejects_bad_parameters() {
         TaskError::InvalidParameter { name, .. } => name,
         other => panic!("expected InvalidParameter, got {other:?}"),
     };
-    assert_eq!(name_of(bad(MackeyGlassConfig { tau: 17.05, ..base })), "tau");
+    assert_eq!(
+        name_of(bad(MackeyGlassConfig { tau: 17.05, ..base })),
+        "tau"
+    );
     assert_eq!(name_of(bad(MackeyGlassConfig { tau: 0.0, ..base })), "tau");
-    assert_eq!(name_of(bad(MackeyGlassConfig { tau: -17.0, ..base })), "tau");
+    assert_eq!(
+        name_of(bad(MackeyGlassConfig { tau: -17.0, ..base })),
+        "tau"
+    );
     assert_eq!(name_of(bad(MackeyGlassConfig { dt: 0.0, ..base })), "dt");
     assert_eq!(name_of(bad(MackeyGlassConfig { dt: -0.1, ..base })), "dt");
-    assert_eq!(name_of(bad(MackeyGlassConfig { dt: f64::NAN, ..base })), "dt");
+    assert_eq!(
+        name_of(bad(MackeyGlassConfig {
+            dt: f64::NAN,
+            ..base
+        })),
+        "dt"
+    );
     assert_eq!(name_of(bad(MackeyGlassConfig { dt: 0.3, ..base })), "tau");
     assert_eq!(
-        name_of(bad(MackeyGlassConfig { sample_step: 0.25, ..base })),
+        name_of(bad(MackeyGlassConfig {
+            sample_step: 0.25,
+            ..base
+        })),
         "sample_step"
     );
     assert_eq!(
-        name_of(bad(MackeyGlassConfig { sample_step: 0.0, ..base })),
+        name_of(bad(MackeyGlassConfig {
+            sample_step: 0.0,
+            ..base
+        })),
         "sample_step"
     );
     assert_eq!(
-        name_of(bad(MackeyGlassConfig { transient: 1000.05, ..base })),
+        name_of(bad(MackeyGlassConfig {
+            transient: 1000.05,
+            ..base
+        })),
         "transient"
     );
-    assert_eq!(name_of(bad(MackeyGlassConfig { a: f64::INFINITY, ..base })), "a");
-    assert_eq!(name_of(bad(MackeyGlassConfig { n: f64::NAN, ..base })), "n");
     assert_eq!(
-        name_of(bad(MackeyGlassConfig { history: HistoryInit::Constant(f64::NAN), ..base })),
+        name_of(bad(MackeyGlassConfig {
+            a: f64::INFINITY,
+            ..base
+        })),
+        "a"
+    );
+    assert_eq!(
+        name_of(bad(MackeyGlassConfig {
+            n: f64::NAN,
+            ..base
+        })),
+        "n"
+    );
+    assert_eq!(
+        name_of(bad(MackeyGlassConfig {
+            history: HistoryInit::Constant(f64::NAN),
+            ..base
+        })),
         "history"
     );
     assert_eq!(
         name_of(bad(MackeyGlassConfig {
-            history: HistoryInit::Random { seed: 0, low: 1.0, high: 0.5 },
+            history: HistoryInit::Random {
+                seed: 0,
+                low: 1.0,
+                high: 0.5
+            },
             ..base
         })),
         "history"
