@@ -1,0 +1,51 @@
+//! Test problems shared by the integration tests: quadratics, Rosenbrock, runners.
+#![allow(dead_code)]
+
+use dopamine_core::{PerturbationOptimizer, StepOutcome, UpdateRule};
+
+/// `0.5 * sum_i c_i (w_i - 1)^2` with condition number `kappa` (log-spaced curvatures).
+pub fn ill_conditioned_quadratic(dim: usize, kappa: f64) -> impl Fn(&[f64]) -> f64 + Copy {
+    move |w: &[f64]| {
+        let mut s = 0.0;
+        for (i, x) in w.iter().enumerate() {
+            let c = kappa.powf(i as f64 / (dim - 1) as f64) / kappa;
+            s += 0.5 * c * (x - 1.0) * (x - 1.0);
+        }
+        s
+    }
+}
+
+/// The 2-D Rosenbrock function, minimum 0 at (1, 1).
+pub fn rosenbrock(w: &[f64]) -> f64 {
+    let (x, y) = (w[0], w[1]);
+    (1.0 - x) * (1.0 - x) + 100.0 * (y - x * x) * (y - x * x)
+}
+
+/// Runs `opt` until the loss at a baseline falls below `target` or `max_evals`
+/// loss evaluations are spent. Returns the evaluations used, or `None`.
+/// A rejected step counts as divergence when `stop_on_reject` is set.
+pub fn evals_to_target<R: UpdateRule<f64>>(
+    opt: &mut PerturbationOptimizer<f64, R>,
+    w: &mut [f64],
+    loss: impl Fn(&[f64]) -> f64,
+    target: f64,
+    max_evals: u64,
+) -> Option<u64> {
+    while opt.counters().forward_passes < max_evals {
+        match opt.step(w, &loss).expect("valid step") {
+            StepOutcome::Updated(r) => {
+                if r.baseline_loss < target {
+                    return Some(opt.counters().forward_passes);
+                }
+            }
+            StepOutcome::Rejected(_) => {}
+        }
+    }
+    None
+}
+
+/// Median of `Option` counts, with `None` as infinity.
+pub fn median(mut xs: Vec<Option<u64>>) -> Option<u64> {
+    xs.sort_by_key(|x| x.unwrap_or(u64::MAX));
+    xs[xs.len() / 2]
+}
