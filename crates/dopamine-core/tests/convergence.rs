@@ -19,14 +19,12 @@ fn config(seed: u64, sigma: f64, eta: f64) -> PerturbConfig<f64> {
     }
 }
 
-/// Median evaluations to `target` for one rule over the seeds, for each eta of a grid.
+/// Median evaluations to the target for one rule over the seeds, for each eta
+/// of a grid; returns the best eta and its median.
 fn sweep(
     name: &str,
     etas: &[f64],
     start: &[f64],
-    loss: impl Fn(&[f64]) -> f64 + Copy,
-    target: f64,
-    budget: u64,
     run: impl Fn(u64, f64, &mut Vec<f64>) -> Option<u64>,
 ) -> (f64, Option<u64>) {
     let mut best = (f64::NAN, None::<u64>);
@@ -37,7 +35,6 @@ fn sweep(
                 run(seed, eta, &mut w)
             })
             .collect();
-        let _ = (loss, target, budget);
         let m = median(counts);
         println!("{name:>10} eta={eta:<8} median evals to target: {m:?}");
         if m.unwrap_or(u64::MAX) < best.1.unwrap_or(u64::MAX) {
@@ -47,59 +44,41 @@ fn sweep(
     best
 }
 
-fn compare(
-    problem: &str,
-    start: &[f64],
-    loss: impl Fn(&[f64]) -> f64 + Copy,
+/// One comparison: a loss, where to start, and how to probe.
+struct Problem<'a, L> {
+    name: &'a str,
+    start: &'a [f64],
+    loss: L,
     sigma: f64,
     target: f64,
     budget: u64,
-    wp_etas: &[f64],
-    dop_etas: &[f64],
-) -> [f64; 3] {
-    let dim = start.len();
+}
+
+/// Median evaluations to target of the best eta of each rule: `[WP, D1, D2]`
+/// (infinity when no eta reaches the target in the budget).
+fn compare<L: Fn(&[f64]) -> f64 + Copy>(p: &Problem<'_, L>, etas: &[f64]) -> [f64; 3] {
+    let dim = p.start.len();
+    let cfg = |seed, eta| config(seed, p.sigma, eta);
     let no_halving = WpRule::new(WpConfig {
         halve_on_divergence: false,
     });
-    let wp = sweep(
-        "WP",
-        wp_etas,
-        start,
-        loss,
-        target,
-        budget,
-        |seed, eta, w| {
-            let mut opt = Wp::new(config(seed, sigma, eta), no_halving.clone(), dim).unwrap();
-            evals_to_target(&mut opt, w, loss, target, budget)
-        },
+    let wp = sweep("WP", etas, p.start, |seed, eta, w| {
+        let mut opt = Wp::new(cfg(seed, eta), no_halving.clone(), dim).unwrap();
+        evals_to_target(&mut opt, w, p.loss, p.target, p.budget)
+    });
+    let d1 = sweep("Dopamine-1", etas, p.start, |seed, eta, w| {
+        let mut opt = Dopamine1::new(cfg(seed, eta), Dopamine1Rule::default(), dim).unwrap();
+        evals_to_target(&mut opt, w, p.loss, p.target, p.budget)
+    });
+    let d2 = sweep("Dopamine-2", etas, p.start, |seed, eta, w| {
+        let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, vec![0.0; dim]);
+        let mut opt = Dopamine2::new(cfg(seed, eta), rule, dim).unwrap();
+        evals_to_target(&mut opt, w, p.loss, p.target, p.budget)
+    });
+    println!(
+        "{}: best WP {wp:?}, Dopamine-1 {d1:?}, Dopamine-2 {d2:?}",
+        p.name
     );
-    let d1 = sweep(
-        "Dopamine-1",
-        dop_etas,
-        start,
-        loss,
-        target,
-        budget,
-        |seed, eta, w| {
-            let mut opt =
-                Dopamine1::new(config(seed, sigma, eta), Dopamine1Rule::default(), dim).unwrap();
-            evals_to_target(&mut opt, w, loss, target, budget)
-        },
-    );
-    let d2 = sweep(
-        "Dopamine-2",
-        dop_etas,
-        start,
-        loss,
-        target,
-        budget,
-        |seed, eta, w| {
-            let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, vec![0.0; dim]);
-            let mut opt = Dopamine2::new(config(seed, sigma, eta), rule, dim).unwrap();
-            evals_to_target(&mut opt, w, loss, target, budget)
-        },
-    );
-    println!("{problem}: best WP {wp:?}, Dopamine-1 {d1:?}, Dopamine-2 {d2:?}");
     [wp, d1, d2].map(|(_, evals)| evals.map_or(f64::INFINITY, |e| e as f64))
 }
 
@@ -116,16 +95,15 @@ fn quadratic_100d_dopamine_within_margin_of_best_wp() {
     let loss = ill_conditioned_quadratic(dim, 100.0);
     let start = vec![0.0; dim];
     let target = 1e-2 * loss(&start);
-    let [wp, d1, d2] = compare(
-        "quadratic-100d",
-        &start,
+    let problem = Problem {
+        name: "quadratic-100d",
+        start: &start,
         loss,
-        1e-3,
+        sigma: 1e-3,
         target,
-        30_000,
-        &[0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1],
-        &[0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1],
-    );
+        budget: 30_000,
+    };
+    let [wp, d1, d2] = compare(&problem, &[0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1]);
     assert!(d1 <= 1.5 * wp, "Dopamine-1 {d1} vs best WP {wp}");
     assert!(d2 <= 1.5 * wp, "Dopamine-2 {d2} vs best WP {wp}");
 }
@@ -137,16 +115,15 @@ fn quadratic_100d_dopamine_within_margin_of_best_wp() {
 #[test]
 fn rosenbrock_dopamine_beats_best_wp() {
     let start = [-1.2, 1.0];
-    let [wp, d1, d2] = compare(
-        "rosenbrock",
-        &start,
-        rosenbrock,
-        1e-3,
-        1e-2,
-        30_000,
-        &[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-        &[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-    );
+    let problem = Problem {
+        name: "rosenbrock",
+        start: &start,
+        loss: rosenbrock,
+        sigma: 1e-3,
+        target: 1e-2,
+        budget: 30_000,
+    };
+    let [wp, d1, d2] = compare(&problem, &[3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]);
     assert!(d1 < 0.5 * wp, "Dopamine-1 {d1} vs best WP {wp}");
     assert!(d2 < 0.5 * wp, "Dopamine-2 {d2} vs best WP {wp}");
 }
