@@ -1,0 +1,157 @@
+//! Proves that forward passes, losses and gradients allocate nothing once a
+//! model and its workspace exist, with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use dopamine_nets::{
+    Activation, Bptt, Loss, Mlp, MlpWorkspace, Rnn, RnnGradWorkspace, RnnInit, RnnWorkspace,
+    WeightInit,
+};
+use faer::{MatMut, MatRef};
+
+/// Wraps the system allocator and counts allocations per thread, so tests
+/// running in parallel threads do not disturb each other's counts.
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs `f` once to warm up (faer's matmul keeps a per-thread scratch
+/// buffer), then `reps` times, and returns the allocations of the repeats.
+fn allocations_of(reps: usize, mut f: impl FnMut()) -> u64 {
+    f();
+    let before = allocations();
+    for _ in 0..reps {
+        f();
+    }
+    allocations() - before
+}
+
+fn series(n: usize) -> Vec<f64> {
+    (0..n).map(|i| (0.37 * i as f64).sin()).collect()
+}
+
+#[test]
+fn counter_sees_allocations() {
+    let before = allocations();
+    let v = std::hint::black_box(vec![1u8; 10]);
+    assert!(allocations() > before);
+    drop(v);
+}
+
+#[test]
+fn mlp_forward_loss_and_gradient_do_not_allocate() {
+    for &(sizes, batch) in &[(&[2usize, 4, 1][..], 4usize), (&[8, 64, 64, 3][..], 128)] {
+        let acts: Vec<Activation> = (1..sizes.len())
+            .map(|l| {
+                if l + 1 == sizes.len() {
+                    Activation::Sigmoid
+                } else {
+                    Activation::Tanh
+                }
+            })
+            .collect();
+        let net = Mlp::<f64>::new(sizes, &acts, WeightInit::Auto, 1).unwrap();
+        let x = series(batch * sizes[0]);
+        let y: Vec<f64> = series(batch * sizes[sizes.len() - 1])
+            .iter()
+            .map(|v| 0.5 * (v + 1.0))
+            .collect();
+        let inputs = MatRef::from_row_major_slice(&x, batch, sizes[0]);
+        let targets = MatRef::from_row_major_slice(&y, batch, *sizes.last().unwrap());
+        let mut ws = MlpWorkspace::new(&net, batch);
+        let mut grad = vec![0.0; net.num_params()];
+        let mut sink = 0.0;
+        let n = allocations_of(100, || {
+            sink += net.loss(inputs, targets, Loss::Mse, &mut ws).unwrap();
+            sink += net
+                .loss(inputs, targets, Loss::BinaryCrossEntropy, &mut ws)
+                .unwrap();
+            sink += net.forward(inputs, &mut ws).unwrap()[(0, 0)];
+        });
+        assert_eq!(n, 0, "MLP {sizes:?} loss allocated");
+        let n = allocations_of(100, || {
+            sink += net
+                .loss_and_gradient(inputs, targets, Loss::Mse, &mut ws, &mut grad)
+                .unwrap();
+        });
+        assert_eq!(n, 0, "MLP {sizes:?} gradient allocated");
+        assert!(sink.is_finite());
+    }
+}
+
+#[test]
+fn rnn_loss_prediction_and_bptt_do_not_allocate() {
+    for &(dim, hidden, len) in &[(1usize, 16usize, 200usize), (3, 64, 100)] {
+        let net = Rnn::<f32>::new(dim, hidden, dim, &RnnInit::with_seed(2)).unwrap();
+        let x: Vec<f32> = series(len * dim).iter().map(|&v| v as f32).collect();
+        let y: Vec<f32> = series((len + 1) * dim)[dim..].iter().map(|&v| v as f32).collect();
+        let inputs = MatRef::from_row_major_slice(&x, len, dim);
+        let targets = MatRef::from_row_major_slice(&y, len, dim);
+        let mut ws = RnnWorkspace::new(&net);
+        let mut out = vec![0.0f32; len * dim];
+        let mut sink = 0.0f32;
+        let n = allocations_of(100, || {
+            sink += net.loss(inputs, targets, 10, &mut ws).unwrap();
+        });
+        assert_eq!(n, 0, "RNN H={hidden} loss allocated");
+        let n = allocations_of(20, || {
+            net.predict(inputs, MatMut::from_row_major_slice_mut(&mut out, len, dim), &mut ws)
+                .unwrap();
+            net.free_run(
+                inputs.subrows(0, len / 2),
+                MatMut::from_row_major_slice_mut(&mut out[..(len / 2) * dim], len / 2, dim),
+                &mut ws,
+            )
+            .unwrap();
+        });
+        assert_eq!(n, 0, "RNN H={hidden} prediction allocated");
+        for bptt in [Bptt::Full, Bptt::Truncated(7)] {
+            let mut gws = RnnGradWorkspace::new(&net, len, bptt);
+            let mut grad = vec![0.0f32; net.num_params()];
+            let n = allocations_of(20, || {
+                sink += net
+                    .loss_and_gradient(inputs, targets, 10, bptt, &mut gws, &mut grad)
+                    .unwrap();
+            });
+            assert_eq!(n, 0, "RNN H={hidden} {bptt:?} gradient allocated");
+        }
+        assert!(sink.is_finite());
+    }
+}
