@@ -1,5 +1,40 @@
-//! `dopamine-bench`: training harness and experiments (work in progress; see issue 5).
+//! `dopamine-bench`: the training harness, the paper's experiments and their report.
 //!
-//! This crate will hold the training loop that runs any optimizer on any model
-//! and task, the experiment configs, the report writer, plots and checkpoints.
-//! It has no functionality yet.
+//! * [`objective`]: the [`Objective`] trait — a model and its data as the
+//!   trainer sees it — with adapters for the MLP, the RNN and a plain loss
+//!   function of a parameter slice.
+//! * [`optimizer`]: [`OptimizerSpec`] (what a config file names: WP,
+//!   Dopamine-1, Dopamine-2, SGD, Adam) and the running [`Optimizer`].
+//! * [`trainer`]: [`train`], with budgets in steps, forward-pass equivalents
+//!   or seconds, a target loss, observers, and per-step records (loss,
+//!   effective learning rate, RPE statistics, passes, FLOPs, wall time).
+//!
+//! # Example
+//!
+//! ```
+//! use dopamine_bench::{train, Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, TrainSpec};
+//!
+//! // A user's own model, given only as a loss of its parameters.
+//! let mut objective = FnObjective::new(vec![2.0, -1.0], |w: &[f64]| w.iter().map(|x| x * x).sum(), 4);
+//! let spec = OptimizerSpec::Dopamine1 {
+//!     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: Some(0.01) },
+//!     beta: 0.9,
+//! };
+//! let mut optimizer = Optimizer::new(spec, 2, 7, 500)?;
+//! let run = train(&mut objective, &mut optimizer, &TrainSpec { budget: Budget::steps(500), ..Default::default() }, &mut NoObserver)?;
+//! assert!(run.last.loss < 1e-2);
+//! assert_eq!(run.last.forward_passes, 1000); // baseline + one probe per step
+//! # Ok::<(), dopamine_bench::TrainError>(())
+//! ```
+
+pub mod error;
+pub mod objective;
+pub mod optimizer;
+pub mod trainer;
+
+pub use error::TrainError;
+pub use objective::{FnObjective, MlpObjective, Objective, PassCost, RnnObjective};
+pub use optimizer::{Optimizer, OptimizerSpec, PerturbSpec, StepInfo};
+pub use trainer::{
+    Budget, Control, NoObserver, Observer, Record, RunResult, StopReason, TrainSpec, train,
+};
