@@ -28,6 +28,7 @@
 //! ```
 
 pub mod error;
+pub mod experiments;
 pub mod objective;
 pub mod optimizer;
 pub mod trainer;

@@ -15,6 +15,7 @@ pub struct PassCost {
 /// A trainable loss: parameters that the optimizers move in place, a loss at
 /// the current parameters and, for the gradient baselines, its gradient.
 pub trait Objective: Send {
+    // Implementations return `self` from `as_dyn`.
     /// The flat parameter vector.
     fn params(&self) -> &[f64];
     /// The flat parameter vector, mutable: the perturbation rules work on it in place.
@@ -26,6 +27,8 @@ pub trait Objective: Send {
     fn loss_and_gradient(&mut self, grad: &mut [f64]) -> Option<f64>;
     /// What a pass costs.
     fn cost(&self) -> PassCost;
+    /// This objective as a trait object.
+    fn as_dyn(&mut self) -> &mut dyn Objective;
 }
 
 /// An objective given only as a loss function of a parameter slice, the way
@@ -61,6 +64,9 @@ impl<F: FnMut(&[f64]) -> f64 + Send> Objective for FnObjective<F> {
     }
     fn loss_and_gradient(&mut self, _grad: &mut [f64]) -> Option<f64> {
         None
+    }
+    fn as_dyn(&mut self) -> &mut dyn Objective {
+        self
     }
     fn cost(&self) -> PassCost {
         PassCost {
@@ -141,6 +147,9 @@ impl Objective for MlpObjective {
                 )
                 .unwrap_or(f64::NAN),
         )
+    }
+    fn as_dyn(&mut self) -> &mut dyn Objective {
+        self
     }
     fn cost(&self) -> PassCost {
         let c = self.net.cost(self.inputs.nrows(), self.loss);
@@ -225,6 +234,9 @@ impl Objective for RnnObjective {
                 )
                 .unwrap_or(f64::NAN),
         )
+    }
+    fn as_dyn(&mut self) -> &mut dyn Objective {
+        self
     }
     fn cost(&self) -> PassCost {
         let c = self.net.cost(self.inputs.nrows(), self.washout, self.bptt);

@@ -117,23 +117,24 @@ pub struct RunResult {
     pub last: Record,
 }
 
-/// Called every `record_every` steps with the record and the objective.
-pub trait Observer {
+/// Called every `record_every` steps with the record and the objective
+/// (its concrete type, so an observer can look at the model's outputs).
+pub trait Observer<O: ?Sized> {
     /// Looks at the run; may stop it.
-    fn observe(&mut self, record: &Record, objective: &mut dyn Objective) -> Control;
+    fn observe(&mut self, record: &Record, objective: &mut O) -> Control;
 }
 
 /// An observer that never stops a run.
 pub struct NoObserver;
 
-impl Observer for NoObserver {
-    fn observe(&mut self, _record: &Record, _objective: &mut dyn Objective) -> Control {
+impl<O: ?Sized> Observer<O> for NoObserver {
+    fn observe(&mut self, _record: &Record, _objective: &mut O) -> Control {
         Control::Continue
     }
 }
 
-impl<F: FnMut(&Record, &mut dyn Objective) -> Control> Observer for F {
-    fn observe(&mut self, record: &Record, objective: &mut dyn Objective) -> Control {
+impl<O: ?Sized, F: FnMut(&Record, &mut O) -> Control> Observer<O> for F {
+    fn observe(&mut self, record: &Record, objective: &mut O) -> Control {
         self(record, objective)
     }
 }
@@ -145,11 +146,11 @@ impl<F: FnMut(&Record, &mut dyn Objective) -> Control> Observer for F {
 /// `max_consecutive_rejections` rejected steps in a row
 /// ([`TrainError::Diverged`]); the objective's parameters are then the last
 /// ones that gave a finite loss.
-pub fn train(
-    objective: &mut dyn Objective,
+pub fn train<O: Objective + ?Sized>(
+    objective: &mut O,
     optimizer: &mut Optimizer,
     spec: &TrainSpec,
-    observer: &mut dyn Observer,
+    observer: &mut dyn Observer<O>,
 ) -> Result<RunResult, TrainError> {
     let b = spec.budget;
     if b.steps.is_none() && b.forward_equivalents.is_none() && b.seconds.is_none() {
@@ -179,7 +180,7 @@ pub fn train(
     };
     let mut consecutive = 0u64;
     let stop = loop {
-        let info = optimizer.step(objective)?;
+        let info = optimizer.step(objective.as_dyn())?;
         rec.step += 1;
         rec.forward_passes += info.forward_passes;
         rec.backward_passes += info.backward_passes;

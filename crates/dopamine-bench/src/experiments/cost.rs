@@ -1,0 +1,1 @@
+//! Cost experiment (stub replaced below).

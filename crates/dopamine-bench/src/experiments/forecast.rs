@@ -1,0 +1,417 @@
+//! E2 and E3: one-step forecasting of Mackey-Glass and Lorenz-63 with an Elman RNN, teacher-forced and free-running.
+
+use dopamine_nets::{Bptt, Rnn, RnnInit, RnnWorkspace};
+use dopamine_tasks::{LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, split_by_fractions};
+use faer::Mat;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::tuning::{Candidate, Tuned, tune};
+use super::{ByMode, Mode};
+use crate::error::TrainError;
+use crate::objective::RnnObjective;
+use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::trainer::{Budget, NoObserver, Record, TrainSpec, train};
+
+/// Which dynamical system generates the series (default parameters of `dopamine-tasks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum System {
+    /// Mackey-Glass, tau = 17, sampled every 1.0.
+    MackeyGlass,
+    /// Lorenz-63, sampled every 0.02.
+    Lorenz,
+}
+
+/// Settings of E2 / E3, as in `configs/mackey_glass.json` and `configs/lorenz.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastConfig {
+    /// Experiment name (used in file names).
+    pub name: String,
+    /// The system.
+    pub system: System,
+    /// Samples generated (train, validation and test together).
+    pub samples: ByMode<usize>,
+    /// Fraction of the series used for training (the first part).
+    pub train_fraction: f64,
+    /// Fraction used for validation (the middle part); the rest is the test part.
+    pub validation_fraction: f64,
+    /// RNN hidden units.
+    pub hidden: usize,
+    /// Spectral radius of the initial recurrent matrix.
+    pub spectral_radius: f64,
+    /// Leading steps of every sequence excluded from the loss.
+    pub washout: usize,
+    /// Evaluation seeds `0..seeds`.
+    pub seeds: ByMode<u64>,
+    /// Tuning seeds (`10_000..`).
+    pub tuning_seeds: ByMode<u64>,
+    /// Training budget in forward-pass equivalents (forward + backward passes).
+    pub budget: ByMode<u64>,
+    /// Record the training loss every this many steps.
+    pub record_every: u64,
+    /// Free-running horizons (steps ahead) to report.
+    pub horizons: Vec<usize>,
+    /// Forecast origins in the test part for free-running error.
+    pub origins: usize,
+    /// Teacher-forced context before each origin.
+    pub context: usize,
+    /// The optimizers and their learning-rate grids.
+    pub optimizers: Vec<Candidate>,
+}
+
+/// The data of one experiment, normalised on the training part.
+pub struct ForecastData {
+    /// The whole normalised series.
+    pub series: Series,
+    /// Rows of the training part: `0..train_end`.
+    pub train_end: usize,
+    /// Rows of the validation part: `train_end..val_end`; test: `val_end..`.
+    pub val_end: usize,
+}
+
+impl ForecastData {
+    /// Generates, splits and normalises the series.
+    pub fn generate(config: &ForecastConfig, mode: Mode) -> Result<Self, TrainError> {
+        let n = config.samples.get(mode);
+        let raw = match config.system {
+            System::MackeyGlass => MackeyGlassConfig::default().generate(n)?,
+            System::Lorenz => LorenzConfig::default().generate(n)?,
+        };
+        let split = split_by_fractions(&raw, config.train_fraction, config.validation_fraction)?;
+        let (_, normalizer) = split.normalized(NormalizationMethod::ZScore)?;
+        let series = normalizer.transform(&raw)?;
+        let train_end = split.train.len();
+        let val_end = train_end + split.validation.len();
+        Ok(Self {
+            series,
+            train_end,
+            val_end,
+        })
+    }
+
+    fn rows(&self, start: usize, end: usize) -> Mat<f64> {
+        let d = self.series.dim();
+        Mat::from_fn(end - start, d, |i, j| self.series.row(start + i)[j])
+    }
+
+    /// Teacher-forced pairs over rows `start..end`: inputs `x_t`, targets `x_{t+1}`.
+    pub fn pairs(&self, start: usize, end: usize) -> (Mat<f64>, Mat<f64>) {
+        (self.rows(start, end - 1), self.rows(start + 1, end))
+    }
+
+    /// Standard deviation per dimension of rows `start..end`.
+    fn std(&self, start: usize, end: usize) -> Vec<f64> {
+        let d = self.series.dim();
+        let n = (end - start) as f64;
+        (0..d)
+            .map(|j| {
+                let mean = (start..end).map(|t| self.series.row(t)[j]).sum::<f64>() / n;
+                let var = (start..end).map(|t| (self.series.row(t)[j] - mean).powi(2)).sum::<f64>() / n;
+                var.sqrt()
+            })
+            .collect()
+    }
+
+    /// Forecast origins spread evenly over the test part, leaving room for
+    /// `context` rows before and `max_h` rows after.
+    fn origins(&self, count: usize, context: usize, max_h: usize) -> Vec<usize> {
+        let first = self.val_end.max(context);
+        let last = self.series.len().saturating_sub(max_h);
+        if last <= first {
+            return vec![];
+        }
+        let count = count.max(1).min(last - first);
+        (0..count).map(|i| first + i * (last - first) / count).collect()
+    }
+}
+
+/// NRMSE of predictions against targets, per dimension divided by `std`, averaged.
+fn nrmse(pred: &[Vec<f64>], truth: &[Vec<f64>], std: &[f64]) -> f64 {
+    let d = std.len();
+    let n = pred.len() as f64;
+    (0..d)
+        .map(|j| {
+            let mse = pred.iter().zip(truth).map(|(p, t)| (p[j] - t[j]).powi(2)).sum::<f64>() / n;
+            mse.sqrt() / std[j]
+        })
+        .sum::<f64>()
+        / d as f64
+}
+
+/// Test-set errors of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastScores {
+    /// One-step teacher-forced NRMSE on the test part.
+    pub teacher_forced: f64,
+    /// Free-running NRMSE at each configured horizon.
+    pub free_running: Vec<(usize, f64)>,
+}
+
+/// Evaluates `net` on rows `start..end` (teacher-forced, one step ahead,
+/// with everything before `start` as context) and free-running from origins.
+pub fn evaluate(
+    net: &Rnn<f64>,
+    data: &ForecastData,
+    start: usize,
+    end: usize,
+    horizons: &[usize],
+    origins: &[usize],
+    context: usize,
+) -> Result<ForecastScores, TrainError> {
+    let mut ws = RnnWorkspace::new(net);
+    let (inputs, targets) = data.pairs(0, end);
+    let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
+    net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
+    let rows = (start - 1)..(end - 1);
+    let pred: Vec<Vec<f64>> = rows.clone().map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect()).collect();
+    let truth: Vec<Vec<f64>> = rows.map(|t| (0..targets.ncols()).map(|j| targets[(t, j)]).collect()).collect();
+    let std = data.std(start, end);
+    let teacher_forced = nrmse(&pred, &truth, &std);
+    let mut free_running = Vec::new();
+    let max_h = horizons.iter().copied().max().unwrap_or(1);
+    let mut forecasts = Mat::zeros(max_h, net.output_dim());
+    let mut per_h: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)> = vec![(vec![], vec![]); horizons.len()];
+    for &o in origins {
+        let ctx = data.rows(o - context, o);
+        net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
+        for (k, &h) in horizons.iter().enumerate() {
+            per_h[k].0.push((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]).collect());
+            per_h[k].1.push(data.series.row(o + h - 1).to_vec());
+        }
+    }
+    for (k, &h) in horizons.iter().enumerate() {
+        free_running.push((h, nrmse(&per_h[k].0, &per_h[k].1, &std)));
+    }
+    Ok(ForecastScores {
+        teacher_forced,
+        free_running,
+    })
+}
+
+/// Persistence (next value = last value) on the same test rows and origins.
+pub fn persistence(data: &ForecastData, horizons: &[usize], origins: &[usize]) -> ForecastScores {
+    let (start, end) = (data.val_end, data.series.len());
+    let std = data.std(start, end);
+    let pred: Vec<Vec<f64>> = (start..end).map(|t| data.series.row(t - 1).to_vec()).collect();
+    let truth: Vec<Vec<f64>> = (start..end).map(|t| data.series.row(t).to_vec()).collect();
+    let teacher_forced = nrmse(&pred, &truth, &std);
+    let free_running = horizons
+        .iter()
+        .map(|&h| {
+            let p: Vec<Vec<f64>> = origins.iter().map(|&o| data.series.row(o - 1).to_vec()).collect();
+            let t: Vec<Vec<f64>> = origins.iter().map(|&o| data.series.row(o + h - 1).to_vec()).collect();
+            (h, nrmse(&p, &t, &std))
+        })
+        .collect();
+    ForecastScores {
+        teacher_forced,
+        free_running,
+    }
+}
+
+/// One training run of one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRun {
+    /// Seed (initialisation and noise).
+    pub seed: u64,
+    /// The training curve.
+    pub curve: Vec<Record>,
+    /// Test errors.
+    pub test: ForecastScores,
+    /// Validation one-step NRMSE.
+    pub validation: f64,
+}
+
+/// Steps a budget of forward-pass equivalents buys for `spec`.
+pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
+    let per_step = match spec {
+        OptimizerSpec::Wp(p) | OptimizerSpec::Dopamine1 { perturb: p, .. } | OptimizerSpec::Dopamine2 { perturb: p, .. } => {
+            1 + p.probes as u64 * if p.antithetic { 2 } else { 1 }
+        }
+        OptimizerSpec::Sgd { .. } | OptimizerSpec::Adam { .. } => 2,
+    };
+    (budget / per_step).max(1)
+}
+
+/// Trains one seed and evaluates it; returns the run and the trained network.
+pub fn run_one(
+    config: &ForecastConfig,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    seed: u64,
+    mode: Mode,
+) -> Result<(ForecastRun, Rnn<f64>), TrainError> {
+    let d = data.series.dim();
+    let net = Rnn::new(
+        d,
+        config.hidden,
+        d,
+        &RnnInit {
+            spectral_radius: config.spectral_radius,
+            seed,
+            ..Default::default()
+        },
+    )?;
+    let (inputs, targets) = data.pairs(0, data.train_end);
+    let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?;
+    let budget = config.budget.get(mode);
+    let steps = steps_for_budget(spec, budget);
+    let mut opt = Optimizer::new(*spec, obj_len(&obj), seed, steps)?;
+    let train_spec = TrainSpec {
+        budget: Budget {
+            forward_equivalents: Some(budget),
+            ..Default::default()
+        },
+        record_every: config.record_every,
+        target_loss: None,
+        max_consecutive_rejections: 200,
+    };
+    let result = train(&mut obj, &mut opt, &train_spec, &mut NoObserver);
+    let curve = match result {
+        Ok(r) => r.records,
+        // A run that keeps diverging is reported with what it has.
+        Err(TrainError::Diverged { .. }) => vec![],
+        Err(e) => return Err(e),
+    };
+    let net = obj.net().clone();
+    let max_h = config.horizons.iter().copied().max().unwrap_or(1);
+    let origins = data.origins(config.origins, config.context, max_h);
+    let test = evaluate(&net, data, data.val_end, data.series.len(), &config.horizons, &origins, config.context)?;
+    let validation = evaluate(&net, data, data.train_end, data.val_end, &[], &[], config.context)?.teacher_forced;
+    Ok((
+        ForecastRun {
+            seed,
+            curve,
+            test,
+            validation,
+        },
+        net,
+    ))
+}
+
+fn obj_len(obj: &RnnObjective) -> usize {
+    obj.net().num_params()
+}
+
+/// One optimizer's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastResult {
+    /// Optimizer name.
+    pub optimizer: String,
+    /// The tuning outcome.
+    pub tuned: Tuned,
+    /// Every evaluation run.
+    pub runs: Vec<ForecastRun>,
+    /// Median test teacher-forced NRMSE over seeds.
+    pub median_teacher_forced: f64,
+    /// Median free-running NRMSE per horizon over seeds.
+    pub median_free_running: Vec<(usize, f64)>,
+    /// Teacher-forced predictions of seed 0 over the first test rows (for plots).
+    pub example_teacher_forced: Vec<Vec<f64>>,
+    /// Free-running forecast of seed 0 from the first origin (for plots).
+    pub example_free_running: Vec<Vec<f64>>,
+}
+
+/// The experiment's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastReport {
+    /// Experiment name.
+    pub name: String,
+    /// Persistence on the same test rows and origins.
+    pub persistence: ForecastScores,
+    /// Per optimizer.
+    pub results: Vec<ForecastResult>,
+    /// Truth over the plotted window (first test rows).
+    pub example_truth: Vec<Vec<f64>>,
+    /// Truth from the first origin over the plotted free-running window.
+    pub example_truth_free: Vec<Vec<f64>>,
+    /// Model parameters.
+    pub params: usize,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) }
+}
+
+const PLOT_ROWS: usize = 200;
+
+/// Runs the experiment: tune on the validation part, evaluate on the test part.
+pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainError> {
+    let data = ForecastData::generate(config, mode)?;
+    let max_h = config.horizons.iter().copied().max().unwrap_or(1);
+    let origins = data.origins(config.origins, config.context, max_h);
+    if origins.is_empty() {
+        return Err(TrainError::Config("test part too short for the horizons and context".into()));
+    }
+    let persistence = persistence(&data, &config.horizons, &origins);
+    let plot_rows = PLOT_ROWS.min(data.series.len() - data.val_end);
+    let first_origin = origins[0];
+    let free_len = PLOT_ROWS.min(data.series.len() - first_origin);
+    let mut results = Vec::new();
+    let mut params = 0;
+    for cand in &config.optimizers {
+        let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode)).map(|s| 10_000 + s).collect();
+        let mut err = None;
+        let tuned = tune(cand, |spec| {
+            let scores: Result<Vec<f64>, TrainError> = tuning_seeds
+                .par_iter()
+                .map(|&s| run_one(config, &data, spec, s, mode).map(|r| r.0.validation))
+                .collect();
+            match scores {
+                Ok(s) => median(s),
+                Err(e) => {
+                    err = Some(e);
+                    f64::NAN
+                }
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
+            .into_par_iter()
+            .map(|s| run_one(config, &data, &tuned.chosen, s, mode))
+            .collect::<Result<_, _>>()?;
+        let net0 = &runs[0].1;
+        params = net0.num_params();
+        let mut ws = RnnWorkspace::new(net0);
+        let (inputs, _) = data.pairs(0, data.val_end + plot_rows + 1);
+        let mut out = Mat::zeros(inputs.nrows(), net0.output_dim());
+        net0.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
+        let example_teacher_forced = (data.val_end - 1..data.val_end - 1 + plot_rows)
+            .map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect())
+            .collect();
+        let mut free = Mat::zeros(free_len, net0.output_dim());
+        net0.free_run(data.rows(first_origin - config.context, first_origin).as_ref(), free.as_mut(), &mut ws)?;
+        let example_free_running = (0..free_len).map(|t| (0..free.ncols()).map(|j| free[(t, j)]).collect()).collect();
+        let runs: Vec<ForecastRun> = runs.into_iter().map(|r| r.0).collect();
+        let median_free_running = config
+            .horizons
+            .iter()
+            .enumerate()
+            .map(|(k, &h)| (h, median(runs.iter().map(|r| r.test.free_running[k].1).collect())))
+            .collect();
+        results.push(ForecastResult {
+            optimizer: cand.base.name().to_string(),
+            median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
+            median_free_running,
+            tuned,
+            runs,
+            example_teacher_forced,
+            example_free_running,
+        });
+    }
+    Ok(ForecastReport {
+        name: config.name.clone(),
+        persistence,
+        results,
+        example_truth: (data.val_end..data.val_end + plot_rows).map(|t| data.series.row(t).to_vec()).collect(),
+        example_truth_free: (first_origin..first_origin + free_len).map(|t| data.series.row(t).to_vec()).collect(),
+        params,
+    })
+}

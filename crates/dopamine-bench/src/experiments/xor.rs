@@ -1,0 +1,188 @@
+//! E1: XOR with an MLP 2-H-1 (tanh hidden, sigmoid output, MSE, full batch) over many seeds.
+
+use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
+use dopamine_tasks::xor;
+use faer::Mat;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::tuning::{Candidate, Tuned, tune};
+use super::{ByMode, Mode};
+use crate::error::TrainError;
+use crate::objective::{MlpObjective, Objective};
+use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::trainer::{Budget, Control, Record, TrainSpec, train};
+
+/// Settings of E1, as in `configs/xor.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XorConfig {
+    /// Hidden sizes to run (the paper's 2 and 4).
+    pub hidden: Vec<usize>,
+    /// Evaluation seeds `0..seeds`.
+    pub seeds: ByMode<u64>,
+    /// Tuning seeds, disjoint from the evaluation seeds (`10_000..`).
+    pub tuning_seeds: ByMode<u64>,
+    /// Step budget of each run.
+    pub steps: ByMode<u64>,
+    /// The optimizers and their learning-rate grids.
+    pub optimizers: Vec<Candidate>,
+}
+
+/// One run's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct XorRun {
+    /// Seed (initialisation and noise).
+    pub seed: u64,
+    /// Steps to solve, if solved.
+    pub steps_to_solve: Option<u64>,
+    /// Forward-pass equivalents (forward + backward) to solve, if solved.
+    pub passes_to_solve: Option<u64>,
+    /// Loss at the end.
+    pub final_loss: f64,
+}
+
+/// One optimizer on one network size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct XorResult {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Optimizer name.
+    pub optimizer: String,
+    /// The tuning outcome (chosen spec and grid scores).
+    pub tuned: Tuned,
+    /// Every evaluation run.
+    pub runs: Vec<XorRun>,
+    /// Fraction of runs solved.
+    pub success_rate: f64,
+    /// Median forward-pass equivalents to solve, over solved runs.
+    pub median_passes: Option<f64>,
+    /// Median steps to solve, over solved runs.
+    pub median_steps: Option<f64>,
+    /// Loss curve of seed 0 (every 10 steps).
+    pub curve_seed0: Vec<Record>,
+}
+
+/// Solved: all four outputs on the right side of 0.5.
+fn solved(outputs: &Mat<f64>, targets: &Mat<f64>) -> bool {
+    (0..targets.nrows()).all(|i| (outputs[(i, 0)] > 0.5) == (targets[(i, 0)] > 0.5))
+}
+
+fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective, Mat<f64>), TrainError> {
+    let data = xor();
+    let to_mat = |s: &dopamine_tasks::Series| Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j]);
+    let inputs = to_mat(&data.inputs);
+    let targets = to_mat(&data.targets);
+    let net = Mlp::new(
+        &[2, hidden, 1],
+        &[Activation::Tanh, Activation::Sigmoid],
+        WeightInit::Xavier,
+        seed,
+    )?;
+    Ok((MlpObjective::new(net, inputs, targets.clone(), Loss::Mse)?, targets))
+}
+
+/// One run: trains until solved or out of steps.
+pub fn run_one(
+    hidden: usize,
+    spec: &OptimizerSpec,
+    seed: u64,
+    steps: u64,
+    curve_every: Option<u64>,
+) -> Result<(XorRun, Vec<Record>), TrainError> {
+    let (mut obj, targets) = objective(hidden, seed)?;
+    let mut opt = Optimizer::new(*spec, obj.params().len(), seed, steps)?;
+    let train_spec = TrainSpec {
+        budget: Budget::steps(steps),
+        record_every: 1,
+        target_loss: None,
+        max_consecutive_rejections: 1000,
+    };
+    let mut solved_at = None;
+    let mut curve = Vec::new();
+    let mut observer = |rec: &Record, o: &mut MlpObjective| {
+        if curve_every.is_some_and(|every| rec.step % every == 0) {
+            curve.push(*rec);
+        }
+        if solved(&o.outputs(), &targets) {
+            solved_at = Some(*rec);
+            return Control::Stop;
+        }
+        Control::Continue
+    };
+    train(&mut obj, &mut opt, &train_spec, &mut observer)?;
+    let final_loss = obj.loss();
+    Ok((
+        XorRun {
+            seed,
+            steps_to_solve: solved_at.map(|r| r.step),
+            passes_to_solve: solved_at.map(|r| r.forward_passes + r.backward_passes),
+            final_loss,
+        },
+        curve,
+    ))
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) })
+}
+
+/// Score for tuning: minus the success rate, with the median passes as a tie-break.
+fn tuning_score(runs: &[XorRun], steps: u64) -> f64 {
+    let solved: Vec<f64> = runs.iter().filter_map(|r| r.passes_to_solve.map(|p| p as f64)).collect();
+    let rate = solved.len() as f64 / runs.len() as f64;
+    let med = median(solved).unwrap_or(4.0 * steps as f64);
+    -rate + med / (1e3 * 4.0 * steps as f64)
+}
+
+/// Runs E1: tunes each optimizer on the tuning seeds, then evaluates on the
+/// evaluation seeds, in parallel over seeds (results do not depend on the
+/// thread count: each run is a pure function of its spec and seed).
+pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError> {
+    let steps = config.steps.get(mode);
+    let mut results = Vec::new();
+    for &hidden in &config.hidden {
+        for cand in &config.optimizers {
+            let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode)).map(|s| 10_000 + s).collect();
+            let mut err = None;
+            let tuned = tune(cand, |spec| {
+                let runs: Result<Vec<XorRun>, TrainError> = tuning_seeds
+                    .par_iter()
+                    .map(|&s| run_one(hidden, spec, s, steps, None).map(|r| r.0))
+                    .collect();
+                match runs {
+                    Ok(runs) => tuning_score(&runs, steps),
+                    Err(e) => {
+                        err = Some(e);
+                        f64::NAN
+                    }
+                }
+            });
+            if let Some(e) = err {
+                return Err(e);
+            }
+            let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))
+                .into_par_iter()
+                .map(|s| run_one(hidden, &tuned.chosen, s, steps, (s == 0).then_some(10)))
+                .collect::<Result<_, _>>()?;
+            let curve_seed0 = runs.first().map(|r| r.1.clone()).unwrap_or_default();
+            let runs: Vec<XorRun> = runs.into_iter().map(|r| r.0).collect();
+            let solved: Vec<&XorRun> = runs.iter().filter(|r| r.steps_to_solve.is_some()).collect();
+            results.push(XorResult {
+                hidden,
+                optimizer: cand.base.name().to_string(),
+                success_rate: solved.len() as f64 / runs.len() as f64,
+                median_passes: median(solved.iter().filter_map(|r| r.passes_to_solve.map(|p| p as f64)).collect()),
+                median_steps: median(solved.iter().filter_map(|r| r.steps_to_solve.map(|p| p as f64)).collect()),
+                tuned,
+                runs,
+                curve_seed0,
+            });
+        }
+    }
+    Ok(results)
+}
