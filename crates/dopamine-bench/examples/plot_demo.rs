@@ -1,4 +1,4 @@
-//! Draws a log-scale line plot with seed bands and a grouped bar chart into `target/plot_demo/`.
+//! Draws a log-scale line plot with seed bands, a grouped bar chart and a log-log plot into `target/plot_demo/`.
 
 use std::path::PathBuf;
 
@@ -61,6 +61,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         y_max: Some(1.1),
     };
     let figure = write_bar_plot(&bars, &out.join("xor_success"))?;
+    println!(
+        "wrote {} and {}",
+        figure.svg.display(),
+        figure.png.display()
+    );
+
+    // Log-log with a gap (NaN) and a non-positive value, both skipped.
+    let hidden: Vec<f64> = [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0].to_vec();
+    let mut with_gap: Vec<f64> = hidden.iter().map(|h| 2e-6 * h * h).collect();
+    with_gap[3] = f64::NAN;
+    with_gap[5] = 0.0;
+    let timing = LinePlot {
+        title: "Time per step vs hidden size".into(),
+        x_label: "hidden units".into(),
+        y_label: "seconds per step".into(),
+        x_scale: Scale::Log10,
+        y_scale: Scale::Log10,
+        curves: vec![
+            Curve {
+                label: "Dopamine".into(),
+                x: hidden.clone(),
+                y: hidden.iter().map(|h| 1e-6 * h * h).collect(),
+                band: None,
+            },
+            Curve {
+                label: "SPSA (two runs missing)".into(),
+                x: hidden,
+                y: with_gap,
+                band: None,
+            },
+        ],
+    };
+    let figure = write_line_plot(&timing, &out.join("time_vs_hidden"))?;
     println!(
         "wrote {} and {}",
         figure.svg.display(),

@@ -2,11 +2,21 @@
 //!
 //! Install it in a binary or an integration test with
 //!
-//! ```ignore
+//! ```
 //! use dopamine_bench::alloc_meter::CountingAllocator;
 //!
 //! #[global_allocator]
 //! static ALLOCATOR: CountingAllocator = CountingAllocator::new();
+//!
+//! fn main() {
+//!     ALLOCATOR.reset_peak();
+//!     let before = ALLOCATOR.snapshot();
+//!     let buffer = vec![0u8; 4096];
+//!     let after = ALLOCATOR.snapshot();
+//!     assert!(after.peak_bytes >= before.peak_bytes + 4096);
+//!     println!("{} allocations", after.allocations - before.allocations);
+//!     drop(buffer);
+//! }
 //! ```
 //!
 //! then read [`CountingAllocator::snapshot`] around the code to measure. The

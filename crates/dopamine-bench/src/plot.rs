@@ -23,6 +23,11 @@
 //! - `x`, `y` and a band's `lo`/`hi` must have equal lengths
 //!   ([`PlotError::LengthMismatch`] otherwise).
 //!
+//! # Layout
+//! Log axes are labelled at powers of ten, or at 1, 2 and 5 times them when
+//! the data span fewer than three decades. The legend goes in the corner of
+//! the plot that covers the fewest data points.
+//!
 //! # Colours
 //! The colour of a curve (or of a bar series) is chosen by its position: the
 //! `i`-th curve of every figure gets [`palette_rgb`]`(i)`. Keep the order of
@@ -301,14 +306,14 @@ fn ticks(lo: f64, hi: f64, scale: Scale) -> Vec<f64> {
             let first = lo.ceil() as i64;
             let last = hi.floor() as i64;
             let decades = (last - first + 1).max(0);
-            if decades >= 2 {
+            if decades >= 3 {
                 let every = (decades + 7) / 8; // at most about 8 labelled decades
                 (first..=last)
                     .filter(|d| (d - first) % every == 0)
                     .map(|d| d as f64)
                     .collect()
             } else {
-                // Less than two decades: label 1, 2 and 5 times each power of ten.
+                // Fewer than three decades: label 1, 2 and 5 times each power of ten.
                 let mut out = Vec::new();
                 for d in (lo.floor() as i64)..=(hi.ceil() as i64) {
                     for m in [1.0f64, 2.0, 5.0] {
@@ -396,6 +401,40 @@ fn axis(lo: f64, hi: f64, scale: Scale) -> TickedAxis {
         hi,
         ticks: ticks(lo, hi, scale),
     }
+}
+
+/// The legend corner that covers the fewest data points.
+///
+/// `points` are in axis space inside `x_range` x `y_range`; the legend is
+/// taken to cover a box 40% wide and, for `entries` lines, about 7% high per
+/// line at a corner. Ties go to upper right, upper left, lower left, lower right.
+fn legend_corner(
+    points: impl Iterator<Item = (f64, f64)>,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    entries: usize,
+) -> SeriesLabelPosition {
+    let width = 0.4;
+    let height = (0.05 + 0.07 * entries as f64).min(0.8);
+    let mut counts = [0usize; 4]; // upper right, upper left, lower left, lower right
+    for (x, y) in points {
+        let u = (x - x_range.0) / (x_range.1 - x_range.0);
+        let v = (y - y_range.0) / (y_range.1 - y_range.0);
+        let (right, left) = (u >= 1.0 - width, u <= width);
+        let (top, bottom) = (v >= 1.0 - height, v <= height);
+        counts[0] += usize::from(right && top);
+        counts[1] += usize::from(left && top);
+        counts[2] += usize::from(left && bottom);
+        counts[3] += usize::from(right && bottom);
+    }
+    let best = (0..4).min_by_key(|&i| counts[i]).unwrap_or(0);
+    [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerLeft,
+        SeriesLabelPosition::LowerRight,
+    ][best]
+        .clone()
 }
 
 fn font(size: f64) -> TextStyle<'static> {
@@ -620,9 +659,18 @@ where
             .map(|s| Circle::new(s[0], 3, colour.filled()));
         chart.draw_series(singles).map_err(draw_err)?;
     }
+    let covered = curves.iter().flat_map(|c| {
+        let line = c.segments.iter().flatten().copied();
+        let band = c
+            .band_segments
+            .iter()
+            .flatten()
+            .flat_map(|&(x, lo, hi)| lo.map(|lo| (x, lo)).into_iter().chain([(x, hi)]));
+        line.chain(band)
+    });
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_corner(covered, x_range, y_range, curves.len()))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .label_font(font(15.0))
@@ -735,6 +783,8 @@ where
 
     let slot = 0.8 / names.len().max(1) as f64;
     let base = 0.0f64.clamp(y_range.0, y_range.1);
+    // Points along every bar (and its value text), for placing the legend.
+    let mut covered = Vec::new();
     for (series, name) in names.iter().enumerate() {
         let colour = palette_colour(series);
         let mut bars = Vec::new();
@@ -747,6 +797,11 @@ where
                 let anchor = Pos::new(HPos::Center, VPos::Bottom);
                 if value.is_finite() {
                     let top = value.clamp(y_range.0, y_range.1);
+                    let text_top = top + 0.06 * (y_range.1 - y_range.0);
+                    covered.extend((0..=20).flat_map(|k| {
+                        let y = base + (text_top - base) * f64::from(k) / 20.0;
+                        [(x0, y), (centre, y), (x1, y)]
+                    }));
                     bars.push(Rectangle::new([(x0, base), (x1, top)], colour.filled()));
                     texts.push(Text::new(
                         format_axis_value(*value),
@@ -769,9 +824,15 @@ where
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], colour.filled()));
         chart.draw_series(texts).map_err(draw_err)?;
     }
+    let x_range = (0.0, n_groups as f64);
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_corner(
+            covered.into_iter(),
+            x_range,
+            y_range,
+            names.len(),
+        ))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .label_font(font(15.0))
@@ -807,8 +868,19 @@ mod tests {
     #[test]
     fn log_ticks_are_decades_or_1_2_5() {
         assert_eq!(ticks(-3.2, 0.1, Scale::Log10), vec![-3.0, -2.0, -1.0, 0.0]);
+        assert_eq!(ticks(0.2, 2.2, Scale::Log10).len(), 6); // 2, 5, 10, 20, 50, 100
         let narrow = ticks(0.0, 0.9, Scale::Log10);
         assert_eq!(narrow.len(), 3); // 1, 2, 5
+    }
+
+    #[test]
+    fn legend_avoids_data() {
+        let rising = (0..100).map(|i| (f64::from(i), f64::from(i)));
+        let corner = legend_corner(rising, (0.0, 100.0), (0.0, 100.0), 2);
+        assert!(matches!(corner, SeriesLabelPosition::UpperLeft));
+        let falling = (0..100).map(|i| (f64::from(i), 100.0 - f64::from(i)));
+        let corner = legend_corner(falling, (0.0, 100.0), (0.0, 100.0), 2);
+        assert!(matches!(corner, SeriesLabelPosition::UpperRight));
     }
 
     #[test]
