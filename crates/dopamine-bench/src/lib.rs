@@ -8,6 +8,13 @@
 //! * [`trainer`]: [`train`], with budgets in steps, forward-pass equivalents
 //!   or seconds, a target loss, observers, and per-step records (loss,
 //!   effective learning rate, RPE statistics, passes, FLOPs, wall time).
+//! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, each
+//!   tuned fairly (same learning-rate grid size per optimizer, on held-out
+//!   seeds or the validation split).
+//! * Reporting: [`plot`] (SVG + PNG figures with an embedded font),
+//!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
+//!   revision), [`alloc_meter`] (a counting global allocator a binary can
+//!   install to measure peak heap), [`markdown`] and [`stats`].
 //!
 //! # Example
 //!
@@ -27,10 +34,16 @@
 //! # Ok::<(), dopamine_bench::TrainError>(())
 //! ```
 
+pub mod alloc_meter;
 pub mod error;
 pub mod experiments;
+pub mod machine;
+pub mod markdown;
 pub mod objective;
 pub mod optimizer;
+pub mod plot;
+pub mod progress;
+pub mod stats;
 pub mod trainer;
 
 pub use error::TrainError;
