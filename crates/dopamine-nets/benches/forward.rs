@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_main};
 use dopamine_nets::{Bptt, Rnn, RnnGradWorkspace, RnnInit, RnnWorkspace};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
@@ -65,7 +65,14 @@ fn bench_rnn(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("matvec_x_T", h), |b| {
             b.iter(|| {
                 for _ in 0..LEN {
-                    matmul(out.as_mut(), Accum::Replace, w.as_ref(), v.as_ref(), 1.0, Par::Seq);
+                    matmul(
+                        out.as_mut(),
+                        Accum::Replace,
+                        w.as_ref(),
+                        v.as_ref(),
+                        1.0,
+                        Par::Seq,
+                    );
                     black_box(&mut out);
                 }
             })
@@ -75,7 +82,14 @@ fn bench_rnn(c: &mut Criterion) {
         let mut prod = Mat::<f32>::zeros(h, LEN);
         group.bench_function(BenchmarkId::new("matmul_HxT", h), |b| {
             b.iter(|| {
-                matmul(prod.as_mut(), Accum::Replace, w.as_ref(), rhs.as_ref(), 1.0, Par::Seq);
+                matmul(
+                    prod.as_mut(),
+                    Accum::Replace,
+                    w.as_ref(),
+                    rhs.as_ref(),
+                    1.0,
+                    Par::Seq,
+                );
                 black_box(&mut prod);
             })
         });
@@ -83,5 +97,10 @@ fn bench_rnn(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_rnn);
-criterion_main!(benches);
+// `criterion_group!` generates an undocumented public function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::bench_rnn);
+}
+
+criterion_main!(group::benches);

@@ -119,7 +119,10 @@ impl fmt::Display for NetError {
                 write!(f, "binary cross-entropy needs a sigmoid output layer")
             }
             Self::WorkspaceMismatch { what } => {
-                write!(f, "workspace was built for a different model ({what} differs)")
+                write!(
+                    f,
+                    "workspace was built for a different model ({what} differs)"
+                )
             }
             Self::CapacityExceeded {
                 what,

@@ -98,7 +98,11 @@ pub fn spectral_radius<T: Scalar>(m: MatRef<'_, T>) -> Result<f64, NetError> {
         return Ok(0.0);
     }
     let m64 = Mat::<f64>::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)].to_f64());
-    if m64.col_iter().flat_map(|c| c.iter()).any(|v| !v.is_finite()) {
+    if m64
+        .col_iter()
+        .flat_map(|c| c.iter())
+        .any(|v| !v.is_finite())
+    {
         return Ok(f64::NAN);
     }
     let eig = m64.eigenvalues().map_err(|_| NetError::EigenSolverFailed)?;

@@ -247,7 +247,13 @@ impl<T: Scalar> Mlp<T> {
                 requested: batch,
             });
         }
-        check::shape(inputs, "input rows", None, "input columns", self.input_dim())?;
+        check::shape(
+            inputs,
+            "input rows",
+            None,
+            "input columns",
+            self.input_dim(),
+        )?;
         check::finite(inputs, "inputs")?;
         if let Some(targets) = targets {
             check::shape(
@@ -320,8 +326,11 @@ impl<T: Scalar> Mlp<T> {
                 );
             } else {
                 let prev = ws.offsets[l - 1];
-                let prev =
-                    MatRef::from_column_major_slice(&before[prev..prev + layer.fan_in * batch], layer.fan_in, batch);
+                let prev = MatRef::from_column_major_slice(
+                    &before[prev..prev + layer.fan_in * batch],
+                    layer.fan_in,
+                    batch,
+                );
                 matmul(out_mat, Accum::Replace, weights, prev, T::ONE, Par::Seq);
             }
             let bias = self.bias(l);
@@ -430,8 +439,8 @@ impl<T: Scalar> Mlp<T> {
     pub fn cost(&self, batch: usize, loss: Loss) -> Cost {
         let size = core::mem::size_of::<T>() as u64;
         let b = batch as u64;
-        let stored: u64 = self.sizes[1..].iter().map(|&n| n as u64).sum::<u64>()
-            + self.output_dim() as u64;
+        let stored: u64 =
+            self.sizes[1..].iter().map(|&n| n as u64).sum::<u64>() + self.output_dim() as u64;
         let widest = self.sizes[1..].iter().copied().max().unwrap_or(0) as u64;
         Cost {
             params: self.num_params(),

@@ -69,7 +69,8 @@ impl<T: Scalar> Mlp<T> {
         for l in (0..=last).rev() {
             let layer = layout[l];
             let (fan_in, fan_out) = (layer.fan_in, layer.fan_out);
-            let delta = MatRef::from_column_major_slice(&ws.delta[..fan_out * batch], fan_out, batch);
+            let delta =
+                MatRef::from_column_major_slice(&ws.delta[..fan_out * batch], fan_out, batch);
             let prev_off = if l > 0 { ws.offsets[l - 1] } else { 0 };
             let a_prev = if l == 0 {
                 inputs.transpose()
@@ -80,7 +81,8 @@ impl<T: Scalar> Mlp<T> {
                     batch,
                 )
             };
-            let (g_w, g_b) = grad[layer.weights..layer.bias + fan_out].split_at_mut(fan_in * fan_out);
+            let (g_w, g_b) =
+                grad[layer.weights..layer.bias + fan_out].split_at_mut(fan_in * fan_out);
             matmul(
                 MatMut::from_column_major_slice_mut(g_w, fan_out, fan_in),
                 Accum::Replace,

@@ -149,7 +149,9 @@ impl<T: Scalar> Rnn<T> {
         // Draw and scale W_hh in f64, then round once.
         let mut w_hh = vec![0.0_f64; hidden_dim * hidden_dim];
         gauss.fill(&mut w_hh, 1.0 / h.sqrt());
-        let radius = spectral_radius(MatRef::from_column_major_slice(&w_hh, hidden_dim, hidden_dim))?;
+        let radius = spectral_radius(MatRef::from_column_major_slice(
+            &w_hh, hidden_dim, hidden_dim,
+        ))?;
         let factor = if radius > 0.0 {
             init.spectral_radius / radius
         } else {
@@ -496,7 +498,13 @@ impl<T: Scalar> Rnn<T> {
         if context.nrows() == 0 {
             return Err(NetError::EmptySequence);
         }
-        check::shape(context, "context rows", None, "context columns", self.input_dim)?;
+        check::shape(
+            context,
+            "context rows",
+            None,
+            "context columns",
+            self.input_dim,
+        )?;
         check::finite(context, "context")?;
         if predictions.ncols() != self.output_dim {
             return Err(NetError::ShapeMismatch {
@@ -562,7 +570,10 @@ impl<T: Scalar> Rnn<T> {
         let s = seq_len.saturating_sub(washout) as u64;
         let chunk = bptt.chunk_len(seq_len).max(1) as u64;
         let chunks = t.div_ceil(chunk);
-        s * o + s * 2 * o * h + t * 3 * h + (t - chunks) * 2 * h * h
+        s * o
+            + s * 2 * o * h
+            + t * 3 * h
+            + (t - chunks) * 2 * h * h
             + t * (2 * o * h + o + 2 * h * h + 2 * h * i + h)
     }
 

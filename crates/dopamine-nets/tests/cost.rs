@@ -53,7 +53,10 @@ fn rnn_cost_matches_hand_count() {
     //   = 19, times 3 = 57.
     assert_eq!(net.backward_flops(3, 1, Bptt::Full), 2 + 8 + 18 + 16 + 57);
     // Chunks of 2: two chunks, so W_hh^T dz runs on one step fewer.
-    assert_eq!(net.backward_flops(3, 1, Bptt::Truncated(2)), 2 + 8 + 18 + 8 + 57);
+    assert_eq!(
+        net.backward_flops(3, 1, Bptt::Truncated(2)),
+        2 + 8 + 18 + 8 + 57
+    );
     let cost = net.cost(3, 1, Bptt::Full);
     assert_eq!(cost.params, 2 + 4 + 2 + 2 + 1);
     // Streamed loss: two hidden vectors and one output, 4 bytes each.
@@ -64,7 +67,10 @@ fn rnn_cost_matches_hand_count() {
     assert_eq!(ws.bytes() as u64, cost.backward_bytes);
     // Truncation bounds BPTT memory by the chunk length.
     let ws = RnnGradWorkspace::new(&net, 1000, Bptt::Truncated(2));
-    assert_eq!(ws.bytes() as u64, net.cost(1000, 0, Bptt::Truncated(2)).backward_bytes);
+    assert_eq!(
+        ws.bytes() as u64,
+        net.cost(1000, 0, Bptt::Truncated(2)).backward_bytes
+    );
     assert_eq!(ws.bytes(), (3 * 2 + 2 + 2 * 2 + 2) * 4);
     // Free run: 2 context steps + 2 fed-back steps, 3 readouts.
     assert_eq!(net.free_run_flops(2, 3), 4 * 16 + 3 * 5);

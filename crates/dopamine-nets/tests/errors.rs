@@ -8,7 +8,13 @@ use dopamine_nets::{
 use faer::{MatMut, MatRef};
 
 fn mlp() -> Mlp<f64> {
-    Mlp::new(&[2, 3, 1], &[Activation::Tanh, Activation::Sigmoid], WeightInit::Auto, 0).unwrap()
+    Mlp::new(
+        &[2, 3, 1],
+        &[Activation::Tanh, Activation::Sigmoid],
+        WeightInit::Auto,
+        0,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -28,7 +34,11 @@ fn mlp_construction_errors() {
     ));
     assert!(matches!(
         Mlp::<f64>::from_params(&[3, 1], &acts, &[0.0; 3]),
-        Err(NetError::ShapeMismatch { expected: 4, got: 3, .. })
+        Err(NetError::ShapeMismatch {
+            expected: 4,
+            got: 3,
+            ..
+        })
     ));
     let mut net = mlp();
     assert!(net.set_params(&[1.0]).is_err());
@@ -51,13 +61,23 @@ fn mlp_data_errors() {
     // Row counts differ.
     let y3 = [0.5; 3];
     assert!(matches!(
-        net.loss(inputs, MatRef::from_row_major_slice(&y3, 3, 1), Loss::Mse, &mut ws),
+        net.loss(
+            inputs,
+            MatRef::from_row_major_slice(&y3, 3, 1),
+            Loss::Mse,
+            &mut ws
+        ),
         Err(NetError::ShapeMismatch { .. })
     ));
     // Empty batch.
     let empty = MatRef::from_row_major_slice(&x[..0], 0, 2);
     assert_eq!(
-        net.loss(empty, MatRef::from_row_major_slice(&y[..0], 0, 1), Loss::Mse, &mut ws),
+        net.loss(
+            empty,
+            MatRef::from_row_major_slice(&y[..0], 0, 1),
+            Loss::Mse,
+            &mut ws
+        ),
         Err(NetError::EmptyBatch)
     );
     // Batch above capacity.
@@ -70,23 +90,50 @@ fn mlp_data_errors() {
             Loss::Mse,
             &mut ws
         ),
-        Err(NetError::CapacityExceeded { capacity: 4, requested: 5, .. })
+        Err(NetError::CapacityExceeded {
+            capacity: 4,
+            requested: 5,
+            ..
+        })
     ));
     // Non-finite input and target.
     let xn = [0.0, f64::NAN, 1.0, 0.0];
     assert_eq!(
-        net.loss(MatRef::from_row_major_slice(&xn, 2, 2), targets, Loss::Mse, &mut ws),
-        Err(NetError::NonFinite { what: "inputs", row: 0, col: 1 })
+        net.loss(
+            MatRef::from_row_major_slice(&xn, 2, 2),
+            targets,
+            Loss::Mse,
+            &mut ws
+        ),
+        Err(NetError::NonFinite {
+            what: "inputs",
+            row: 0,
+            col: 1
+        })
     );
     let yn = [0.5, f64::INFINITY];
     assert_eq!(
-        net.loss(inputs, MatRef::from_row_major_slice(&yn, 2, 1), Loss::Mse, &mut ws),
-        Err(NetError::NonFinite { what: "targets", row: 1, col: 0 })
+        net.loss(
+            inputs,
+            MatRef::from_row_major_slice(&yn, 2, 1),
+            Loss::Mse,
+            &mut ws
+        ),
+        Err(NetError::NonFinite {
+            what: "targets",
+            row: 1,
+            col: 0
+        })
     );
     // BCE targets must be in [0, 1] and the output must be a sigmoid.
     let yo = [0.5, 1.5];
     assert_eq!(
-        net.loss(inputs, MatRef::from_row_major_slice(&yo, 2, 1), Loss::BinaryCrossEntropy, &mut ws),
+        net.loss(
+            inputs,
+            MatRef::from_row_major_slice(&yo, 2, 1),
+            Loss::BinaryCrossEntropy,
+            &mut ws
+        ),
         Err(NetError::TargetOutOfRange { row: 1, col: 0 })
     );
     let lin = Mlp::<f64>::zeros(&[2, 1], &[Activation::Identity]).unwrap();
@@ -103,7 +150,10 @@ fn mlp_data_errors() {
     let mut g = vec![0.0; 3];
     assert!(matches!(
         net.loss_and_gradient(inputs, targets, Loss::Mse, &mut ws, &mut g),
-        Err(NetError::ShapeMismatch { what: "gradient length", .. })
+        Err(NetError::ShapeMismatch {
+            what: "gradient length",
+            ..
+        })
     ));
 }
 
@@ -142,8 +192,14 @@ fn nonfinite_parameters_give_nonfinite_loss() {
 
 #[test]
 fn rnn_errors() {
-    assert!(matches!(Rnn::<f64>::zeros(0, 3, 1), Err(NetError::ZeroSize { .. })));
-    assert!(matches!(Rnn::<f64>::zeros(1, 0, 1), Err(NetError::ZeroSize { .. })));
+    assert!(matches!(
+        Rnn::<f64>::zeros(0, 3, 1),
+        Err(NetError::ZeroSize { .. })
+    ));
+    assert!(matches!(
+        Rnn::<f64>::zeros(1, 0, 1),
+        Err(NetError::ZeroSize { .. })
+    ));
     let bad_init = RnnInit {
         spectral_radius: -1.0,
         ..RnnInit::default()
@@ -180,17 +236,32 @@ fn rnn_errors() {
     );
     assert!(matches!(
         net.loss(MatRef::from_row_major_slice(&x, 10, 1), targets, 0, &mut ws),
-        Err(NetError::ShapeMismatch { what: "input columns", .. })
+        Err(NetError::ShapeMismatch {
+            what: "input columns",
+            ..
+        })
     ));
     assert!(matches!(
-        net.loss(inputs, MatRef::from_row_major_slice(&y[..4], 4, 1), 0, &mut ws),
-        Err(NetError::ShapeMismatch { what: "target rows", .. })
+        net.loss(
+            inputs,
+            MatRef::from_row_major_slice(&y[..4], 4, 1),
+            0,
+            &mut ws
+        ),
+        Err(NetError::ShapeMismatch {
+            what: "target rows",
+            ..
+        })
     ));
     let mut xn = x;
     xn[7] = f64::NEG_INFINITY;
     assert_eq!(
         net.loss(MatRef::from_row_major_slice(&xn, 5, 2), targets, 0, &mut ws),
-        Err(NetError::NonFinite { what: "inputs", row: 3, col: 1 })
+        Err(NetError::NonFinite {
+            what: "inputs",
+            row: 3,
+            col: 1
+        })
     );
     assert!(matches!(
         net.loss_from_state(Some(&[0.0; 2]), inputs, targets, 0, &mut ws),
@@ -206,8 +277,15 @@ fn rnn_errors() {
     // Free run needs I == O, a context and matching prediction columns.
     let mut out = [0.0; 4];
     assert!(matches!(
-        net.free_run(inputs, MatMut::from_row_major_slice_mut(&mut out, 4, 1), &mut ws),
-        Err(NetError::FeedbackDimensions { input_dim: 2, output_dim: 1 })
+        net.free_run(
+            inputs,
+            MatMut::from_row_major_slice_mut(&mut out, 4, 1),
+            &mut ws
+        ),
+        Err(NetError::FeedbackDimensions {
+            input_dim: 2,
+            output_dim: 1
+        })
     ));
     let sq = Rnn::<f64>::zeros(1, 3, 1).unwrap();
     let mut sws = RnnWorkspace::new(&sq);
@@ -236,13 +314,25 @@ fn rnn_errors() {
     ));
     assert!(matches!(
         net.loss_and_gradient(inputs, targets, 0, Bptt::Full, &mut gws, &mut g),
-        Err(NetError::CapacityExceeded { capacity: 3, requested: 5, .. })
+        Err(NetError::CapacityExceeded {
+            capacity: 3,
+            requested: 5,
+            ..
+        })
     ));
-    assert!(net
-        .loss_and_gradient(inputs, targets, 0, Bptt::Truncated(3), &mut gws, &mut g)
-        .is_ok());
+    assert!(
+        net.loss_and_gradient(inputs, targets, 0, Bptt::Truncated(3), &mut gws, &mut g)
+            .is_ok()
+    );
     assert!(matches!(
-        net.loss_and_gradient(inputs, targets, 0, Bptt::Truncated(3), &mut gws, &mut g[..2]),
+        net.loss_and_gradient(
+            inputs,
+            targets,
+            0,
+            Bptt::Truncated(3),
+            &mut gws,
+            &mut g[..2]
+        ),
         Err(NetError::ShapeMismatch { .. })
     ));
     // Errors display and are std errors.

@@ -248,11 +248,17 @@ fn truncation_longer_than_sequence_equals_full_bptt() {
 
 #[test]
 fn f32_gradient_agrees_with_f64() {
-    let net64 = Mlp::<f64>::new(&[3, 5, 2], &[Activation::Tanh, Activation::Identity], WeightInit::Auto, 9)
-        .unwrap();
+    let net64 = Mlp::<f64>::new(
+        &[3, 5, 2],
+        &[Activation::Tanh, Activation::Identity],
+        WeightInit::Auto,
+        9,
+    )
+    .unwrap();
     let p32: Vec<f32> = net64.params().iter().map(|&v| v as f32).collect();
     let net32 =
-        Mlp::<f32>::from_params(&[3, 5, 2], &[Activation::Tanh, Activation::Identity], &p32).unwrap();
+        Mlp::<f32>::from_params(&[3, 5, 2], &[Activation::Tanh, Activation::Identity], &p32)
+            .unwrap();
     let x = data(1, 12);
     let y = data(2, 8);
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();

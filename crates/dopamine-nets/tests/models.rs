@@ -4,9 +4,7 @@
 mod common;
 
 use common::{mlp_reference, rnn_reference};
-use dopamine_nets::{
-    Activation, Loss, Mlp, MlpWorkspace, Rnn, RnnInit, RnnWorkspace, WeightInit,
-};
+use dopamine_nets::{Activation, Loss, Mlp, MlpWorkspace, Rnn, RnnInit, RnnWorkspace, WeightInit};
 use faer::{MatMut, MatRef};
 
 fn series(n: usize, phase: f64) -> Vec<f64> {
@@ -57,30 +55,56 @@ fn mlp_initialisation_is_seeded_and_scaled() {
     let (wr, br) = a.layer_ranges(0);
     let w = &a.params()[wr];
     let var = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
-    assert!((var / (2.0 / 400.0) - 1.0).abs() < 0.02, "He variance {var}");
+    assert!(
+        (var / (2.0 / 400.0) - 1.0).abs() < 0.02,
+        "He variance {var}"
+    );
     assert!(a.params()[br].iter().all(|&v| v == 0.0));
     let x = Mlp::<f32>::new(&[400, 300, 1], &acts, WeightInit::Xavier, 1).unwrap();
     let (wr, _) = x.layer_ranges(0);
     let w = &x.params()[wr];
     let var = w.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / w.len() as f64;
-    assert!((var / (2.0 / 700.0) - 1.0).abs() < 0.02, "Xavier variance {var}");
+    assert!(
+        (var / (2.0 / 700.0) - 1.0).abs() < 0.02,
+        "Xavier variance {var}"
+    );
 }
 
 #[test]
 fn rnn_init_has_the_requested_spectral_radius() {
     for &(h, rho) in &[(1usize, 0.5), (16, 0.9), (64, 1.2)] {
-        let net = Rnn::<f64>::new(1, h, 1, &RnnInit { spectral_radius: rho, input_scale: 1.0, seed: 4 })
-            .unwrap();
+        let net = Rnn::<f64>::new(
+            1,
+            h,
+            1,
+            &RnnInit {
+                spectral_radius: rho,
+                input_scale: 1.0,
+                seed: 4,
+            },
+        )
+        .unwrap();
         let r = net.spectral_radius().unwrap();
         assert!((r - rho).abs() < 1e-9, "H={h}: {r} vs {rho}");
     }
-    let zero = Rnn::<f32>::new(2, 8, 2, &RnnInit { spectral_radius: 0.0, ..RnnInit::default() })
-        .unwrap();
+    let zero = Rnn::<f32>::new(
+        2,
+        8,
+        2,
+        &RnnInit {
+            spectral_radius: 0.0,
+            ..RnnInit::default()
+        },
+    )
+    .unwrap();
     assert!(zero.params()[zero.layout().w_hh].iter().all(|&v| v == 0.0));
     let a = Rnn::<f64>::new(2, 8, 2, &RnnInit::with_seed(3)).unwrap();
     let b = Rnn::<f64>::new(2, 8, 2, &RnnInit::with_seed(3)).unwrap();
     assert_eq!(a, b);
-    assert_eq!(a.w_hh()[(2, 5)], a.params()[a.layout().w_hh.start + 2 + 5 * 8]);
+    assert_eq!(
+        a.w_hh()[(2, 5)],
+        a.params()[a.layout().w_hh.start + 2 + 5 * 8]
+    );
     assert_eq!(a.num_params(), 16 + 64 + 8 + 16 + 2);
 }
 
@@ -113,8 +137,12 @@ fn rnn_streamed_loss_matches_reference_and_predict() {
     }
 
     let mut out = vec![0.0; len * no];
-    net.predict(inputs, MatMut::from_row_major_slice_mut(&mut out, len, no), &mut ws)
-        .unwrap();
+    net.predict(
+        inputs,
+        MatMut::from_row_major_slice_mut(&mut out, len, no),
+        &mut ws,
+    )
+    .unwrap();
     for t in 0..len {
         for o in 0..no {
             assert!((out[t * no + o] - ys[t][o]).abs() < 1e-14);
@@ -123,11 +151,22 @@ fn rnn_streamed_loss_matches_reference_and_predict() {
 
     // Continuing from a state equals running the whole sequence.
     let split = 15;
-    net.loss(inputs.subrows(0, split), targets.subrows(0, split), 0, &mut ws)
-        .unwrap();
+    net.loss(
+        inputs.subrows(0, split),
+        targets.subrows(0, split),
+        0,
+        &mut ws,
+    )
+    .unwrap();
     let h_mid = ws.hidden().to_vec();
     let tail = net
-        .loss_from_state(Some(&h_mid), inputs.subrows(split, len - split), targets.subrows(split, len - split), 0, &mut ws)
+        .loss_from_state(
+            Some(&h_mid),
+            inputs.subrows(split, len - split),
+            targets.subrows(split, len - split),
+            0,
+            &mut ws,
+        )
         .unwrap();
     let mut tail_sum = 0.0;
     for t in split..len {
@@ -160,7 +199,11 @@ fn rnn_free_run_feeds_outputs_back() {
     for k in 0..horizon {
         for o in 0..dim {
             let r = ys[context - 1 + k][o];
-            assert!((pred[k * dim + o] - r).abs() < 1e-13, "step {k}: {} vs {r}", pred[k * dim + o]);
+            assert!(
+                (pred[k * dim + o] - r).abs() < 1e-13,
+                "step {k}: {} vs {r}",
+                pred[k * dim + o]
+            );
         }
     }
     // Horizon 0 is allowed and writes nothing.
@@ -193,13 +236,24 @@ fn mlp_bce_is_stable_when_the_sigmoid_saturates() {
 
 #[test]
 fn batch_smaller_than_capacity_gives_the_same_outputs() {
-    let net = Mlp::<f64>::new(&[2, 7, 3], &[Activation::Tanh, Activation::Identity], WeightInit::Auto, 3)
-        .unwrap();
+    let net = Mlp::<f64>::new(
+        &[2, 7, 3],
+        &[Activation::Tanh, Activation::Identity],
+        WeightInit::Auto,
+        3,
+    )
+    .unwrap();
     let x = series(10, 0.0);
     let mut big = MlpWorkspace::new(&net, 64);
     let mut exact = MlpWorkspace::new(&net, 5);
-    let a = net.forward(MatRef::from_row_major_slice(&x, 5, 2), &mut big).unwrap().to_owned();
-    let b = net.forward(MatRef::from_row_major_slice(&x, 5, 2), &mut exact).unwrap().to_owned();
+    let a = net
+        .forward(MatRef::from_row_major_slice(&x, 5, 2), &mut big)
+        .unwrap()
+        .to_owned();
+    let b = net
+        .forward(MatRef::from_row_major_slice(&x, 5, 2), &mut exact)
+        .unwrap()
+        .to_owned();
     assert_eq!(a, b);
     assert_eq!(big.layer_output(0).nrows(), 5);
 }

@@ -121,7 +121,10 @@ fn rnn_loss_prediction_and_bptt_do_not_allocate() {
     for &(dim, hidden, len) in &[(1usize, 16usize, 200usize), (3, 64, 100)] {
         let net = Rnn::<f32>::new(dim, hidden, dim, &RnnInit::with_seed(2)).unwrap();
         let x: Vec<f32> = series(len * dim).iter().map(|&v| v as f32).collect();
-        let y: Vec<f32> = series((len + 1) * dim)[dim..].iter().map(|&v| v as f32).collect();
+        let y: Vec<f32> = series((len + 1) * dim)[dim..]
+            .iter()
+            .map(|&v| v as f32)
+            .collect();
         let inputs = MatRef::from_row_major_slice(&x, len, dim);
         let targets = MatRef::from_row_major_slice(&y, len, dim);
         let mut ws = RnnWorkspace::new(&net);
@@ -132,8 +135,12 @@ fn rnn_loss_prediction_and_bptt_do_not_allocate() {
         });
         assert_eq!(n, 0, "RNN H={hidden} loss allocated");
         let n = allocations_of(20, || {
-            net.predict(inputs, MatMut::from_row_major_slice_mut(&mut out, len, dim), &mut ws)
-                .unwrap();
+            net.predict(
+                inputs,
+                MatMut::from_row_major_slice_mut(&mut out, len, dim),
+                &mut ws,
+            )
+            .unwrap();
             net.free_run(
                 inputs.subrows(0, len / 2),
                 MatMut::from_row_major_slice_mut(&mut out[..(len / 2) * dim], len / 2, dim),
