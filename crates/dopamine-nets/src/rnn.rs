@@ -321,8 +321,8 @@ impl<T: Scalar> Rnn<T> {
     }
 
     /// Checks a teacher-forced sequence: `inputs` is `T x I` with `T >= 1`,
-    /// `targets` (when given) is `T x O`, `washout < T`, every value finite,
-    /// and the workspace fits the model. Every loss, prediction and gradient
+    /// `targets` (when given) is `T x O` and then `washout < T`, and every
+    /// value is finite. Every loss, prediction and gradient
     /// call runs this check; its cost, O(T (I + O)), is small next to the
     /// O(T H^2) recurrence.
     pub fn validate(
