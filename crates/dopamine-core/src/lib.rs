@@ -33,13 +33,17 @@
 //! with Dopamine-1, one ask/tell exchange at a time:
 //!
 //! ```
-//! use dopamine_core::{Dopamine1, Dopamine1Rule, PerturbConfig, Told};
+//! use dopamine_core::{Dopamine1, Dopamine1Rule, EtaSchedule, PerturbConfig, Told};
 //!
 //! let target = [1.0f32, -2.0, 0.5];
 //! let loss = |w: &[f32]| w.iter().zip(&target).map(|(a, b)| (a - b) * (a - b)).sum::<f32>();
 //!
 //! let mut w = [0.0f32; 3];
-//! let config = PerturbConfig { sigma: 1e-2, eta: 0.05, seed: 42, ..Default::default() };
+//! // 2,000 ask/tell exchanges are 1,000 steps (a baseline and one probe each).
+//! // Dopamine's step has a typical size of `eta * |z|` whatever the gradient,
+//! // so a decaying schedule is what lets it settle precisely.
+//! let schedule = EtaSchedule::Cosine { total_steps: 1_000, final_fraction: 0.0 };
+//! let config = PerturbConfig { sigma: 1e-2, eta: 0.05, seed: 42, schedule, ..Default::default() };
 //! let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
 //! for _ in 0..2_000 {
 //!     opt.ask(&mut w)?;            // parameters now sit where the loss is wanted
