@@ -62,7 +62,10 @@ impl fmt::Display for Error {
             Error::InvalidSetting(what) => write!(f, "invalid setting: {what}"),
             Error::ZeroProbes => f.write_str("the number of probes per step must be at least 1"),
             Error::TooManyProbes { requested, max } => {
-                write!(f, "{requested} probes per step requested, at most {max} supported")
+                write!(
+                    f,
+                    "{requested} probes per step requested, at most {max} supported"
+                )
             }
             Error::EmptyParameters => f.write_str("the parameter vector is empty"),
             Error::LengthMismatch { expected, got } => {

@@ -80,7 +80,11 @@ impl NoiseKey {
     pub const fn hash(self) -> u64 {
         let h = mix64(self.seed ^ KEY_DOMAIN);
         let h = mix64(h ^ self.step.wrapping_mul(GOLDEN_GAMMA));
-        mix64(h ^ (self.probe as u64).wrapping_add(1).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+        mix64(
+            h ^ (self.probe as u64)
+                .wrapping_add(1)
+                .wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+        )
     }
 }
 
@@ -97,7 +101,10 @@ impl NoiseStream {
     /// The stream for `key` with elements drawn from `kind`.
     #[inline]
     pub const fn new(key: NoiseKey, kind: NoiseKind) -> Self {
-        Self { origin: key.hash(), kind }
+        Self {
+            origin: key.hash(),
+            kind,
+        }
     }
 
     /// The distribution of this stream.
@@ -108,7 +115,10 @@ impl NoiseStream {
     /// The `n`-th raw 64-bit word of the stream.
     #[inline(always)]
     fn word(&self, n: u64) -> u64 {
-        mix64(self.origin.wrapping_add(n.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)))
+        mix64(
+            self.origin
+                .wrapping_add(n.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)),
+        )
     }
 
     /// Element `i` as an `f64`.
@@ -198,7 +208,11 @@ impl NoiseStream {
                         word_index = wi;
                         word = self.word(wi);
                     }
-                    *o = if (word >> (i % 64)) & 1 == 1 { 1.0 } else { -1.0 };
+                    *o = if (word >> (i % 64)) & 1 == 1 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
                 }
             }
         }

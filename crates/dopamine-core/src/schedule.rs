@@ -43,7 +43,9 @@ impl<T: Real> EtaSchedule<T> {
                 final_fraction,
             } => {
                 if total_steps == 0 {
-                    return Err(Error::InvalidSetting("cosine schedule needs total_steps > 0"));
+                    return Err(Error::InvalidSetting(
+                        "cosine schedule needs total_steps > 0",
+                    ));
                 }
                 if !final_fraction.is_finite() {
                     return Err(Error::NonFiniteSetting("final_fraction"));
@@ -127,6 +129,9 @@ mod tests {
             total_steps: 10,
             final_fraction: f64::NAN,
         };
-        assert_eq!(bad.validate(), Err(Error::NonFiniteSetting("final_fraction")));
+        assert_eq!(
+            bad.validate(),
+            Err(Error::NonFiniteSetting("final_fraction"))
+        );
     }
 }

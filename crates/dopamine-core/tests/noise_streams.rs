@@ -183,15 +183,26 @@ fn gaussian_moments() {
     }
     let var = m2 / nf;
     let kurtosis = (m4 / nf) / (var * var);
-    println!("gaussian n={n}: mean {mean:.3e}, variance {var:.5}, kurtosis {kurtosis:.4}, max |z| {max_abs:.4}");
+    println!(
+        "gaussian n={n}: mean {mean:.3e}, variance {var:.5}, kurtosis {kurtosis:.4}, max |z| {max_abs:.4}"
+    );
     assert!(mean.abs() < 5.0 / nf.sqrt(), "mean {mean}");
-    assert!((var - 1.0).abs() < 5.0 * (2.0 / nf).sqrt(), "variance {var}");
-    assert!((kurtosis - 3.0).abs() < 5.0 * (24.0 / nf).sqrt(), "kurtosis {kurtosis}");
+    assert!(
+        (var - 1.0).abs() < 5.0 * (2.0 / nf).sqrt(),
+        "variance {var}"
+    );
+    assert!(
+        (kurtosis - 3.0).abs() < 5.0 * (24.0 / nf).sqrt(),
+        "kurtosis {kurtosis}"
+    );
     assert!(max_abs <= GAUSSIAN_MAX_ABS, "{max_abs}");
     // The tails are there: about 2,700 of 1e6 normal draws exceed 3 in magnitude.
     let beyond3 = all.iter().filter(|z| z.abs() > 3.0).count() as f64;
     let p = 0.002_699_796;
-    assert!((beyond3 - p * nf).abs() < 5.0 * (p * nf).sqrt(), "{beyond3}");
+    assert!(
+        (beyond3 - p * nf).abs() < 5.0 * (p * nf).sqrt(),
+        "{beyond3}"
+    );
     // Both halves of each Box-Muller pair (cosine and sine) are standard normal.
     for parity in 0..2 {
         let half: Vec<f64> = all.iter().skip(parity).step_by(2).copied().collect();
@@ -199,7 +210,10 @@ fn gaussian_moments() {
         let v = half.iter().map(|z| (z - m) * (z - m)).sum::<f64>() / half.len() as f64;
         let hn = half.len() as f64;
         assert!(m.abs() < 5.0 / hn.sqrt(), "parity {parity}: mean {m}");
-        assert!((v - 1.0).abs() < 5.0 * (2.0 / hn).sqrt(), "parity {parity}: var {v}");
+        assert!(
+            (v - 1.0).abs() < 5.0 * (2.0 / hn).sqrt(),
+            "parity {parity}: var {v}"
+        );
     }
 }
 
@@ -226,6 +240,9 @@ fn gaussian_bound_holds_in_f32_too() {
     let s = NoiseStream::new(NoiseKey::new(9, 9, 9), NoiseKind::Gaussian);
     let mut z = vec![0.0f32; 200_000];
     s.fill(0, &mut z);
-    assert!(z.iter().all(|x| x.is_finite() && (x.abs() as f64) <= GAUSSIAN_MAX_ABS));
+    assert!(
+        z.iter()
+            .all(|x| x.is_finite() && (x.abs() as f64) <= GAUSSIAN_MAX_ABS)
+    );
     assert_eq!(s.kind(), NoiseKind::Gaussian);
 }

@@ -47,7 +47,10 @@ fn non_finite_probe_restores_exactly_and_abandons_the_step() {
         assert_eq!(opt.tell(&mut w, 1.0).unwrap(), Told::Baseline { loss: 1.0 });
         assert_eq!(drive(&mut opt, &mut w, &[0.5]), Told::Probed);
         // Second probe: the weights are perturbed, the loss comes back bad.
-        assert!(matches!(opt.ask(&mut w).unwrap(), Query::Probe { probe: 1, .. }));
+        assert!(matches!(
+            opt.ask(&mut w).unwrap(),
+            Query::Probe { probe: 1, .. }
+        ));
         assert!(opt.is_perturbed());
         assert_eq!(
             opt.tell(&mut w, bad).unwrap(),
@@ -56,9 +59,16 @@ fn non_finite_probe_restores_exactly_and_abandons_the_step() {
         assert!(!opt.is_perturbed());
         assert_eq!(w, w0, "restored bit for bit ({bad})");
         let c = *opt.counters();
-        assert_eq!((c.rejected_probes, c.consecutive_rejections, c.updates), (1, 1, 0));
+        assert_eq!(
+            (c.rejected_probes, c.consecutive_rejections, c.updates),
+            (1, 1, 0)
+        );
         assert_eq!(c.forward_passes, 3);
-        assert_eq!(opt.step_index(), 1, "the rejected step consumed its noise keys");
+        assert_eq!(
+            opt.step_index(),
+            1,
+            "the rejected step consumed its noise keys"
+        );
         // The next step starts with a baseline, and a finite one resets the streak.
         assert_eq!(opt.ask(&mut w).unwrap(), Query::Baseline);
         assert_eq!(opt.tell(&mut w, 1.0).unwrap(), Told::Baseline { loss: 1.0 });
@@ -70,10 +80,20 @@ fn non_finite_probe_restores_exactly_and_abandons_the_step() {
 fn non_finite_probe_with_gaussian_noise_restores_within_an_ulp() {
     let mut w: Vec<f64> = (0..100).map(|i| (i as f64 * 0.37).sin() * 3.0).collect();
     let w0 = w.clone();
-    let config = PerturbConfig { sigma: 0.01, seed: 5, ..Default::default() };
+    let config = PerturbConfig {
+        sigma: 0.01,
+        seed: 5,
+        ..Default::default()
+    };
     let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len()).unwrap();
-    let out = opt.step(&mut w, |p| if opt_is_probe(p, &w0) { f64::NAN } else { 1.0 });
-    assert_eq!(out.unwrap(), StepOutcome::Rejected(Rejection::NonFiniteProbe));
+    let out = opt.step(
+        &mut w,
+        |p| if opt_is_probe(p, &w0) { f64::NAN } else { 1.0 },
+    );
+    assert_eq!(
+        out.unwrap(),
+        StepOutcome::Rejected(Rejection::NonFiniteProbe)
+    );
     for (a, b) in w.iter().zip(&w0) {
         // |sigma z| <= 0.01 * 8.58: one ulp of max(|w|, 0.0858).
         let bound = f64::EPSILON * b.abs().max(0.01 * 8.6);
@@ -102,10 +122,19 @@ fn wp_undoes_a_diverged_update_exactly_and_halves_eta() {
         assert_eq!(w, before, "undo is exact here");
         assert_eq!(opt.rule().eta_scale(), 0.5);
         let c = *opt.counters();
-        assert_eq!((c.updates, c.undone_updates, c.consecutive_rejections), (1, 1, 1));
+        assert_eq!(
+            (c.updates, c.undone_updates, c.consecutive_rejections),
+            (1, 1, 1)
+        );
         // A second divergence halves again.
-        assert!(matches!(drive(&mut opt, &mut w, &[1.0, 0.5]), Told::Updated(_)));
-        assert_eq!(drive(&mut opt, &mut w, &[bad]), Told::Rejected(Rejection::UpdateUndone));
+        assert!(matches!(
+            drive(&mut opt, &mut w, &[1.0, 0.5]),
+            Told::Updated(_)
+        ));
+        assert_eq!(
+            drive(&mut opt, &mut w, &[bad]),
+            Told::Rejected(Rejection::UpdateUndone)
+        );
         assert_eq!(opt.rule().eta_scale(), 0.25);
         // The undo is done once: the same bad loss again has nothing to undo.
         assert_eq!(
@@ -122,10 +151,18 @@ fn wp_undoes_a_diverged_update_exactly_and_halves_eta() {
 #[test]
 fn wp_without_halving_keeps_eta() {
     let mut w = dyadic_weights();
-    let rule = WpRule::new(WpConfig { halve_on_divergence: false });
+    let rule = WpRule::new(WpConfig {
+        halve_on_divergence: false,
+    });
     let mut opt = Wp::new(dyadic_config(1), rule, w.len()).unwrap();
-    assert!(matches!(drive(&mut opt, &mut w, &[1.0, 0.5]), Told::Updated(_)));
-    assert_eq!(drive(&mut opt, &mut w, &[f64::NAN]), Told::Rejected(Rejection::UpdateUndone));
+    assert!(matches!(
+        drive(&mut opt, &mut w, &[1.0, 0.5]),
+        Told::Updated(_)
+    ));
+    assert_eq!(
+        drive(&mut opt, &mut w, &[f64::NAN]),
+        Told::Rejected(Rejection::UpdateUndone)
+    );
     assert_eq!(opt.rule().eta_scale(), 1.0);
 }
 
@@ -134,14 +171,26 @@ fn wp_without_halving_keeps_eta() {
 #[test]
 fn dopamine1_undo_restores_within_a_tight_bound() {
     let mut w: Vec<f64> = (0..300).map(|i| (i as f64 * 0.71).cos() * 2.0).collect();
-    let config = PerturbConfig { sigma: 1e-3, eta: 0.05, probes: 4, seed: 3, ..Default::default() };
+    let config = PerturbConfig {
+        sigma: 1e-3,
+        eta: 0.05,
+        probes: 4,
+        seed: 3,
+        ..Default::default()
+    };
     let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len()).unwrap();
     let loss = |p: &[f64]| p.iter().map(|x| x * x).sum::<f64>();
     for _ in 0..5 {
-        assert!(matches!(opt.step(&mut w, loss).unwrap(), StepOutcome::Updated(_)));
+        assert!(matches!(
+            opt.step(&mut w, loss).unwrap(),
+            StepOutcome::Updated(_)
+        ));
     }
     let before_update = w.clone();
-    assert!(matches!(opt.step(&mut w, loss).unwrap(), StepOutcome::Updated(_)));
+    assert!(matches!(
+        opt.step(&mut w, loss).unwrap(),
+        StepOutcome::Updated(_)
+    ));
     assert_ne!(w, before_update);
     // The baseline after that update is NaN: the update is undone.
     assert_eq!(
@@ -159,23 +208,40 @@ fn dopamine1_undo_restores_within_a_tight_bound() {
 #[test]
 fn dopamine2_undo_clears_the_trace() {
     let mut w: Vec<f64> = (0..50).map(|i| i as f64 * 0.1 - 2.0).collect();
-    let config = PerturbConfig { sigma: 1e-3, eta: 0.05, seed: 8, ..Default::default() };
+    let config = PerturbConfig {
+        sigma: 1e-3,
+        eta: 0.05,
+        seed: 8,
+        ..Default::default()
+    };
     let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.7, vec![0.0f64; w.len()]);
     let mut opt = Dopamine2::new(config, rule, w.len()).unwrap();
     let loss = |p: &[f64]| p.iter().map(|x| x * x).sum::<f64>();
     for _ in 0..10 {
-        assert!(matches!(opt.step(&mut w, loss).unwrap(), StepOutcome::Updated(_)));
+        assert!(matches!(
+            opt.step(&mut w, loss).unwrap(),
+            StepOutcome::Updated(_)
+        ));
     }
     let before = w.clone();
-    assert!(matches!(opt.step(&mut w, loss).unwrap(), StepOutcome::Updated(_)));
+    assert!(matches!(
+        opt.step(&mut w, loss).unwrap(),
+        StepOutcome::Updated(_)
+    ));
     assert!(opt.rule().trace().iter().any(|e| *e != 0.0));
     assert_eq!(
         opt.step(&mut w, |_| f64::INFINITY).unwrap(),
         StepOutcome::Rejected(Rejection::UpdateUndone)
     );
-    assert!(opt.rule().trace().iter().all(|e| *e == 0.0), "trace cleared");
+    assert!(
+        opt.rule().trace().iter().all(|e| *e == 0.0),
+        "trace cleared"
+    );
     for (a, b) in w.iter().zip(&before) {
-        assert!((a - b).abs() <= 2.0 * f64::EPSILON * b.abs().max(1.0), "{a} vs {b}");
+        assert!(
+            (a - b).abs() <= 2.0 * f64::EPSILON * b.abs().max(1.0),
+            "{a} vs {b}"
+        );
     }
 }
 
@@ -184,7 +250,10 @@ fn non_finite_first_baseline_is_reported() {
     let mut w = vec![1.0f32; 4];
     let mut opt = Dopamine1::new(PerturbConfig::default(), Dopamine1Rule::default(), 4).unwrap();
     opt.ask(&mut w).unwrap();
-    assert_eq!(opt.tell(&mut w, f32::NAN).unwrap(), Told::Rejected(Rejection::NonFiniteBaseline));
+    assert_eq!(
+        opt.tell(&mut w, f32::NAN).unwrap(),
+        Told::Rejected(Rejection::NonFiniteBaseline)
+    );
     assert_eq!(w, vec![1.0f32; 4]);
     assert_eq!(opt.counters().non_finite_baselines, 1);
     assert_eq!(opt.step_index(), 0);
@@ -200,7 +269,12 @@ fn f32_loss_spike_does_not_poison_the_statistics() {
     let loss = |p: &[f32]| p.iter().map(|x| x * x).sum::<f32>();
     for dopamine2 in [false, true] {
         let mut w = [1.0f32, 2.0, -1.5];
-        let config = PerturbConfig { sigma: 1e-2f32, eta: 0.05, seed: 1, ..Default::default() };
+        let config = PerturbConfig {
+            sigma: 1e-2f32,
+            eta: 0.05,
+            seed: 1,
+            ..Default::default()
+        };
         let mut calls = 0;
         let spiky = |p: &[f32]| {
             calls += 1;
@@ -232,11 +306,19 @@ fn f32_loss_spike_does_not_poison_the_statistics() {
             assert_eq!(opt.counters().skipped_updates, 1);
             assert!(opt.rule().stats().surprise_variance().is_finite());
         }
-        assert_eq!(outcomes[1], StepOutcome::Rejected(Rejection::UpdateTooLarge));
+        assert_eq!(
+            outcomes[1],
+            StepOutcome::Rejected(Rejection::UpdateTooLarge)
+        );
         assert!(w.iter().all(|x| x.is_finite()));
-        assert!(loss(&w) < 0.5 * loss(&w_after_spike), "still learning: {w:?}");
+        assert!(
+            loss(&w) < 0.5 * loss(&w_after_spike),
+            "still learning: {w:?}"
+        );
         for o in &outcomes[2..] {
-            let StepOutcome::Updated(r) = o else { panic!("{o:?}") };
+            let StepOutcome::Updated(r) = o else {
+                panic!("{o:?}")
+            };
             assert!(r.signal.effective_eta > 0.0 && r.signal.surprise_size.is_finite());
         }
     }
@@ -269,7 +351,11 @@ fn flaky_run<R: dopamine_core::UpdateRule<f64>>(
         let out = opt
             .step(&mut w, |p| {
                 evals += 1;
-                if rng.unit() < 0.1 { f64::NAN } else { p.iter().map(|x| x * x).sum() }
+                if rng.unit() < 0.1 {
+                    f64::NAN
+                } else {
+                    p.iter().map(|x| x * x).sum()
+                }
             })
             .unwrap();
         assert!(w.iter().all(|x| x.is_finite()), "{out:?}");

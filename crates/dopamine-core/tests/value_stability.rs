@@ -41,7 +41,12 @@ const RADEMACHER: [f64; 8] = [1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0];
 fn gaussian_stream_is_pinned() {
     let s = NoiseStream::new(KEY, NoiseKind::Gaussian);
     for (i, bits) in GAUSSIAN_F64_BITS.iter().enumerate() {
-        assert_eq!(s.value_f64(i).to_bits(), *bits, "element {i}: {}", s.value_f64(i));
+        assert_eq!(
+            s.value_f64(i).to_bits(),
+            *bits,
+            "element {i}: {}",
+            s.value_f64(i)
+        );
         assert_eq!(s.value::<f64>(i).to_bits(), *bits);
     }
     for (i, bits) in GAUSSIAN_F32_BITS.iter().enumerate() {

@@ -111,7 +111,12 @@ impl<T: Real> Adam<T> {
         let c1 = T::ONE - self.beta1_pow;
         let c2 = T::ONE - self.beta2_pow;
         let lr = self.lr();
-        for (((w, g), m), v) in params.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
+        for (((w, g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
             *m = beta1 * *m + (T::ONE - beta1) * *g;
             *v = beta2 * *v + (T::ONE - beta2) * *g * *g;
             let m_hat = *m / c1;

@@ -79,7 +79,11 @@ impl<T: Real> Sgd<T> {
         let mu = self.config.momentum;
         for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
             *v = mu * *v + *g;
-            let dir = if self.config.nesterov { *g + mu * *v } else { *v };
+            let dir = if self.config.nesterov {
+                *g + mu * *v
+            } else {
+                *v
+            };
             *w -= lr * dir;
         }
         Ok(())
