@@ -2,7 +2,7 @@
 
 use dopamine_core::{
     AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, NoiseKey, NoiseKind,
-    NoiseStream, PerturbConfig, RpeMode, StepOutcome, Told, UpdateRule, Wp, WpRule,
+    NoiseStream, PerturbConfig, RpeMode, StepOutcome, UpdateRule, Wp, WpRule,
 };
 use proptest::prelude::*;
 
@@ -520,6 +520,8 @@ fn dopamine2_trace_recursion() {
 #[cfg(feature = "serde")]
 #[test]
 fn serde_round_trip_resumes_bit_identically() {
+    use dopamine_core::Told;
+
     let config = PerturbConfig {
         sigma: 1e-3,
         eta: 0.02,
