@@ -35,6 +35,7 @@
 //! ```
 
 pub mod alloc_meter;
+pub mod claims;
 pub mod error;
 pub mod experiments;
 pub mod machine;
@@ -43,6 +44,7 @@ pub mod objective;
 pub mod optimizer;
 pub mod plot;
 pub mod progress;
+pub mod reproduce;
 pub mod stats;
 pub mod trainer;
 

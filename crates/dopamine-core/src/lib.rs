@@ -39,9 +39,10 @@
 //! let loss = |w: &[f32]| w.iter().zip(&target).map(|(a, b)| (a - b) * (a - b)).sum::<f32>();
 //!
 //! let mut w = [0.0f32; 3];
-//! // Dopamine's steps have a fixed typical size `eta`, so decay `eta` to
-//! // settle precisely at the end of a run.
-//! let schedule = EtaSchedule::Cosine { total_steps: 1_000, final_fraction: 0.01 };
+//! // 2,000 ask/tell exchanges are 1,000 steps (a baseline and one probe each).
+//! // Dopamine's step has a typical size of `eta * |z|` whatever the gradient,
+//! // so a decaying schedule is what lets it settle precisely.
+//! let schedule = EtaSchedule::Cosine { total_steps: 1_000, final_fraction: 0.0 };
 //! let config = PerturbConfig { sigma: 1e-2, eta: 0.05, seed: 42, schedule, ..Default::default() };
 //! let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
 //! for _ in 0..2_000 {

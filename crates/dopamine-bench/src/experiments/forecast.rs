@@ -1,7 +1,9 @@
 //! E2 and E3: one-step forecasting of Mackey-Glass and Lorenz-63 with an Elman RNN, teacher-forced and free-running.
 
 use dopamine_nets::{Bptt, Rnn, RnnInit, RnnWorkspace};
-use dopamine_tasks::{LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, split_by_fractions};
+use dopamine_tasks::{
+    LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, split_by_fractions,
+};
 use faer::Mat;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -106,7 +108,10 @@ impl ForecastData {
         (0..d)
             .map(|j| {
                 let mean = (start..end).map(|t| self.series.row(t)[j]).sum::<f64>() / n;
-                let var = (start..end).map(|t| (self.series.row(t)[j] - mean).powi(2)).sum::<f64>() / n;
+                let var = (start..end)
+                    .map(|t| (self.series.row(t)[j] - mean).powi(2))
+                    .sum::<f64>()
+                    / n;
                 var.sqrt()
             })
             .collect()
@@ -121,7 +126,9 @@ impl ForecastData {
             return vec![];
         }
         let count = count.max(1).min(last - first);
-        (0..count).map(|i| first + i * (last - first) / count).collect()
+        (0..count)
+            .map(|i| first + i * (last - first) / count)
+            .collect()
     }
 }
 
@@ -131,7 +138,12 @@ fn nrmse(pred: &[Vec<f64>], truth: &[Vec<f64>], std: &[f64]) -> f64 {
     let n = pred.len() as f64;
     (0..d)
         .map(|j| {
-            let mse = pred.iter().zip(truth).map(|(p, t)| (p[j] - t[j]).powi(2)).sum::<f64>() / n;
+            let mse = pred
+                .iter()
+                .zip(truth)
+                .map(|(p, t)| (p[j] - t[j]).powi(2))
+                .sum::<f64>()
+                / n;
             mse.sqrt() / std[j]
         })
         .sum::<f64>()
@@ -163,8 +175,13 @@ pub fn evaluate(
     let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
     net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
     let rows = (start - 1)..(end - 1);
-    let pred: Vec<Vec<f64>> = rows.clone().map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect()).collect();
-    let truth: Vec<Vec<f64>> = rows.map(|t| (0..targets.ncols()).map(|j| targets[(t, j)]).collect()).collect();
+    let pred: Vec<Vec<f64>> = rows
+        .clone()
+        .map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect())
+        .collect();
+    let truth: Vec<Vec<f64>> = rows
+        .map(|t| (0..targets.ncols()).map(|j| targets[(t, j)]).collect())
+        .collect();
     let std = data.std(start, end);
     let teacher_forced = nrmse(&pred, &truth, &std);
     let mut free_running = Vec::new();
@@ -175,7 +192,11 @@ pub fn evaluate(
         let ctx = data.rows(o - context, o);
         net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
         for (k, &h) in horizons.iter().enumerate() {
-            per_h[k].0.push((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]).collect());
+            per_h[k].0.push(
+                (0..forecasts.ncols())
+                    .map(|j| forecasts[(h - 1, j)])
+                    .collect(),
+            );
             per_h[k].1.push(data.series.row(o + h - 1).to_vec());
         }
     }
@@ -192,14 +213,22 @@ pub fn evaluate(
 pub fn persistence(data: &ForecastData, horizons: &[usize], origins: &[usize]) -> ForecastScores {
     let (start, end) = (data.val_end, data.series.len());
     let std = data.std(start, end);
-    let pred: Vec<Vec<f64>> = (start..end).map(|t| data.series.row(t - 1).to_vec()).collect();
+    let pred: Vec<Vec<f64>> = (start..end)
+        .map(|t| data.series.row(t - 1).to_vec())
+        .collect();
     let truth: Vec<Vec<f64>> = (start..end).map(|t| data.series.row(t).to_vec()).collect();
     let teacher_forced = nrmse(&pred, &truth, &std);
     let free_running = horizons
         .iter()
         .map(|&h| {
-            let p: Vec<Vec<f64>> = origins.iter().map(|&o| data.series.row(o - 1).to_vec()).collect();
-            let t: Vec<Vec<f64>> = origins.iter().map(|&o| data.series.row(o + h - 1).to_vec()).collect();
+            let p: Vec<Vec<f64>> = origins
+                .iter()
+                .map(|&o| data.series.row(o - 1).to_vec())
+                .collect();
+            let t: Vec<Vec<f64>> = origins
+                .iter()
+                .map(|&o| data.series.row(o + h - 1).to_vec())
+                .collect();
             (h, nrmse(&p, &t, &std))
         })
         .collect();
@@ -225,7 +254,9 @@ pub struct ForecastRun {
 /// Steps a budget of forward-pass equivalents buys for `spec`.
 pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
     let per_step = match spec {
-        OptimizerSpec::Wp(p) | OptimizerSpec::Dopamine1 { perturb: p, .. } | OptimizerSpec::Dopamine2 { perturb: p, .. } => {
+        OptimizerSpec::Wp(p)
+        | OptimizerSpec::Dopamine1 { perturb: p, .. }
+        | OptimizerSpec::Dopamine2 { perturb: p, .. } => {
             1 + p.probes as u64 * if p.antithetic { 2 } else { 1 }
         }
         OptimizerSpec::Sgd { .. } | OptimizerSpec::Adam { .. } => 2,
@@ -276,8 +307,25 @@ pub fn run_one(
     let net = obj.net().clone();
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
-    let test = evaluate(&net, data, data.val_end, data.series.len(), &config.horizons, &origins, config.context)?;
-    let validation = evaluate(&net, data, data.train_end, data.val_end, &[], &[], config.context)?.teacher_forced;
+    let test = evaluate(
+        &net,
+        data,
+        data.val_end,
+        data.series.len(),
+        &config.horizons,
+        &origins,
+        config.context,
+    )?;
+    let validation = evaluate(
+        &net,
+        data,
+        data.train_end,
+        data.val_end,
+        &[],
+        &[],
+        config.context,
+    )?
+    .teacher_forced;
     Ok((
         ForecastRun {
             seed,
@@ -335,7 +383,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        0.5 * (xs[n / 2 - 1] + xs[n / 2])
+    }
 }
 
 const PLOT_ROWS: usize = 200;
@@ -346,7 +398,9 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
     if origins.is_empty() {
-        return Err(TrainError::Config("test part too short for the horizons and context".into()));
+        return Err(TrainError::Config(
+            "test part too short for the horizons and context".into(),
+        ));
     }
     let persistence = persistence(&data, &config.horizons, &origins);
     let plot_rows = PLOT_ROWS.min(data.series.len() - data.val_end);
@@ -355,7 +409,9 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
     let mut results = Vec::new();
     let mut params = 0;
     for cand in &config.optimizers {
-        let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode)).map(|s| 10_000 + s).collect();
+        let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode))
+            .map(|s| 10_000 + s)
+            .collect();
         let mut err = None;
         let tuned = tune(cand, |spec| {
             let scores: Result<Vec<f64>, TrainError> = tuning_seeds
@@ -387,14 +443,26 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
             .map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect())
             .collect();
         let mut free = Mat::zeros(free_len, net0.output_dim());
-        net0.free_run(data.rows(first_origin - config.context, first_origin).as_ref(), free.as_mut(), &mut ws)?;
-        let example_free_running = (0..free_len).map(|t| (0..free.ncols()).map(|j| free[(t, j)]).collect()).collect();
+        net0.free_run(
+            data.rows(first_origin - config.context, first_origin)
+                .as_ref(),
+            free.as_mut(),
+            &mut ws,
+        )?;
+        let example_free_running = (0..free_len)
+            .map(|t| (0..free.ncols()).map(|j| free[(t, j)]).collect())
+            .collect();
         let runs: Vec<ForecastRun> = runs.into_iter().map(|r| r.0).collect();
         let median_free_running = config
             .horizons
             .iter()
             .enumerate()
-            .map(|(k, &h)| (h, median(runs.iter().map(|r| r.test.free_running[k].1).collect())))
+            .map(|(k, &h)| {
+                (
+                    h,
+                    median(runs.iter().map(|r| r.test.free_running[k].1).collect()),
+                )
+            })
             .collect();
         results.push(ForecastResult {
             optimizer: cand.base.name().to_string(),
@@ -410,8 +478,12 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
         name: config.name.clone(),
         persistence,
         results,
-        example_truth: (data.val_end..data.val_end + plot_rows).map(|t| data.series.row(t).to_vec()).collect(),
-        example_truth_free: (first_origin..first_origin + free_len).map(|t| data.series.row(t).to_vec()).collect(),
+        example_truth: (data.val_end..data.val_end + plot_rows)
+            .map(|t| data.series.row(t).to_vec())
+            .collect(),
+        example_truth_free: (first_origin..first_origin + free_len)
+            .map(|t| data.series.row(t).to_vec())
+            .collect(),
         params,
     })
 }

@@ -78,7 +78,10 @@ fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective, Mat<f64>), Train
         WeightInit::Xavier,
         seed,
     )?;
-    Ok((MlpObjective::new(net, inputs, targets.clone(), Loss::Mse)?, targets))
+    Ok((
+        MlpObjective::new(net, inputs, targets.clone(), Loss::Mse)?,
+        targets,
+    ))
 }
 
 /// One run: trains until solved or out of steps.
@@ -128,12 +131,19 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     }
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
-    Some(if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) })
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        0.5 * (xs[n / 2 - 1] + xs[n / 2])
+    })
 }
 
 /// Score for tuning: minus the success rate, with the median passes as a tie-break.
 fn tuning_score(runs: &[XorRun], steps: u64) -> f64 {
-    let solved: Vec<f64> = runs.iter().filter_map(|r| r.passes_to_solve.map(|p| p as f64)).collect();
+    let solved: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.passes_to_solve.map(|p| p as f64))
+        .collect();
     let rate = solved.len() as f64 / runs.len() as f64;
     let med = median(solved).unwrap_or(4.0 * steps as f64);
     -rate + med / (1e3 * 4.0 * steps as f64)
@@ -147,7 +157,9 @@ pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError>
     let mut results = Vec::new();
     for &hidden in &config.hidden {
         for cand in &config.optimizers {
-            let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode)).map(|s| 10_000 + s).collect();
+            let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode))
+                .map(|s| 10_000 + s)
+                .collect();
             let mut err = None;
             let tuned = tune(cand, |spec| {
                 let runs: Result<Vec<XorRun>, TrainError> = tuning_seeds
@@ -176,8 +188,18 @@ pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError>
                 hidden,
                 optimizer: cand.base.name().to_string(),
                 success_rate: solved.len() as f64 / runs.len() as f64,
-                median_passes: median(solved.iter().filter_map(|r| r.passes_to_solve.map(|p| p as f64)).collect()),
-                median_steps: median(solved.iter().filter_map(|r| r.steps_to_solve.map(|p| p as f64)).collect()),
+                median_passes: median(
+                    solved
+                        .iter()
+                        .filter_map(|r| r.passes_to_solve.map(|p| p as f64))
+                        .collect(),
+                ),
+                median_steps: median(
+                    solved
+                        .iter()
+                        .filter_map(|r| r.steps_to_solve.map(|p| p as f64))
+                        .collect(),
+                ),
                 tuned,
                 runs,
                 curve_seed0,

@@ -45,13 +45,15 @@ impl<T: Real> Default for Dopamine1Rule<T> {
 
 /// Runs the RPE statistics on a step and returns the per-probe signals `D_k / K`
 /// together with what the step reports. Shared by both Dopamine rules.
+/// `applied` is `false` when the statistics could not absorb the step's RPEs
+/// (overflow); the caller must then leave the weights alone.
 pub(crate) fn dopamine_signals<T: Real>(
     stats: &mut RpeStats<T>,
     ctx: &UpdateContext<'_, T>,
     signals: &mut [T; crate::MAX_PROBES],
 ) -> RuleSignal<T> {
     let k = ctx.deltas.len();
-    stats.observe(ctx.deltas, &mut signals[..k]);
+    let absorbed = stats.observe(ctx.deltas, &mut signals[..k]);
     let inv_k = T::ONE / T::from_usize(k);
     for s in &mut signals[..k] {
         *s *= inv_k;
@@ -61,7 +63,7 @@ pub(crate) fn dopamine_signals<T: Real>(
         effective_eta: ctx.eta * ctx.sigma / (v + stats.coding().eps).sqrt(),
         expected_rpe: stats.expected_rpe(),
         surprise_size: v.sqrt(),
-        applied: true,
+        applied: absorbed,
     }
 }
 
@@ -79,7 +81,7 @@ impl<T: Real> UpdateRule<T> for Dopamine1Rule<T> {
         let mut signals = [T::ZERO; crate::MAX_PROBES];
         let mut report = dopamine_signals(&mut self.stats, ctx, &mut signals);
         self.last.set(ctx.deltas.len(), |k| ctx.eta * signals[k]);
-        report.applied = self.last.is_safe();
+        report.applied = report.applied && self.last.is_safe();
         if report.applied {
             self.last.apply(params, noise, T::ONE);
         }

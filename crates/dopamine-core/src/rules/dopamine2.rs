@@ -83,6 +83,11 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
     ) -> RuleSignal<T> {
         let mut signals = [T::ZERO; crate::MAX_PROBES];
         let mut report = dopamine_signals(&mut self.stats, ctx, &mut signals);
+        if !report.applied {
+            // The RPEs overflowed the statistics: skip the step, keep the trace.
+            self.last_gain = T::ZERO;
+            return report;
+        }
         // With |D_k| bounded, the trace is bounded by sum|D_k/K| * max|z| / (1 - lambda).
         let gain = ctx.eta * (T::ONE - self.lambda);
         let trace = self.trace.as_mut();

@@ -120,7 +120,13 @@ impl<T: Real> RpeStats<T> {
     ///
     /// Because `v` already includes this step's surprises,
     /// `|D_k| <= sqrt(K / (1 - beta))`: the signal is bounded whatever the loss does.
-    pub fn observe(&mut self, deltas: &[T], signals: &mut [T]) {
+    ///
+    /// Returns `false` when the step's RPEs are so large that the running
+    /// statistics would overflow (`r^2` beyond the type's range, e.g. a loss
+    /// spike of `1e20` in `f32`): the statistics are then left as they were,
+    /// every signal is zero, and the step must not be applied. Absorbing an
+    /// infinite `v` would zero every later signal and silently stop learning.
+    pub fn observe(&mut self, deltas: &[T], signals: &mut [T]) -> bool {
         let k = T::from_usize(deltas.len());
         let b = self.expected_rpe();
         let one = T::ONE;
@@ -135,13 +141,20 @@ impl<T: Real> RpeStats<T> {
         }
         mean_delta /= k;
         mean_sq /= k;
-        self.mean = beta * self.mean + (one - beta) * mean_delta;
-        self.variance = beta * self.variance + (one - beta) * mean_sq;
+        let mean = beta * self.mean + (one - beta) * mean_delta;
+        let variance = beta * self.variance + (one - beta) * mean_sq;
+        if !(mean.is_finite() && variance.is_finite()) {
+            signals.fill(T::ZERO);
+            return false;
+        }
+        self.mean = mean;
+        self.variance = variance;
         self.beta_pow *= beta;
         self.steps += 1;
         let denom = (self.surprise_variance() + self.coding.eps).sqrt();
         for s in signals.iter_mut() {
             *s /= denom;
         }
+        true
     }
 }

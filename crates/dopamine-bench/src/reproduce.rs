@@ -1,0 +1,664 @@
+//! `cargo xtask reproduce`: runs E1-E4, writes `report.md`, `summary.json`, CSV curves and figures.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::alloc_meter::CountingAllocator;
+use crate::claims::{Claim, c1, c2, c3};
+use crate::error::TrainError;
+use crate::experiments::Mode;
+use crate::experiments::cost::{self, CostConfig, CostPoint};
+use crate::experiments::forecast::{self, ForecastConfig, ForecastReport};
+use crate::experiments::xor::{self, XorConfig, XorResult};
+use crate::machine::MachineInfo;
+use crate::markdown::{Table, fmt_sig};
+use crate::plot::{BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot};
+use crate::stats::band;
+
+/// What to run and where to write.
+#[derive(Debug, Clone)]
+pub struct ReproduceOptions {
+    /// Full or quick.
+    pub mode: Mode,
+    /// Output folder (created).
+    pub out_dir: PathBuf,
+    /// Folder with `xor.json`, `mackey_glass.json`, `lorenz.json`, `cost.json`
+    /// to use instead of the built-in configs.
+    pub configs_dir: Option<PathBuf>,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+/// The built-in experiment configs (the files under `crates/dopamine-bench/configs/`).
+pub mod builtin {
+    /// E1.
+    pub const XOR: &str = include_str!("../configs/xor.json");
+    /// E2.
+    pub const MACKEY_GLASS: &str = include_str!("../configs/mackey_glass.json");
+    /// E3.
+    pub const LORENZ: &str = include_str!("../configs/lorenz.json");
+    /// E4.
+    pub const COST: &str = include_str!("../configs/cost.json");
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    dir: Option<&Path>,
+    file: &str,
+    builtin: &str,
+) -> Result<T, TrainError> {
+    let text = match dir {
+        Some(d) => fs::read_to_string(d.join(file))?,
+        None => builtin.to_string(),
+    };
+    serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{file}: {e}")))
+}
+
+/// What `summary.json` holds: everything the report says, without the curves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Full or quick.
+    pub mode: Mode,
+    /// The command that produced it.
+    pub command: String,
+    /// Machine and revision.
+    pub machine: MachineInfo,
+    /// Seconds the whole run took.
+    pub seconds: f64,
+    /// The claims and their verdicts.
+    pub claims: Vec<Claim>,
+    /// E1 per hidden size and optimizer: (hidden, optimizer, chosen spec, success rate, median passes).
+    pub xor: Vec<XorSummary>,
+    /// E2 and E3.
+    pub forecasts: Vec<ForecastSummary>,
+    /// E4 sweep over H.
+    pub cost_by_hidden: Vec<CostPoint>,
+    /// E4 sweep over T.
+    pub cost_by_seq_len: Vec<CostPoint>,
+}
+
+/// E1 in brief.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct XorSummary {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Optimizer.
+    pub optimizer: String,
+    /// Chosen hyperparameters.
+    pub hyperparameters: String,
+    /// Seeds run.
+    pub seeds: usize,
+    /// Fraction solved.
+    pub success_rate: f64,
+    /// Median forward-pass equivalents to solve.
+    pub median_passes: Option<f64>,
+    /// Median steps to solve.
+    pub median_steps: Option<f64>,
+}
+
+/// E2 / E3 in brief.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForecastSummary {
+    /// Experiment.
+    pub name: String,
+    /// Model parameters.
+    pub params: usize,
+    /// Persistence: teacher-forced and per horizon.
+    pub persistence: forecast::ForecastScores,
+    /// Per optimizer: name, chosen hyperparameters, median test NRMSE, per horizon.
+    pub optimizers: Vec<(String, String, f64, Vec<(usize, f64)>)>,
+}
+
+/// Runs everything and writes the outputs. `meter` is the counting
+/// allocator when the binary installed one (E4 then reports measured peak heap).
+pub fn reproduce(
+    opts: &ReproduceOptions,
+    meter: Option<&CountingAllocator>,
+) -> Result<Summary, TrainError> {
+    let start = Instant::now();
+    let dir = opts.configs_dir.as_deref();
+    let xor_cfg: XorConfig = load(dir, "xor.json", builtin::XOR)?;
+    let mg_cfg: ForecastConfig = load(dir, "mackey_glass.json", builtin::MACKEY_GLASS)?;
+    let lz_cfg: ForecastConfig = load(dir, "lorenz.json", builtin::LORENZ)?;
+    let cost_cfg: CostConfig = load(dir, "cost.json", builtin::COST)?;
+    let out = &opts.out_dir;
+    fs::create_dir_all(out.join("curves"))?;
+    fs::create_dir_all(out.join("figures"))?;
+
+    eprintln!("[reproduce] E1 XOR ...");
+    let xor_results = xor::run(&xor_cfg, opts.mode)?;
+    eprintln!(
+        "[reproduce] E2 Mackey-Glass ... ({:.0} s so far)",
+        start.elapsed().as_secs_f64()
+    );
+    let mg = forecast::run(&mg_cfg, opts.mode)?;
+    eprintln!(
+        "[reproduce] E3 Lorenz-63 ... ({:.0} s so far)",
+        start.elapsed().as_secs_f64()
+    );
+    let lz = forecast::run(&lz_cfg, opts.mode)?;
+    eprintln!(
+        "[reproduce] E4 cost ... ({:.0} s so far)",
+        start.elapsed().as_secs_f64()
+    );
+    let (by_h, by_t) = cost::run(&cost_cfg, opts.mode, meter)?;
+
+    let forecasts = [mg, lz];
+    let claims = vec![
+        c1(&xor_results, &forecasts),
+        c2(&xor_results, &forecasts),
+        c3(&by_t),
+    ];
+    write_curves(out, &xor_results, &forecasts)?;
+    write_cost_csv(out, &by_h, &by_t)?;
+    let figures = write_figures(out, &xor_results, &forecasts, &by_h, &by_t)?;
+
+    let summary = Summary {
+        mode: opts.mode,
+        command: opts.command.clone(),
+        machine: MachineInfo::detect(),
+        seconds: start.elapsed().as_secs_f64(),
+        claims,
+        xor: xor_results
+            .iter()
+            .map(|r| XorSummary {
+                hidden: r.hidden,
+                optimizer: r.optimizer.clone(),
+                hyperparameters: r.tuned.chosen.describe(),
+                seeds: r.runs.len(),
+                success_rate: r.success_rate,
+                median_passes: r.median_passes,
+                median_steps: r.median_steps,
+            })
+            .collect(),
+        forecasts: forecasts
+            .iter()
+            .map(|f| ForecastSummary {
+                name: f.name.clone(),
+                params: f.params,
+                persistence: f.persistence.clone(),
+                optimizers: f
+                    .results
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.optimizer.clone(),
+                            r.tuned.chosen.describe(),
+                            r.median_teacher_forced,
+                            r.median_free_running.clone(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
+        cost_by_hidden: by_h,
+        cost_by_seq_len: by_t,
+    };
+    let json =
+        serde_json::to_string_pretty(&summary).map_err(|e| TrainError::Config(e.to_string()))?;
+    fs::write(out.join("summary.json"), json)?;
+    fs::write(
+        out.join("report.md"),
+        report_markdown(&summary, &xor_cfg, &mg_cfg, &lz_cfg, &figures),
+    )?;
+    Ok(summary)
+}
+
+fn write_curves(
+    out: &Path,
+    xor: &[XorResult],
+    forecasts: &[ForecastReport],
+) -> Result<(), TrainError> {
+    let header = "step,loss,effective_eta,last_delta,expected_rpe,surprise_size,rejected_steps,forward_passes,backward_passes,flops,seconds\n";
+    let line = |r: &crate::trainer::Record| {
+        format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.step,
+            r.loss,
+            r.effective_eta,
+            r.last_delta,
+            r.expected_rpe,
+            r.surprise_size,
+            r.rejected_steps,
+            r.forward_passes,
+            r.backward_passes,
+            r.flops,
+            r.seconds
+        )
+    };
+    for r in xor {
+        let mut s = String::from(header);
+        r.curve_seed0.iter().for_each(|rec| s.push_str(&line(rec)));
+        fs::write(
+            out.join(format!(
+                "curves/xor_h{}_{}_seed0.csv",
+                r.hidden,
+                slug(&r.optimizer)
+            )),
+            s,
+        )?;
+    }
+    for f in forecasts {
+        for r in &f.results {
+            for run in &r.runs {
+                let mut s = String::from(header);
+                run.curve.iter().for_each(|rec| s.push_str(&line(rec)));
+                fs::write(
+                    out.join(format!(
+                        "curves/{}_{}_seed{}.csv",
+                        f.name,
+                        slug(&r.optimizer),
+                        run.seed
+                    )),
+                    s,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<(), TrainError> {
+    let mut s = String::from(
+        "optimizer,hidden,seq_len,params,seconds_per_step,flops_per_step,gflops,accounted_bytes,peak_heap_bytes\n",
+    );
+    for p in by_h.iter().chain(by_t) {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{}",
+            p.optimizer,
+            p.hidden,
+            p.seq_len,
+            p.params,
+            p.seconds_per_step,
+            p.flops_per_step,
+            p.gflops,
+            p.accounted_bytes,
+            p.peak_heap_bytes.map_or(String::new(), |b| b.to_string())
+        );
+    }
+    fs::write(out.join("curves/cost.csv"), s)?;
+    Ok(())
+}
+
+fn slug(name: &str) -> String {
+    name.to_lowercase().replace('-', "")
+}
+
+fn plot_err(e: crate::plot::PlotError) -> TrainError {
+    TrainError::Config(format!("plot: {e}"))
+}
+
+/// Draws every figure; returns their names (relative to the output folder).
+fn write_figures(
+    out: &Path,
+    xor: &[XorResult],
+    forecasts: &[ForecastReport],
+    by_h: &[CostPoint],
+    by_t: &[CostPoint],
+) -> Result<Vec<String>, TrainError> {
+    let mut names = Vec::new();
+    let fig = |name: &str| out.join("figures").join(name);
+    // XOR success rates.
+    let mut hidden: Vec<usize> = xor.iter().map(|r| r.hidden).collect();
+    hidden.dedup();
+    let groups = hidden
+        .iter()
+        .map(|&h| BarGroup {
+            label: format!("XOR 2-{h}-1"),
+            values: xor
+                .iter()
+                .filter(|r| r.hidden == h)
+                .map(|r| (r.optimizer.clone(), 100.0 * r.success_rate))
+                .collect(),
+        })
+        .collect();
+    write_bar_plot(
+        &BarPlot {
+            title: "XOR: runs solved within the step budget".into(),
+            y_label: "success rate (%)".into(),
+            groups,
+            y_max: Some(105.0),
+        },
+        &fig("xor_success"),
+    )
+    .map_err(plot_err)?;
+    names.push("figures/xor_success.png".into());
+    for f in forecasts {
+        for (x_label, by_time) in [("forward-pass equivalents", false), ("wall time (s)", true)] {
+            let curves = f
+                .results
+                .iter()
+                .filter_map(|r| {
+                    let ys: Vec<Vec<f64>> = r
+                        .runs
+                        .iter()
+                        .map(|run| run.curve.iter().map(|c| c.loss).collect())
+                        .collect();
+                    let first = r.runs.first()?;
+                    let xs: Vec<f64> = if by_time {
+                        // Median wall time at each record across seeds.
+                        let ts: Vec<Vec<f64>> = r
+                            .runs
+                            .iter()
+                            .map(|run| run.curve.iter().map(|c| c.seconds).collect())
+                            .collect();
+                        band(&ts, 0.5, 0.5).median
+                    } else {
+                        first
+                            .curve
+                            .iter()
+                            .map(|c| (c.forward_passes + c.backward_passes) as f64)
+                            .collect()
+                    };
+                    let b = band(&ys, 0.25, 0.75);
+                    let n = xs.len().min(b.median.len());
+                    if n == 0 {
+                        return None;
+                    }
+                    let mut c = b.into_curve(r.optimizer.clone(), &xs[..n.min(xs.len())]);
+                    c.x.truncate(n);
+                    c.y.truncate(n);
+                    if let Some(band) = &mut c.band {
+                        band.lo.truncate(n);
+                        band.hi.truncate(n);
+                    }
+                    Some(c)
+                })
+                .collect();
+            let stem = format!(
+                "{}_loss_{}",
+                f.name,
+                if by_time { "time" } else { "passes" }
+            );
+            write_line_plot(
+                &LinePlot {
+                    title: format!("{}: training loss (median, 25-75% over seeds)", f.name),
+                    x_label: x_label.into(),
+                    y_label: "training MSE (normalised)".into(),
+                    x_scale: Scale::Linear,
+                    y_scale: Scale::Log10,
+                    curves,
+                },
+                &fig(&stem),
+            )
+            .map_err(plot_err)?;
+            names.push(format!("figures/{stem}.png"));
+        }
+        for (kind, truth, pick) in [
+            ("teacher_forced", &f.example_truth, 0usize),
+            ("free_running", &f.example_truth_free, 1usize),
+        ] {
+            let x: Vec<f64> = (0..truth.len()).map(|i| i as f64).collect();
+            let mut curves = vec![Curve {
+                label: "truth".into(),
+                x: x.clone(),
+                y: truth.iter().map(|r| r[0]).collect(),
+                band: None,
+            }];
+            for r in f
+                .results
+                .iter()
+                .filter(|r| r.optimizer == "Dopamine-1" || r.optimizer == "Adam")
+            {
+                let pred = if pick == 0 {
+                    &r.example_teacher_forced
+                } else {
+                    &r.example_free_running
+                };
+                curves.push(Curve {
+                    label: format!("{} (seed 0)", r.optimizer),
+                    x: x[..pred.len().min(x.len())].to_vec(),
+                    y: pred.iter().take(x.len()).map(|r| r[0]).collect(),
+                    band: None,
+                });
+            }
+            let stem = format!("{}_prediction_{kind}", f.name);
+            write_line_plot(
+                &LinePlot {
+                    title: format!(
+                        "{}: {} prediction vs truth (test part, first dimension)",
+                        f.name,
+                        kind.replace('_', "-")
+                    ),
+                    x_label: "time step".into(),
+                    y_label: "value (normalised)".into(),
+                    x_scale: Scale::Linear,
+                    y_scale: Scale::Linear,
+                    curves,
+                },
+                &fig(&stem),
+            )
+            .map_err(plot_err)?;
+            names.push(format!("figures/{stem}.png"));
+        }
+    }
+    for (points, axis, stem) in [
+        (by_h, "hidden size H", "cost_vs_hidden"),
+        (by_t, "sequence length T", "cost_vs_seq_len"),
+    ] {
+        for (what, y_label, suffix) in [
+            ("time", "seconds per step", "time"),
+            ("memory", "bytes", "memory"),
+        ] {
+            let curves = ["Dopamine-1", "Adam"]
+                .iter()
+                .map(|name| {
+                    let pts: Vec<&CostPoint> =
+                        points.iter().filter(|p| p.optimizer == *name).collect();
+                    Curve {
+                        label: if *name == "Adam" {
+                            "Adam-BPTT".into()
+                        } else {
+                            (*name).to_string()
+                        },
+                        x: pts
+                            .iter()
+                            .map(|p| {
+                                if axis.starts_with('h') {
+                                    p.hidden as f64
+                                } else {
+                                    p.seq_len as f64
+                                }
+                            })
+                            .collect(),
+                        y: pts
+                            .iter()
+                            .map(|p| {
+                                if what == "time" {
+                                    p.seconds_per_step
+                                } else {
+                                    p.peak_heap_bytes.unwrap_or(p.accounted_bytes) as f64
+                                }
+                            })
+                            .collect(),
+                        band: None,
+                    }
+                })
+                .collect();
+            let name = format!("{stem}_{suffix}");
+            write_line_plot(
+                &LinePlot {
+                    title: format!("{what} per training step against {axis}"),
+                    x_label: axis.into(),
+                    y_label: y_label.into(),
+                    x_scale: Scale::Log10,
+                    y_scale: Scale::Log10,
+                    curves,
+                },
+                &fig(&name),
+            )
+            .map_err(plot_err)?;
+            names.push(format!("figures/{name}.png"));
+        }
+    }
+    Ok(names)
+}
+
+fn opt_fmt(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| fmt_sig(v, 3))
+}
+
+/// The report's Markdown.
+fn report_markdown(
+    s: &Summary,
+    xor_cfg: &XorConfig,
+    mg: &ForecastConfig,
+    lz: &ForecastConfig,
+    figures: &[String],
+) -> String {
+    let mut md = String::new();
+    let mode = match s.mode {
+        Mode::Full => "full",
+        Mode::Quick => "quick",
+    };
+    let _ = writeln!(md, "# Dopamine: reproduction report ({mode} mode)\n");
+    let _ = writeln!(
+        md,
+        "Produced by `{}` in {:.0} s. Every number below is measured by that command; every verdict is computed from these numbers by `dopamine_bench::claims`, not written by hand. The rules are this project's formulation of the paper's idea (`docs/algorithm.md`).\n",
+        s.command, s.seconds
+    );
+    let _ = writeln!(md, "## Machine and revision\n\n{}", s.machine.to_markdown());
+    let _ = writeln!(md, "## Claims\n");
+    let mut t = Table::new(["claim", "verdict", "evidence"]);
+    for c in &s.claims {
+        let evidence: Vec<String> = c
+            .checks
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} {}: {}",
+                    if k.passed { "✓" } else { "✗" },
+                    k.what,
+                    k.numbers
+                )
+            })
+            .collect();
+        t.row([
+            format!("{} {}", c.id, c.statement),
+            c.verdict.label().to_string(),
+            evidence.join("<br>"),
+        ]);
+    }
+    let _ = writeln!(md, "{}", t.render());
+    let _ = writeln!(
+        md,
+        "C3 compares cost *per training step*; the number of steps each method needs is in C1/C2 and the tables below.\n"
+    );
+    let seeds = s.xor.first().map_or(0, |x| x.seeds);
+    let _ = writeln!(
+        md,
+        "## E1 XOR\n\nMLP 2-H-1, tanh hidden, sigmoid output, MSE on the 4 patterns (full batch); solved = all four outputs on the right side of 0.5. {seeds} evaluation seeds (0..{seeds}); every optimizer tuned on {} separate seeds over a grid of {} learning rates (the chosen one is shown). Forward-pass equivalents count a backward pass as one forward pass.\n",
+        xor_cfg.tuning_seeds.get(s.mode),
+        xor_cfg.optimizers.first().map_or(0, |c| c.rates.len())
+    );
+    let mut t = Table::new([
+        "net",
+        "optimizer",
+        "hyperparameters",
+        "success",
+        "median passes to solve",
+        "median steps",
+    ]);
+    for x in &s.xor {
+        t.row([
+            format!("2-{}-1", x.hidden),
+            x.optimizer.clone(),
+            x.hyperparameters.clone(),
+            format!("{:.1}%", 100.0 * x.success_rate),
+            opt_fmt(x.median_passes),
+            opt_fmt(x.median_steps),
+        ]);
+    }
+    let _ = writeln!(md, "{}", t.render());
+    for (f, cfg) in s.forecasts.iter().zip([mg, lz]) {
+        let _ = writeln!(
+            md,
+            "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (a perturbation step costs 2, a gradient step 2: forward + backward); {} evaluation seeds; tuned on the validation part with {} tuning seed(s). NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
+            f.name,
+            cfg.hidden,
+            f.params,
+            cfg.washout,
+            cfg.samples.get(s.mode),
+            100.0 * cfg.train_fraction,
+            100.0 * cfg.validation_fraction,
+            100.0 * (1.0 - cfg.train_fraction - cfg.validation_fraction),
+            cfg.budget.get(s.mode),
+            cfg.seeds.get(s.mode),
+            cfg.tuning_seeds.get(s.mode),
+            cfg.origins,
+            cfg.context
+        );
+        let mut headers = vec![
+            "model".to_string(),
+            "hyperparameters".into(),
+            "test NRMSE (1 step, TF)".into(),
+        ];
+        headers.extend(
+            f.persistence
+                .free_running
+                .iter()
+                .map(|(h, _)| format!("free-running h={h}")),
+        );
+        let mut t = Table::new(headers);
+        let mut row = vec![
+            "persistence".to_string(),
+            "-".into(),
+            fmt_sig(f.persistence.teacher_forced, 3),
+        ];
+        row.extend(
+            f.persistence
+                .free_running
+                .iter()
+                .map(|(_, v)| fmt_sig(*v, 3)),
+        );
+        t.row(row);
+        for (name, hp, tf, fr) in &f.optimizers {
+            let mut row = vec![name.clone(), hp.clone(), fmt_sig(*tf, 3)];
+            row.extend(fr.iter().map(|(_, v)| fmt_sig(*v, 3)));
+            t.row(row);
+        }
+        let _ = writeln!(md, "{}", t.render());
+    }
+    let _ = writeln!(
+        md,
+        "## E4 cost per training step\n\nElman RNN with 1-D input and output; Dopamine-1 (one probe: two forward passes per step) against Adam with full BPTT (one forward and one backward pass). Time is the median of timed steps; FLOPs come from the models' own accounting; memory is the peak heap of building and running the trainer measured by a counting allocator (or, without one, the accounted bytes).\n"
+    );
+    let mut t = Table::new([
+        "optimizer",
+        "H",
+        "T",
+        "params",
+        "s/step",
+        "FLOPs/step",
+        "GFLOP/s",
+        "peak heap (B)",
+        "accounted (B)",
+    ]);
+    for p in s.cost_by_hidden.iter().chain(&s.cost_by_seq_len) {
+        t.row([
+            p.optimizer.to_string(),
+            p.hidden.to_string(),
+            p.seq_len.to_string(),
+            p.params.to_string(),
+            fmt_sig(p.seconds_per_step, 3),
+            fmt_sig(p.flops_per_step as f64, 3),
+            fmt_sig(p.gflops, 3),
+            p.peak_heap_bytes.map_or("n/a".into(), |b| b.to_string()),
+            p.accounted_bytes.to_string(),
+        ]);
+    }
+    let _ = writeln!(md, "{}", t.render());
+    let _ = writeln!(md, "## Figures\n");
+    for f in figures {
+        let _ = writeln!(md, "![{f}]({f})\n");
+    }
+    let _ = writeln!(
+        md,
+        "Per-run curves are CSV files under `curves/`; `summary.json` holds every number above."
+    );
+    md
+}
