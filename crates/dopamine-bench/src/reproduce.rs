@@ -108,8 +108,21 @@ pub struct ForecastSummary {
     pub params: usize,
     /// Persistence: teacher-forced and per horizon.
     pub persistence: forecast::ForecastScores,
-    /// Per optimizer: name, chosen hyperparameters, median test NRMSE, per horizon.
-    pub optimizers: Vec<(String, String, f64, Vec<(usize, f64)>)>,
+    /// Per optimizer.
+    pub optimizers: Vec<ForecastOptimizerSummary>,
+}
+
+/// One optimizer's row of an E2 / E3 table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForecastOptimizerSummary {
+    /// Optimizer.
+    pub optimizer: String,
+    /// Chosen hyperparameters.
+    pub hyperparameters: String,
+    /// Median test NRMSE, one step, teacher-forced.
+    pub teacher_forced: f64,
+    /// Median free-running NRMSE per horizon.
+    pub free_running: Vec<(usize, f64)>,
 }
 
 /// Runs everything and writes the outputs. `meter` is the counting
@@ -183,13 +196,11 @@ pub fn reproduce(
                 optimizers: f
                     .results
                     .iter()
-                    .map(|r| {
-                        (
-                            r.optimizer.clone(),
-                            r.tuned.chosen.describe(),
-                            r.median_teacher_forced,
-                            r.median_free_running.clone(),
-                        )
+                    .map(|r| ForecastOptimizerSummary {
+                        optimizer: r.optimizer.clone(),
+                        hyperparameters: r.tuned.chosen.describe(),
+                        teacher_forced: r.median_teacher_forced,
+                        free_running: r.median_free_running.clone(),
                     })
                     .collect(),
             })
@@ -616,9 +627,13 @@ fn report_markdown(
                 .map(|(_, v)| fmt_sig(*v, 3)),
         );
         t.row(row);
-        for (name, hp, tf, fr) in &f.optimizers {
-            let mut row = vec![name.clone(), hp.clone(), fmt_sig(*tf, 3)];
-            row.extend(fr.iter().map(|(_, v)| fmt_sig(*v, 3)));
+        for o in &f.optimizers {
+            let mut row = vec![
+                o.optimizer.clone(),
+                o.hyperparameters.clone(),
+                fmt_sig(o.teacher_forced, 3),
+            ];
+            row.extend(o.free_running.iter().map(|(_, v)| fmt_sig(*v, 3)));
             t.row(row);
         }
         let _ = writeln!(md, "{}", t.render());

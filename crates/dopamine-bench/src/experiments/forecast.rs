@@ -132,6 +132,9 @@ impl ForecastData {
     }
 }
 
+/// Rows of a multi-dimensional series, one `Vec` per time step.
+type Rows = Vec<Vec<f64>>;
+
 /// NRMSE of predictions against targets, per dimension divided by `std`, averaged.
 fn nrmse(pred: &[Vec<f64>], truth: &[Vec<f64>], std: &[f64]) -> f64 {
     let d = std.len();
@@ -187,7 +190,8 @@ pub fn evaluate(
     let mut free_running = Vec::new();
     let max_h = horizons.iter().copied().max().unwrap_or(1);
     let mut forecasts = Mat::zeros(max_h, net.output_dim());
-    let mut per_h: Vec<(Vec<Vec<f64>>, Vec<Vec<f64>>)> = vec![(vec![], vec![]); horizons.len()];
+    // Per horizon: the predictions and the true values at every origin.
+    let mut per_h: Vec<(Rows, Rows)> = vec![(vec![], vec![]); horizons.len()];
     for &o in origins {
         let ctx = data.rows(o - context, o);
         net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;

@@ -52,10 +52,14 @@ mod tests {
             base: OptimizerSpec::Adam { lr: 1.0 },
             rates: vec![0.1, 0.01, 0.001],
         };
-        let t = tune(&c, |s| match s.rate() {
-            r if r == 0.1 => f64::NAN,
-            r if r == 0.01 => 2.0,
-            _ => 1.0,
+        let t = tune(&c, |s| {
+            if s.rate() == 0.1 {
+                f64::NAN
+            } else if s.rate() == 0.01 {
+                2.0
+            } else {
+                1.0
+            }
         });
         assert_eq!(t.chosen.rate(), 0.001);
         assert_eq!(t.scores[0].1, f64::INFINITY);

@@ -1,0 +1,63 @@
+//! End-to-end: `reproduce` in quick mode writes a report, a parseable summary and a verdict with numbers for every claim.
+
+use dopamine_bench::experiments::Mode;
+use dopamine_bench::reproduce::{ReproduceOptions, Summary, reproduce};
+
+#[test]
+fn quick_reproduce_writes_report_summary_and_verdicts() {
+    let out = std::env::temp_dir().join(format!("dopamine-reproduce-quick-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let opts = ReproduceOptions {
+        mode: Mode::Quick,
+        out_dir: out.clone(),
+        configs_dir: None,
+        command: "reproduce_quick test".into(),
+    };
+    let summary = reproduce(&opts, None).expect("quick reproduce runs");
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report.md written");
+    let parsed: Summary = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json written"),
+    )
+    .expect("summary.json parses");
+    assert_eq!(parsed.claims.len(), 3);
+    for (claim, id) in parsed.claims.iter().zip(["C1", "C2", "C3"]) {
+        assert_eq!(claim.id, id);
+        assert!(!claim.checks.is_empty(), "{id} has no numbers behind it");
+        assert!(
+            claim
+                .checks
+                .iter()
+                .all(|c| c.numbers.chars().any(|ch| ch.is_ascii_digit()))
+        );
+        assert!(report.contains(claim.verdict.label()));
+    }
+    assert_eq!(parsed.claims, summary.claims);
+    // Both XOR sizes and all five optimizers, both forecasting tasks with persistence beside them.
+    assert_eq!(parsed.xor.len(), 10);
+    assert_eq!(parsed.forecasts.len(), 2);
+    for f in &parsed.forecasts {
+        assert!(f.persistence.teacher_forced > 0.0);
+        assert!(
+            f.persistence.free_running.iter().any(|(_, v)| *v > 0.5),
+            "{}: no horizon where persistence is poor",
+            f.name
+        );
+    }
+    for fig in [
+        "xor_success",
+        "mackey_glass_loss_passes",
+        "lorenz_prediction_free_running",
+        "cost_vs_seq_len_memory",
+    ] {
+        assert!(
+            out.join("figures").join(format!("{fig}.png")).exists(),
+            "{fig}.png"
+        );
+        assert!(
+            out.join("figures").join(format!("{fig}.svg")).exists(),
+            "{fig}.svg"
+        );
+    }
+    assert!(out.join("curves/cost.csv").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
