@@ -1,0 +1,56 @@
+//! Trains a user's own model, given only as a loss function of a parameter slice, with Dopamine-1.
+//!
+//! Run: `cargo run --release -p dopamine-bench --example own_model`
+
+use dopamine_bench::{
+    Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, TrainSpec, train,
+};
+
+fn main() -> Result<(), dopamine_bench::TrainError> {
+    // A model the library knows nothing about: a line fitted to noisy-free points.
+    let xs: Vec<f64> = (0..50).map(|i| i as f64 / 49.0).collect();
+    let ys: Vec<f64> = xs.iter().map(|x| 3.0 * x - 1.0).collect();
+    let loss = move |w: &[f64]| {
+        xs.iter()
+            .zip(&ys)
+            .map(|(x, y)| (w[0] * x + w[1] - y).powi(2))
+            .sum::<f64>()
+            / xs.len() as f64
+    };
+    let mut objective = FnObjective::new(vec![0.0, 0.0], loss, 200);
+    let steps = 3_000;
+    let spec = OptimizerSpec::Dopamine1 {
+        perturb: PerturbSpec {
+            sigma: 1e-3,
+            eta: 0.02,
+            probes: 1,
+            antithetic: false,
+            cosine_to: Some(0.01),
+        },
+        beta: 0.9,
+    };
+    let mut optimizer = Optimizer::new(spec, 2, 42, steps)?;
+    let run = train(
+        &mut objective,
+        &mut optimizer,
+        &TrainSpec {
+            budget: Budget::steps(steps),
+            record_every: 500,
+            ..Default::default()
+        },
+        &mut NoObserver,
+    )?;
+    for r in &run.records {
+        println!(
+            "step {:>5}  loss {:.3e}  effective eta {:.3e}",
+            r.step, r.loss, r.effective_eta
+        );
+    }
+    use dopamine_bench::Objective;
+    println!(
+        "fitted slope {:.4}, intercept {:.4} (truth 3, -1)",
+        objective.params()[0],
+        objective.params()[1]
+    );
+    Ok(())
+}
