@@ -6,6 +6,7 @@ use crate::experiments::cost::CostPoint;
 use crate::experiments::forecast::ForecastReport;
 use crate::experiments::xor::XorResult;
 use crate::markdown::fmt_sig;
+use crate::stats::median;
 
 /// A claim's verdict, computed from the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,19 +80,6 @@ fn opt<'a>(xs: &'a [XorResult], hidden: usize, name: &str) -> Option<&'a XorResu
         .find(|r| r.hidden == hidden && r.optimizer == name)
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        0.5 * (xs[n / 2 - 1] + xs[n / 2])
-    }
-}
-
 /// Median over seeds of the forward-pass equivalents at which the training
 /// loss first reached `threshold` (infinite when a seed never did).
 pub fn passes_to_threshold(report: &ForecastReport, optimizer: &str, threshold: f64) -> f64 {
@@ -99,7 +87,7 @@ pub fn passes_to_threshold(report: &ForecastReport, optimizer: &str, threshold: 
         return f64::NAN;
     };
     median(
-        r.runs
+        &r.runs
             .iter()
             .map(|run| {
                 run.curve
@@ -109,7 +97,7 @@ pub fn passes_to_threshold(report: &ForecastReport, optimizer: &str, threshold: 
                         (rec.forward_passes + rec.backward_passes) as f64
                     })
             })
-            .collect(),
+            .collect::<Vec<f64>>(),
     )
 }
 
@@ -121,10 +109,10 @@ pub fn final_loss(report: &ForecastReport, optimizer: &str) -> f64 {
         .find(|r| r.optimizer == optimizer)
         .map_or(f64::NAN, |r| {
             median(
-                r.runs
+                &r.runs
                     .iter()
                     .filter_map(|run| run.curve.last().map(|c| c.loss))
-                    .collect(),
+                    .collect::<Vec<f64>>(),
             )
         })
 }

@@ -381,17 +381,13 @@ pub struct ForecastReport {
     pub params: usize,
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        0.5 * (xs[n / 2 - 1] + xs[n / 2])
-    }
+/// Median in which a NaN (a diverged run) counts as the worst value.
+fn median(xs: Vec<f64>) -> f64 {
+    let xs: Vec<f64> = xs
+        .into_iter()
+        .map(|x| if x.is_nan() { f64::INFINITY } else { x })
+        .collect();
+    crate::stats::median(&xs)
 }
 
 const PLOT_ROWS: usize = 200;

@@ -125,17 +125,9 @@ pub fn run_one(
     ))
 }
 
-fn median(mut xs: Vec<f64>) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    Some(if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        0.5 * (xs[n / 2 - 1] + xs[n / 2])
-    })
+/// Median of the solved runs' counts; `None` when no run solved.
+fn median(xs: Vec<f64>) -> Option<f64> {
+    (!xs.is_empty()).then(|| crate::stats::median(&xs))
 }
 
 /// Score for tuning: minus the success rate, with the median passes as a tie-break.
