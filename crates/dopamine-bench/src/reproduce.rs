@@ -17,6 +17,7 @@ use crate::experiments::xor::{self, XorConfig, XorResult};
 use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
 use crate::plot::{BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot};
+use crate::progress::Progress;
 use crate::stats::band;
 
 /// What to run and where to write.
@@ -141,20 +142,24 @@ pub fn reproduce(
     fs::create_dir_all(out.join("curves"))?;
     fs::create_dir_all(out.join("figures"))?;
 
-    eprintln!("[reproduce] E1 XOR ...");
-    let xor_results = xor::run(&xor_cfg, opts.mode)?;
+    let stage = |name: &str, runs: u64| {
+        eprintln!(
+            "[reproduce] {name}: {runs} training runs ({:.0} s so far)",
+            start.elapsed().as_secs_f64()
+        );
+        Progress::new(runs, name)
+    };
+    let bar = stage("E1 XOR", xor::run_count(&xor_cfg, opts.mode));
+    let xor_results = xor::run(&xor_cfg, opts.mode, &bar)?;
+    bar.finish();
+    let bar = stage("E2 Mackey-Glass", forecast::run_count(&mg_cfg, opts.mode));
+    let mg = forecast::run(&mg_cfg, opts.mode, &bar)?;
+    bar.finish();
+    let bar = stage("E3 Lorenz-63", forecast::run_count(&lz_cfg, opts.mode));
+    let lz = forecast::run(&lz_cfg, opts.mode, &bar)?;
+    bar.finish();
     eprintln!(
-        "[reproduce] E2 Mackey-Glass ... ({:.0} s so far)",
-        start.elapsed().as_secs_f64()
-    );
-    let mg = forecast::run(&mg_cfg, opts.mode)?;
-    eprintln!(
-        "[reproduce] E3 Lorenz-63 ... ({:.0} s so far)",
-        start.elapsed().as_secs_f64()
-    );
-    let lz = forecast::run(&lz_cfg, opts.mode)?;
-    eprintln!(
-        "[reproduce] E4 cost ... ({:.0} s so far)",
+        "[reproduce] E4 cost ({:.0} s so far)",
         start.elapsed().as_secs_f64()
     );
     let (by_h, by_t) = cost::run(&cost_cfg, opts.mode, meter)?;

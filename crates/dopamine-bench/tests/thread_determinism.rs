@@ -2,6 +2,7 @@
 
 use dopamine_bench::experiments::Mode;
 use dopamine_bench::experiments::xor::{self, XorConfig};
+use dopamine_bench::progress::Progress;
 use dopamine_bench::reproduce::builtin;
 
 #[test]
@@ -16,7 +17,7 @@ fn xor_results_do_not_depend_on_the_thread_count() {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| xor::run(&config, Mode::Quick).unwrap())
+        pool.install(|| xor::run(&config, Mode::Quick, &Progress::hidden()).unwrap())
     };
     let one = on(1);
     let two = on(2);

@@ -13,6 +13,7 @@ use super::{ByMode, Mode};
 use crate::error::TrainError;
 use crate::objective::RnnObjective;
 use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::progress::Progress;
 use crate::trainer::{Budget, NoObserver, Record, TrainSpec, train};
 
 /// Which dynamical system generates the series (default parameters of `dopamine-tasks`).
@@ -392,8 +393,21 @@ fn median(xs: Vec<f64>) -> f64 {
 
 const PLOT_ROWS: usize = 200;
 
+/// Training runs the experiment makes in `mode` (for a progress bar).
+pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
+    config
+        .optimizers
+        .iter()
+        .map(|c| c.rates.len() as u64 * config.tuning_seeds.get(mode) + config.seeds.get(mode))
+        .sum()
+}
+
 /// Runs the experiment: tune on the validation part, evaluate on the test part.
-pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainError> {
+pub fn run(
+    config: &ForecastConfig,
+    mode: Mode,
+    progress: &Progress,
+) -> Result<ForecastReport, TrainError> {
     let data = ForecastData::generate(config, mode)?;
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
@@ -416,7 +430,11 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
         let tuned = tune(cand, |spec| {
             let scores: Result<Vec<f64>, TrainError> = tuning_seeds
                 .par_iter()
-                .map(|&s| run_one(config, &data, spec, s, mode).map(|r| r.0.validation))
+                .map(|&s| {
+                    let r = run_one(config, &data, spec, s, mode).map(|r| r.0.validation);
+                    progress.inc(1);
+                    r
+                })
                 .collect();
             match scores {
                 Ok(s) => median(s),
@@ -431,7 +449,11 @@ pub fn run(config: &ForecastConfig, mode: Mode) -> Result<ForecastReport, TrainE
         }
         let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
             .into_par_iter()
-            .map(|s| run_one(config, &data, &tuned.chosen, s, mode))
+            .map(|s| {
+                let r = run_one(config, &data, &tuned.chosen, s, mode);
+                progress.inc(1);
+                r
+            })
             .collect::<Result<_, _>>()?;
         let net0 = &runs[0].1;
         params = net0.num_params();

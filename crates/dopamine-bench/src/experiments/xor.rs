@@ -11,6 +11,7 @@ use super::{ByMode, Mode};
 use crate::error::TrainError;
 use crate::objective::{MlpObjective, Objective};
 use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::progress::Progress;
 use crate::trainer::{Budget, Control, Record, TrainSpec, train};
 
 /// Settings of E1, as in `configs/xor.json`.
@@ -141,10 +142,24 @@ fn tuning_score(runs: &[XorRun], steps: u64) -> f64 {
     -rate + med / (1e3 * 4.0 * steps as f64)
 }
 
+/// Training runs E1 makes in `mode` (for a progress bar).
+pub fn run_count(config: &XorConfig, mode: Mode) -> u64 {
+    let per_size: u64 = config
+        .optimizers
+        .iter()
+        .map(|c| c.rates.len() as u64 * config.tuning_seeds.get(mode) + config.seeds.get(mode))
+        .sum();
+    per_size * config.hidden.len() as u64
+}
+
 /// Runs E1: tunes each optimizer on the tuning seeds, then evaluates on the
 /// evaluation seeds, in parallel over seeds (results do not depend on the
 /// thread count: each run is a pure function of its spec and seed).
-pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError> {
+pub fn run(
+    config: &XorConfig,
+    mode: Mode,
+    progress: &Progress,
+) -> Result<Vec<XorResult>, TrainError> {
     let steps = config.steps.get(mode);
     let mut results = Vec::new();
     for &hidden in &config.hidden {
@@ -156,7 +171,11 @@ pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError>
             let tuned = tune(cand, |spec| {
                 let runs: Result<Vec<XorRun>, TrainError> = tuning_seeds
                     .par_iter()
-                    .map(|&s| run_one(hidden, spec, s, steps, None).map(|r| r.0))
+                    .map(|&s| {
+                        let r = run_one(hidden, spec, s, steps, None).map(|r| r.0);
+                        progress.inc(1);
+                        r
+                    })
                     .collect();
                 match runs {
                     Ok(runs) => tuning_score(&runs, steps),
@@ -171,7 +190,11 @@ pub fn run(config: &XorConfig, mode: Mode) -> Result<Vec<XorResult>, TrainError>
             }
             let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))
                 .into_par_iter()
-                .map(|s| run_one(hidden, &tuned.chosen, s, steps, (s == 0).then_some(10)))
+                .map(|s| {
+                    let r = run_one(hidden, &tuned.chosen, s, steps, (s == 0).then_some(10));
+                    progress.inc(1);
+                    r
+                })
                 .collect::<Result<_, _>>()?;
             let curve_seed0 = runs.first().map(|r| r.1.clone()).unwrap_or_default();
             let runs: Vec<XorRun> = runs.into_iter().map(|r| r.0).collect();
