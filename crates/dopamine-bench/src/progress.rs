@@ -83,6 +83,9 @@ impl Progress {
         if let Some(bar) = &self.bar {
             if self.shown.load(Ordering::Relaxed) {
                 bar.finish();
+                // indicatif leaves the cursor on the bar's line; what is
+                // printed next starts on a line of its own.
+                eprintln!();
             } else {
                 bar.finish_and_clear();
             }
