@@ -1,7 +1,7 @@
 //! The `Objective` trait: a model plus its training data, as the trainer sees it.
 
 use dopamine_nets::{Bptt, Loss, Mlp, MlpWorkspace, NetError, Rnn, RnnGradWorkspace, RnnWorkspace};
-use faer::Mat;
+use faer::{Mat, MatRef};
 
 /// FLOPs of one loss evaluation and of one backward pass, from the model's own accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -109,12 +109,10 @@ impl MlpObjective {
         &self.net
     }
 
-    /// The network's outputs on the batch, one row per sample.
-    pub fn outputs(&mut self) -> Mat<f64> {
-        match self.net.forward(self.inputs.as_ref(), &mut self.ws) {
-            Ok(out) => out.to_owned(),
-            Err(_) => Mat::full(self.inputs.nrows(), self.net.output_dim(), f64::NAN),
-        }
+    /// The network's outputs on the batch, one row per sample, in the
+    /// workspace (no allocation); `None` if the forward pass fails.
+    pub fn outputs(&mut self) -> Option<MatRef<'_, f64>> {
+        self.net.forward(self.inputs.as_ref(), &mut self.ws).ok()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_tasks::xor;
-use faer::Mat;
+use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -63,9 +63,11 @@ pub struct XorResult {
     pub curve_seed0: Vec<Record>,
 }
 
-/// Solved: all four outputs on the right side of 0.5.
-fn solved(outputs: &Mat<f64>, targets: &Mat<f64>) -> bool {
-    (0..targets.nrows()).all(|i| (outputs[(i, 0)] > 0.5) == (targets[(i, 0)] > 0.5))
+/// Solved: all four outputs on the right side of 0.5 (a failed forward pass is not solved).
+fn solved(outputs: Option<MatRef<'_, f64>>, targets: &Mat<f64>) -> bool {
+    outputs.is_some_and(|out| {
+        (0..targets.nrows()).all(|i| (out[(i, 0)] > 0.5) == (targets[(i, 0)] > 0.5))
+    })
 }
 
 fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective, Mat<f64>), TrainError> {
@@ -107,7 +109,7 @@ pub fn run_one(
         if curve_every.is_some_and(|every| rec.step % every == 0) {
             curve.push(*rec);
         }
-        if solved(&o.outputs(), &targets) {
+        if solved(o.outputs(), &targets) {
             solved_at = Some(*rec);
             return Control::Stop;
         }
