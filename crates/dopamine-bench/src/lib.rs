@@ -18,6 +18,8 @@
 //!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
 //!   revision), [`alloc_meter`] (a counting global allocator a binary can
 //!   install to measure peak heap), [`markdown`] and [`stats`].
+//! * [`reproduce`] runs everything; [`reproduce_state`] saves each finished
+//!   experiment so an interrupted run can `--resume`.
 //!
 //! # Example
 //!
@@ -49,6 +51,7 @@ pub mod optimizer;
 pub mod plot;
 pub mod progress;
 pub mod reproduce;
+pub mod reproduce_state;
 pub mod stats;
 pub mod trainer;
 
