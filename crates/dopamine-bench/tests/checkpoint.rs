@@ -346,6 +346,26 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Any span overwritten with random bytes: an error unless the bytes
+    /// happen to be the same, and never a panic.
+    #[test]
+    fn any_overwritten_span_is_a_typed_error(
+        start in any::<prop::sample::Index>(),
+        junk in prop::collection::vec(any::<u8>(), 1..64),
+    ) {
+        let good = sample_bytes_cached();
+        let start = start.index(good.len());
+        let end = (start + junk.len()).min(good.len());
+        let mut bad = good.to_vec();
+        bad[start..end].copy_from_slice(&junk[..end - start]);
+        let result = classify(&bad);
+        prop_assert_eq!(result.is_ok(), bad == good, "{:?}", result);
+    }
+}
+
 fn sample_bytes_cached() -> &'static [u8] {
     static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     BYTES.get_or_init(sample_bytes)
