@@ -11,11 +11,13 @@ use dopamine_bench::reproduce::{ReproduceOptions, reproduce};
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
-const USAGE: &str = "usage: cargo xtask reproduce [--quick] [--out DIR] [--configs DIR]
+const USAGE: &str = "usage: cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
 
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
               E4 cost) and write report.md, summary.json, CSV curves and figures
   --quick     fewer seeds, steps and sizes (a few minutes)
+  --resume    continue an interrupted run in the same --out folder: experiments
+              already finished there (same mode, same config) are not rerun
   --out DIR   output folder (default target/reproduce)
   --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
                  instead of the built-in crates/dopamine-bench/configs/";
@@ -29,10 +31,12 @@ fn main() -> ExitCode {
     let mut mode = Mode::Full;
     let mut out = PathBuf::from("target/reproduce");
     let mut configs = None;
+    let mut resume = false;
     let mut it = args[1..].iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => mode = Mode::Quick,
+            "--resume" => resume = true,
             "--out" | "--configs" => {
                 let Some(v) = it.next() else {
                     eprintln!("{a} needs a folder\n\n{USAGE}");
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         out_dir: out.clone(),
         configs_dir: configs,
         command: format!("cargo xtask {}", args.join(" ")),
+        resume,
     };
     match reproduce(&opts, Some(&ALLOCATOR)) {
         Ok(summary) => {

@@ -25,6 +25,8 @@ pub enum TrainError {
     Config(String),
     /// Reading or writing a file failed.
     Io(std::io::Error),
+    /// Writing, reading or resuming from a checkpoint failed.
+    Checkpoint(crate::checkpoint::CheckpointError),
 }
 
 impl fmt::Display for TrainError {
@@ -47,11 +49,26 @@ impl fmt::Display for TrainError {
             }
             TrainError::Config(m) => write!(f, "config: {m}"),
             TrainError::Io(e) => write!(f, "i/o: {e}"),
+            TrainError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
         }
     }
 }
 
-impl std::error::Error for TrainError {}
+impl std::error::Error for TrainError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TrainError::Io(e) => Some(e),
+            TrainError::Checkpoint(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::checkpoint::CheckpointError> for TrainError {
+    fn from(e: crate::checkpoint::CheckpointError) -> Self {
+        TrainError::Checkpoint(e)
+    }
+}
 
 impl From<dopamine_core::Error> for TrainError {
     fn from(e: dopamine_core::Error) -> Self {

@@ -5,7 +5,10 @@
 //!   function of a parameter slice.
 //! * [`optimizer`]: [`OptimizerSpec`] (what a config file names: WP,
 //!   Dopamine-1, Dopamine-2, SGD, Adam) and the running [`Optimizer`].
-//! * [`trainer`]: [`train`], with budgets in steps, forward-pass equivalents
+//! * [`checkpoint`]: [`Checkpoint`]s of a whole run (checked file format,
+//!   atomic writes, rotation, newest-valid loading) that a [`Trainer`]
+//!   writes and resumes from bit for bit.
+//! * [`trainer`]: [`train`] and the resumable [`Trainer`], with budgets in steps, forward-pass equivalents
 //!   or seconds, a target loss, observers, and per-step records (loss,
 //!   effective learning rate, RPE statistics, passes, FLOPs, wall time).
 //! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, each
@@ -15,6 +18,8 @@
 //!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
 //!   revision), [`alloc_meter`] (a counting global allocator a binary can
 //!   install to measure peak heap), [`markdown`] and [`stats`].
+//! * [`reproduce`] runs everything; [`reproduce_state`] saves each finished
+//!   experiment so an interrupted run can `--resume`.
 //!
 //! # Example
 //!
@@ -35,6 +40,7 @@
 //! ```
 
 pub mod alloc_meter;
+pub mod checkpoint;
 pub mod claims;
 pub mod error;
 pub mod experiments;
@@ -45,12 +51,17 @@ pub mod optimizer;
 pub mod plot;
 pub mod progress;
 pub mod reproduce;
+pub mod reproduce_state;
 pub mod stats;
 pub mod trainer;
 
+pub use checkpoint::{
+    Checkpoint, CheckpointError, CheckpointPolicy, LoadedCheckpoint, load_latest,
+};
 pub use error::TrainError;
 pub use objective::{FnObjective, MlpObjective, Objective, PassCost, RnnObjective};
 pub use optimizer::{Optimizer, OptimizerSpec, PerturbSpec, StepInfo};
 pub use trainer::{
-    Budget, Control, NoObserver, Observer, Record, RunResult, StopReason, TrainSpec, train,
+    Budget, Control, NoObserver, Observer, Record, RunResult, StopReason, TrainSpec, TrainState,
+    Trainer, train,
 };

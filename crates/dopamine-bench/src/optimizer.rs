@@ -180,6 +180,7 @@ pub struct StepInfo {
 
 /// A gradient baseline's buffers: gradient, state and the parameters before
 /// the last update (so a diverged update can be rolled back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct GradientState {
     grad: Vec<f64>,
     state_a: Vec<f64>,
@@ -198,8 +199,25 @@ impl GradientState {
             has_previous: false,
         }
     }
+
+    fn check_dim(&self, dim: usize) -> Result<(), String> {
+        let lens = [
+            self.grad.len(),
+            self.state_a.len(),
+            self.state_b.len(),
+            self.previous.len(),
+        ];
+        if lens.iter().any(|&l| l != dim) {
+            return Err(format!(
+                "gradient state has lengths {lens:?} for {dim} parameters"
+            ));
+        }
+        Ok(())
+    }
 }
 
+/// The running optimizer behind a spec, with all its state (serialized in checkpoints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Engine {
     Wp(Wp<f64>),
     Dopamine1(Dopamine1<f64>),
@@ -209,10 +227,65 @@ enum Engine {
 }
 
 /// A running optimizer: any [`OptimizerSpec`] behind one `step` call.
+///
+/// It serializes (serde) with its whole state — rule state, learning-rate
+/// scale, noise-stream position (the step counter), gradient buffers and the
+/// rollback copy — so a run can be checkpointed and resumed bit for bit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Optimizer {
+    #[serde(with = "plain_spec")]
     spec: OptimizerSpec,
+    seed: u64,
+    total_steps: u64,
     engine: Engine,
     rolled_back: u64,
+}
+
+/// [`OptimizerSpec`] in a form that non-self-describing formats (bincode)
+/// can read back: the config form is internally tagged and flattened, which
+/// needs `deserialize_any`.
+#[derive(Serialize, Deserialize)]
+enum PlainSpec {
+    Wp(PerturbSpec),
+    Dopamine1(PerturbSpec, f64),
+    Dopamine2(PerturbSpec, f64, f64),
+    Sgd(f64, f64),
+    Adam(f64),
+}
+
+/// Serde adapter: an [`OptimizerSpec`] written as a [`PlainSpec`].
+mod plain_spec {
+    use super::{OptimizerSpec, PlainSpec};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(spec: &OptimizerSpec, s: S) -> Result<S::Ok, S::Error> {
+        let plain = match *spec {
+            OptimizerSpec::Wp(p) => PlainSpec::Wp(p),
+            OptimizerSpec::Dopamine1 { perturb, beta } => PlainSpec::Dopamine1(perturb, beta),
+            OptimizerSpec::Dopamine2 {
+                perturb,
+                beta,
+                lambda,
+            } => PlainSpec::Dopamine2(perturb, beta, lambda),
+            OptimizerSpec::Sgd { lr, momentum } => PlainSpec::Sgd(lr, momentum),
+            OptimizerSpec::Adam { lr } => PlainSpec::Adam(lr),
+        };
+        plain.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OptimizerSpec, D::Error> {
+        Ok(match PlainSpec::deserialize(d)? {
+            PlainSpec::Wp(p) => OptimizerSpec::Wp(p),
+            PlainSpec::Dopamine1(perturb, beta) => OptimizerSpec::Dopamine1 { perturb, beta },
+            PlainSpec::Dopamine2(perturb, beta, lambda) => OptimizerSpec::Dopamine2 {
+                perturb,
+                beta,
+                lambda,
+            },
+            PlainSpec::Sgd(lr, momentum) => OptimizerSpec::Sgd { lr, momentum },
+            PlainSpec::Adam(lr) => OptimizerSpec::Adam { lr },
+        })
+    }
 }
 
 impl Optimizer {
@@ -271,6 +344,8 @@ impl Optimizer {
         };
         Ok(Self {
             spec,
+            seed,
+            total_steps,
             engine,
             rolled_back: 0,
         })
@@ -279,6 +354,58 @@ impl Optimizer {
     /// The spec it was built from.
     pub fn spec(&self) -> &OptimizerSpec {
         &self.spec
+    }
+
+    /// The seed of its noise streams.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The step count its schedule was built for.
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps
+    }
+
+    /// The learning rate in force now: the base rate times every halving
+    /// after a divergence (and, for the perturbation rules, the schedule's
+    /// factor at the next step).
+    pub fn current_rate(&self) -> f64 {
+        fn perturb<R: UpdateRule<f64>>(o: &PerturbationOptimizer<f64, R>, scale: f64) -> f64 {
+            let c = o.config();
+            c.eta * c.schedule.factor(o.step_index()) * scale
+        }
+        match &self.engine {
+            Engine::Wp(o) => perturb(o, o.rule().eta_scale()),
+            Engine::Dopamine1(o) => perturb(o, 1.0),
+            Engine::Dopamine2(o) => perturb(o, 1.0),
+            Engine::Sgd(s, _) => s.lr(),
+            Engine::Adam(a, _) => a.lr(),
+        }
+    }
+
+    /// Checks that its state fits `dim` parameters (a decoded checkpoint
+    /// could disagree with the model it is resumed into).
+    pub(crate) fn check_dim(&self, dim: usize) -> Result<(), String> {
+        let own = match &self.engine {
+            Engine::Wp(o) => o.dim(),
+            Engine::Dopamine1(o) => o.dim(),
+            Engine::Dopamine2(o) => {
+                o.rule()
+                    .validate(dim)
+                    .map_err(|e| format!("Dopamine-2 trace: {e}"))?;
+                o.dim()
+            }
+            Engine::Sgd(_, st) | Engine::Adam(_, st) => {
+                st.check_dim(dim)?;
+                dim
+            }
+        };
+        if own != dim {
+            return Err(format!(
+                "optimizer state is for {own} parameters, not {dim}"
+            ));
+        }
+        Ok(())
     }
 
     /// Steps rolled back so far because a loss came back non-finite.

@@ -18,6 +18,7 @@ use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
 use crate::plot::{BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot};
 use crate::progress::Progress;
+use crate::reproduce_state::{StageStore, config_hash};
 use crate::stats::band;
 
 /// What to run and where to write.
@@ -32,6 +33,9 @@ pub struct ReproduceOptions {
     pub configs_dir: Option<PathBuf>,
     /// The command line, for the report.
     pub command: String,
+    /// Reuse the results of experiments a previous run in `out_dir` finished
+    /// (same mode, same config text; see [`crate::reproduce_state`]).
+    pub resume: bool,
 }
 
 /// The built-in experiment configs (the files under `crates/dopamine-bench/configs/`).
@@ -46,16 +50,27 @@ pub mod builtin {
     pub const COST: &str = include_str!("../configs/cost.json");
 }
 
+/// A config and the hash of its text (for `--resume`).
 fn load<T: serde::de::DeserializeOwned>(
     dir: Option<&Path>,
     file: &str,
     builtin: &str,
-) -> Result<T, TrainError> {
+) -> Result<(T, u64), TrainError> {
     let text = match dir {
-        Some(d) => fs::read_to_string(d.join(file))?,
+        Some(d) => {
+            let path = d.join(file);
+            fs::read_to_string(&path).map_err(|e| {
+                TrainError::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("config {}: {e}", path.display()),
+                ))
+            })?
+        }
         None => builtin.to_string(),
     };
-    serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{file}: {e}")))
+    let config =
+        serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{file}: {e}")))?;
+    Ok((config, config_hash(&text)))
 }
 
 /// What `summary.json` holds: everything the report says, without the curves.
@@ -134,13 +149,15 @@ pub fn reproduce(
 ) -> Result<Summary, TrainError> {
     let start = Instant::now();
     let dir = opts.configs_dir.as_deref();
-    let xor_cfg: XorConfig = load(dir, "xor.json", builtin::XOR)?;
-    let mg_cfg: ForecastConfig = load(dir, "mackey_glass.json", builtin::MACKEY_GLASS)?;
-    let lz_cfg: ForecastConfig = load(dir, "lorenz.json", builtin::LORENZ)?;
-    let cost_cfg: CostConfig = load(dir, "cost.json", builtin::COST)?;
+    let (xor_cfg, xor_hash): (XorConfig, _) = load(dir, "xor.json", builtin::XOR)?;
+    let (mg_cfg, mg_hash): (ForecastConfig, _) =
+        load(dir, "mackey_glass.json", builtin::MACKEY_GLASS)?;
+    let (lz_cfg, lz_hash): (ForecastConfig, _) = load(dir, "lorenz.json", builtin::LORENZ)?;
+    let (cost_cfg, cost_hash): (CostConfig, _) = load(dir, "cost.json", builtin::COST)?;
     let out = &opts.out_dir;
     fs::create_dir_all(out.join("curves"))?;
     fs::create_dir_all(out.join("figures"))?;
+    let state = StageStore::new(out, opts.mode, opts.resume)?;
 
     let stage = |name: &str, runs: u64| {
         eprintln!(
@@ -149,20 +166,31 @@ pub fn reproduce(
         );
         Progress::new(runs, name)
     };
-    let bar = stage("E1 XOR", xor::run_count(&xor_cfg, opts.mode));
-    let xor_results = xor::run(&xor_cfg, opts.mode, &bar)?;
-    bar.finish();
-    let bar = stage("E2 Mackey-Glass", forecast::run_count(&mg_cfg, opts.mode));
-    let mg = forecast::run(&mg_cfg, opts.mode, &bar)?;
-    bar.finish();
-    let bar = stage("E3 Lorenz-63", forecast::run_count(&lz_cfg, opts.mode));
-    let lz = forecast::run(&lz_cfg, opts.mode, &bar)?;
-    bar.finish();
-    eprintln!(
-        "[reproduce] E4 cost ({:.0} s so far)",
-        start.elapsed().as_secs_f64()
-    );
-    let (by_h, by_t) = cost::run(&cost_cfg, opts.mode, meter)?;
+    let xor_results = state.run("e1_xor", xor_hash, || {
+        let bar = stage("E1 XOR", xor::run_count(&xor_cfg, opts.mode));
+        let r = xor::run(&xor_cfg, opts.mode, &bar);
+        bar.finish();
+        r
+    })?;
+    let mg = state.run("e2_mackey_glass", mg_hash, || {
+        let bar = stage("E2 Mackey-Glass", forecast::run_count(&mg_cfg, opts.mode));
+        let r = forecast::run(&mg_cfg, opts.mode, &bar);
+        bar.finish();
+        r
+    })?;
+    let lz = state.run("e3_lorenz", lz_hash, || {
+        let bar = stage("E3 Lorenz-63", forecast::run_count(&lz_cfg, opts.mode));
+        let r = forecast::run(&lz_cfg, opts.mode, &bar);
+        bar.finish();
+        r
+    })?;
+    let (by_h, by_t) = state.run("e4_cost", cost_hash, || {
+        eprintln!(
+            "[reproduce] E4 cost ({:.0} s so far)",
+            start.elapsed().as_secs_f64()
+        );
+        cost::run(&cost_cfg, opts.mode, meter)
+    })?;
 
     let forecasts = [mg, lz];
     let claims = vec![

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{self, Checkpoint, CheckpointError, CheckpointPolicy};
 use crate::error::TrainError;
 use crate::objective::Objective;
 use crate::optimizer::Optimizer;
@@ -56,7 +57,7 @@ impl Default for TrainSpec {
 }
 
 /// One point of a training curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Record {
     /// Steps completed when recorded.
     pub step: u64,
@@ -78,7 +79,9 @@ pub struct Record {
     pub backward_passes: u64,
     /// FLOPs so far, from the model's accounting.
     pub flops: u64,
-    /// Wall-clock seconds so far.
+    /// Wall-clock seconds so far. A resumed run continues from the seconds
+    /// saved in its checkpoint, so this is the only field of a record that
+    /// is not bit-identical to an uninterrupted run's.
     pub seconds: f64,
 }
 
@@ -139,48 +142,268 @@ impl<O: ?Sized, F: FnMut(&Record, &mut O) -> Control> Observer<O> for F {
     }
 }
 
+impl TrainSpec {
+    /// Checks that the spec can drive a run.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let b = self.budget;
+        if b.steps.is_none() && b.forward_equivalents.is_none() && b.seconds.is_none() {
+            return Err(TrainError::Config("the budget sets no limit".into()));
+        }
+        if b.steps == Some(0) {
+            return Err(TrainError::Config("a step budget must be > 0".into()));
+        }
+        if b.forward_equivalents == Some(0) {
+            return Err(TrainError::Config(
+                "a forward-pass budget must be > 0".into(),
+            ));
+        }
+        if b.seconds.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+            return Err(TrainError::Config(
+                "a time budget must be a finite number of seconds > 0".into(),
+            ));
+        }
+        if self.record_every == 0 {
+            return Err(TrainError::Config("record_every must be >= 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The trainer's side of a run: its spec, the records so far and the
+/// running counters. Saved in every [`Checkpoint`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// How the run is driven.
+    pub spec: TrainSpec,
+    /// The records so far.
+    pub records: Vec<Record>,
+    /// The running totals (steps, passes, FLOPs, rejections) and the last
+    /// accepted step's statistics.
+    pub current: Record,
+    /// Rejected steps in a row so far.
+    pub consecutive_rejections: u64,
+    /// Wall-clock seconds of training so far, over every session of the run.
+    pub elapsed_seconds: f64,
+    /// Why the run stopped, once it has.
+    pub stop: Option<StopReason>,
+}
+
+impl TrainState {
+    /// A run that has not started.
+    pub fn new(spec: TrainSpec) -> Self {
+        Self {
+            spec,
+            records: Vec::new(),
+            current: Record {
+                loss: f64::NAN,
+                ..Default::default()
+            },
+            consecutive_rejections: 0,
+            elapsed_seconds: 0.0,
+            stop: None,
+        }
+    }
+
+    fn result(&self, stop: StopReason) -> RunResult {
+        RunResult {
+            records: self.records.clone(),
+            stop,
+            last: *self.records.last().unwrap_or(&self.current),
+        }
+    }
+}
+
+/// A resumable run: the optimizer, the trainer's state and, optionally, a
+/// checkpoint policy.
+///
+/// ```
+/// use dopamine_bench::{Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, TrainSpec, Trainer};
+///
+/// let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
+/// let spec = OptimizerSpec::Dopamine1 {
+///     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: None },
+///     beta: 0.9,
+/// };
+/// let train_spec = TrainSpec { budget: Budget::steps(200), ..Default::default() };
+/// let mut objective = FnObjective::new(vec![2.0, -1.0], loss, 0);
+/// let mut trainer = Trainer::new(Optimizer::new(spec, 2, 7, 200)?, train_spec)?;
+/// // Stop after 100 steps, checkpoint (in memory here), resume, finish.
+/// trainer.run_until(&mut objective, 100, &mut NoObserver)?;
+/// let saved = trainer.checkpoint(&objective)?;
+/// let mut resumed = Trainer::resume(saved, &mut objective)?;
+/// let run = resumed.run(&mut objective, &mut NoObserver)?;
+/// assert_eq!(run.last.step, 200);
+/// # Ok::<(), dopamine_bench::TrainError>(())
+/// ```
+#[derive(Debug)]
+pub struct Trainer {
+    optimizer: Optimizer,
+    state: TrainState,
+    checkpoints: Option<CheckpointPolicy>,
+}
+
+impl Trainer {
+    /// A new run of `optimizer` driven by `spec` (validated).
+    pub fn new(optimizer: Optimizer, spec: TrainSpec) -> Result<Self, TrainError> {
+        spec.validate()?;
+        Ok(Self {
+            optimizer,
+            state: TrainState::new(spec),
+            checkpoints: None,
+        })
+    }
+
+    /// Writes a checkpoint every `policy.every_steps` steps (validated).
+    pub fn with_checkpoints(mut self, policy: CheckpointPolicy) -> Result<Self, TrainError> {
+        policy.validate().map_err(TrainError::Config)?;
+        self.checkpoints = Some(policy);
+        Ok(self)
+    }
+
+    /// Continues the run saved in `checkpoint`: its parameters are copied
+    /// into `objective`, which must have as many. Add a checkpoint policy
+    /// again with [`Trainer::with_checkpoints`] if the resumed run should
+    /// write more.
+    pub fn resume<O: Objective + ?Sized>(
+        checkpoint: Checkpoint,
+        objective: &mut O,
+    ) -> Result<Self, TrainError> {
+        checkpoint.validate()?;
+        checkpoint.state.spec.validate()?;
+        let dim = objective.params().len();
+        if checkpoint.params.len() != dim {
+            return Err(TrainError::Checkpoint(CheckpointError::Invalid(format!(
+                "the checkpoint holds {} parameters, the model has {dim}",
+                checkpoint.params.len()
+            ))));
+        }
+        objective.params_mut().copy_from_slice(&checkpoint.params);
+        Ok(Self {
+            optimizer: checkpoint.optimizer,
+            state: checkpoint.state,
+            checkpoints: None,
+        })
+    }
+
+    /// The whole state of the run with `objective`'s parameters. Refuses
+    /// non-finite parameters.
+    pub fn checkpoint<O: Objective + ?Sized>(
+        &self,
+        objective: &O,
+    ) -> Result<Checkpoint, CheckpointError> {
+        capture(&self.optimizer, &self.state, objective.params())
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.optimizer
+    }
+
+    /// The trainer's state: records, counters, elapsed time.
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// Trains until the budget, the target or the observer stops the run
+    /// (at once if it already stopped). Writes checkpoints if a policy is
+    /// set. Errors as [`train`]; after [`TrainError::Diverged`] the last
+    /// checkpoint written is the last good state.
+    pub fn run<O: Objective + ?Sized>(
+        &mut self,
+        objective: &mut O,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<RunResult, TrainError> {
+        run_loop(
+            objective,
+            &mut self.optimizer,
+            &mut self.state,
+            self.checkpoints.as_ref(),
+            None,
+            observer,
+        )
+    }
+
+    /// As [`Trainer::run`], but also pauses (returns `None`) once `steps`
+    /// steps in total are done; `Some` when the run stopped for good.
+    pub fn run_until<O: Objective + ?Sized>(
+        &mut self,
+        objective: &mut O,
+        steps: u64,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<Option<RunResult>, TrainError> {
+        if self.state.stop.is_none() && self.state.current.step >= steps {
+            return Ok(None);
+        }
+        let result = run_loop(
+            objective,
+            &mut self.optimizer,
+            &mut self.state,
+            self.checkpoints.as_ref(),
+            Some(steps),
+            observer,
+        )?;
+        Ok(self.state.stop.map(|_| result))
+    }
+}
+
+fn capture(
+    optimizer: &Optimizer,
+    state: &TrainState,
+    params: &[f64],
+) -> Result<Checkpoint, CheckpointError> {
+    let checkpoint = Checkpoint {
+        params: params.to_vec(),
+        optimizer: optimizer.clone(),
+        state: state.clone(),
+    };
+    checkpoint.validate()?;
+    Ok(checkpoint)
+}
+
 /// Trains `objective` with `optimizer` until the budget, the target or the
 /// observer stops it.
 ///
 /// Errors: an invalid spec, an optimizer error, or more than
 /// `max_consecutive_rejections` rejected steps in a row
 /// ([`TrainError::Diverged`]); the objective's parameters are then the last
-/// ones that gave a finite loss.
+/// ones that gave a finite loss. For checkpoints and resuming, use [`Trainer`].
 pub fn train<O: Objective + ?Sized>(
     objective: &mut O,
     optimizer: &mut Optimizer,
     spec: &TrainSpec,
     observer: &mut dyn Observer<O>,
 ) -> Result<RunResult, TrainError> {
+    spec.validate()?;
+    let mut state = TrainState::new(*spec);
+    run_loop(objective, optimizer, &mut state, None, None, observer)
+}
+
+/// The loop behind [`train`] and [`Trainer`]: continues from `state`.
+/// With `pause_at`, it also returns once that many steps are done (the run
+/// then has no stop reason yet; the result is what was recorded so far).
+fn run_loop<O: Objective + ?Sized>(
+    objective: &mut O,
+    optimizer: &mut Optimizer,
+    state: &mut TrainState,
+    checkpoints: Option<&CheckpointPolicy>,
+    pause_at: Option<u64>,
+    observer: &mut dyn Observer<O>,
+) -> Result<RunResult, TrainError> {
+    let spec = state.spec;
+    spec.validate()?;
+    if let Some(stop) = state.stop {
+        return Ok(state.result(stop));
+    }
     let b = spec.budget;
-    if b.steps.is_none() && b.forward_equivalents.is_none() && b.seconds.is_none() {
-        return Err(TrainError::Config("the budget sets no limit".into()));
-    }
-    if b.steps == Some(0) {
-        return Err(TrainError::Config("a step budget must be > 0".into()));
-    }
-    if spec.record_every == 0 {
-        return Err(TrainError::Config("record_every must be >= 1".into()));
-    }
     let cost = objective.cost();
     let start = Instant::now();
-    let mut records = Vec::new();
-    let mut rec = Record {
-        step: 0,
-        loss: f64::NAN,
-        effective_eta: 0.0,
-        last_delta: 0.0,
-        expected_rpe: 0.0,
-        surprise_size: 0.0,
-        rejected_steps: 0,
-        forward_passes: 0,
-        backward_passes: 0,
-        flops: 0,
-        seconds: 0.0,
-    };
-    let mut consecutive = 0u64;
-    let stop = loop {
+    let before = state.elapsed_seconds;
+    loop {
+        if pause_at.is_some_and(|p| state.current.step >= p) {
+            return Ok(state.result(StopReason::Steps));
+        }
         let info = optimizer.step(objective.as_dyn())?;
+        let rec = &mut state.current;
         rec.step += 1;
         rec.forward_passes += info.forward_passes;
         rec.backward_passes += info.backward_passes;
@@ -188,14 +411,14 @@ pub fn train<O: Objective + ?Sized>(
             info.forward_passes * cost.forward_flops + info.backward_passes * cost.backward_flops;
         if info.rejected {
             rec.rejected_steps += 1;
-            consecutive += 1;
-            if consecutive > spec.max_consecutive_rejections {
+            state.consecutive_rejections += 1;
+            if state.consecutive_rejections > spec.max_consecutive_rejections {
                 return Err(TrainError::Diverged {
-                    rejections: consecutive,
+                    rejections: state.consecutive_rejections,
                 });
             }
         } else {
-            consecutive = 0;
+            state.consecutive_rejections = 0;
             rec.loss = info.loss;
             rec.effective_eta = info.effective_eta;
             rec.last_delta = info.last_delta;
@@ -206,34 +429,39 @@ pub fn train<O: Objective + ?Sized>(
         let out_of_passes = b
             .forward_equivalents
             .is_some_and(|f| rec.forward_passes + rec.backward_passes >= f);
-        let elapsed = start.elapsed().as_secs_f64();
+        let elapsed = before + start.elapsed().as_secs_f64();
+        state.elapsed_seconds = elapsed;
         let out_of_time = b.seconds.is_some_and(|s| elapsed >= s);
         let reached = spec.target_loss.is_some_and(|t| rec.loss <= t);
         let finishing = out_of_steps || out_of_passes || out_of_time || reached;
+        let mut stop = None;
         if rec.step % spec.record_every == 0 || finishing {
             rec.seconds = elapsed;
-            records.push(rec);
+            let rec = *rec;
+            state.records.push(rec);
             if observer.observe(&rec, objective) == Control::Stop {
-                break StopReason::Observer;
+                stop = Some(StopReason::Observer);
             }
         }
-        if reached {
-            break StopReason::TargetReached;
+        stop = stop.or(if reached {
+            Some(StopReason::TargetReached)
+        } else if out_of_steps {
+            Some(StopReason::Steps)
+        } else if out_of_passes {
+            Some(StopReason::ForwardEquivalents)
+        } else if out_of_time {
+            Some(StopReason::Seconds)
+        } else {
+            None
+        });
+        state.stop = stop;
+        if let Some(policy) = checkpoints {
+            if state.current.step % policy.every_steps == 0 {
+                checkpoint::save(policy, &capture(optimizer, state, objective.params())?)?;
+            }
         }
-        if out_of_steps {
-            break StopReason::Steps;
+        if let Some(stop) = stop {
+            return Ok(state.result(stop));
         }
-        if out_of_passes {
-            break StopReason::ForwardEquivalents;
-        }
-        if out_of_time {
-            break StopReason::Seconds;
-        }
-    };
-    let last = *records.last().unwrap_or(&rec);
-    Ok(RunResult {
-        records,
-        stop,
-        last,
-    })
+    }
 }

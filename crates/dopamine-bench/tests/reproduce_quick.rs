@@ -12,6 +12,7 @@ fn quick_reproduce_writes_report_summary_and_verdicts() {
         out_dir: out.clone(),
         configs_dir: None,
         command: "reproduce_quick test".into(),
+        resume: false,
     };
     let summary = reproduce(&opts, None).expect("quick reproduce runs");
     let report = std::fs::read_to_string(out.join("report.md")).expect("report.md written");
@@ -59,5 +60,30 @@ fn quick_reproduce_writes_report_summary_and_verdicts() {
         );
     }
     assert!(out.join("curves/cost.csv").exists());
+
+    // `--resume`: every finished experiment was saved under state/ and is
+    // reused, not rerun. A marker planted in E4's saved result proves it.
+    for name in ["e1_xor", "e2_mackey_glass", "e3_lorenz", "e4_cost"] {
+        assert!(out.join(format!("state/{name}.json")).exists(), "{name}");
+    }
+    let e4 = out.join("state/e4_cost.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&e4).expect("reads")).expect("parses");
+    saved["result"][0][0]["seconds_per_step"] = serde_json::json!(12345.0);
+    std::fs::write(&e4, saved.to_string()).expect("writes");
+    let resumed = reproduce(
+        &ReproduceOptions {
+            resume: true,
+            ..opts.clone()
+        },
+        None,
+    )
+    .expect("resumed reproduce runs");
+    assert_eq!(resumed.cost_by_hidden[0].seconds_per_step, 12345.0);
+    assert_eq!(resumed.xor.len(), summary.xor.len());
+    for (a, b) in resumed.xor.iter().zip(&summary.xor) {
+        assert_eq!(a.success_rate, b.success_rate);
+        assert_eq!(a.median_passes, b.median_passes);
+    }
     let _ = std::fs::remove_dir_all(&out);
 }

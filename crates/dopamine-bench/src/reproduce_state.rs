@@ -1,0 +1,123 @@
+//! Finished experiments of `reproduce`, saved as JSON under `<out>/state/` so that `--resume` skips them.
+//!
+//! Each file `<out>/state/<experiment>.json` holds the mode, a 64-bit FNV-1a
+//! hash of the experiment's config text and the experiment's result. With
+//! `--resume`, a result is reused only when its mode and config hash match;
+//! a missing, unreadable or mismatched file means the experiment runs again
+//! (and says why on stderr). A result holding a NaN or infinite number (a
+//! diverged run) cannot be read back from JSON, which has no such numbers;
+//! such an experiment is rerun on resume.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+use crate::experiments::Mode;
+
+/// 64-bit FNV-1a hash of a config's text (stable across builds and platforms).
+pub fn config_hash(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// One saved experiment.
+#[derive(Serialize, Deserialize)]
+struct StageFile<T> {
+    experiment: String,
+    mode: Mode,
+    /// [`config_hash`] in hex (JSON numbers lose precision above 2^53).
+    config_hash: String,
+    result: T,
+}
+
+/// The `state/` folder of one reproduce run.
+#[derive(Debug, Clone)]
+pub struct StageStore {
+    dir: PathBuf,
+    mode: Mode,
+    resume: bool,
+}
+
+impl StageStore {
+    /// The store under `out/state` (created) for `mode`; with `resume`,
+    /// saved results are reused.
+    pub fn new(out: &Path, mode: Mode, resume: bool) -> Result<Self, TrainError> {
+        let dir = out.join("state");
+        fs::create_dir_all(&dir)?;
+        Ok(Self { dir, mode, resume })
+    }
+
+    fn path(&self, experiment: &str) -> PathBuf {
+        self.dir.join(format!("{experiment}.json"))
+    }
+
+    /// The saved result of `experiment` if resuming and its mode and config
+    /// hash match; otherwise `None` (with the reason on stderr when a file
+    /// was there but not usable).
+    pub fn load<T: DeserializeOwned>(&self, experiment: &str, config_hash: u64) -> Option<T> {
+        if !self.resume {
+            return None;
+        }
+        let path = self.path(experiment);
+        let text = fs::read_to_string(&path).ok()?;
+        let why = match serde_json::from_str::<StageFile<T>>(&text) {
+            Err(e) => format!("unreadable ({e})"),
+            Ok(f) if f.mode != self.mode => format!("saved for mode {:?}", f.mode),
+            Ok(f) if f.config_hash != format!("{config_hash:016x}") => {
+                "saved for another config".to_string()
+            }
+            Ok(f) => return Some(f.result),
+        };
+        eprintln!(
+            "[reproduce] {experiment}: not resuming from {}: {why}; running it again",
+            path.display()
+        );
+        None
+    }
+
+    /// Saves `result` atomically (temporary file, then rename).
+    pub fn save<T: Serialize>(
+        &self,
+        experiment: &str,
+        config_hash: u64,
+        result: &T,
+    ) -> Result<(), TrainError> {
+        let file = StageFile {
+            experiment: experiment.to_string(),
+            mode: self.mode,
+            config_hash: format!("{config_hash:016x}"),
+            result,
+        };
+        let json = serde_json::to_string(&file)
+            .map_err(|e| TrainError::Config(format!("saving {experiment}: {e}")))?;
+        let path = self.path(experiment);
+        let tmp = self.dir.join(format!(".{experiment}.json.tmp"));
+        fs::write(&tmp, json)?;
+        fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    /// Reuses the saved result of `experiment` (see [`StageStore::load`]) or
+    /// runs it and saves what it returns.
+    pub fn run<T: Serialize + DeserializeOwned>(
+        &self,
+        experiment: &str,
+        config_hash: u64,
+        run: impl FnOnce() -> Result<T, TrainError>,
+    ) -> Result<T, TrainError> {
+        if let Some(result) = self.load(experiment, config_hash) {
+            eprintln!("[reproduce] {experiment}: resumed from saved state");
+            return Ok(result);
+        }
+        let result = run()?;
+        self.save(experiment, config_hash, &result)?;
+        Ok(result)
+    }
+}

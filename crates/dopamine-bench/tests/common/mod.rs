@@ -1,0 +1,85 @@
+//! Shared helpers of the checkpoint tests: an XOR MLP objective, the five optimizers, and record comparison without wall time.
+
+#![allow(dead_code)]
+
+use dopamine_bench::{MlpObjective, OptimizerSpec, PerturbSpec, Record};
+use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
+use faer::Mat;
+
+/// XOR on an MLP 2-4-1 (17 parameters), Xavier weights from `seed`.
+pub fn xor_objective(seed: u64) -> MlpObjective {
+    let data = dopamine_tasks::xor();
+    let to_mat = |s: &dopamine_tasks::Series| Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j]);
+    let net = Mlp::new(
+        &[2, 4, 1],
+        &[Activation::Tanh, Activation::Sigmoid],
+        WeightInit::Xavier,
+        seed,
+    )
+    .expect("valid MLP");
+    MlpObjective::new(net, to_mat(&data.inputs), to_mat(&data.targets), Loss::Mse)
+        .expect("valid shapes")
+}
+
+/// Perturbation settings used by the tests (cosine schedule, so the step
+/// counter matters).
+pub fn perturb() -> PerturbSpec {
+    PerturbSpec {
+        sigma: 1e-2,
+        eta: 0.5,
+        probes: 2,
+        antithetic: false,
+        cosine_to: Some(0.1),
+    }
+}
+
+/// One spec of every kind.
+pub fn all_specs() -> Vec<OptimizerSpec> {
+    vec![
+        OptimizerSpec::Wp(perturb()),
+        OptimizerSpec::Dopamine1 {
+            perturb: perturb(),
+            beta: 0.9,
+        },
+        OptimizerSpec::Dopamine2 {
+            perturb: perturb(),
+            beta: 0.9,
+            lambda: 0.5,
+        },
+        OptimizerSpec::Sgd {
+            lr: 0.5,
+            momentum: 0.9,
+        },
+        OptimizerSpec::Adam { lr: 0.05 },
+    ]
+}
+
+/// A record's fields as bits, wall time left out (a resumed run continues
+/// its clock from the checkpoint, so seconds cannot be bit-identical).
+pub fn record_bits(r: &Record) -> [u64; 10] {
+    [
+        r.step,
+        r.loss.to_bits(),
+        r.effective_eta.to_bits(),
+        r.last_delta.to_bits(),
+        r.expected_rpe.to_bits(),
+        r.surprise_size.to_bits(),
+        r.rejected_steps,
+        r.forward_passes,
+        r.backward_passes,
+        r.flops,
+    ]
+}
+
+/// Parameters as bits.
+pub fn param_bits(p: &[f64]) -> Vec<u64> {
+    p.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Asserts two runs' records are equal bit for bit, wall time excepted.
+pub fn assert_same_records(a: &[Record], b: &[Record], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: record counts");
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(record_bits(x), record_bits(y), "{what}: step {}", x.step);
+    }
+}
