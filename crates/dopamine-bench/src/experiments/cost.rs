@@ -137,6 +137,13 @@ pub fn run(
     meter: Option<&CountingAllocator>,
 ) -> Result<(Vec<CostPoint>, Vec<CostPoint>), TrainError> {
     let steps = config.steps.get(mode);
+    // One unmeasured run of each optimizer first, so that one-time
+    // allocations of the process (lazily built thread-local buffers and the
+    // like) are not charged to whichever point happens to run first.
+    let smallest = config.hidden.get(mode)[0];
+    for spec in compared() {
+        measure(spec, smallest, config.fixed_seq_len, 1, None)?;
+    }
     let mut by_h = Vec::new();
     for &h in &config.hidden.get(mode) {
         for spec in compared() {
