@@ -73,7 +73,10 @@ impl<T: Real> DistributedStepper<T> {
     /// state and parameters. Returns what [`PerturbationOptimizer::step`]
     /// would return.
     ///
-    /// The optimizer must be at a step boundary (no probe pending). Its
+    /// The optimizer must be at a step boundary: driven only by this method or
+    /// by whole [`PerturbationOptimizer::step`]s. Otherwise the step fails
+    /// with [`DistError::NotAtStepStart`] after its `ask` for the pending probe,
+    /// which leaves the parameters perturbed as any `ask` does. Its
     /// `forward_passes` counter counts the step's evaluations as a single
     /// process would; [`CommStats::local_evaluations`] counts this rank's.
     pub fn step<R, C, F>(
