@@ -88,13 +88,21 @@ impl Communicator for ThreadCommunicator {
     }
     fn all_reduce_sum(&self, values: &mut [f64]) {
         {
-            let mut slots = self.shared.sums.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut slots = self
+                .shared
+                .sums
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             slots[self.rank].clear();
             slots[self.rank].extend_from_slice(values);
         }
         self.shared.barrier.wait();
         {
-            let slots = self.shared.sums.lock().unwrap_or_else(PoisonError::into_inner);
+            let slots = self
+                .shared
+                .sums
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             for (i, v) in values.iter_mut().enumerate() {
                 let mut sum = slots[0][i];
                 for slot in &slots[1..] {
@@ -112,7 +120,13 @@ impl Communicator for ThreadCommunicator {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)[self.rank] = value;
         self.shared.barrier.wait();
-        out.copy_from_slice(&self.shared.words.lock().unwrap_or_else(PoisonError::into_inner));
+        out.copy_from_slice(
+            &self
+                .shared
+                .words
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         self.shared.barrier.wait();
     }
 }

@@ -228,4 +228,3 @@ pub fn train_distributed<C: Communicator + ?Sized>(
         },
     )
 }
-

@@ -4,7 +4,7 @@
 //! A perturbation step evaluates the loss at K probe points whose noise is a
 //! pure function of the key `(seed, step, probe)`. Every rank can therefore
 //! regenerate every probe's noise itself: the ranks share the K evaluations
-//! of a step, exchange the K loss values (one all-reduce of K numbers), and
+//! of a step, exchange the loss values (one all-reduce of `1 + K` numbers: the baseline and the probes), and
 //! each applies the identical update. Communication per step is O(K) scalars
 //! whatever the model size P, where a data-parallel gradient all-reduce moves
 //! P. The parameters stay bit-identical on every rank, and equal to those of
@@ -49,7 +49,7 @@
 //!                 for _ in 0..100 {
 //!                     let _ = stepper.step(&mut opt, &mut w, loss, &comm).unwrap();
 //!                 }
-//!                 assert_eq!(stepper.stats().bytes_reduced, 100 * 8 * 8); // K = 8 losses a step
+//!                 assert_eq!(stepper.stats().bytes_reduced, 100 * 9 * 8); // L0 and K = 8 losses a step
 //!                 verify_identical(&w, &comm).unwrap()
 //!             })
 //!         })

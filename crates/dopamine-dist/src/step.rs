@@ -1,6 +1,8 @@
 //! [`DistributedStepper`]: one optimizer step with the probes shared among
 //! the ranks and only the loss values exchanged.
 
+use std::time::{Duration, Instant};
+
 use dopamine_core::perturb::{perturb, restore};
 use dopamine_core::{
     PerturbationOptimizer, Query, Real, RpeMode, Side, StepNoise, StepOutcome, Told, UpdateRule,
@@ -11,16 +13,25 @@ use crate::error::DistError;
 
 /// Communication done so far by a [`DistributedStepper`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CommStats {
     /// Steps run (kept or rejected).
     pub steps: u64,
-    /// All-reduce calls made (one per step whose baseline was finite).
+    /// All-reduce calls made (one per step).
     pub all_reduces: u64,
-    /// Bytes this rank handed to the all-reduces: 8 per probe evaluation
-    /// (K forward, 2K antithetic) per all-reduce, whatever the model size.
+    /// Bytes this rank handed to the all-reduces: 8 per evaluation of a step
+    /// (`1 + K` forward, `1 + 2K` antithetic), whatever the model size.
     pub bytes_reduced: u64,
     /// Loss evaluations this rank ran itself (baselines and its probes).
     pub local_evaluations: u64,
+    /// Time in this rank's share of the evaluations (the walk of the scratch
+    /// copy included).
+    pub evaluation_time: Duration,
+    /// Time in the all-reduce, waiting for the slowest rank included.
+    pub communication_time: Duration,
+    /// Time replaying the step through `ask`/`tell` (perturb, restore and
+    /// update, O(K P), the same on every rank: the serial part).
+    pub replay_time: Duration,
 }
 
 /// Runs optimizer steps whose probe evaluations are shared among the ranks
@@ -29,21 +40,25 @@ pub struct CommStats {
 /// Every rank holds the same parameters and an identical
 /// [`PerturbationOptimizer`] (same settings, same seed). One step:
 ///
-/// 1. Every rank evaluates the baseline loss `L0` on its own copy.
-/// 2. Probe evaluation `e` (probe `e` in forward mode; probe `e / 2`, side
-///    `e % 2` in antithetic mode) belongs to rank `e % size`. Each rank walks
-///    a scratch copy of the parameters through the perturb/restore sequence
-///    the optimizer itself would make, and evaluates the loss at the points
-///    it owns. The walk reproduces the optimizer's rounding exactly (a restore
-///    is not always bit-exact), so each loss is bit-identical to the one a
+/// 1. A step has `E = 1 + K` evaluations (`1 + 2K` antithetic): evaluation
+///    0 is the baseline `L0`, evaluation `e >= 1` is probe `(e - 1) / s`,
+///    side `(e - 1) % s` (`s` = 1 or 2 sides). Rank `e % size` owns evaluation
+///    `e`, so up to `size = E` every added rank takes work off the others.
+/// 2. Each rank walks a scratch copy of the parameters through the
+///    perturb/restore sequence the optimizer itself would make, and evaluates
+///    the loss at the points it owns. The walk reproduces the optimizer's
+///    rounding exactly (a restore is not always bit-exact, so perturbing a
+///    fresh copy would not do), and each loss is bit-identical to the one a
 ///    single process computes.
-/// 3. One all-reduce (sum) of the evaluation losses: each rank contributes its
-///    own and `-0.0` elsewhere, and `x + (-0.0) == x` for every `x`, so every
-///    rank receives the exact values. That is O(K) scalars, independent of
-///    the number of parameters.
-/// 4. Every rank replays the step through the optimizer's `ask`/`tell` with
-///    the known losses (perturb and restore, no evaluations), so every rank
-///    applies exactly the update a single process would, safety net included.
+/// 3. One all-reduce (sum) of the `E` losses: each rank contributes its own
+///    and `-0.0` elsewhere, and `x + (-0.0) == x` for every `x` (signed zeros
+///    and NaN included), so every rank receives the exact values. That is
+///    `8 E` bytes per rank, independent of the number of parameters.
+/// 4. Every rank tells its optimizer `L0` and replays the probes through
+///    `ask`/`tell` with the known losses (perturb and restore, no
+///    evaluations), so every rank applies exactly the update a single process
+///    would, safety net included. A non-finite `L0` rejects the step there,
+///    as in one process; its probe evaluations were then wasted.
 ///
 /// The result is bit-identical to [`PerturbationOptimizer::step`] in one
 /// process with the same K, for any number of ranks.
@@ -97,29 +112,19 @@ impl<T: Real> DistributedStepper<T> {
                 got: params.len(),
             });
         }
-        // 1. Baseline, on every rank.
+        // 1. The step's evaluations: `e = 0` is the baseline `L0`, `e >= 1`
+        //    probe `(e - 1) / sides`, side `(e - 1) % sides`. Rank `e % size`
+        //    owns evaluation `e`.
         if opt.ask(params)? != Query::Baseline {
             return Err(DistError::NotAtStepStart);
         }
-        let l0 = loss(params);
-        self.stats.local_evaluations += 1;
-        match opt.tell(params, l0)? {
-            Told::Baseline { .. } => {}
-            // Identical on every rank: no communication needed.
-            Told::Rejected(why) => {
-                self.stats.steps += 1;
-                return Ok(StepOutcome::Rejected(why));
-            }
-            Told::Probed | Told::Updated(_) => return Err(DistError::NotAtStepStart),
-        }
-
-        // 2. This rank's share of the probes.
+        let started = Instant::now();
         let config = *opt.config();
         let sides: &[Side] = match config.rpe {
             RpeMode::Forward => &[Side::Plus],
             RpeMode::Antithetic => &[Side::Plus, Side::Minus],
         };
-        let evaluations = config.probes * sides.len();
+        let evaluations = 1 + config.probes * sides.len();
         let (rank, size) = (comm.rank(), comm.size());
         let noise = StepNoise {
             seed: config.seed,
@@ -128,13 +133,19 @@ impl<T: Real> DistributedStepper<T> {
         };
         self.losses.clear();
         self.losses.resize(evaluations, -0.0);
-        if rank < evaluations {
-            // The last evaluation this rank owns; the walk stops there.
-            let last = rank + (evaluations - 1 - rank) / size * size;
+        if rank == 0 {
+            self.losses[0] = loss(params).to_f64();
+            self.stats.local_evaluations += 1;
+        }
+        // 2. This rank's probes, on a scratch copy walked through every
+        //    perturb/restore up to its last one, as the optimizer would.
+        // The last evaluation this rank owns (none when `rank >= E`).
+        let last = (rank < evaluations).then(|| rank + (evaluations - 1 - rank) / size * size);
+        if let Some(last) = last.filter(|&l| l >= 1) {
             self.scratch.copy_from_slice(params);
-            for e in 0..=last {
-                let stream = noise.stream(e / sides.len());
-                let sigma = match sides[e % sides.len()] {
+            for e in 1..=last {
+                let stream = noise.stream((e - 1) / sides.len());
+                let sigma = match sides[(e - 1) % sides.len()] {
                     Side::Plus => config.sigma,
                     Side::Minus => -config.sigma,
                 };
@@ -147,17 +158,38 @@ impl<T: Real> DistributedStepper<T> {
             }
         }
 
-        // 3. Exchange the losses: O(K) scalars.
+        // 3. Exchange the losses: 1 + K (or 1 + 2K) scalars.
+        let evaluated = Instant::now();
+        self.stats.evaluation_time += evaluated - started;
         comm.all_reduce_sum(&mut self.losses);
+        let reduced = Instant::now();
+        self.stats.communication_time += reduced - evaluated;
         self.stats.all_reduces += 1;
         self.stats.bytes_reduced += 8 * evaluations as u64;
         self.stats.steps += 1;
 
         // 4. Replay the step with the known losses.
+        let outcome = match opt.tell(params, T::from_f64(self.losses[0]))? {
+            Told::Baseline { .. } => self.replay(opt, params, sides.len()),
+            // A non-finite baseline: the same on every rank; the probes were
+            // wasted, the optimizer rejected the step as a single process would.
+            Told::Rejected(why) => Ok(StepOutcome::Rejected(why)),
+            Told::Probed | Told::Updated(_) => Err(DistError::NotAtStepStart),
+        };
+        self.stats.replay_time += reduced.elapsed();
+        outcome
+    }
+
+    fn replay<R: UpdateRule<T>>(
+        &self,
+        opt: &mut PerturbationOptimizer<T, R>,
+        params: &mut [T],
+        sides: usize,
+    ) -> Result<StepOutcome<T>, DistError> {
         loop {
             let index = match opt.ask(params)? {
                 Query::Probe { probe, side } => {
-                    probe * sides.len() + usize::from(side == Side::Minus)
+                    1 + probe * sides + usize::from(side == Side::Minus)
                 }
                 Query::Baseline => return Err(DistError::NotAtStepStart),
             };

@@ -19,7 +19,9 @@ fn mpirun_available() -> bool {
 
 fn check(spec: &DemoSpec, extra: &[&str]) {
     if !mpirun_available() {
-        eprintln!("SKIPPED: mpirun not found (install openmpi-bin; see crates/dopamine-dist/README.md)");
+        eprintln!(
+            "SKIPPED: mpirun not found (install openmpi-bin; see crates/dopamine-dist/README.md)"
+        );
         println!("SKIPPED: mpirun not found");
         return;
     }

@@ -7,8 +7,8 @@ use dopamine_core::{
     RpeMode, StepNoise, StepOutcome, UpdateRule, WpConfig, WpRule,
 };
 use dopamine_dist::{
-    Communicator, DistError, DistributedStepper, LocalCommunicator, ThreadCommunicator,
-    param_hash, verify_identical,
+    Communicator, DistError, DistributedStepper, LocalCommunicator, ThreadCommunicator, param_hash,
+    verify_identical,
 };
 
 const DIM: usize = 37;
@@ -96,8 +96,13 @@ fn train<T: Real, R: UpdateRule<T>>(
         }
     }
     if let Some(c) = comm {
-        let per_step = config.probes * if config.rpe == RpeMode::Antithetic { 2 } else { 1 };
-        assert!(stepper.stats().bytes_reduced <= (STEPS * per_step * 8) as u64);
+        let per_step = 1 + config.probes
+            * if config.rpe == RpeMode::Antithetic {
+                2
+            } else {
+                1
+            };
+        assert_eq!(stepper.stats().bytes_reduced, (STEPS * per_step * 8) as u64);
         assert_eq!(stepper.stats().steps, STEPS as u64);
         let _ = c;
     }
