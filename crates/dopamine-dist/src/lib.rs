@@ -60,6 +60,11 @@
 //! # Ok::<(), dopamine_dist::DistError>(())
 //! ```
 
+// The README's Rust example is compiled (not run: it needs `mpirun`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod comm;
 pub mod demo;
 mod error;
