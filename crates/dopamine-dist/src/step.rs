@@ -11,7 +11,7 @@ use dopamine_core::{
 use crate::comm::Communicator;
 use crate::error::DistError;
 
-/// Communication done so far by a [`DistributedStepper`].
+/// Communication, work and time so far of a [`DistributedStepper`] on this rank.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CommStats {
@@ -74,7 +74,7 @@ impl<T: Real> DistributedStepper<T> {
     pub fn new(dim: usize) -> Self {
         Self {
             scratch: vec![T::ZERO; dim],
-            losses: Vec::with_capacity(2 * dopamine_core::MAX_PROBES),
+            losses: Vec::with_capacity(1 + 2 * dopamine_core::MAX_PROBES),
             stats: CommStats::default(),
         }
     }
@@ -91,9 +91,11 @@ impl<T: Real> DistributedStepper<T> {
     /// The optimizer must be at a step boundary: driven only by this method or
     /// by whole [`PerturbationOptimizer::step`]s. Otherwise the step fails
     /// with [`DistError::NotAtStepStart`] after its `ask` for the pending probe,
-    /// which leaves the parameters perturbed as any `ask` does. Its
-    /// `forward_passes` counter counts the step's evaluations as a single
-    /// process would; [`CommStats::local_evaluations`] counts this rank's.
+    /// which leaves the parameters perturbed as any `ask` does.
+    ///
+    /// The optimizer's `forward_passes` counter counts the step's evaluations
+    /// as a single process would; [`CommStats::local_evaluations`] counts the
+    /// ones this rank ran.
     pub fn step<R, C, F>(
         &mut self,
         opt: &mut PerturbationOptimizer<T, R>,
