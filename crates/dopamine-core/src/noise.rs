@@ -27,6 +27,9 @@
 
 use crate::real::Real;
 
+mod box_muller;
+use box_muller::gaussian_pair;
+
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
@@ -162,75 +165,83 @@ impl NoiseStream {
     ///
     /// This is the fast path every kernel uses: a block costs one Box-Muller
     /// per pair of Gaussian elements or one word per 64 Rademacher elements.
+    /// From an odd `start` the first block is one element shorter, so every
+    /// later block starts on a pair boundary.
     #[inline]
     pub fn for_each_block(&self, start: usize, len: usize, mut f: impl FnMut(usize, &[f64])) {
         let mut buf = [0.0f64; BLOCK_LEN];
         let mut offset = 0;
         while offset < len {
-            let n = (len - offset).min(BLOCK_LEN);
+            let room = BLOCK_LEN - ((start + offset) & 1);
+            let n = (len - offset).min(room);
             self.generate_block(start + offset, &mut buf[..n]);
             f(offset, &buf[..n]);
             offset += n;
         }
     }
 
-    /// Fills `out` with elements `first .. first + out.len()`.
+    /// Fills `out` (at most [`BLOCK_LEN`] elements) with elements `first .. first + out.len()`.
+    ///
+    /// Gaussian: the words of the whole pairs are drawn first, then
+    /// `box_muller::gaussian_pairs` turns them into values in branch-free
+    /// passes that give exactly the scalar `libm` results. Rademacher: each
+    /// sign is set from its bit without a branch.
     fn generate_block(&self, first: usize, out: &mut [f64]) {
+        debug_assert!(out.len() <= BLOCK_LEN);
         match self.kind {
             NoiseKind::Gaussian => {
-                let mut i = first;
                 let end = first + out.len();
+                let mut i = first;
                 let mut j = 0;
                 // An odd start takes the sine half of its pair.
-                if i & 1 == 1 {
-                    out[j] = self.value_f64(i);
+                if i & 1 == 1 && i < end {
+                    out[0] = self.value_f64(i);
                     i += 1;
-                    j += 1;
+                    j = 1;
                 }
-                while i + 1 < end {
-                    let (c, s) = gaussian_pair(self.word(i as u64), self.word(i as u64 + 1));
-                    out[j] = c;
-                    out[j + 1] = s;
-                    i += 2;
-                    j += 2;
+                let pairs = (end - i) / 2;
+                if pairs > 0 {
+                    let mut a = [0u64; box_muller::PAIRS];
+                    let mut b = [0u64; box_muller::PAIRS];
+                    let base = i as u64;
+                    for (p, (wa, wb)) in a[..pairs].iter_mut().zip(&mut b[..pairs]).enumerate() {
+                        let n = base + 2 * p as u64;
+                        *wa = self.word(n);
+                        *wb = self.word(n + 1);
+                    }
+                    box_muller::gaussian_pairs(
+                        &a[..pairs],
+                        &b[..pairs],
+                        &mut out[j..j + 2 * pairs],
+                    );
+                    i += 2 * pairs;
+                    j += 2 * pairs;
                 }
                 if i < end {
                     out[j] = self.value_f64(i);
                 }
             }
             NoiseKind::Rademacher => {
-                let mut word_index = u64::MAX;
-                let mut word = 0u64;
-                for (j, o) in out.iter_mut().enumerate() {
+                let mut j = 0;
+                while j < out.len() {
                     let i = first + j;
-                    let wi = (i / 64) as u64;
-                    if wi != word_index {
-                        word_index = wi;
-                        word = self.word(wi);
+                    let word = self.word((i / 64) as u64);
+                    let bit0 = i % 64;
+                    let n = (64 - bit0).min(out.len() - j);
+                    // Bit 1 gives +1, bit 0 gives -1: the sign bit is the complement.
+                    let signs = !word >> bit0;
+                    for (b, o) in out[j..j + n].iter_mut().enumerate() {
+                        *o = f64::from_bits(ONE_BITS | (((signs >> b) & 1) << 63));
                     }
-                    *o = if (word >> (i % 64)) & 1 == 1 {
-                        1.0
-                    } else {
-                        -1.0
-                    };
+                    j += n;
                 }
             }
         }
     }
 }
 
-/// Box-Muller on two raw words: `(r cos θ, r sin θ)`.
-#[inline(always)]
-fn gaussian_pair(a: u64, b: u64) -> (f64, f64) {
-    const SCALE: f64 = 1.0 / ((1u64 << 53) as f64);
-    // u1 in (0, 1]: never 0, so ln is finite; u2 in [0, 1).
-    let u1 = ((a >> 11) + 1) as f64 * SCALE;
-    let u2 = (b >> 11) as f64 * SCALE;
-    let r = libm::sqrt(-2.0 * libm::log(u1));
-    let theta = core::f64::consts::TAU * u2;
-    let (s, c) = libm::sincos(theta);
-    (r * c, r * s)
-}
+/// The bits of `1.0f64`.
+const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
 
 #[cfg(test)]
 mod tests {

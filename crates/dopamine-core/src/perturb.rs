@@ -22,19 +22,52 @@ pub fn add_scaled_noise<T: Real>(params: &mut [T], stream: &NoiseStream, c: T) -
 
 /// `w[i] += sum_k coefs[k] * z_k[i]`, where `z_k` is the stream `streams(k)`.
 ///
-/// One pass over the parameters per stream. Returns `true` when every weight
-/// is finite afterwards.
+/// One pass over the parameters: each block of every stream is generated
+/// once and the coefficients are applied to each weight in order `k = 0, 1,
+/// ...`, so the result is bit for bit that of one [`add_scaled_noise`] pass
+/// per stream. Returns `true` when every weight is finite afterwards.
 pub fn add_noise_combination<T: Real>(
     params: &mut [T],
     coefs: &[T],
     streams: impl Fn(usize) -> NoiseStream,
 ) -> bool {
-    // Each pass checks every weight, so the last pass decides.
-    let mut finite = true;
-    for (k, c) in coefs.iter().enumerate() {
-        finite = add_scaled_noise(params, &streams(k), *c);
+    match coefs {
+        [] => true,
+        [c] => add_scaled_noise(params, &streams(0), *c),
+        _ if coefs.len() > crate::MAX_PROBES => {
+            // Each pass checks every weight, so the last pass decides.
+            let mut finite = true;
+            for (k, c) in coefs.iter().enumerate() {
+                finite = add_scaled_noise(params, &streams(k), *c);
+            }
+            finite
+        }
+        _ => {
+            let mut all: [Option<NoiseStream>; crate::MAX_PROBES] = [None; crate::MAX_PROBES];
+            let k = coefs.len();
+            for (probe, s) in all[..k].iter_mut().enumerate() {
+                *s = Some(streams(probe));
+            }
+            let mut finite = true;
+            let mut block = [0.0f64; crate::noise::BLOCK_LEN];
+            let mut offset = 0;
+            while offset < params.len() {
+                let n = (params.len() - offset).min(crate::noise::BLOCK_LEN);
+                let chunk = &mut params[offset..offset + n];
+                for (stream, c) in all[..k].iter().flatten().zip(coefs) {
+                    stream.fill(offset, &mut block[..n]);
+                    for (w, z) in chunk.iter_mut().zip(&block[..n]) {
+                        *w += *c * T::from_f64(*z);
+                    }
+                }
+                for w in chunk.iter() {
+                    finite &= w.is_finite();
+                }
+                offset += n;
+            }
+            finite
+        }
     }
-    finite
 }
 
 /// Moves the parameters to `w + sigma * z` in place.
@@ -77,6 +110,26 @@ mod tests {
         for (i, (a, b)) in w.iter().zip(&orig).enumerate() {
             let bound = f32::EPSILON * b.abs().max(0.05 * 9.0);
             assert!((a - b).abs() <= bound, "element {i}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn fused_combination_equals_one_pass_per_stream() {
+        let streams =
+            |k: usize| NoiseStream::new(NoiseKey::new(3, 5, k as u32), NoiseKind::Gaussian);
+        for k in [0usize, 1, 2, 3, 8] {
+            let coefs: [f64; 8] = core::array::from_fn(|j| 0.1 * (j as f64) - 0.35);
+            let mut fused: [f64; 333] = core::array::from_fn(|i| (i as f64).sin());
+            let mut passes = fused;
+            let fused_finite = add_noise_combination(&mut fused, &coefs[..k], streams);
+            let mut passes_finite = true;
+            for (j, c) in coefs[..k].iter().enumerate() {
+                passes_finite = add_scaled_noise(&mut passes, &streams(j), *c);
+            }
+            assert_eq!(fused_finite, passes_finite);
+            for (a, b) in fused.iter().zip(&passes) {
+                assert_eq!(a.to_bits(), b.to_bits(), "K = {k}");
+            }
         }
     }
 }
