@@ -117,7 +117,7 @@ impl NoiseStream {
 
     /// The `n`-th raw 64-bit word of the stream.
     #[inline(always)]
-    fn word(&self, n: u64) -> u64 {
+    pub(crate) fn word(&self, n: u64) -> u64 {
         mix64(
             self.origin
                 .wrapping_add(n.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)),

@@ -1,7 +1,60 @@
 //! In-place kernels over a parameter slice: perturb, restore and `w += c * z`, with `z` regenerated.
 
-use crate::noise::NoiseStream;
+use crate::noise::{NoiseKind, NoiseStream};
 use crate::real::Real;
+
+/// Calls `op(w[i], scale * z[i])` for every weight, `z` the stream from
+/// element 0 rounded once to `T` (exactly `T::from_f64(stream.value_f64(i))`),
+/// and the product rounded as `T` arithmetic rounds it.
+///
+/// Gaussian noise comes in stack blocks from [`NoiseStream::for_each_block`].
+/// Rademacher noise skips the block: `scale * z` takes only the two values
+/// `scale * 1` and `scale * -1`, so they are computed once, put in a table of
+/// every pattern of four signs, and each group of four weights gets the row
+/// picked by its four bits — no per-element branch, shift or multiply.
+#[inline(always)]
+fn for_each_scaled_noise<T: Real>(
+    params: &mut [T],
+    stream: &NoiseStream,
+    scale: T,
+    mut op: impl FnMut(&mut T, T),
+) {
+    match stream.kind() {
+        NoiseKind::Gaussian => {
+            stream.for_each_block(0, params.len(), |offset, block| {
+                let chunk = &mut params[offset..offset + block.len()];
+                for (w, z) in chunk.iter_mut().zip(block) {
+                    op(w, scale * T::from_f64(*z));
+                }
+            });
+        }
+        NoiseKind::Rademacher => {
+            let plus = scale * T::ONE;
+            let minus = scale * -T::ONE;
+            let mut table = [[T::ZERO; 4]; 16];
+            for (pattern, row) in table.iter_mut().enumerate() {
+                for (bit, v) in row.iter_mut().enumerate() {
+                    *v = if (pattern >> bit) & 1 == 1 { plus } else { minus };
+                }
+            }
+            for (n, chunk) in params.chunks_mut(64).enumerate() {
+                let word = stream.word(n as u64);
+                if chunk.len() == 64 {
+                    for (g, quad) in chunk.chunks_exact_mut(4).enumerate() {
+                        let row = &table[((word >> (4 * g)) & 15) as usize];
+                        for (w, v) in quad.iter_mut().zip(row) {
+                            op(w, *v);
+                        }
+                    }
+                } else {
+                    for (bit, w) in chunk.iter_mut().enumerate() {
+                        op(w, if (word >> bit) & 1 == 1 { plus } else { minus });
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// `w[i] += c * z[i]` for every `i`, where `z` is `stream` from element 0.
 ///
@@ -10,12 +63,9 @@ use crate::real::Real;
 #[inline]
 pub fn add_scaled_noise<T: Real>(params: &mut [T], stream: &NoiseStream, c: T) -> bool {
     let mut finite = true;
-    stream.for_each_block(0, params.len(), |offset, block| {
-        let chunk = &mut params[offset..offset + block.len()];
-        for (w, z) in chunk.iter_mut().zip(block) {
-            *w += c * T::from_f64(*z);
-            finite &= w.is_finite();
-        }
+    for_each_scaled_noise(params, stream, c, |w, cz| {
+        *w += cz;
+        finite &= w.is_finite();
     });
     finite
 }
@@ -77,21 +127,13 @@ pub fn add_noise_combination<T: Real>(
 /// `fl(fl(w + s) - s)`, whose error is at most one ulp of `max(|w|, |s|)`.
 #[inline]
 pub fn perturb<T: Real>(params: &mut [T], stream: &NoiseStream, sigma: T) {
-    stream.for_each_block(0, params.len(), |offset, block| {
-        for (w, z) in params[offset..offset + block.len()].iter_mut().zip(block) {
-            *w += sigma * T::from_f64(*z);
-        }
-    });
+    for_each_scaled_noise(params, stream, sigma, |w, s| *w += s);
 }
 
 /// Undoes [`perturb`]: `w -= sigma * z` in place, with `z` regenerated.
 #[inline]
 pub fn restore<T: Real>(params: &mut [T], stream: &NoiseStream, sigma: T) {
-    stream.for_each_block(0, params.len(), |offset, block| {
-        for (w, z) in params[offset..offset + block.len()].iter_mut().zip(block) {
-            *w -= sigma * T::from_f64(*z);
-        }
-    });
+    for_each_scaled_noise(params, stream, sigma, |w, s| *w -= s);
 }
 
 #[cfg(test)]
