@@ -104,11 +104,12 @@ pub(super) fn log_positive_normal(x: f64) -> f64 {
 #[inline(always)]
 pub(super) fn needs_scalar_sincos(theta: f64) -> bool {
     let ix = (theta.to_bits() >> 32) as u32 & 0x7fff_ffff;
-    ix == 0x3ff9_21fb
-        || ix == 0x4009_21fb
-        || ix == 0x4012_d97c
-        || ix == 0x4019_21fb
-        || ix > 0x401c_463b
+    // `|`, not `||`: no branch, so the loop that calls this vectorises.
+    (ix == 0x3ff9_21fb)
+        | (ix == 0x4009_21fb)
+        | (ix == 0x4012_d97c)
+        | (ix == 0x4019_21fb)
+        | (ix > 0x401c_463b)
 }
 
 /// `libm::sincos(theta)` as `(sin, cos)` for `0 <= theta <= 9π/4` whenever
@@ -117,17 +118,11 @@ pub(super) fn needs_scalar_sincos(theta: f64) -> bool {
 pub(super) fn sincos_nonnegative(theta: f64) -> (f64, f64) {
     let ix = (theta.to_bits() >> 32) as u32 & 0x7fff_ffff;
     // rem_pio2's quadrant for each range of the high word (sign 0).
-    let n: u32 = if ix <= 0x3fe9_21fb {
-        0
-    } else if ix <= 0x4002_d97c {
-        1
-    } else if ix <= 0x400f_6a7a {
-        2
-    } else if ix <= 0x4015_fdbc {
-        3
-    } else {
-        4
-    };
+    // 0 up to π/4, then 1, 2, 3, 4 past 3π/4, 5π/4 and 7π/4 (counted without branches).
+    let n = u32::from(ix > 0x3fe9_21fb)
+        + u32::from(ix > 0x4002_d97c)
+        + u32::from(ix > 0x400f_6a7a)
+        + u32::from(ix > 0x4015_fdbc);
     let nf = n as f64;
     // For n == 0 libm calls the kernels with (theta, 0.0).
     let (y0, y1) = if n == 0 {
@@ -165,6 +160,34 @@ pub(super) fn sincos_nonnegative(theta: f64) -> (f64, f64) {
     )
 }
 
+/// `x = sqrt(x)` for every element, correctly rounded (IEEE 754), so equal
+/// bit for bit to `libm::sqrt`. On x86-64 two lanes at a time with SSE2's
+/// `sqrtpd`: `libm::sqrt` is the scalar `sqrtsd`, which keeps the compiler
+/// from vectorising a loop that calls it.
+#[inline(always)]
+fn sqrt_in_place(values: &mut [f64]) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use core::arch::x86_64::{_mm_loadu_pd, _mm_sqrt_pd, _mm_storeu_pd};
+        let mut pairs = values.chunks_exact_mut(2);
+        for pair in &mut pairs {
+            // SAFETY: SSE2 is enabled (cfg above); `pair` holds exactly two
+            // f64, and the unaligned load and store stay inside it.
+            unsafe {
+                let v = _mm_loadu_pd(pair.as_ptr());
+                _mm_storeu_pd(pair.as_mut_ptr(), _mm_sqrt_pd(v));
+            }
+        }
+        for x in pairs.into_remainder() {
+            *x = libm::sqrt(*x);
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    for x in values.iter_mut() {
+        *x = libm::sqrt(*x);
+    }
+}
+
 /// The scalar definition: Box-Muller on two raw words, `(r cos θ, r sin θ)`.
 #[inline(always)]
 pub(super) fn gaussian_pair(a: u64, b: u64) -> (f64, f64) {
@@ -181,8 +204,9 @@ pub(super) fn gaussian_pairs(first: &[u64], second: &[u64], out: &mut [f64]) {
     debug_assert!(n <= PAIRS && second.len() == n && out.len() == 2 * n);
     let mut radius = [0.0f64; PAIRS];
     for (r, &a) in radius[..n].iter_mut().zip(first) {
-        *r = libm::sqrt(-2.0 * log_positive_normal(unit_open_closed(a)));
+        *r = -2.0 * log_positive_normal(unit_open_closed(a));
     }
+    sqrt_in_place(&mut radius[..n]);
     let mut sin = [0.0f64; PAIRS];
     let mut cos = [0.0f64; PAIRS];
     let mut slow = false;
