@@ -27,9 +27,6 @@
 
 use crate::real::Real;
 
-mod box_muller;
-use box_muller::gaussian_pair;
-
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
@@ -182,40 +179,28 @@ impl NoiseStream {
 
     /// Fills `out` (at most [`BLOCK_LEN`] elements) with elements `first .. first + out.len()`.
     ///
-    /// Gaussian: the words of the whole pairs are drawn first, then
-    /// `box_muller::gaussian_pairs` turns them into values in branch-free
-    /// passes that give exactly the scalar `libm` results. Rademacher: each
-    /// sign is set from its bit without a branch.
+    /// Gaussian: one Box-Muller per pair, through `libm`'s scalar `log`,
+    /// `sqrt` and `sincos`, which define the values. Rademacher: each sign is
+    /// set from its bit without a branch.
     fn generate_block(&self, first: usize, out: &mut [f64]) {
         debug_assert!(out.len() <= BLOCK_LEN);
         match self.kind {
             NoiseKind::Gaussian => {
-                let end = first + out.len();
                 let mut i = first;
+                let end = first + out.len();
                 let mut j = 0;
                 // An odd start takes the sine half of its pair.
                 if i & 1 == 1 && i < end {
-                    out[0] = self.value_f64(i);
+                    out[j] = self.value_f64(i);
                     i += 1;
-                    j = 1;
+                    j += 1;
                 }
-                let pairs = (end - i) / 2;
-                if pairs > 0 {
-                    let mut a = [0u64; box_muller::PAIRS];
-                    let mut b = [0u64; box_muller::PAIRS];
-                    let base = i as u64;
-                    for (p, (wa, wb)) in a[..pairs].iter_mut().zip(&mut b[..pairs]).enumerate() {
-                        let n = base + 2 * p as u64;
-                        *wa = self.word(n);
-                        *wb = self.word(n + 1);
-                    }
-                    box_muller::gaussian_pairs(
-                        &a[..pairs],
-                        &b[..pairs],
-                        &mut out[j..j + 2 * pairs],
-                    );
-                    i += 2 * pairs;
-                    j += 2 * pairs;
+                while i + 1 < end {
+                    let (c, s) = gaussian_pair(self.word(i as u64), self.word(i as u64 + 1));
+                    out[j] = c;
+                    out[j + 1] = s;
+                    i += 2;
+                    j += 2;
                 }
                 if i < end {
                     out[j] = self.value_f64(i);
@@ -242,6 +227,19 @@ impl NoiseStream {
 
 /// The bits of `1.0f64`.
 const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
+
+/// Box-Muller on two raw words: `(r cos θ, r sin θ)`.
+#[inline(always)]
+fn gaussian_pair(a: u64, b: u64) -> (f64, f64) {
+    const SCALE: f64 = 1.0 / ((1u64 << 53) as f64);
+    // u1 in (0, 1]: never 0, so ln is finite; u2 in [0, 1).
+    let u1 = ((a >> 11) + 1) as f64 * SCALE;
+    let u2 = (b >> 11) as f64 * SCALE;
+    let r = libm::sqrt(-2.0 * libm::log(u1));
+    let theta = core::f64::consts::TAU * u2;
+    let (s, c) = libm::sincos(theta);
+    (r * c, r * s)
+}
 
 #[cfg(test)]
 mod tests {

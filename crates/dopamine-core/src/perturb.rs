@@ -34,7 +34,11 @@ fn for_each_scaled_noise<T: Real>(
             let mut table = [[T::ZERO; 4]; 16];
             for (pattern, row) in table.iter_mut().enumerate() {
                 for (bit, v) in row.iter_mut().enumerate() {
-                    *v = if (pattern >> bit) & 1 == 1 { plus } else { minus };
+                    *v = if (pattern >> bit) & 1 == 1 {
+                        plus
+                    } else {
+                        minus
+                    };
                 }
             }
             for (n, chunk) in params.chunks_mut(64).enumerate() {

@@ -247,10 +247,8 @@ fn gaussian_bound_holds_in_f32_too() {
     assert_eq!(s.kind(), NoiseKind::Gaussian);
 }
 
-/// The block path (branch-free batched Box-Muller, bit-set Rademacher signs)
-/// equals the scalar `libm` definition `value_f64` on every element of long
-/// streams, f64 bit for bit; over 2^22 Gaussian pairs the rare inputs that
-/// take `libm`'s slow argument reduction (about one pair in 2^21) occur too.
+/// The block path (`fill`, through `for_each_block`) equals the scalar
+/// definition `value_f64` on every element of long streams, f64 bit for bit.
 #[test]
 fn block_path_equals_scalar_definition_on_long_streams() {
     let mut buf = vec![0.0f64; 1 << 20];
