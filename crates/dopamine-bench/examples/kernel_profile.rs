@@ -10,7 +10,9 @@ use std::hint::black_box;
 
 fn run<T: Real>(kernel: &str, kind: NoiseKind, p: usize, reps: usize) {
     let stream = NoiseStream::new(NoiseKey::new(1, 2, 3), kind);
-    let mut w: Vec<T> = (0..p).map(|i| T::from_f64((i % 97) as f64 * 1e-2)).collect();
+    let mut w: Vec<T> = (0..p)
+        .map(|i| T::from_f64((i % 97) as f64 * 1e-2))
+        .collect();
     let mut z = vec![T::ZERO; p];
     stream.fill(0, &mut z);
     let c = T::from_f64(1e-7);

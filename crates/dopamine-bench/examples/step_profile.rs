@@ -38,6 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
     }
     let per = started.elapsed().as_secs_f64() / steps as f64;
-    println!("{steps} iterations, {:.3} ms each, last loss {last}", per * 1e3);
+    println!(
+        "{steps} iterations, {:.3} ms each, last loss {last}",
+        per * 1e3
+    );
     Ok(())
 }

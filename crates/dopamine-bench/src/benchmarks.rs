@@ -184,7 +184,9 @@ fn kernel_point<T: Real>(p: usize, kind: NoiseKind, s: &Settings) -> [f64; 4] {
     let stream = NoiseStream::new(NoiseKey::new(1, 2, 3), kind);
     let mut stored = vec![T::ZERO; p];
     stream.fill(0, &mut stored);
-    let source: Vec<T> = (0..p).map(|i| T::from_f64((i % 97) as f64 * 1e-2)).collect();
+    let source: Vec<T> = (0..p)
+        .map(|i| T::from_f64((i % 97) as f64 * 1e-2))
+        .collect();
     let mut copy = vec![T::ZERO; p];
     let mut w_axpy = source.clone();
     let mut w_perturb = source.clone();
@@ -291,17 +293,23 @@ fn adam() -> OptimizerSpec {
 fn b2(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), TrainError> {
     let hidden = 64;
     let seq_len = s.b2_seq_len;
-    let mut obj = rnn_objective(hidden, seq_len)?;
-    let mut reference = obj.clone();
-    let dim = obj.params().len();
+    let obj = std::cell::RefCell::new(rnn_objective(hidden, seq_len)?);
+    let dim = obj.borrow().params().len();
     let mut opt = Optimizer::new(dopamine1(1), dim, 1, u64::MAX)?;
-    let mut noise_params = obj.params().to_vec();
+    let mut noise_params = obj.borrow().params().to_vec();
     let stream = NoiseStream::new(NoiseKey::new(1, 0, 0), NoiseKind::Gaussian);
+    // The reference forward pass runs on the model being trained, at its
+    // current parameters: the cost of `tanh` depends on where the
+    // pre-activations fall, so an untrained copy would be a different reference.
     let mut forward = || {
-        black_box(reference.loss());
+        black_box(obj.borrow_mut().loss());
     };
     let mut step = || {
-        black_box(opt.step(&mut obj).map(|i| i.loss).unwrap_or(f64::NAN));
+        black_box(
+            opt.step(&mut *obj.borrow_mut())
+                .map(|i| i.loss)
+                .unwrap_or(f64::NAN),
+        );
     };
     let mut noise = || {
         black_box(add_scaled_noise(&mut noise_params, &stream, 1e-12));
@@ -408,7 +416,11 @@ fn b4(
          running {steps} steps, RNN H = {hidden}, measured with the counting global allocator \
          (the training data is allocated before the measurement starts). Dopamine-1's figure \
          does not depend on T: {}.\n\n{}",
-        if flat { "yes, the same bytes at every T" } else { "**no**" },
+        if flat {
+            "yes, the same bytes at every T"
+        } else {
+            "**no**"
+        },
         table.render()
     );
     Ok(())
@@ -446,10 +458,19 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
         black_box(seq_opt.step(&mut seq_obj).map(|i| i.loss).ok());
     };
     let mut one_thread = || {
-        black_box(opt1.step_with_probe_pool(&mut obj1, &mut pool1).map(|i| i.loss).ok());
+        black_box(
+            opt1.step_with_probe_pool(&mut obj1, &mut pool1)
+                .map(|i| i.loss)
+                .ok(),
+        );
     };
     let mut two_threads = || {
-        black_box(par_opt.step_with_probe_pool(&mut par_obj, &mut pool2).map(|i| i.loss).ok());
+        black_box(
+            par_opt
+                .step_with_probe_pool(&mut par_obj, &mut pool2)
+                .map(|i| i.loss)
+                .ok(),
+        );
     };
     let t = interleaved_medians(
         s.samples,
@@ -516,9 +537,16 @@ fn faer_product_seconds(hidden: usize, cols: usize, s: &Settings) -> f64 {
 }
 
 /// Seconds per step and FLOPs per step of Dopamine-1 and Adam-BPTT.
-fn step_costs(hidden: usize, seq_len: usize, samples: usize) -> Result<[(f64, u64); 2], TrainError> {
+fn step_costs(
+    hidden: usize,
+    seq_len: usize,
+    samples: usize,
+) -> Result<[(f64, u64); 2], TrainError> {
     let mut result = [(0.0, 0); 2];
-    let mut objs = [rnn_objective(hidden, seq_len)?, rnn_objective(hidden, seq_len)?];
+    let mut objs = [
+        rnn_objective(hidden, seq_len)?,
+        rnn_objective(hidden, seq_len)?,
+    ];
     let dim = objs[0].params().len();
     let mut opts = [
         Optimizer::new(dopamine1(1), dim, 1, u64::MAX)?,
@@ -590,13 +618,23 @@ fn b6(s: &Settings, out: &mut String) -> Result<(), TrainError> {
         ]);
     }
     let hidden_fixed = 64;
-    let mut by_t = Table::new(["T", "Dopamine-1 s/step", "Adam-BPTT s/step", "Adam / Dopamine-1"]);
+    let mut by_t = Table::new([
+        "T",
+        "Dopamine-1 s/step",
+        "Adam-BPTT s/step",
+        "Adam / Dopamine-1",
+    ]);
     let mut times_t = [Vec::new(), Vec::new()];
     for &t in &s.b6_seq_lens {
         let [(td, _), (ta, _)] = step_costs(hidden_fixed, t, s.samples.min(7))?;
         times_t[0].push(td);
         times_t[1].push(ta);
-        by_t.row([t.to_string(), fmt_sig(td, 3), fmt_sig(ta, 3), ratio(ta / td)]);
+        by_t.row([
+            t.to_string(),
+            fmt_sig(td, 3),
+            fmt_sig(ta, 3),
+            ratio(ta / td),
+        ]);
     }
     let _ = writeln!(
         out,
@@ -620,7 +658,10 @@ fn b6(s: &Settings, out: &mut String) -> Result<(), TrainError> {
 
 /// Runs B1, B2, B4, B5 and B6 and renders `docs/benchmarks.md`.
 /// `meter` is the counting allocator the binary installed (B4 needs it).
-pub fn run(options: &BenchOptions, meter: Option<&CountingAllocator>) -> Result<BenchReport, TrainError> {
+pub fn run(
+    options: &BenchOptions,
+    meter: Option<&CountingAllocator>,
+) -> Result<BenchReport, TrainError> {
     let s = Settings::new(options.mode);
     let machine = MachineInfo::detect();
     let load_before = load_average();

@@ -2,8 +2,8 @@
 
 use dopamine_core::{
     Adam, AdamConfig, AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule,
-    EtaSchedule, PerturbConfig, PerturbationOptimizer, Query, RpeMode, Sgd, SgdConfig, Told, UpdateRule,
-    Wp, WpConfig, WpRule,
+    EtaSchedule, PerturbConfig, PerturbationOptimizer, Query, RpeMode, Sgd, SgdConfig, Told,
+    UpdateRule, Wp, WpConfig, WpRule,
 };
 use serde::{Deserialize, Serialize};
 

@@ -104,18 +104,20 @@ impl<O: Objective + Clone> ProbePool<O> {
             };
             let point = target.params_mut();
             let base = &mut self.base;
-            noise.stream(probe).for_each_block(0, base.len(), |offset, block| {
-                let end = offset + block.len();
-                for ((b, p), z) in base[offset..end]
-                    .iter_mut()
-                    .zip(&mut point[offset..end])
-                    .zip(block)
-                {
-                    let s = sigma * *z;
-                    *p = *b + s;
-                    *b = *p - s;
-                }
-            });
+            noise
+                .stream(probe)
+                .for_each_block(0, base.len(), |offset, block| {
+                    let end = offset + block.len();
+                    for ((b, p), z) in base[offset..end]
+                        .iter_mut()
+                        .zip(&mut point[offset..end])
+                        .zip(block)
+                    {
+                        let s = sigma * *z;
+                        *p = *b + s;
+                        *b = *p - s;
+                    }
+                });
         }
         // Step 2: the baseline and every probe, concurrently.
         let evaluations = self.order.len();
@@ -135,7 +137,11 @@ impl<O: Objective + Clone> ProbePool<O> {
             baseline
         });
         // Step 3: replay through ask/tell with the known losses.
-        let per_probe = if config.rpe == RpeMode::Antithetic { 2 } else { 1 };
+        let per_probe = if config.rpe == RpeMode::Antithetic {
+            2
+        } else {
+            1
+        };
         let losses = &self.losses;
         perturbation_step_with(opt, objective, |query, _| match query {
             Query::Baseline => baseline,
