@@ -19,9 +19,10 @@
 //!    the update, the RPE statistics and every later step are bit-identical
 //!    (tested in `tests/parallel_probes.rs`).
 //!
-//! The serial part left is the replay's perturb and restore of each probe
-//! (two noise passes over the parameters, as in the sequential step) and
-//! step 1's one pass per probe.
+//! Step 1 runs on one thread while another evaluates the baseline, so it is
+//! hidden behind that forward pass. The serial part left is the replay's
+//! perturb and restore of each probe (two noise passes over the parameters,
+//! as in the sequential step) and the update.
 
 use dopamine_core::{PerturbationOptimizer, Query, RpeMode, Side, UpdateRule};
 use rayon::prelude::*;
@@ -94,44 +95,27 @@ impl<O: Objective + Clone> ProbePool<O> {
         while self.scratch.len() < self.order.len() {
             self.scratch.push(objective.clone());
         }
-        // Step 1: every evaluation point, with the drift of in-place restores.
+        // The base `w_0`, copied so that the baseline can be evaluated on the
+        // objective itself while the probe points are built from the copy.
         self.base.clear();
         self.base.extend_from_slice(objective.params());
-        for (&(probe, side), target) in self.order.iter().zip(&mut self.scratch) {
-            let sigma = match side {
-                Side::Plus => config.sigma,
-                Side::Minus => -config.sigma,
-            };
-            let point = target.params_mut();
-            let base = &mut self.base;
-            noise
-                .stream(probe)
-                .for_each_block(0, base.len(), |offset, block| {
-                    let end = offset + block.len();
-                    for ((b, p), z) in base[offset..end]
-                        .iter_mut()
-                        .zip(&mut point[offset..end])
-                        .zip(block)
-                    {
-                        let s = sigma * *z;
-                        *p = *b + s;
-                        *b = *p - s;
-                    }
-                });
-        }
-        // Step 2: the baseline and every probe, concurrently.
         let evaluations = self.order.len();
+        let order = &self.order;
         let scratch = &mut self.scratch[..evaluations];
+        let base = &mut self.base;
         let losses = &mut self.losses;
+        // Steps 1 and 2 overlap: one thread evaluates the baseline while
+        // another builds the probe points; then every probe is evaluated.
         let baseline = self.pool.install(|| {
             let (baseline, ()) = rayon::join(
                 || objective.loss(),
                 || {
+                    build_probe_points(order, scratch, base, &noise, config.sigma);
                     scratch
                         .par_iter_mut()
                         .with_max_len(1)
                         .map(|o| o.loss())
-                        .collect_into_vec(losses)
+                        .collect_into_vec(losses);
                 },
             );
             baseline
@@ -149,5 +133,39 @@ impl<O: Objective + Clone> ProbePool<O> {
                 losses[probe * per_probe + usize::from(side == Side::Minus)]
             }
         })
+    }
+}
+
+/// Step 1: writes into `targets[e]` the point of evaluation `e` of `order`
+/// and leaves in `base` the parameters after every probe's in-place
+/// perturb and restore. `base` starts as the step's parameters `w_0`.
+fn build_probe_points<O: Objective>(
+    order: &[(usize, Side)],
+    targets: &mut [O],
+    base: &mut [f64],
+    noise: &dopamine_core::StepNoise,
+    sigma: f64,
+) {
+    for (&(probe, side), target) in order.iter().zip(targets) {
+        let sigma = match side {
+            Side::Plus => sigma,
+            Side::Minus => -sigma,
+        };
+        let point = target.params_mut();
+        // The kernel's own operations: perturb is `w += sigma * z`, restore `w -= sigma * z`.
+        noise
+            .stream(probe)
+            .for_each_block(0, base.len(), |offset, block| {
+                let end = offset + block.len();
+                for ((b, p), z) in base[offset..end]
+                    .iter_mut()
+                    .zip(&mut point[offset..end])
+                    .zip(block)
+                {
+                    let s = sigma * *z;
+                    *p = *b + s;
+                    *b = *p - s;
+                }
+            });
     }
 }
