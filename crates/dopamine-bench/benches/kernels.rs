@@ -34,7 +34,9 @@ fn kernels<T: Real>(c: &mut Criterion, type_name: &str) {
             let stream = NoiseStream::new(NoiseKey::new(1, 2, 3), kind);
             let mut stored = vec![T::ZERO; p];
             stream.fill(0, &mut stored);
-            let source: Vec<T> = (0..p).map(|i| T::from_f64((i % 97) as f64 * 1e-2)).collect();
+            let source: Vec<T> = (0..p)
+                .map(|i| T::from_f64((i % 97) as f64 * 1e-2))
+                .collect();
             let mut w = source.clone();
             let sigma = T::from_f64(1e-7);
             group.bench_function(BenchmarkId::new("memcpy", p), |b| {
