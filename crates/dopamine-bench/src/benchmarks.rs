@@ -841,7 +841,7 @@ pub fn run(
          reference measured in the same run, interleaved with it, median of {} samples. \
          1-minute load average before / after: {load_before} / {load_after} (on a machine with \
          {} logical cores; anything above 0 is other work competing for them).\n\n## Machine\n\n{}\n\
-         ## Targets\n\n{}\n{body}",
+         ## Targets\n\n{}\n{body}\n{}",
         options.command,
         match options.mode {
             Mode::Full => "full",
@@ -852,6 +852,7 @@ pub fn run(
         machine.logical_cores,
         machine.to_markdown(),
         summary.render(),
+        include_str!("benchmarks_findings.md"),
     );
     Ok(BenchReport { markdown, checks })
 }
