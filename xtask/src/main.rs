@@ -128,7 +128,10 @@ fn bench(args: &[String]) -> ExitCode {
     }
     for c in &report.checks {
         let verdict = if c.met { "met" } else { "MISSED" };
-        println!("{}: {:.3} (target {}) {verdict}", c.name, c.measured, c.target);
+        println!(
+            "{}: {:.3} (target {}) {verdict}",
+            c.name, c.measured, c.target
+        );
     }
     println!("report: {}", out.display());
     ExitCode::SUCCESS
