@@ -1,4 +1,4 @@
-//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`).
+//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`, `bench`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,10 +20,20 @@ const USAGE: &str = "usage: cargo xtask reproduce [--quick] [--resume] [--out DI
               already finished there (same mode, same config) are not rerun
   --out DIR   output folder (default target/reproduce)
   --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
-                 instead of the built-in crates/dopamine-bench/configs/";
+                 instead of the built-in crates/dopamine-bench/configs/
+
+usage: cargo xtask bench [--quick] [--out FILE]
+
+  bench       measure kernels, step overhead, memory, parallel probes and scaling
+              (B1-B6) and write the tables to docs/benchmarks.md
+  --quick     smaller sizes and fewer samples (CI speed)
+  --out FILE  write the report there instead";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bench") {
+        return bench(&args);
+    }
     if args.first().map(String::as_str) != Some("reproduce") {
         eprintln!("{USAGE}");
         return ExitCode::FAILURE;
@@ -78,4 +88,51 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask bench [--quick] [--out FILE]`.
+fn bench(args: &[String]) -> ExitCode {
+    let mut mode = Mode::Full;
+    let mut out = PathBuf::from("docs/benchmarks.md");
+    let mut it = args[1..].iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), a == "--out") {
+            ("--quick", _) => mode = Mode::Quick,
+            (_, true) => match it.next() {
+                Some(v) => out = PathBuf::from(v),
+                None => {
+                    eprintln!("--out needs a file\n\n{USAGE}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            (other, _) => {
+                eprintln!("unknown argument `{other}`\n\n{USAGE}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let options = dopamine_bench::benchmarks::BenchOptions {
+        mode,
+        command: format!("cargo xtask {}", args.join(" ")),
+    };
+    let report = match dopamine_bench::benchmarks::run(&options, Some(&ALLOCATOR)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = std::fs::write(&out, &report.markdown) {
+        eprintln!("cannot write {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    for c in &report.checks {
+        let verdict = if c.met { "met" } else { "MISSED" };
+        println!(
+            "{}: {:.3} (target {}) {verdict}",
+            c.name, c.measured, c.target
+        );
+    }
+    println!("report: {}", out.display());
+    ExitCode::SUCCESS
 }

@@ -40,6 +40,7 @@
 //! ```
 
 pub mod alloc_meter;
+pub mod benchmarks;
 pub mod checkpoint;
 pub mod claims;
 pub mod error;
@@ -48,6 +49,7 @@ pub mod machine;
 pub mod markdown;
 pub mod objective;
 pub mod optimizer;
+pub mod parallel_probes;
 pub mod plot;
 pub mod progress;
 pub mod reproduce;

@@ -77,6 +77,7 @@ impl<F: FnMut(&[f64]) -> f64 + Send> Objective for FnObjective<F> {
 }
 
 /// An MLP on a fixed (full) batch.
+#[derive(Clone)]
 pub struct MlpObjective {
     net: Mlp<f64>,
     inputs: Mat<f64>,
@@ -159,6 +160,7 @@ impl Objective for MlpObjective {
 }
 
 /// An Elman RNN on one teacher-forced training sequence, with a washout.
+#[derive(Clone)]
 pub struct RnnObjective {
     net: Rnn<f64>,
     inputs: Mat<f64>,

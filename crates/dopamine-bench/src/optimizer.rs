@@ -2,13 +2,14 @@
 
 use dopamine_core::{
     Adam, AdamConfig, AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule,
-    EtaSchedule, PerturbConfig, PerturbationOptimizer, RpeMode, Sgd, SgdConfig, Told, UpdateRule,
-    Wp, WpConfig, WpRule,
+    EtaSchedule, PerturbConfig, PerturbationOptimizer, Query, RpeMode, Sgd, SgdConfig, Told,
+    UpdateRule, Wp, WpConfig, WpRule,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
 use crate::objective::Objective;
+use crate::parallel_probes::ProbePool;
 
 /// Settings shared by the perturbation rules, as written in a config file.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -413,6 +414,27 @@ impl Optimizer {
         self.rolled_back
     }
 
+    /// One step on `objective` with the probes of a perturbation rule
+    /// evaluated in parallel on `pool` (see [`crate::parallel_probes`]):
+    /// bit-identical to [`Optimizer::step`]. Gradient optimizers take their
+    /// ordinary step.
+    pub fn step_with_probe_pool<O: Objective + Clone>(
+        &mut self,
+        objective: &mut O,
+        pool: &mut ProbePool<O>,
+    ) -> Result<StepInfo, TrainError> {
+        let info = match &mut self.engine {
+            Engine::Wp(o) => pool.step(o, objective)?,
+            Engine::Dopamine1(o) => pool.step(o, objective)?,
+            Engine::Dopamine2(o) => pool.step(o, objective)?,
+            Engine::Sgd(..) | Engine::Adam(..) => return self.step(objective),
+        };
+        if info.rejected {
+            self.rolled_back += 1;
+        }
+        Ok(info)
+    }
+
     /// One step on `objective`.
     pub fn step(&mut self, objective: &mut dyn Objective) -> Result<StepInfo, TrainError> {
         let info = match &mut self.engine {
@@ -434,13 +456,23 @@ fn perturbation_step<R: UpdateRule<f64>>(
     opt: &mut PerturbationOptimizer<f64, R>,
     objective: &mut dyn Objective,
 ) -> Result<StepInfo, TrainError> {
+    perturbation_step_with(opt, objective, |_, o| o.loss())
+}
+
+/// Runs ask/tell until the step's update or rejection, with `evaluate`
+/// giving the loss of each query (the parameters are already in place).
+pub(crate) fn perturbation_step_with<R: UpdateRule<f64>, O: Objective + ?Sized>(
+    opt: &mut PerturbationOptimizer<f64, R>,
+    objective: &mut O,
+    mut evaluate: impl FnMut(Query, &mut O) -> f64,
+) -> Result<StepInfo, TrainError> {
     let mut info = StepInfo {
         loss: f64::NAN,
         ..Default::default()
     };
     loop {
-        opt.ask(objective.params_mut())?;
-        let loss = objective.loss();
+        let query = opt.ask(objective.params_mut())?;
+        let loss = evaluate(query, objective);
         info.forward_passes += 1;
         match opt.tell(objective.params_mut(), loss)? {
             Told::Baseline { loss } => info.loss = loss,

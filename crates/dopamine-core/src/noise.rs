@@ -114,7 +114,7 @@ impl NoiseStream {
 
     /// The `n`-th raw 64-bit word of the stream.
     #[inline(always)]
-    fn word(&self, n: u64) -> u64 {
+    pub(crate) fn word(&self, n: u64) -> u64 {
         mix64(
             self.origin
                 .wrapping_add(n.wrapping_add(1).wrapping_mul(GOLDEN_GAMMA)),
@@ -162,27 +162,35 @@ impl NoiseStream {
     ///
     /// This is the fast path every kernel uses: a block costs one Box-Muller
     /// per pair of Gaussian elements or one word per 64 Rademacher elements.
+    /// From an odd `start` the first block is one element shorter, so every
+    /// later block starts on a pair boundary.
     #[inline]
     pub fn for_each_block(&self, start: usize, len: usize, mut f: impl FnMut(usize, &[f64])) {
         let mut buf = [0.0f64; BLOCK_LEN];
         let mut offset = 0;
         while offset < len {
-            let n = (len - offset).min(BLOCK_LEN);
+            let room = BLOCK_LEN - ((start + offset) & 1);
+            let n = (len - offset).min(room);
             self.generate_block(start + offset, &mut buf[..n]);
             f(offset, &buf[..n]);
             offset += n;
         }
     }
 
-    /// Fills `out` with elements `first .. first + out.len()`.
+    /// Fills `out` (at most [`BLOCK_LEN`] elements) with elements `first .. first + out.len()`.
+    ///
+    /// Gaussian: one Box-Muller per pair, through `libm`'s scalar `log`,
+    /// `sqrt` and `sincos`, which define the values. Rademacher: each sign is
+    /// set from its bit without a branch.
     fn generate_block(&self, first: usize, out: &mut [f64]) {
+        debug_assert!(out.len() <= BLOCK_LEN);
         match self.kind {
             NoiseKind::Gaussian => {
                 let mut i = first;
                 let end = first + out.len();
                 let mut j = 0;
                 // An odd start takes the sine half of its pair.
-                if i & 1 == 1 {
+                if i & 1 == 1 && i < end {
                     out[j] = self.value_f64(i);
                     i += 1;
                     j += 1;
@@ -199,25 +207,26 @@ impl NoiseStream {
                 }
             }
             NoiseKind::Rademacher => {
-                let mut word_index = u64::MAX;
-                let mut word = 0u64;
-                for (j, o) in out.iter_mut().enumerate() {
+                let mut j = 0;
+                while j < out.len() {
                     let i = first + j;
-                    let wi = (i / 64) as u64;
-                    if wi != word_index {
-                        word_index = wi;
-                        word = self.word(wi);
+                    let word = self.word((i / 64) as u64);
+                    let bit0 = i % 64;
+                    let n = (64 - bit0).min(out.len() - j);
+                    // Bit 1 gives +1, bit 0 gives -1: the sign bit is the complement.
+                    let signs = !word >> bit0;
+                    for (b, o) in out[j..j + n].iter_mut().enumerate() {
+                        *o = f64::from_bits(ONE_BITS | (((signs >> b) & 1) << 63));
                     }
-                    *o = if (word >> (i % 64)) & 1 == 1 {
-                        1.0
-                    } else {
-                        -1.0
-                    };
+                    j += n;
                 }
             }
         }
     }
 }
+
+/// The bits of `1.0f64`.
+const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
 
 /// Box-Muller on two raw words: `(r cos θ, r sin θ)`.
 #[inline(always)]

@@ -246,3 +246,31 @@ fn gaussian_bound_holds_in_f32_too() {
     );
     assert_eq!(s.kind(), NoiseKind::Gaussian);
 }
+
+/// The block path (`fill`, through `for_each_block`) equals the scalar
+/// definition `value_f64` on every element of long streams, f64 bit for bit.
+#[test]
+fn block_path_equals_scalar_definition_on_long_streams() {
+    let mut buf = vec![0.0f64; 1 << 20];
+    for (probe, kind) in [
+        (0, NoiseKind::Gaussian),
+        (1, NoiseKind::Gaussian),
+        (2, NoiseKind::Gaussian),
+        (3, NoiseKind::Gaussian),
+        (4, NoiseKind::Gaussian),
+        (5, NoiseKind::Gaussian),
+        (6, NoiseKind::Gaussian),
+        (7, NoiseKind::Gaussian),
+        (0, NoiseKind::Rademacher),
+    ] {
+        let s = NoiseStream::new(NoiseKey::new(2024, 17, probe), kind);
+        s.fill(0, &mut buf);
+        for (i, z) in buf.iter().enumerate() {
+            assert_eq!(
+                z.to_bits(),
+                s.value_f64(i).to_bits(),
+                "{kind:?} probe {probe} element {i}"
+            );
+        }
+    }
+}

@@ -51,7 +51,7 @@ pub struct CostPoint {
     pub peak_heap_bytes: Option<u64>,
 }
 
-fn sine_sequence(t: usize) -> (Mat<f64>, Mat<f64>) {
+pub(crate) fn sine_sequence(t: usize) -> (Mat<f64>, Mat<f64>) {
     let x = |i: usize| (0.1 * i as f64).sin() + 0.5 * (0.031 * i as f64).sin();
     (
         Mat::from_fn(t, 1, |i, _| x(i)),

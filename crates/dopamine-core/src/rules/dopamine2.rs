@@ -1,7 +1,7 @@
 //! Dopamine-2: Dopamine-1 plus a per-synapse eligibility trace (three-factor rule).
 
 use crate::error::Error;
-use crate::perturb::add_scaled_noise;
+use crate::perturb::add_noise_combination;
 use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::dopamine_signals;
@@ -94,9 +94,8 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
         for e in trace.iter_mut() {
             *e *= self.lambda;
         }
-        for (k, s) in signals[..ctx.deltas.len()].iter().enumerate() {
-            add_scaled_noise(trace, &noise.stream(k), *s);
-        }
+        // The trace's own finiteness is implied by the check on the weights below.
+        let _ = add_noise_combination(trace, &signals[..ctx.deltas.len()], |k| noise.stream(k));
         let mut finite = gain.is_finite();
         for (w, e) in params.iter().zip(trace.iter()) {
             finite &= (*w + gain * *e).is_finite();

@@ -1,0 +1,55 @@
+//! Runs Dopamine-1 steps (RNN H = 64, T = 1000) in a loop, for a profiler: `perf record` or `valgrind --tool=callgrind`.
+//!
+//! `cargo run --release -p dopamine-bench --example step_profile -- [steps] [MODE] [K]`:
+//! `MODE` is `step` (default), `forward` (plain forward passes, the reference
+//! of B2), or `pool1` / `pool2` (steps with the probes on a 1- or 2-thread
+//! [`ProbePool`](dopamine_bench::parallel_probes::ProbePool)); `K` probes per step (default 1).
+
+use dopamine_bench::parallel_probes::ProbePool;
+use dopamine_bench::{Objective, Optimizer, OptimizerSpec, PerturbSpec, RnnObjective};
+use dopamine_nets::{Bptt, Rnn, RnnInit};
+use faer::Mat;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let steps: u64 = args.first().map_or(Ok(500), |s| s.parse())?;
+    let mode = args.get(1).map_or("step", String::as_str);
+    let probes: usize = args.get(2).map_or(Ok(1), |s| s.parse())?;
+    let t = 1000;
+    let x = |i: usize| (0.1 * i as f64).sin() + 0.5 * (0.031 * i as f64).sin();
+    let inputs = Mat::from_fn(t, 1, |i, _| x(i));
+    let targets = Mat::from_fn(t, 1, |i, _| x(i + 1));
+    let net = Rnn::new(1, 64, 1, &RnnInit::with_seed(1))?;
+    let mut obj = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?;
+    let spec = OptimizerSpec::Dopamine1 {
+        perturb: PerturbSpec {
+            sigma: 1e-3,
+            eta: 1e-3,
+            probes,
+            antithetic: false,
+            cosine_to: None,
+        },
+        beta: 0.9,
+    };
+    let mut opt = Optimizer::new(spec, obj.params().len(), 1, steps)?;
+    let threads = match mode {
+        "pool1" => 1,
+        _ => 2,
+    };
+    let mut pool = ProbePool::new(&obj, threads)?;
+    let started = std::time::Instant::now();
+    let mut last = 0.0;
+    for _ in 0..steps {
+        last = match mode {
+            "forward" => obj.loss(),
+            "pool1" | "pool2" => opt.step_with_probe_pool(&mut obj, &mut pool)?.loss,
+            _ => opt.step(&mut obj)?.loss,
+        };
+    }
+    let per = started.elapsed().as_secs_f64() / steps as f64;
+    println!(
+        "{steps} iterations, {:.3} ms each, last loss {last}",
+        per * 1e3
+    );
+    Ok(())
+}
