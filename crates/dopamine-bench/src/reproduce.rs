@@ -84,6 +84,10 @@ pub struct Summary {
     pub machine: MachineInfo,
     /// Seconds the whole run took.
     pub seconds: f64,
+    /// Experiments reused from an earlier run's saved state (`--resume`),
+    /// with the revision that produced each.
+    #[serde(default)]
+    pub resumed: Vec<(String, String)>,
     /// The claims and their verdicts.
     pub claims: Vec<Claim>,
     /// E1 per hidden size and optimizer: (hidden, optimizer, chosen spec, success rate, median passes).
@@ -157,7 +161,10 @@ pub fn reproduce(
     let out = &opts.out_dir;
     fs::create_dir_all(out.join("curves"))?;
     fs::create_dir_all(out.join("figures"))?;
-    let state = StageStore::new(out, opts.mode, opts.resume)?;
+    // Detected before anything is written, so the revision is the code's,
+    // not dirtied by this run's own output.
+    let machine = MachineInfo::detect();
+    let state = StageStore::new(out, opts.mode, opts.resume, &machine.git_revision)?;
 
     let stage = |name: &str, runs: u64| {
         eprintln!(
@@ -205,8 +212,9 @@ pub fn reproduce(
     let summary = Summary {
         mode: opts.mode,
         command: opts.command.clone(),
-        machine: MachineInfo::detect(),
+        machine,
         seconds: start.elapsed().as_secs_f64(),
+        resumed: state.resumed(),
         claims,
         xor: xor_results
             .iter()
@@ -565,6 +573,18 @@ fn report_markdown(
         "Produced by `{}` in {:.0} s. Every number below is measured by that command; every verdict is computed from these numbers by `dopamine_bench::claims`, not written by hand. The rules are this project's formulation of the paper's idea (`docs/algorithm.md`).\n",
         s.command, s.seconds
     );
+    if !s.resumed.is_empty() {
+        let parts: Vec<String> = s
+            .resumed
+            .iter()
+            .map(|(e, rev)| format!("{e} (revision {rev})"))
+            .collect();
+        let _ = writeln!(
+            md,
+            "With `--resume`, these experiments were not rerun: their results come from an earlier run's saved state, produced by the revision given: {}. The time above covers only what this command ran.\n",
+            parts.join(", ")
+        );
+    }
     let _ = writeln!(md, "## Machine and revision\n\n{}", s.machine.to_markdown());
     let _ = writeln!(md, "## Claims\n");
     let mut t = Table::new(["claim", "verdict", "evidence"]);

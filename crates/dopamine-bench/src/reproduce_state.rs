@@ -34,7 +34,15 @@ struct StageFile<T> {
     mode: Mode,
     /// [`config_hash`] in hex (JSON numbers lose precision above 2^53).
     config_hash: String,
+    /// Git revision of the code that produced the result ("unknown" in
+    /// files saved before this field existed).
+    #[serde(default = "unknown_revision")]
+    revision: String,
     result: T,
+}
+
+fn unknown_revision() -> String {
+    crate::machine::UNKNOWN.to_string()
 }
 
 /// The `state/` folder of one reproduce run.
@@ -43,15 +51,32 @@ pub struct StageStore {
     dir: PathBuf,
     mode: Mode,
     resume: bool,
+    revision: String,
+    resumed: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
 }
 
 impl StageStore {
     /// The store under `out/state` (created) for `mode`; with `resume`,
     /// saved results are reused.
-    pub fn new(out: &Path, mode: Mode, resume: bool) -> Result<Self, TrainError> {
+    ///
+    /// `revision` is stored with every saved result, so a report built from
+    /// resumed results can say which code produced them.
+    pub fn new(out: &Path, mode: Mode, resume: bool, revision: &str) -> Result<Self, TrainError> {
         let dir = out.join("state");
         fs::create_dir_all(&dir)?;
-        Ok(Self { dir, mode, resume })
+        Ok(Self {
+            dir,
+            mode,
+            resume,
+            revision: revision.to_string(),
+            resumed: Default::default(),
+        })
+    }
+
+    /// The experiments reused from saved state so far, with the revision
+    /// that produced each.
+    pub fn resumed(&self) -> Vec<(String, String)> {
+        self.resumed.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     fn path(&self, experiment: &str) -> PathBuf {
@@ -73,7 +98,12 @@ impl StageStore {
             Ok(f) if f.config_hash != format!("{config_hash:016x}") => {
                 "saved for another config".to_string()
             }
-            Ok(f) => return Some(f.result),
+            Ok(f) => {
+                if let Ok(mut r) = self.resumed.lock() {
+                    r.push((experiment.to_string(), f.revision));
+                }
+                return Some(f.result);
+            }
         };
         eprintln!(
             "[reproduce] {experiment}: not resuming from {}: {why}; running it again",
@@ -93,6 +123,7 @@ impl StageStore {
             experiment: experiment.to_string(),
             mode: self.mode,
             config_hash: format!("{config_hash:016x}"),
+            revision: self.revision.clone(),
             result,
         };
         let json = serde_json::to_string(&file)

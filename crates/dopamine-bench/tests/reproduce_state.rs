@@ -14,12 +14,12 @@ fn saved_results_are_reused_only_when_mode_and_config_match() {
     let out = out_dir("match");
     let hash = config_hash("{\"seeds\": 3}");
     assert_ne!(hash, config_hash("{\"seeds\": 4}"));
-    let writer = StageStore::new(&out, Mode::Quick, false).expect("creates state/");
+    let writer = StageStore::new(&out, Mode::Quick, false, "abc1234").expect("creates state/");
     writer
         .save("e9", hash, &vec![1.5f64, 0.1 + 0.2])
         .expect("saves");
 
-    let resume = StageStore::new(&out, Mode::Quick, true).expect("opens");
+    let resume = StageStore::new(&out, Mode::Quick, true, "def5678").expect("opens");
     assert_eq!(
         resume.load::<Vec<f64>>("e9", hash),
         Some(vec![1.5, 0.1 + 0.2])
@@ -30,7 +30,12 @@ fn saved_results_are_reused_only_when_mode_and_config_match() {
         "other config"
     );
     assert_eq!(resume.load::<Vec<f64>>("missing", hash), None);
-    let full = StageStore::new(&out, Mode::Full, true).expect("opens");
+    // What was reused is reported with the revision that produced it.
+    assert_eq!(
+        resume.resumed()[0],
+        ("e9".to_string(), "abc1234".to_string())
+    );
+    let full = StageStore::new(&out, Mode::Full, true, "def5678").expect("opens");
     assert_eq!(full.load::<Vec<f64>>("e9", hash), None, "other mode");
     assert_eq!(writer.load::<Vec<f64>>("e9", hash), None, "not resuming");
 
@@ -50,7 +55,7 @@ fn saved_results_are_reused_only_when_mode_and_config_match() {
 #[test]
 fn unreadable_state_means_the_experiment_runs_again() {
     let out = out_dir("unreadable");
-    let store = StageStore::new(&out, Mode::Quick, true).expect("creates state/");
+    let store = StageStore::new(&out, Mode::Quick, true, "def5678").expect("creates state/");
     // JSON has no NaN: a diverged run's NaN is written as null and cannot be
     // read back into an f64, so the experiment is rerun rather than misread.
     store.save("nan", 1, &vec![f64::NAN]).expect("saves");
