@@ -8,7 +8,7 @@ use faer::Mat;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::tuning::{Candidate, Tuned, tune};
+use super::tuning::{Candidate, Tuned, over_tuning_seeds, try_tune};
 use super::{ByMode, Mode};
 use crate::error::TrainError;
 use crate::objective::RnnObjective;
@@ -423,30 +423,14 @@ pub fn run(
     let mut results = Vec::new();
     let mut params = 0;
     for cand in &config.optimizers {
-        let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode))
-            .map(|s| 10_000 + s)
-            .collect();
-        let mut err = None;
-        let tuned = tune(cand, |spec| {
-            let scores: Result<Vec<f64>, TrainError> = tuning_seeds
-                .par_iter()
-                .map(|&s| {
-                    let r = run_one(config, &data, spec, s, mode).map(|r| r.0.validation);
-                    progress.inc(1);
-                    r
-                })
-                .collect();
-            match scores {
-                Ok(s) => median(s),
-                Err(e) => {
-                    err = Some(e);
-                    f64::NAN
-                }
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
-        }
+        let tuned = try_tune(cand, |spec| {
+            let scores = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
+                let r = run_one(config, &data, spec, s, mode).map(|r| r.0.validation);
+                progress.inc(1);
+                r
+            })?;
+            Ok(median(scores))
+        })?;
         let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {

@@ -2,7 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
+use crate::error::TrainError;
 use crate::optimizer::OptimizerSpec;
+
+/// Tuning seeds are `TUNING_SEED_BASE..`, disjoint from the evaluation seeds `0..n`.
+pub const TUNING_SEED_BASE: u64 = 10_000;
 
 /// An optimizer to tune: a base spec and the learning rates to try.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +46,37 @@ pub fn tune(candidate: &Candidate, mut score: impl FnMut(&OptimizerSpec) -> f64)
         chosen: best.1,
         scores,
     }
+}
+
+/// [`tune`] with a score that can fail: the first error is returned after
+/// the grid has been tried, otherwise the tuning outcome.
+pub fn try_tune(
+    candidate: &Candidate,
+    mut score: impl FnMut(&OptimizerSpec) -> Result<f64, TrainError>,
+) -> Result<Tuned, TrainError> {
+    let mut first_error = None;
+    let tuned = tune(candidate, |spec| match score(spec) {
+        Ok(s) => s,
+        Err(e) => {
+            first_error.get_or_insert(e);
+            f64::NAN
+        }
+    });
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(tuned),
+    }
+}
+
+/// Runs `run` on each of `count` tuning seeds in parallel; results in seed order.
+pub fn over_tuning_seeds<T: Send>(
+    count: u64,
+    run: impl Fn(u64) -> Result<T, TrainError> + Sync,
+) -> Result<Vec<T>, TrainError> {
+    (0..count)
+        .into_par_iter()
+        .map(|s| run(TUNING_SEED_BASE + s))
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::tuning::{Candidate, Tuned, tune};
+use super::tuning::{Candidate, Tuned, over_tuning_seeds, try_tune};
 use super::{ByMode, Mode};
 use crate::error::TrainError;
 use crate::objective::{MlpObjective, Objective};
@@ -166,30 +166,14 @@ pub fn run(
     let mut results = Vec::new();
     for &hidden in &config.hidden {
         for cand in &config.optimizers {
-            let tuning_seeds: Vec<u64> = (0..config.tuning_seeds.get(mode))
-                .map(|s| 10_000 + s)
-                .collect();
-            let mut err = None;
-            let tuned = tune(cand, |spec| {
-                let runs: Result<Vec<XorRun>, TrainError> = tuning_seeds
-                    .par_iter()
-                    .map(|&s| {
-                        let r = run_one(hidden, spec, s, steps, None).map(|r| r.0);
-                        progress.inc(1);
-                        r
-                    })
-                    .collect();
-                match runs {
-                    Ok(runs) => tuning_score(&runs, steps),
-                    Err(e) => {
-                        err = Some(e);
-                        f64::NAN
-                    }
-                }
-            });
-            if let Some(e) = err {
-                return Err(e);
-            }
+            let tuned = try_tune(cand, |spec| {
+                let runs = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
+                    let r = run_one(hidden, spec, s, steps, None).map(|r| r.0);
+                    progress.inc(1);
+                    r
+                })?;
+                Ok(tuning_score(&runs, steps))
+            })?;
             let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))
                 .into_par_iter()
                 .map(|s| {
