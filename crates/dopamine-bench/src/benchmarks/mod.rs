@@ -907,7 +907,7 @@ pub fn run(
         machine.logical_cores,
         machine.to_markdown(),
         summary.render(),
-        include_str!("benchmarks_findings.md"),
+        include_str!("findings.md"),
     );
     Ok(BenchReport { markdown, checks })
 }
