@@ -478,6 +478,8 @@ pub(crate) fn perturbation_step_with<R: UpdateRule<f64>, O: Objective + ?Sized>(
             Told::Baseline { loss } => info.loss = loss,
             Told::Probed => {}
             Told::Updated(r) => {
+                // Also the loss estimate of a step without a baseline.
+                info.loss = r.baseline_loss;
                 info.effective_eta = r.signal.effective_eta;
                 info.last_delta = r.last_delta;
                 info.expected_rpe = r.signal.expected_rpe;

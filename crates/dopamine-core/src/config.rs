@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 /// what keeps the kernel free of allocation.
 pub const MAX_PROBES: usize = 32;
 
+/// The largest rank of low-rank noise. A matrix block's factors are
+/// regenerated in tiles of at most `TILE_ROWS x MAX_RANK` values on the stack.
+pub const MAX_RANK: usize = 8;
+
 /// How the RPE of a probe is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -23,6 +27,40 @@ pub enum RpeMode {
     /// `delta = (L(w - sigma z) - L(w + sigma z)) / 2`: two forward passes per
     /// probe, second-order accurate.
     Antithetic,
+}
+
+/// The shape of each probe's noise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub enum NoiseStructure {
+    /// Every parameter gets its own noise element. The default.
+    #[default]
+    Full,
+    /// Each matrix block `W` (`m x n`) of the optimizer's [`crate::ParamLayout`]
+    /// is perturbed by `A B^T / sqrt(rank)`, with `A` (`m x rank`) and `B`
+    /// (`n x rank`) regenerated from the probe's key and the block's index;
+    /// vector blocks get ordinary noise. A model can then evaluate a whole
+    /// population of probes with one shared matrix product per layer.
+    LowRank {
+        /// The rank `r`, `1 <= r <= min(m, n)` of every matrix block, `<= MAX_RANK`.
+        rank: usize,
+    },
+}
+
+/// Whether a step evaluates the loss at the unperturbed parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub enum BaselinePolicy {
+    /// Evaluate `L0 = L(w)` first: forward RPE needs it, and it is the
+    /// loss the safety net checks after an update. The default.
+    #[default]
+    Evaluate,
+    /// Antithetic RPE only: skip `L0`. A step then costs exactly its `2K`
+    /// probe evaluations; the first probe loss after an update plays the
+    /// safety net's part (non-finite: the update is undone), and the step
+    /// reports `mean_k (L(w + sigma z_k) + L(w - sigma z_k)) / 2` as its loss,
+    /// which is `L(w) + O(sigma^2)`.
+    FromProbes,
 }
 
 /// Settings common to WP, Dopamine-1 and Dopamine-2.
@@ -43,6 +81,10 @@ pub struct PerturbConfig<T> {
     pub rpe: RpeMode,
     /// Distribution of the noise.
     pub noise: NoiseKind,
+    /// Full-rank (default) or low-rank noise.
+    pub structure: NoiseStructure,
+    /// Evaluate the baseline `L0` (default) or, with antithetic RPE, skip it.
+    pub baseline: BaselinePolicy,
     /// Multiplier of `eta` over the steps.
     pub schedule: EtaSchedule<T>,
     /// Seed of every noise stream of the run.
@@ -57,6 +99,8 @@ impl<T: Real> Default for PerturbConfig<T> {
             probes: 1,
             rpe: RpeMode::Forward,
             noise: NoiseKind::Gaussian,
+            structure: NoiseStructure::Full,
+            baseline: BaselinePolicy::Evaluate,
             schedule: EtaSchedule::Constant,
             seed: 0,
         }
@@ -81,16 +125,49 @@ impl<T: Real> PerturbConfig<T> {
                 max: MAX_PROBES,
             });
         }
+        if self.baseline == BaselinePolicy::FromProbes && self.rpe != RpeMode::Antithetic {
+            return Err(Error::InvalidSetting(
+                "skipping the baseline needs antithetic RPE (forward RPE is measured against L0)",
+            ));
+        }
+        if let NoiseStructure::LowRank { rank } = self.structure {
+            if rank == 0 {
+                return Err(Error::RankZero);
+            }
+            if rank > MAX_RANK {
+                return Err(Error::RankTooLarge {
+                    block: None,
+                    rank,
+                    max: MAX_RANK,
+                });
+            }
+        }
         self.schedule.validate()
     }
 
-    /// Forward passes one step costs: the baseline plus one (forward) or two
-    /// (antithetic) per probe.
+    /// The rank of low-rank noise, `None` for full-rank noise.
+    pub fn rank(&self) -> Option<usize> {
+        match self.structure {
+            NoiseStructure::Full => None,
+            NoiseStructure::LowRank { rank } => Some(rank),
+        }
+    }
+
+    /// Forward passes one step costs: the baseline (unless skipped) plus one
+    /// (forward) or two (antithetic) per probe.
     pub fn forward_passes_per_step(&self) -> u64 {
-        let per_probe = match self.rpe {
+        let baseline = match self.baseline {
+            BaselinePolicy::Evaluate => 1,
+            BaselinePolicy::FromProbes => 0,
+        };
+        baseline + self.sides() as u64 * self.probes as u64
+    }
+
+    /// Evaluations per probe: 1 (forward) or 2 (antithetic).
+    pub fn sides(&self) -> usize {
+        match self.rpe {
             RpeMode::Forward => 1,
             RpeMode::Antithetic => 2,
-        };
-        1 + per_probe * self.probes as u64
+        }
     }
 }

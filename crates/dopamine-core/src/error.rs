@@ -48,6 +48,52 @@ pub enum Error {
     NonFiniteGradient,
     /// `tell` was called without a matching `ask` first.
     TellWithoutAsk,
+    /// `tell_all` was called without a matching `plan` first, or `plan` /
+    /// `tell_all` was called in the middle of an ask/tell step.
+    BatchOutOfOrder,
+    /// A parameter layout has more blocks than [`crate::MAX_BLOCKS`].
+    TooManyBlocks {
+        /// Blocks given.
+        requested: usize,
+        /// The most a layout holds.
+        max: usize,
+    },
+    /// A block of a parameter layout holds no parameter.
+    EmptyBlock {
+        /// Index of the block.
+        index: usize,
+    },
+    /// The blocks of a layout do not add up to the number of parameters.
+    LayoutMismatch {
+        /// Parameters the blocks cover.
+        layout: usize,
+        /// Parameters of the optimizer.
+        params: usize,
+    },
+    /// A point index beyond a step plan's points.
+    PointOutOfRange {
+        /// The index asked for.
+        point: usize,
+        /// Points in the plan.
+        len: usize,
+    },
+    /// Low-rank noise needs a rank of at least 1.
+    RankZero,
+    /// The rank of low-rank noise exceeds `min(rows, cols)` of a matrix block
+    /// (or [`crate::MAX_RANK`]).
+    RankTooLarge {
+        /// The offending matrix block (`None`: the rank exceeds `MAX_RANK`).
+        block: Option<usize>,
+        /// The rank asked for.
+        rank: usize,
+        /// The largest rank allowed there.
+        max: usize,
+    },
+    /// Low-rank noise was asked for, but the layout has no matrix block.
+    NoMatrixBlock,
+    /// The parameters lie so close to the largest finite value that a
+    /// perturbation of size `sigma` could overflow; nothing was changed.
+    PerturbationOverflow,
 }
 
 impl fmt::Display for Error {
@@ -76,6 +122,40 @@ impl fmt::Display for Error {
                 f.write_str("the gradient holds NaN or infinite values; parameters left unchanged")
             }
             Error::TellWithoutAsk => f.write_str("tell called without a matching ask"),
+            Error::BatchOutOfOrder => f.write_str(
+                "tell_all needs a matching plan first, and neither can be used in the middle of an ask/tell step",
+            ),
+            Error::TooManyBlocks { requested, max } => {
+                write!(f, "a layout of {requested} blocks, at most {max} supported")
+            }
+            Error::EmptyBlock { index } => write!(f, "block {index} of the layout is empty"),
+            Error::LayoutMismatch { layout, params } => write!(
+                f,
+                "the layout's blocks cover {layout} parameters, the optimizer has {params}"
+            ),
+            Error::PointOutOfRange { point, len } => {
+                write!(f, "point {point} asked of a step plan with {len} points")
+            }
+            Error::RankZero => f.write_str("low-rank noise needs rank >= 1"),
+            Error::RankTooLarge {
+                block: Some(b),
+                rank,
+                max,
+            } => write!(
+                f,
+                "rank {rank} exceeds min(rows, cols) = {max} of matrix block {b}"
+            ),
+            Error::RankTooLarge {
+                block: None,
+                rank,
+                max,
+            } => write!(f, "rank {rank} exceeds the largest supported rank {max}"),
+            Error::NoMatrixBlock => {
+                f.write_str("low-rank noise needs a layout with at least one matrix block")
+            }
+            Error::PerturbationOverflow => f.write_str(
+                "the parameters are so close to the largest finite value that a perturbation of size sigma could overflow; nothing was changed",
+            ),
         }
     }
 }

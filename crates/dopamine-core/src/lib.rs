@@ -61,8 +61,10 @@
 #![warn(missing_docs)]
 
 pub mod baseline;
+pub mod batch;
 pub mod config;
 pub mod error;
+pub mod layout;
 pub mod noise;
 pub mod optimizer;
 pub mod perturb;
@@ -70,11 +72,14 @@ pub mod real;
 pub mod rule;
 pub mod rules;
 pub mod schedule;
+pub mod step_noise;
 
 pub use baseline::adam::{Adam, AdamConfig};
 pub use baseline::sgd::{Sgd, SgdConfig};
-pub use config::{MAX_PROBES, PerturbConfig, RpeMode};
+pub use batch::StepPlan;
+pub use config::{BaselinePolicy, MAX_PROBES, MAX_RANK, NoiseStructure, PerturbConfig, RpeMode};
 pub use error::Error;
+pub use layout::{Block, MAX_BLOCKS, ParamLayout};
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
 pub use optimizer::{
     Counters, Dopamine1, Dopamine2, PerturbationOptimizer, Query, Rejection, Side, StepOutcome,

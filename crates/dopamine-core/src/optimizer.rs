@@ -11,20 +11,36 @@
 //! 3. After the last probe `tell` hands the RPEs to the rule, which updates
 //!    the parameters; `tell` returns [`Told::Updated`].
 //!
+//! With [`BaselinePolicy::FromProbes`] (antithetic RPE only) step 1 is
+//! skipped: the first probe loss after an update plays its part in the
+//! safety net, and a step costs exactly its `2K` evaluations.
+//!
 //! The safety net: a non-finite loss at a probe restores the parameters and
 //! abandons the step; a non-finite loss right after an update undoes the
 //! update (its noise is regenerated from the seeds). Either way the
-//! parameters are back where the step began, and `tell` says so with
-//! [`Told::Rejected`]. Each step, kept or not, consumes its own noise keys.
+//! parameters are back where the step began (up to the rounding of the
+//! in-place restores), and `tell` says so with [`Told::Rejected`]. An update
+//! that would take a weight beyond [`crate::step_noise::weight_limit`] is
+//! skipped before anything is written. Each step that reaches its probes
+//! consumes its own noise keys.
+//!
+//! The same step can be run as a batch ([`PerturbationOptimizer::plan`],
+//! [`PerturbationOptimizer::tell_all`]): the caller evaluates every point of
+//! the step at once — built into its own buffers with
+//! [`StepPlan::build_point`], or by a model that evaluates a population —
+//! and hands all the losses back together. Given the same losses, a batch
+//! step leaves bit for bit the parameters and state that ask/tell leaves.
 
-use crate::config::{MAX_PROBES, PerturbConfig, RpeMode};
+use crate::batch::StepPlan;
+use crate::config::{BaselinePolicy, MAX_PROBES, PerturbConfig, RpeMode};
 use crate::error::{Error, check_len};
-use crate::perturb::{perturb, restore};
+use crate::layout::{Block, ParamLayout};
 use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::Dopamine1Rule;
 use crate::rules::dopamine2::Dopamine2Rule;
 use crate::rules::wp::WpRule;
+use crate::step_noise::weight_limit;
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -73,7 +89,9 @@ pub enum Rejection {
     /// A probe's loss was not finite: the probe was restored and the step
     /// abandoned without an update.
     NonFiniteProbe,
-    /// The update was too large to apply without overflow and was skipped.
+    /// The update would have taken a weight too close to the largest finite
+    /// value (see [`crate::step_noise::weight_limit`]) and was skipped; nothing
+    /// was written.
     UpdateTooLarge,
 }
 
@@ -83,7 +101,9 @@ pub enum Rejection {
 pub struct StepReport<T> {
     /// Index of the step (from 0).
     pub step: u64,
-    /// Loss at the unperturbed parameters before the update, `L0`.
+    /// Loss at the unperturbed parameters before the update, `L0`. With
+    /// [`BaselinePolicy::FromProbes`] the estimate
+    /// `mean_k (L(w + sigma z_k) + L(w - sigma z_k)) / 2`.
     pub baseline_loss: T,
     /// Mean RPE of the step's probes.
     pub mean_delta: T,
@@ -100,7 +120,8 @@ pub struct StepReport<T> {
 #[must_use = "a rejected step (non-finite loss) is reported only through this value"]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Told<T> {
-    /// The baseline loss was recorded; probes follow.
+    /// The baseline loss was recorded; probes follow (never returned with
+    /// [`BaselinePolicy::FromProbes`]).
     Baseline {
         /// The loss.
         loss: T,
@@ -127,7 +148,7 @@ pub enum StepOutcome<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Counters {
-    /// Loss evaluations received by `tell`.
+    /// Loss evaluations received by `tell` and `tell_all`.
     pub forward_passes: u64,
     /// Updates applied (including ones later undone).
     pub updates: u64,
@@ -139,8 +160,8 @@ pub struct Counters {
     pub non_finite_baselines: u64,
     /// Updates skipped because they would have overflowed.
     pub skipped_updates: u64,
-    /// Rejections since the last accepted baseline; a caller stops a run
-    /// when this grows past its patience.
+    /// Rejections since the last accepted baseline (or first probe); a
+    /// caller stops a run when this grows past its patience.
     pub consecutive_rejections: u64,
 }
 
@@ -149,6 +170,18 @@ pub struct Counters {
 enum Phase {
     Baseline,
     Probe { probe: usize, side: Side },
+}
+
+/// Where every step starts: the baseline, or the first probe when the
+/// baseline is skipped.
+fn first_phase<T>(config: &PerturbConfig<T>) -> Phase {
+    match config.baseline {
+        BaselinePolicy::Evaluate => Phase::Baseline,
+        BaselinePolicy::FromProbes => Phase::Probe {
+            probe: 0,
+            side: Side::Plus,
+        },
+    }
 }
 
 /// Runs a perturbation [`UpdateRule`] as an ask/tell state machine over a
@@ -163,6 +196,7 @@ pub struct PerturbationOptimizer<T, R> {
     config: PerturbConfig<T>,
     rule: R,
     dim: usize,
+    layout: ParamLayout,
     step: u64,
     phase: Phase,
     /// The parameters currently hold the perturbation of `phase`.
@@ -172,6 +206,13 @@ pub struct PerturbationOptimizer<T, R> {
     baseline: T,
     plus_losses: [T; MAX_PROBES],
     deltas: [T; MAX_PROBES],
+    /// Sum of the probe losses of the step so far (the baseline estimate of
+    /// [`BaselinePolicy::FromProbes`]).
+    probe_loss_sum: T,
+    /// `max |w|` at the start of the step.
+    param_max_abs: T,
+    /// A batch step was planned and awaits `tell_all`.
+    planned: bool,
     /// Step of the last update whose follow-up loss has not been seen yet.
     pending_update: Option<u64>,
     counters: Counters,
@@ -179,24 +220,51 @@ pub struct PerturbationOptimizer<T, R> {
 }
 
 impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
-    /// Builds an optimizer for `dim` parameters; validates every setting.
+    /// Builds an optimizer for `dim` unstructured parameters; validates
+    /// every setting. Low-rank noise needs [`PerturbationOptimizer::with_layout`].
     pub fn new(config: PerturbConfig<T>, rule: R, dim: usize) -> Result<Self, Error> {
-        config.validate()?;
         if dim == 0 {
             return Err(Error::EmptyParameters);
         }
+        Self::with_layout(config, rule, ParamLayout::flat(dim)?)
+    }
+
+    /// Builds an optimizer for parameters laid out as `layout` (its blocks
+    /// cover them exactly); validates every setting, and for low-rank noise
+    /// the rank against every matrix block.
+    pub fn with_layout(
+        config: PerturbConfig<T>,
+        rule: R,
+        layout: ParamLayout,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let dim = layout.num_params();
+        layout.validate(dim, config.rank())?;
+        if config.rank().is_some()
+            && !layout
+                .blocks()
+                .iter()
+                .any(|b| matches!(b, Block::Matrix { .. }))
+        {
+            return Err(Error::NoMatrixBlock);
+        }
         rule.validate(dim)?;
+        let phase = first_phase(&config);
         Ok(Self {
             config,
             rule,
             dim,
+            layout,
             step: 0,
-            phase: Phase::Baseline,
+            phase,
             perturbed: false,
             asked: false,
             baseline: T::ZERO,
             plus_losses: [T::ZERO; MAX_PROBES],
             deltas: [T::ZERO; MAX_PROBES],
+            probe_loss_sum: T::ZERO,
+            param_max_abs: T::ZERO,
+            planned: false,
             pending_update: None,
             counters: Counters::default(),
             last_report: None,
@@ -216,6 +284,11 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
     /// Number of parameters.
     pub fn dim(&self) -> usize {
         self.dim
+    }
+
+    /// The parameter layout (one vector block unless one was given).
+    pub fn layout(&self) -> &ParamLayout {
+        &self.layout
     }
 
     /// The index of the step in progress (= steps completed or rejected so far).
@@ -239,12 +312,44 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         self.perturbed
     }
 
-    fn noise(&self, step: u64) -> StepNoise {
-        StepNoise {
-            seed: self.config.seed,
+    /// The noise of step `step`.
+    pub fn noise(&self, step: u64) -> StepNoise<'_> {
+        StepNoise::structured(
+            self.config.seed,
             step,
-            kind: self.config.noise,
+            self.config.noise,
+            self.config.structure,
+            &self.layout,
+        )
+    }
+
+    /// `true` when the next `ask` (or `plan`) starts a new step.
+    fn at_step_start(&self) -> bool {
+        !self.asked && !self.perturbed && !self.planned && self.phase == first_phase(&self.config)
+    }
+
+    /// The checks at the start of a step: finite parameters, and room for a
+    /// perturbation of size `sigma` below the largest finite value. Records
+    /// `max |w|` for the update's overflow check.
+    fn begin_step(&mut self, params: &[T]) -> Result<(), Error> {
+        let mut max_abs = T::ZERO;
+        for w in params {
+            if !w.is_finite() {
+                return Err(Error::NonFiniteParameters);
+            }
+            max_abs = max_abs.max(w.abs());
         }
+        if max_abs.to_f64() > self.weight_limit() {
+            return Err(Error::PerturbationOverflow);
+        }
+        self.param_max_abs = max_abs;
+        Ok(())
+    }
+
+    /// The largest `|w|` an update may leave: room below `T::MAX` for the
+    /// next probe's perturbation and for an undo.
+    fn weight_limit(&self) -> f64 {
+        weight_limit(self.config.sigma, self.noise(self.step).max_abs())
     }
 
     fn signed_sigma(&self, side: Side) -> T {
@@ -257,22 +362,27 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
     /// Puts the parameters where the next loss must be evaluated and says what
     /// that loss is. Calling it again before `tell` changes nothing.
     ///
-    /// Errors: wrong length; at a baseline, parameters that hold NaN or
-    /// infinite values.
+    /// Errors (nothing changes): wrong length; a batch step in progress;
+    /// at the start of a step, parameters that hold NaN or infinite values
+    /// or lie so close to the largest finite value that a perturbation could
+    /// overflow ([`Error::PerturbationOverflow`]).
     pub fn ask(&mut self, params: &mut [T]) -> Result<Query, Error> {
         check_len(self.dim, params.len())?;
+        if self.planned {
+            return Err(Error::BatchOutOfOrder);
+        }
+        if self.at_step_start() {
+            self.begin_step(params)?;
+        }
         match self.phase {
             Phase::Baseline => {
-                if !self.asked && params.iter().any(|w| !w.is_finite()) {
-                    return Err(Error::NonFiniteParameters);
-                }
                 self.asked = true;
                 Ok(Query::Baseline)
             }
             Phase::Probe { probe, side } => {
                 if !self.perturbed {
-                    let stream = self.noise(self.step).stream(probe);
-                    perturb(params, &stream, self.signed_sigma(side));
+                    let sigma = self.signed_sigma(side);
+                    self.noise(self.step).perturb(params, probe, sigma);
                     self.perturbed = true;
                 }
                 self.asked = true;
@@ -295,22 +405,33 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         match self.phase {
             Phase::Baseline => Ok(self.tell_baseline(params, loss)),
             Phase::Probe { probe, side } => {
-                let stream = self.noise(self.step).stream(probe);
-                restore(params, &stream, self.signed_sigma(side));
+                let sigma = self.signed_sigma(side);
+                self.noise(self.step).restore(params, probe, sigma);
                 self.perturbed = false;
                 Ok(self.tell_probe(params, probe, side, loss))
             }
         }
     }
 
+    /// Undoes the pending update after a non-finite loss that followed it.
+    fn undo_pending(&mut self, params: &mut [T], step: u64) {
+        let noise = StepNoise::structured(
+            self.config.seed,
+            step,
+            self.config.noise,
+            self.config.structure,
+            &self.layout,
+        );
+        self.rule.undo(params, &noise);
+        self.rule.on_divergence();
+        self.counters.undone_updates += 1;
+    }
+
     fn tell_baseline(&mut self, params: &mut [T], loss: T) -> Told<T> {
         if !loss.is_finite() {
             self.counters.consecutive_rejections += 1;
             if let Some(step) = self.pending_update.take() {
-                let noise = self.noise(step);
-                self.rule.undo(params, &noise);
-                self.rule.on_divergence();
-                self.counters.undone_updates += 1;
+                self.undo_pending(params, step);
                 return Told::Rejected(Rejection::UpdateUndone);
             }
             self.counters.non_finite_baselines += 1;
@@ -319,6 +440,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         self.pending_update = None;
         self.counters.consecutive_rejections = 0;
         self.baseline = loss;
+        self.probe_loss_sum = T::ZERO;
         self.phase = Phase::Probe {
             probe: 0,
             side: Side::Plus,
@@ -327,12 +449,29 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
     }
 
     fn tell_probe(&mut self, params: &mut [T], probe: usize, side: Side, loss: T) -> Told<T> {
+        let first = probe == 0 && side == Side::Plus;
+        if first && self.config.baseline == BaselinePolicy::FromProbes {
+            // No baseline: the step's first evaluation judges the last update.
+            self.probe_loss_sum = T::ZERO;
+            if !loss.is_finite() {
+                if let Some(step) = self.pending_update.take() {
+                    self.counters.consecutive_rejections += 1;
+                    self.undo_pending(params, step);
+                    self.finish_step();
+                    return Told::Rejected(Rejection::UpdateUndone);
+                }
+            } else {
+                self.pending_update = None;
+                self.counters.consecutive_rejections = 0;
+            }
+        }
         if !loss.is_finite() {
             self.counters.rejected_probes += 1;
             self.counters.consecutive_rejections += 1;
             self.finish_step();
             return Told::Rejected(Rejection::NonFiniteProbe);
         }
+        self.probe_loss_sum += loss;
         let next = match (self.config.rpe, side) {
             (RpeMode::Forward, _) => {
                 self.deltas[probe] = self.baseline - loss;
@@ -364,12 +503,24 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
     fn update(&mut self, params: &mut [T]) -> Told<T> {
         let k = self.config.probes;
         let eta = self.config.eta * self.config.schedule.factor(self.step);
+        if self.config.baseline == BaselinePolicy::FromProbes {
+            let evaluations = T::from_usize(k * self.config.sides());
+            self.baseline = self.probe_loss_sum / evaluations;
+        }
         let ctx = UpdateContext {
             deltas: &self.deltas[..k],
             sigma: self.config.sigma,
             eta,
+            param_max_abs: self.param_max_abs,
+            weight_limit: self.weight_limit(),
         };
-        let noise = self.noise(self.step);
+        let noise = StepNoise::structured(
+            self.config.seed,
+            self.step,
+            self.config.noise,
+            self.config.structure,
+            &self.layout,
+        );
         let signal = self.rule.update(params, &noise, &ctx);
         let mut mean_delta = T::ZERO;
         for d in &self.deltas[..k] {
@@ -398,7 +549,118 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
 
     fn finish_step(&mut self) {
         self.step += 1;
-        self.phase = Phase::Baseline;
+        self.phase = first_phase(&self.config);
+    }
+
+    /// Starts a batch step: checks the parameters as `ask` does at the
+    /// start of a step and returns the step's [`StepPlan`] — its evaluation
+    /// points in order and how to build them. Finish it with
+    /// [`PerturbationOptimizer::tell_all`].
+    ///
+    /// Errors (nothing changes): wrong length; an ask/tell step in progress
+    /// ([`Error::BatchOutOfOrder`]); non-finite parameters; parameters too
+    /// close to the largest finite value ([`Error::PerturbationOverflow`]).
+    /// Planning again before `tell_all` gives the same plan.
+    ///
+    /// ```
+    /// use dopamine_core::{Dopamine1, Dopamine1Rule, PerturbConfig, RpeMode, StepOutcome};
+    ///
+    /// let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
+    /// let config = PerturbConfig { sigma: 1e-3, eta: 0.05, probes: 4, rpe: RpeMode::Antithetic, ..Default::default() };
+    /// let mut w = vec![3.0, -2.0];
+    /// let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
+    /// let (mut base, mut point, mut losses) = (vec![0.0; 2], vec![0.0; 2], Vec::new());
+    /// for _ in 0..300 {
+    ///     let plan = opt.plan(&w)?;
+    ///     // Build every point of the step (here one after another; any
+    ///     // thread or device could evaluate them) and collect the losses.
+    ///     base.copy_from_slice(&w);
+    ///     losses.clear();
+    ///     for e in 0..plan.len() {
+    ///         plan.build_point(e, &mut base, &mut point)?;
+    ///         losses.push(loss(&point));
+    ///     }
+    ///     if let StepOutcome::Rejected(why) = opt.tell_all(&mut w, &losses)? {
+    ///         panic!("rejected: {why:?}");
+    ///     }
+    /// }
+    /// assert!(loss(&w) < 1e-2);
+    /// # Ok::<(), dopamine_core::Error>(())
+    /// ```
+    pub fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, Error> {
+        check_len(self.dim, params.len())?;
+        if !self.planned && !self.at_step_start() {
+            return Err(Error::BatchOutOfOrder);
+        }
+        self.begin_step(params)?;
+        self.planned = true;
+        Ok(StepPlan::new(&self.config, self.step, self.layout))
+    }
+
+    /// Finishes a batch step with the loss of every point of its plan, in
+    /// plan order: restores, updates, undoes or rejects exactly as the same
+    /// losses told one at a time through ask/tell would, and leaves the same
+    /// parameters, bit for bit. `params` must be the parameters `plan` saw.
+    ///
+    /// Errors (nothing changes): wrong length of `params` or `losses`; no
+    /// `plan` before ([`Error::BatchOutOfOrder`]).
+    pub fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error> {
+        check_len(self.dim, params.len())?;
+        if !self.planned {
+            return Err(Error::BatchOutOfOrder);
+        }
+        let plan = StepPlan::new(&self.config, self.step, self.layout);
+        check_len(plan.len(), losses.len())?;
+        self.planned = false;
+        self.counters.forward_passes += losses.len() as u64;
+        let noise_step = self.step;
+        let mut e = 0;
+        while e < losses.len() {
+            let told = match plan.point(e) {
+                Query::Baseline => {
+                    e += 1;
+                    self.tell_baseline(params, losses[e - 1])
+                }
+                Query::Probe { probe, side } => {
+                    // Walk past every side of this probe that ask/tell would
+                    // have evaluated: the minus side only after a finite plus side.
+                    let both = side == Side::Plus
+                        && self.config.rpe == RpeMode::Antithetic
+                        && losses[e].is_finite();
+                    let sigma = self.signed_sigma(side);
+                    let noise = StepNoise::structured(
+                        self.config.seed,
+                        noise_step,
+                        self.config.noise,
+                        self.config.structure,
+                        &self.layout,
+                    );
+                    if both {
+                        noise.walk(params, probe, &[sigma, -sigma]);
+                    } else {
+                        noise.walk(params, probe, &[sigma]);
+                    }
+                    let mut told = self.tell_probe(params, probe, side, losses[e]);
+                    e += 1;
+                    if both && matches!(told, Told::Probed) {
+                        told = self.tell_probe(params, probe, Side::Minus, losses[e]);
+                        e += 1;
+                    }
+                    told
+                }
+            };
+            match told {
+                Told::Baseline { .. } | Told::Probed => {}
+                Told::Updated(report) => return Ok(StepOutcome::Updated(report)),
+                Told::Rejected(why) => {
+                    // A rejected baseline leaves the step where it was; the
+                    // batch step is over either way.
+                    self.phase = first_phase(&self.config);
+                    return Ok(StepOutcome::Rejected(why));
+                }
+            }
+        }
+        unreachable!("the last point of a plan always completes or rejects the step")
     }
 
     /// One whole step: baseline, probes and update, with `loss` evaluating

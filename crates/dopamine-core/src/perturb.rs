@@ -13,7 +13,7 @@ use crate::real::Real;
 /// every pattern of four signs, and each group of four weights gets the row
 /// picked by its four bits — no per-element branch, shift or multiply.
 #[inline(always)]
-fn for_each_scaled_noise<T: Real>(
+pub(crate) fn for_each_scaled_noise<T: Real>(
     params: &mut [T],
     stream: &NoiseStream,
     scale: T,

@@ -43,6 +43,8 @@ pub trait Real:
     const EPSILON: Self;
     /// Number of bits in the mantissa, including the implicit bit.
     const MANTISSA_DIGITS: u32;
+    /// The largest finite value.
+    const MAX: Self;
 
     /// Converts from `f64`, rounding to nearest.
     fn from_f64(x: f64) -> Self;
@@ -81,6 +83,7 @@ macro_rules! impl_real {
             const ONE: Self = 1.0;
             const EPSILON: Self = <$t>::EPSILON;
             const MANTISSA_DIGITS: u32 = <$t>::MANTISSA_DIGITS;
+            const MAX: Self = <$t>::MAX;
 
             #[inline(always)]
             fn from_f64(x: f64) -> Self {

@@ -6,31 +6,11 @@
 //! that change back when the safety net asks it to.
 
 use crate::error::Error;
-use crate::noise::{NoiseKey, NoiseKind, NoiseStream};
-use crate::perturb::add_noise_combination;
 use crate::real::Real;
+pub use crate::step_noise::StepNoise;
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
-
-/// The noise streams of one step: probe `k` uses key `(seed, step, k)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepNoise {
-    /// The run's seed.
-    pub seed: u64,
-    /// The step.
-    pub step: u64,
-    /// The distribution.
-    pub kind: NoiseKind,
-}
-
-impl StepNoise {
-    /// The stream of probe `k` of this step.
-    #[inline]
-    pub fn stream(&self, probe: usize) -> NoiseStream {
-        NoiseStream::new(NoiseKey::new(self.seed, self.step, probe as u32), self.kind)
-    }
-}
 
 /// What the optimizer hands a rule when a step's probes are done.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +21,12 @@ pub struct UpdateContext<'a, T> {
     pub sigma: T,
     /// The learning rate of this step: base `eta` times the schedule factor.
     pub eta: T,
+    /// An upper bound on `|w|` over the parameters the update is applied to.
+    pub param_max_abs: T,
+    /// The largest `|w|` the update may leave behind (see
+    /// [`crate::step_noise::weight_limit`]): an update that would cross it
+    /// must be skipped, with nothing written.
+    pub weight_limit: f64,
 }
 
 /// What a rule reports about the update it made; the optimizer passes it on
@@ -66,16 +52,18 @@ pub trait UpdateRule<T: Real> {
     /// Checks the rule's own settings for a parameter vector of length `dim`.
     fn validate(&self, dim: usize) -> Result<(), Error>;
 
-    /// Applies the update of the step whose noise is `noise`.
+    /// Applies the update of the step whose noise is `noise`. An update that
+    /// would take a weight beyond `ctx.weight_limit` writes nothing and
+    /// reports `applied: false`.
     fn update(
         &mut self,
         params: &mut [T],
-        noise: &StepNoise,
+        noise: &StepNoise<'_>,
         ctx: &UpdateContext<'_, T>,
     ) -> RuleSignal<T>;
 
     /// Takes back the last applied update, regenerating its noise.
-    fn undo(&mut self, params: &mut [T], noise: &StepNoise);
+    fn undo(&mut self, params: &mut [T], noise: &StepNoise<'_>);
 
     /// Called after an update was undone because the loss that followed it
     /// was not finite. Rules with a fixed learning rate shrink it here.
@@ -114,24 +102,24 @@ impl<T: Real> NoiseCombination<T> {
         &self.coefs[..self.len]
     }
 
-    /// `true` when applying the combination cannot overflow: every
-    /// coefficient is finite and `sum |c_k| * max|z|` stays 1024 times below
-    /// the largest finite value.
-    pub fn is_safe(&self) -> bool {
-        let mut bound = T::ZERO;
-        for c in self.coefs() {
-            bound += c.abs();
+    /// `w += sum_k c_k z_k` if no weight would leave `[-ctx.weight_limit,
+    /// ctx.weight_limit]`; otherwise writes nothing and returns `false`
+    /// (see [`StepNoise::add_combination_checked`]).
+    pub fn apply(
+        &self,
+        params: &mut [T],
+        noise: &StepNoise<'_>,
+        ctx: &UpdateContext<'_, T>,
+    ) -> bool {
+        if !self.coefs().iter().all(|c| c.is_finite()) {
+            return false;
         }
-        let bound = bound * T::from_f64(crate::noise::GAUSSIAN_MAX_ABS * 1024.0);
-        bound.is_finite()
+        noise.add_combination_checked(params, self.coefs(), ctx.param_max_abs, ctx.weight_limit)
     }
 
-    /// `w += sign * sum_k c_k z_k`. Returns `true` when every weight is finite afterwards.
-    pub fn apply(&self, params: &mut [T], noise: &StepNoise, sign: T) -> bool {
-        let mut scaled = [T::ZERO; crate::MAX_PROBES];
-        for (s, c) in scaled.iter_mut().zip(self.coefs()) {
-            *s = sign * *c;
-        }
-        add_noise_combination(params, &scaled[..self.len], |k| noise.stream(k))
+    /// Takes back [`NoiseCombination::apply`]: `w -= sum_k c_k z_k`, terms in
+    /// reverse order.
+    pub fn undo(&self, params: &mut [T], noise: &StepNoise<'_>) {
+        noise.subtract_combination(params, self.coefs());
     }
 }

@@ -192,16 +192,12 @@ fn bit_identical_through_the_safety_net() {
 
 #[test]
 fn the_walk_matters_restore_is_not_always_exact() {
-    // Why each rank walks its scratch copy through every perturb/restore
+    // Why each rank walks its scratch copy past every point (`walk_past`)
     // instead of perturbing a fresh copy: restores drift by an ulp now and
     // then, and the single process evaluates each probe at the drifted point.
     let w0 = start::<f64>();
     let mut w = w0.clone();
-    let noise = StepNoise {
-        seed: 11,
-        step: 0,
-        kind: Default::default(),
-    };
+    let noise = StepNoise::new(11, 0, Default::default());
     let mut drifted = false;
     for k in 0..8 {
         perturb(&mut w, &noise.stream(k), 0.03);

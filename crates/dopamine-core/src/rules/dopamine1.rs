@@ -75,20 +75,17 @@ impl<T: Real> UpdateRule<T> for Dopamine1Rule<T> {
     fn update(
         &mut self,
         params: &mut [T],
-        noise: &StepNoise,
+        noise: &StepNoise<'_>,
         ctx: &UpdateContext<'_, T>,
     ) -> RuleSignal<T> {
         let mut signals = [T::ZERO; crate::MAX_PROBES];
         let mut report = dopamine_signals(&mut self.stats, ctx, &mut signals);
         self.last.set(ctx.deltas.len(), |k| ctx.eta * signals[k]);
-        report.applied = report.applied && self.last.is_safe();
-        if report.applied {
-            self.last.apply(params, noise, T::ONE);
-        }
+        report.applied = report.applied && self.last.apply(params, noise, ctx);
         report
     }
 
-    fn undo(&mut self, params: &mut [T], noise: &StepNoise) {
-        self.last.apply(params, noise, -T::ONE);
+    fn undo(&mut self, params: &mut [T], noise: &StepNoise<'_>) {
+        self.last.undo(params, noise);
     }
 }

@@ -1,7 +1,6 @@
 //! Dopamine-2: Dopamine-1 plus a per-synapse eligibility trace (three-factor rule).
 
 use crate::error::Error;
-use crate::perturb::add_noise_combination;
 use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::dopamine_signals;
@@ -78,7 +77,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
     fn update(
         &mut self,
         params: &mut [T],
-        noise: &StepNoise,
+        noise: &StepNoise<'_>,
         ctx: &UpdateContext<'_, T>,
     ) -> RuleSignal<T> {
         let mut signals = [T::ZERO; crate::MAX_PROBES];
@@ -95,10 +94,14 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
             *e *= self.lambda;
         }
         // The trace's own finiteness is implied by the check on the weights below.
-        let _ = add_noise_combination(trace, &signals[..ctx.deltas.len()], |k| noise.stream(k));
-        let mut finite = gain.is_finite();
+        let _ = noise.add_combination(trace, &signals[..ctx.deltas.len()]);
+        // Every new weight must stay within the limit, and so must every old
+        // one (an undo then cannot overflow either).
+        let limit = ctx.weight_limit;
+        let within = |x: T| x.is_finite() && x.abs().to_f64() <= limit;
+        let mut finite = gain.is_finite() && limit > 0.0;
         for (w, e) in params.iter().zip(trace.iter()) {
-            finite &= (*w + gain * *e).is_finite();
+            finite &= within(*w) && within(*w + gain * *e);
         }
         report.applied = finite;
         if finite {
@@ -113,7 +116,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
         report
     }
 
-    fn undo(&mut self, params: &mut [T], _noise: &StepNoise) {
+    fn undo(&mut self, params: &mut [T], _noise: &StepNoise<'_>) {
         let trace = self.trace.as_mut();
         for (w, e) in params.iter_mut().zip(trace.iter()) {
             *w -= self.last_gain * *e;

@@ -68,17 +68,14 @@ impl<T: Real> UpdateRule<T> for WpRule<T> {
     fn update(
         &mut self,
         params: &mut [T],
-        noise: &StepNoise,
+        noise: &StepNoise<'_>,
         ctx: &UpdateContext<'_, T>,
     ) -> RuleSignal<T> {
         let eta = ctx.eta * self.eta_scale;
         let k = ctx.deltas.len();
         let scale = eta / (ctx.sigma * T::from_usize(k));
         self.last.set(k, |i| scale * ctx.deltas[i]);
-        let applied = self.last.is_safe();
-        if applied {
-            self.last.apply(params, noise, T::ONE);
-        }
+        let applied = self.last.apply(params, noise, ctx);
         RuleSignal {
             effective_eta: eta,
             expected_rpe: T::ZERO,
@@ -87,8 +84,8 @@ impl<T: Real> UpdateRule<T> for WpRule<T> {
         }
     }
 
-    fn undo(&mut self, params: &mut [T], noise: &StepNoise) {
-        self.last.apply(params, noise, -T::ONE);
+    fn undo(&mut self, params: &mut [T], noise: &StepNoise<'_>) {
+        self.last.undo(params, noise);
     }
 
     fn on_divergence(&mut self) {
