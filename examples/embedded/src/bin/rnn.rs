@@ -1,0 +1,138 @@
+//! Firmware 2: an Elman RNN (H = 8) learns to forecast Mackey-Glass one step ahead on the chip.
+//!
+//! The series is integrated on the chip (RK4, delay ring buffer, `f64`), then
+//! the network is trained with Dopamine-2 through ask/tell on the first 200
+//! one-step pairs. Every 50 steps a validation pass over the next 100 pairs
+//! compares the network's NRMSE with persistence's (`x_{t+1}` forecast as
+//! `x_t`); training stops once the network is better. The last 100 pairs
+//! are scored once, at the end: the firmware exits 0 when the network's
+//! test NRMSE is below persistence's, 1 otherwise or when the step limit
+//! comes first. `inject-nan` works as for the XOR firmware.
+#![no_std]
+#![no_main]
+
+use core::panic::PanicInfo;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use dopamine_core::Dopamine2;
+use dopamine_embedded::board;
+use dopamine_embedded::rnn::{HIDDEN, PARAMS, TEST, TRAIN, VALIDATION, WINDOW};
+use dopamine_embedded::runs::{self, RNN, RNN_CHECK_EVERY};
+
+const INJECT: bool = cfg!(feature = "inject-nan");
+
+#[entry]
+fn main() -> ! {
+    // The eligibility trace and the series: static buffers.
+    let (Some(trace), Some(series)) = (
+        cortex_m::singleton!(: [f32; PARAMS] = [0.0; PARAMS]),
+        cortex_m::singleton!(: [f32; WINDOW] = [0.0; WINDOW]),
+    ) else {
+        hprintln!("FAIL: a static buffer was already taken");
+        board::exit(false);
+    };
+    let trace: &'static mut [f32] = trace;
+    runs::mackey_glass_window(series);
+    let series: &[f32; WINDOW] = series;
+    hprintln!(
+        "rnn: Elman H={} ({} parameters), Mackey-Glass tau=17 integrated on the chip, {} train / {} validation / {} test pairs",
+        HIDDEN,
+        PARAMS,
+        TRAIN,
+        VALIDATION,
+        TEST
+    );
+    hprintln!(
+        "Dopamine-2 sigma={} eta={} (cosine to {:?}) lambda={} K={} seed={}, validation every {} steps{}",
+        RNN.sigma,
+        RNN.eta,
+        RNN.cosine_to,
+        RNN.lambda,
+        RNN.probes,
+        RNN.init_seed,
+        RNN_CHECK_EVERY,
+        if INJECT { ", NaN loss every 37th evaluation" } else { "" }
+    );
+    let outcome = runs::run_rnn(&RNN, series, trace, runs::injection(INJECT), |p| {
+        hprintln!(
+            "step {:>6}  evals {:>6}  train MSE {:.6}  rejected {}",
+            p.step,
+            p.evaluations,
+            p.loss,
+            p.rejections
+        );
+    });
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            hprintln!("FAIL: kernel error {:?}", e);
+            board::exit(false);
+        }
+    };
+    let s = &outcome.summary;
+    let r = &s.rejections;
+    let sc = &outcome.scores;
+    hprintln!(
+        "NRMSE validation {:.4} (persistence {:.4})  test {:.4} (persistence {:.4})",
+        sc.validation,
+        sc.validation_persistence,
+        sc.test,
+        sc.test_persistence
+    );
+    hprintln!(
+        "steps {}  loss evaluations {}  validation passes {}  final train MSE {:.6}",
+        s.steps,
+        s.evaluations,
+        outcome.checks,
+        s.last_loss
+    );
+    hprintln!(
+        "NaN losses injected {}  rejected: undone {}  non-finite baseline {}  non-finite probe {}  too large {}  non-finite parameters seen {}",
+        s.injected,
+        r.update_undone,
+        r.non_finite_baseline,
+        r.non_finite_probe,
+        r.update_too_large,
+        s.non_finite_params
+    );
+    let sec = board::sections();
+    hprintln!(
+        "memory: optimizer {} B + trace {} B + parameters {} B; series {} B; .text {} .rodata {} .data {} .bss {}; stack high-water {} B of {} B",
+        core::mem::size_of::<Dopamine2<f32, &'static mut [f32]>>(),
+        4 * PARAMS,
+        4 * PARAMS,
+        4 * WINDOW,
+        sec.text,
+        sec.rodata,
+        sec.data,
+        sec.bss,
+        board::stack_high_water(),
+        sec.stack_region
+    );
+    let ok = outcome.success(INJECT);
+    if ok {
+        hprintln!(
+            "PASS: test NRMSE {:.4} < persistence {:.4} after {} steps",
+            sc.test,
+            sc.test_persistence,
+            s.steps
+        );
+    } else if !s.done {
+        hprintln!(
+            "FAIL: validation NRMSE not below persistence within {} steps",
+            RNN.max_steps
+        );
+    } else if sc.test >= sc.test_persistence {
+        hprintln!("FAIL: test NRMSE not below persistence");
+    } else {
+        hprintln!("FAIL: the safety net did not hold (see the counts above)");
+    }
+    board::exit(ok);
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    hprintln!("FAIL: panic: {}", info);
+    board::exit(false);
+}
