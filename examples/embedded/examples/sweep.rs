@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use std::thread;
 
 use dopamine_embedded::rnn;
-use dopamine_embedded::runs::{self, RNN, Settings, XOR};
+use dopamine_embedded::rnn::StopRule;
+use dopamine_embedded::runs::{self, RNN, RNN_STOP, Settings, XOR};
 
 /// Per-seed result: solved, steps, loss evaluations, and a score (test NRMSE
 /// over persistence's for the RNN, final loss for XOR).
@@ -62,15 +63,19 @@ fn report(label: &str, chosen: bool, runs: &[Run]) {
     let steps = median(solved.iter().map(|r| r.1).collect());
     let evals = median(solved.iter().map(|r| r.2).collect());
     let max_steps = solved.iter().map(|r| r.1).max();
+    let within = |n: u64| solved.iter().filter(|r| r.1 <= n).count();
     let mean_score = runs.iter().map(|r| f64::from(r.3)).sum::<f64>() / runs.len() as f64;
     println!(
-        "{}{label:<44} solved {:>3}/{:<3} median steps {:>6} (max {:>6}) median evals {:>6} mean score {:.4} failed seeds {:?}",
+        "{}{label:<44} solved {:>3}/{:<3} median steps {:>6} (max {:>6}) median evals {:>6} within 250/500/1000 steps {}/{}/{} mean score {:.4} failed seeds {:?}",
         if chosen { "*" } else { " " },
         solved.len(),
         runs.len(),
         steps.map_or("-".into(), |s| s.to_string()),
         max_steps.map_or("-".into(), |s| s.to_string()),
         evals.map_or("-".into(), |s| s.to_string()),
+        within(250),
+        within(500),
+        within(1000),
         mean_score,
         &failed[..failed.len().min(12)],
     );
@@ -82,7 +87,7 @@ fn xor_run(settings: Settings, seed: u64, inject: bool) -> Run {
         noise_seed: seed,
         ..settings
     };
-    match runs::run_xor(&s, [0.0f32; 9], runs::injection(inject), |_| {}) {
+    match runs::run_xor(&s, &mut [0.0f32; 9], runs::injection(inject), |_| {}) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,
@@ -93,13 +98,19 @@ fn xor_run(settings: Settings, seed: u64, inject: bool) -> Run {
     }
 }
 
-fn rnn_run(settings: Settings, series: &[f32; rnn::WINDOW], seed: u64, inject: bool) -> Run {
+fn rnn_run(
+    settings: Settings,
+    stop: StopRule,
+    series: &[f32; rnn::WINDOW],
+    seed: u64,
+    inject: bool,
+) -> Run {
     let s = Settings {
         init_seed: seed,
         noise_seed: seed,
         ..settings
     };
-    match runs::run_rnn(&s, series, [0.0f32; rnn::PARAMS], runs::injection(inject), |_| {}) {
+    match runs::run_rnn(&s, stop, series, [0.0f32; rnn::PARAMS], runs::injection(inject), |_| {}) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,
@@ -126,13 +137,20 @@ fn main() -> ExitCode {
             println!("XOR 2-2-1, Dopamine-2, seeds 0..{seeds}, limit {} steps", XOR.max_steps);
             for eta in [0.03f32, 0.1, 0.3] {
                 for probes in [1usize, 2] {
-                    let s = Settings { eta, probes, ..XOR };
+                    let s = Settings {
+                        eta,
+                        probes,
+                        restart_every: None,
+                        ..XOR
+                    };
                     let runs = over_seeds(seeds, false, |seed, inj| xor_run(s, seed, inj));
-                    report(&format!("eta={eta} K={probes}"), s == XOR, &runs);
+                    report(&format!("eta={eta} K={probes}, no restart"), false, &runs);
                 }
             }
+            let runs = over_seeds(seeds, false, |seed, inj| xor_run(XOR, seed, inj));
+            report("chosen: eta=0.1 K=1, restart every 300", true, &runs);
             let runs = over_seeds(seeds, true, |seed, inj| xor_run(XOR, seed, inj));
-            report("chosen, NaN every 37th evaluation", false, &runs);
+            report("chosen, NaN every 20 steps", false, &runs);
         }
         "rnn" => {
             let mut series = [0.0f32; rnn::WINDOW];
@@ -141,15 +159,27 @@ fn main() -> ExitCode {
                 "Mackey-Glass RNN H=8, Dopamine-2, seeds 0..{seeds}, limit {} steps; score = test NRMSE / persistence",
                 RNN.max_steps
             );
-            for sigma in [1e-3f32, 1e-2] {
-                for eta in [1e-3f32, 3e-3, 1e-2] {
+            for below_fraction in [1.0f32, 0.5, 0.3] {
+                for (sigma, eta) in [(1e-3f32, 1e-3f32), (1e-3, 3e-3), (1e-3, 1e-2), (1e-2, 3e-3)] {
                     let s = Settings { sigma, eta, ..RNN };
-                    let runs = over_seeds(seeds, false, |seed, inj| rnn_run(s, &series, seed, inj));
-                    report(&format!("sigma={sigma} eta={eta}"), s == RNN, &runs);
+                    let stop = StopRule {
+                        below_fraction,
+                        ..RNN_STOP
+                    };
+                    let runs =
+                        over_seeds(seeds, false, |seed, inj| rnn_run(s, stop, &series, seed, inj));
+                    let chosen = s == RNN && stop == RNN_STOP;
+                    report(
+                        &format!("stop<{below_fraction}xP sigma={sigma} eta={eta}"),
+                        chosen,
+                        &runs,
+                    );
                 }
             }
-            let runs = over_seeds(seeds, true, |seed, inj| rnn_run(RNN, &series, seed, inj));
-            report("chosen, NaN every 37th evaluation", false, &runs);
+            let runs = over_seeds(seeds, true, |seed, inj| {
+                rnn_run(RNN, RNN_STOP, &series, seed, inj)
+            });
+            report("chosen, NaN every 20 steps", false, &runs);
         }
         other => {
             eprintln!("unknown sweep {other:?}; use xor or rnn");

@@ -157,23 +157,34 @@ pub fn normalise(series: &mut [f32; WINDOW]) {
     }
 }
 
-/// The forecasting task: the training loss, and every `check_every` steps
-/// a validation pass that stops training once the network's validation
-/// NRMSE is below persistence's.
+/// When training stops: the validation rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StopRule {
+    /// A validation pass every this many steps (at least 1).
+    pub every: u64,
+    /// Stop once the validation NRMSE is below this fraction of persistence's.
+    pub below_fraction: f32,
+}
+
+/// The forecasting task: the training loss, and the validation passes of
+/// its [`StopRule`].
 #[derive(Debug)]
 pub struct RnnTask<'a> {
     series: &'a [f32; WINDOW],
-    check_every: u64,
+    rule: StopRule,
     last: Option<Scores>,
     checks: u64,
 }
 
 impl<'a> RnnTask<'a> {
     /// A task on a normalised window.
-    pub fn new(series: &'a [f32; WINDOW], check_every: u64) -> Self {
+    pub fn new(series: &'a [f32; WINDOW], rule: StopRule) -> Self {
         Self {
             series,
-            check_every: check_every.max(1),
+            rule: StopRule {
+                every: rule.every.max(1),
+                ..rule
+            },
             last: None,
             checks: 0,
         }
@@ -212,13 +223,13 @@ impl Task for RnnTask<'_> {
         let Ok(p) = <&[f32; PARAMS]>::try_from(params) else {
             return Check::Continue;
         };
-        if step % self.check_every != 0 {
+        if step % self.rule.every != 0 {
             return Check::Continue;
         }
         let s = score(p, self.series);
         self.checks += 1;
         self.last = Some(s);
-        if s.validation < s.validation_persistence {
+        if s.validation < self.rule.below_fraction * s.validation_persistence {
             Check::Done
         } else {
             Check::Continue
@@ -230,6 +241,11 @@ impl Task for RnnTask<'_> {
 mod tests {
     use super::*;
     use crate::mackey_glass;
+
+    const RULE: StopRule = StopRule {
+        every: 1,
+        below_fraction: 1.0,
+    };
 
     fn window() -> [f32; WINDOW] {
         let mut s = [0.0f32; WINDOW];
@@ -288,13 +304,13 @@ mod tests {
             }
         }
         let want = (sum / (TRAIN - WASHOUT) as f64) as f32;
-        let got = RnnTask::new(&s, 1).loss(&p);
+        let got = RnnTask::new(&s, RULE).loss(&p);
         assert!((got - want).abs() <= 1e-5 * want, "{got} vs {want}");
         // A network whose output is zero forecasts the training mean: its
         // loss is the variance of the normalised targets, about 1.
         let mut zero_out = p;
         zero_out[W_OUT..].fill(0.0);
-        let l = RnnTask::new(&s, 1).loss(&zero_out);
+        let l = RnnTask::new(&s, RULE).loss(&zero_out);
         assert!((l - 1.0).abs() < 0.2, "{l}");
     }
 }

@@ -4,11 +4,11 @@
 //! it wants evaluated), one forward pass by the [`Task`], and `tell` (the
 //! optimizer restores, updates or undoes). After each accepted baseline —
 //! the parameters are then unperturbed — the task decides whether it is
-//! done. Optionally, every `every`-th loss is replaced by NaN before `tell`
+//! done. Optionally, the loss of some steps is replaced by NaN before `tell`
 //! sees it ([`NanInjection`]): the kernel's safety net must reject each one
 //! and keep the parameters finite.
 
-use dopamine_core::{Dopamine2, Error, Rejection, Told};
+use dopamine_core::{Dopamine2, Error, Query, Rejection, Side, Told};
 
 /// What the task says after an accepted baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,16 +30,35 @@ pub trait Task {
     fn check(&mut self, params: &[f32], step: u64) -> Check;
 }
 
-/// Replace the loss of every `every`-th evaluation (1-based) by NaN.
+/// Replace a loss by NaN at steps `first`, `first + every`, `first + 2 every`, ...:
+/// at the baseline on the even-numbered of these steps (the first, the
+/// third, ...), at the first probe on the others, once per step.
+///
+/// A NaN at the baseline right after an update makes the kernel undo that
+/// update ([`Rejection::UpdateUndone`]); a NaN at a probe makes it abandon
+/// the step ([`Rejection::NonFiniteProbe`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NanInjection {
-    /// Period, in loss evaluations; at least 2.
+    /// The first step to poison.
+    pub first: u64,
+    /// Steps between two poisoned steps; at least 1.
     pub every: u64,
 }
 
 impl NanInjection {
-    fn hits(self, evaluation: u64) -> bool {
-        self.every >= 2 && evaluation % self.every == 0
+    /// Where step `step` gets its NaN, if it gets one.
+    pub fn target(self, step: u64) -> Option<Query> {
+        if self.every == 0 || step < self.first || (step - self.first) % self.every != 0 {
+            return None;
+        }
+        Some(if ((step - self.first) / self.every) % 2 == 0 {
+            Query::Baseline
+        } else {
+            Query::Probe {
+                probe: 0,
+                side: Side::Plus,
+            }
+        })
     }
 }
 
@@ -55,6 +74,8 @@ pub struct Limits {
 /// One progress report (an accepted baseline at a multiple of `log_every`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
+    /// Which attempt (from 0) of a run that restarts; 0 otherwise.
+    pub attempt: u32,
     /// Steps done so far.
     pub step: u64,
     /// Loss evaluations done so far.
@@ -114,6 +135,23 @@ pub struct Summary {
     pub non_finite_params: u64,
 }
 
+impl Summary {
+    /// Adds the costs and counts of a later attempt; its ending and last loss replace ours.
+    pub fn absorb(&mut self, later: &Summary) {
+        self.done = later.done;
+        self.steps += later.steps;
+        self.evaluations += later.evaluations;
+        self.last_loss = later.last_loss;
+        let (r, l) = (&mut self.rejections, &later.rejections);
+        r.update_undone += l.update_undone;
+        r.non_finite_baseline += l.non_finite_baseline;
+        r.non_finite_probe += l.non_finite_probe;
+        r.update_too_large += l.update_too_large;
+        self.injected += later.injected;
+        self.non_finite_params += later.non_finite_params;
+    }
+}
+
 /// Trains `params` on `task` with `opt` until the task is done or the step
 /// limit is reached, calling `log` with each progress report.
 ///
@@ -141,13 +179,21 @@ where
         injected: 0,
         non_finite_params: 0,
     };
+    // The last step that got its NaN: a rejected baseline is asked again
+    // within the same step, and must then see its real loss.
+    let mut poisoned: Option<u64> = None;
     while opt.step_index() < limits.max_steps {
-        opt.ask(params)?;
+        let query = opt.ask(params)?;
         let mut loss = task.loss(params);
         summary.evaluations += 1;
-        if inject.is_some_and(|i| i.hits(summary.evaluations)) {
+        let step = opt.step_index();
+        if let Some(target) = inject.and_then(|i| i.target(step))
+            && target == query
+            && poisoned != Some(step)
+        {
             loss = f32::NAN;
             summary.injected += 1;
+            poisoned = Some(step);
         }
         match opt.tell(params, loss)? {
             Told::Baseline { loss } => {
@@ -155,6 +201,7 @@ where
                 summary.last_loss = loss;
                 if limits.log_every > 0 && step % limits.log_every == 0 {
                     log(&Progress {
+                        attempt: 0,
                         step,
                         evaluations: summary.evaluations,
                         loss,
@@ -175,4 +222,110 @@ where
     }
     summary.steps = opt.step_index();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dopamine_core::{AdaptiveCoding, Dopamine2Rule, PerturbConfig};
+
+    /// A quadratic bowl `|w - 1|^2`, done when its loss is below `goal`.
+    struct Bowl {
+        goal: f32,
+    }
+
+    impl Task for Bowl {
+        fn loss(&mut self, params: &[f32]) -> f32 {
+            params.iter().map(|w| (w - 1.0) * (w - 1.0)).sum()
+        }
+
+        fn check(&mut self, params: &[f32], _step: u64) -> Check {
+            if self.loss(params) < self.goal {
+                Check::Done
+            } else {
+                Check::Continue
+            }
+        }
+    }
+
+    fn optimizer(trace: &mut [f32]) -> Dopamine2<f32, &mut [f32]> {
+        let config = PerturbConfig {
+            sigma: 1e-2,
+            eta: 0.05,
+            seed: 3,
+            ..PerturbConfig::default()
+        };
+        let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, trace);
+        Dopamine2::new(config, rule, 4).unwrap()
+    }
+
+    #[test]
+    fn injection_alternates_baseline_and_probe() {
+        let i = NanInjection { first: 3, every: 5 };
+        let hits: Vec<(u64, Query)> = (0..20).filter_map(|s| i.target(s).map(|q| (s, q))).collect();
+        let probe = Query::Probe {
+            probe: 0,
+            side: Side::Plus,
+        };
+        assert_eq!(
+            hits,
+            [
+                (3, Query::Baseline),
+                (8, probe),
+                (13, Query::Baseline),
+                (18, probe)
+            ]
+        );
+        assert_eq!(NanInjection { first: 0, every: 0 }.target(0), None);
+    }
+
+    #[test]
+    fn every_injected_nan_is_rejected_and_training_still_succeeds() {
+        let mut trace = [0.0f32; 4];
+        let mut opt = optimizer(&mut trace);
+        let mut w = [0.0f32; 4];
+        let limits = Limits {
+            max_steps: 2_000,
+            log_every: 100,
+        };
+        let inject = Some(NanInjection { first: 1, every: 7 });
+        let mut logged = 0;
+        let s = train(&mut opt, &mut w, &mut Bowl { goal: 1e-2 }, limits, inject, |p| {
+            assert!(p.loss.is_finite());
+            logged += 1;
+        })
+        .unwrap();
+        assert!(s.done, "{s:?}");
+        assert!(s.injected > 10, "{s:?}");
+        let r = s.rejections;
+        // Both kinds of position were hit: a probe, and a baseline after an update.
+        assert!(r.non_finite_probe > 0 && r.update_undone > 0, "{r:?}");
+        assert_eq!(
+            r.update_undone + r.non_finite_baseline + r.non_finite_probe,
+            s.injected
+        );
+        assert_eq!(s.non_finite_params, 0);
+        assert!(w.iter().all(|x| x.is_finite()));
+        assert_eq!(s.evaluations, opt.counters().forward_passes);
+        assert!(logged > 0);
+    }
+
+    #[test]
+    fn the_step_limit_ends_a_run_that_cannot_finish() {
+        let mut trace = [0.0f32; 4];
+        let mut opt = optimizer(&mut trace);
+        let mut w = [0.0f32; 4];
+        let limits = Limits {
+            max_steps: 50,
+            log_every: 0,
+        };
+        let s = train(&mut opt, &mut w, &mut Bowl { goal: -1.0 }, limits, None, |_| {
+            panic!("log_every = 0 must not log")
+        })
+        .unwrap();
+        assert!(!s.done);
+        assert_eq!(s.steps, 50);
+        assert_eq!(s.evaluations, 100);
+        assert_eq!(s.rejections.total(), 0);
+    }
 }

@@ -3,7 +3,8 @@
 //! Prints the loss every 100 steps over semihosting, then the outcome and
 //! the memory it used; exits 0 once all four outputs are on the right side
 //! of 0.5, 1 if the step limit comes first. With the `inject-nan` feature,
-//! every 37th loss handed to `tell` is NaN; the run then also fails unless
+//! the loss at the baseline of steps 1, 41, 81, ... and at the probe of
+//! steps 21, 61, ... is NaN; the run then also fails unless
 //! the kernel rejected every one of them and the parameters stayed finite.
 #![no_std]
 #![no_main]
@@ -35,11 +36,12 @@ fn main() -> ! {
         XOR.lambda,
         XOR.probes,
         XOR.init_seed,
-        if INJECT { ", NaN loss every 37th evaluation" } else { "" }
+        if INJECT { ", NaN loss at the baseline of steps 1, 41, 81, ... and the probe of steps 21, 61, ..." } else { "" }
     );
     let outcome = runs::run_xor(&XOR, trace, runs::injection(INJECT), |p| {
         hprintln!(
-            "step {:>5}  evals {:>6}  loss {:.6}  rejected {}",
+            "attempt {}  step {:>5}  evals {:>6}  loss {:.6}  rejected {}",
+            p.attempt,
             p.step,
             p.evaluations,
             p.loss,
@@ -63,7 +65,9 @@ fn main() -> ! {
         outcome.outputs[3]
     );
     hprintln!(
-        "steps {}  loss evaluations {}  final loss {:.6}",
+        "attempts {} (restart every {} steps)  steps {}  loss evaluations {}  final loss {:.6}",
+        outcome.attempts,
+        runs::XOR_RESTART_EVERY,
         s.steps,
         s.evaluations,
         s.last_loss
