@@ -18,6 +18,7 @@ use std::thread;
 
 use dopamine_embedded::rnn;
 use dopamine_embedded::rnn::StopRule;
+use dopamine_embedded::train::NoClock;
 use dopamine_embedded::runs::{self, RNN, RNN_STOP, Settings, XOR};
 
 /// Per-seed result: solved, steps, loss evaluations, and a score (test NRMSE
@@ -87,7 +88,7 @@ fn xor_run(settings: Settings, seed: u64, inject: bool) -> Run {
         noise_seed: seed,
         ..settings
     };
-    match runs::run_xor(&s, &mut [0.0f32; 9], runs::injection(inject), |_| {}) {
+    match runs::run_xor(&s, &mut [0.0f32; 9], runs::injection(inject), &mut NoClock, |_| {}) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,
@@ -110,7 +111,7 @@ fn rnn_run(
         noise_seed: seed,
         ..settings
     };
-    match runs::run_rnn(&s, stop, series, [0.0f32; rnn::PARAMS], runs::injection(inject), |_| {}) {
+    match runs::run_rnn(&s, stop, series, [0.0f32; rnn::PARAMS], runs::injection(inject), &mut NoClock, |_| {}) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,

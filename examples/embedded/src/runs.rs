@@ -10,7 +10,7 @@ use dopamine_core::{AdaptiveCoding, Dopamine2, Dopamine2Rule, EtaSchedule, Error
 
 use crate::mackey_glass;
 use crate::rnn::{self, RnnTask, Scores, StopRule};
-use crate::train::{Limits, NanInjection, Progress, Summary, train};
+use crate::train::{Clock, Limits, NanInjection, Progress, Summary, train};
 use crate::xor::{self, XorTask};
 
 /// With the `inject-nan` feature, the first poisoned step: its baseline
@@ -181,13 +181,15 @@ pub fn safety_net_held(s: &Summary, injected: bool) -> bool {
 /// Trains the XOR network with Dopamine-2, its trace stored in `trace`
 /// (`xor::PARAMS` values), restarting from the next seeds as
 /// `settings.restart_every` says.
-pub fn run_xor<L>(
+pub fn run_xor<C, L>(
     settings: &Settings,
     trace: &mut [f32],
     inject: Option<NanInjection>,
+    clock: &mut C,
     mut log: L,
 ) -> Result<XorOutcome, Error>
 where
+    C: Clock,
     L: FnMut(&Progress),
 {
     let mut total: Option<Summary> = None;
@@ -211,7 +213,7 @@ where
         };
         let done_evals = total.map_or(0, |t| t.evaluations);
         let done_rejections = total.map_or(0, |t| t.rejections.total());
-        let summary = train(&mut opt, &mut params, &mut task, limits, inject, |p| {
+        let summary = train(&mut opt, &mut params, &mut task, limits, inject, clock, |p| {
             log(&Progress {
                 attempt,
                 step: p.step + done_steps,
@@ -274,16 +276,19 @@ pub fn mackey_glass_window(series: &mut [f32; rnn::WINDOW]) {
 /// Trains the RNN with Dopamine-2 on a normalised window (see
 /// [`mackey_glass_window`]), its trace stored in `trace` (`rnn::PARAMS`
 /// values); one attempt (`settings.restart_every` is not used).
-pub fn run_rnn<S, L>(
+#[allow(clippy::too_many_arguments)]
+pub fn run_rnn<S, C, L>(
     settings: &Settings,
     stop: StopRule,
     series: &[f32; rnn::WINDOW],
     trace: S,
     inject: Option<NanInjection>,
+    clock: &mut C,
     log: L,
 ) -> Result<RnnOutcome, Error>
 where
     S: AsRef<[f32]> + AsMut<[f32]>,
+    C: Clock,
     L: FnMut(&Progress),
 {
     let mut params = rnn::init(settings.init_seed);
@@ -294,10 +299,68 @@ where
         max_steps: settings.max_steps,
         log_every: settings.log_every,
     };
-    let summary = train(&mut opt, &mut params, &mut task, limits, inject, log)?;
+    let summary = train(&mut opt, &mut params, &mut task, limits, inject, clock, log)?;
     Ok(RnnOutcome {
         summary,
         scores: rnn::score(&params, series),
         checks: task.checks(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::train::NoClock;
+
+    // The firmware's own runs, on the host. The chip computes the same
+    // numbers (same f32 operations, same libm); `run.sh` runs them there.
+
+    #[test]
+    fn the_firmware_xor_run_solves_with_and_without_nan() {
+        for inject in [false, true] {
+            let o = run_xor(&XOR, &mut [0.0; xor::PARAMS], injection(inject), &mut NoClock, |_| {})
+                .unwrap();
+            std::println!("xor inject={inject}: {:?} attempts {}", o.summary, o.attempts);
+            assert!(o.success(inject), "inject={inject}: {o:?}");
+            assert_eq!(o.summary.injected > 0, inject);
+        }
+    }
+
+    #[test]
+    fn the_firmware_rnn_run_beats_persistence_with_and_without_nan() {
+        let mut series = [0.0f32; rnn::WINDOW];
+        mackey_glass_window(&mut series);
+        for inject in [false, true] {
+            let o = run_rnn(
+                &RNN,
+                RNN_STOP,
+                &series,
+                [0.0; rnn::PARAMS],
+                injection(inject),
+                &mut NoClock,
+                |_| {},
+            )
+            .unwrap();
+            std::println!("rnn inject={inject}: {:?} {:?}", o.summary, o.scores);
+            assert!(o.success(inject), "inject={inject}: {o:?}");
+            assert!(o.scores.validation < RNN_STOP.below_fraction * o.scores.validation_persistence);
+        }
+    }
+
+    #[test]
+    fn the_safety_net_check_needs_every_injected_nan_rejected() {
+        let mut o = run_xor(&XOR, &mut [0.0; xor::PARAMS], injection(true), &mut NoClock, |_| {})
+            .unwrap();
+        assert!(o.success(true));
+        // Without injection the same counts would be wrong, and one
+        // unrejected NaN or one non-finite parameter fails the run.
+        assert!(!o.success(false));
+        o.summary.injected += 1;
+        assert!(!o.success(true));
+        o.summary.injected -= 1;
+        o.summary.non_finite_params = 1;
+        assert!(!o.success(true));
+    }
 }

@@ -133,6 +133,12 @@ pub struct Summary {
     pub injected: u64,
     /// Exchanges after which some parameter was not finite (must stay 0).
     pub non_finite_params: u64,
+    /// Time inside `ask` and `tell`, in the units of the caller's clock.
+    pub kernel_time: u64,
+    /// Time in the task's loss evaluations.
+    pub loss_time: u64,
+    /// Time in the task's checks (e.g. validation passes).
+    pub check_time: u64,
 }
 
 impl Summary {
@@ -149,25 +155,48 @@ impl Summary {
         r.update_too_large += l.update_too_large;
         self.injected += later.injected;
         self.non_finite_params += later.non_finite_params;
+        self.kernel_time += later.kernel_time;
+        self.loss_time += later.loss_time;
+        self.check_time += later.check_time;
+    }
+}
+
+/// A monotonic clock read around each part of an exchange, to split the
+/// cost between the kernel and the task (any unit; [`NoClock`] when not timed).
+pub trait Clock {
+    /// The current time.
+    fn now(&mut self) -> u64;
+}
+
+/// A clock that always reads 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClock;
+
+impl Clock for NoClock {
+    fn now(&mut self) -> u64 {
+        0
     }
 }
 
 /// Trains `params` on `task` with `opt` until the task is done or the step
-/// limit is reached, calling `log` with each progress report.
+/// limit is reached, calling `log` with each progress report and timing the
+/// kernel and the task with `clock`.
 ///
 /// Errors: those of `ask` and `tell` (wrong length, parameters that are not
 /// finite at a baseline).
-pub fn train<S, T, L>(
+pub fn train<S, T, C, L>(
     opt: &mut Dopamine2<f32, S>,
     params: &mut [f32],
     task: &mut T,
     limits: Limits,
     inject: Option<NanInjection>,
+    clock: &mut C,
     mut log: L,
 ) -> Result<Summary, Error>
 where
     S: AsRef<[f32]> + AsMut<[f32]>,
     T: Task,
+    C: Clock,
     L: FnMut(&Progress),
 {
     let mut summary = Summary {
@@ -178,13 +207,19 @@ where
         rejections: Rejections::default(),
         injected: 0,
         non_finite_params: 0,
+        kernel_time: 0,
+        loss_time: 0,
+        check_time: 0,
     };
     // The last step that got its NaN: a rejected baseline is asked again
     // within the same step, and must then see its real loss.
     let mut poisoned: Option<u64> = None;
     while opt.step_index() < limits.max_steps {
+        let t0 = clock.now();
         let query = opt.ask(params)?;
+        let t1 = clock.now();
         let mut loss = task.loss(params);
+        let t2 = clock.now();
         summary.evaluations += 1;
         let step = opt.step_index();
         if let Some(target) = inject.and_then(|i| i.target(step))
@@ -195,7 +230,11 @@ where
             summary.injected += 1;
             poisoned = Some(step);
         }
-        match opt.tell(params, loss)? {
+        let told = opt.tell(params, loss)?;
+        let t3 = clock.now();
+        summary.kernel_time += (t1 - t0) + (t3 - t2);
+        summary.loss_time += t2 - t1;
+        match told {
             Told::Baseline { loss } => {
                 let step = opt.step_index();
                 summary.last_loss = loss;
@@ -208,7 +247,10 @@ where
                         rejections: summary.rejections.total(),
                     });
                 }
-                if task.check(params, step) == Check::Done {
+                let t4 = clock.now();
+                let done = task.check(params, step) == Check::Done;
+                summary.check_time += clock.now() - t4;
+                if done {
                     summary.done = true;
                     break;
                 }
@@ -245,6 +287,16 @@ mod tests {
             } else {
                 Check::Continue
             }
+        }
+    }
+
+    /// Advances by one at every reading.
+    struct Ticker(u64);
+
+    impl Clock for Ticker {
+        fn now(&mut self) -> u64 {
+            self.0 += 1;
+            self.0
         }
     }
 
@@ -290,7 +342,8 @@ mod tests {
         };
         let inject = Some(NanInjection { first: 1, every: 7 });
         let mut logged = 0;
-        let s = train(&mut opt, &mut w, &mut Bowl { goal: 1e-2 }, limits, inject, |p| {
+        let mut clock = Ticker(0);
+        let s = train(&mut opt, &mut w, &mut Bowl { goal: 1e-2 }, limits, inject, &mut clock, |p| {
             assert!(p.loss.is_finite());
             logged += 1;
         })
@@ -308,6 +361,10 @@ mod tests {
         assert!(w.iter().all(|x| x.is_finite()));
         assert_eq!(s.evaluations, opt.counters().forward_passes);
         assert!(logged > 0);
+        // The clock ticks once per reading: four readings per exchange, and
+        // two around each accepted baseline's check.
+        assert_eq!(s.kernel_time, 2 * s.evaluations);
+        assert_eq!(s.loss_time, s.evaluations);
     }
 
     #[test]
@@ -319,7 +376,7 @@ mod tests {
             max_steps: 50,
             log_every: 0,
         };
-        let s = train(&mut opt, &mut w, &mut Bowl { goal: -1.0 }, limits, None, |_| {
+        let s = train(&mut opt, &mut w, &mut Bowl { goal: -1.0 }, limits, None, &mut NoClock, |_| {
             panic!("log_every = 0 must not log")
         })
         .unwrap();

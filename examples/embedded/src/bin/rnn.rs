@@ -4,10 +4,10 @@
 //! the network is trained with Dopamine-2 through ask/tell on the first 200
 //! one-step pairs. Every 50 steps a validation pass over the next 100 pairs
 //! compares the network's NRMSE with persistence's (`x_{t+1}` forecast as
-//! `x_t`); training stops once the network's is below half of persistence's. The last 100 pairs
-//! are scored once, at the end: the firmware exits 0 when the network's
-//! test NRMSE is below persistence's, 1 otherwise or when the step limit
-//! comes first. `inject-nan` works as for the XOR firmware.
+//! `x_t`); training stops once the network's is below half of persistence's.
+//! The last 100 pairs are scored once, at the end: the firmware exits 0 when
+//! the network's test NRMSE is below persistence's, 1 otherwise or when the
+//! step limit comes first. `inject-nan` works as for the XOR firmware.
 #![no_std]
 #![no_main]
 
@@ -16,7 +16,7 @@ use core::panic::PanicInfo;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use dopamine_core::Dopamine2;
-use dopamine_embedded::board;
+use dopamine_embedded::board::{self, InstructionCounter};
 use dopamine_embedded::rnn::{HIDDEN, PARAMS, TEST, TRAIN, VALIDATION, WINDOW};
 use dopamine_embedded::runs::{self, RNN, RNN_STOP};
 
@@ -24,6 +24,11 @@ const INJECT: bool = cfg!(feature = "inject-nan");
 
 #[entry]
 fn main() -> ! {
+    let Some(core) = cortex_m::Peripherals::take() else {
+        hprintln!("FAIL: the core peripherals were already taken");
+        board::exit(false);
+    };
+    let mut counter = InstructionCounter::start(core.SYST);
     // The eligibility trace and the series: static buffers.
     let (Some(trace), Some(series)) = (
         cortex_m::singleton!(: [f32; PARAMS] = [0.0; PARAMS]),
@@ -32,38 +37,54 @@ fn main() -> ! {
         hprintln!("FAIL: a static buffer was already taken");
         board::exit(false);
     };
-    let trace: &'static mut [f32] = trace;
+    let t0 = counter.instructions();
     runs::mackey_glass_window(series);
+    let generation = counter.instructions() - t0;
     let series: &[f32; WINDOW] = series;
     hprintln!(
-        "rnn: Elman H={} ({} parameters), Mackey-Glass tau=17 integrated on the chip, {} train / {} validation / {} test pairs",
+        "rnn: Elman H={} ({} parameters); Mackey-Glass tau=17 integrated on the chip ({} samples); {} train / {} validation / {} test pairs",
         HIDDEN,
         PARAMS,
+        WINDOW,
         TRAIN,
         VALIDATION,
         TEST
     );
     hprintln!(
-        "Dopamine-2 sigma={} eta={} (cosine to {:?}) lambda={} K={} seed={}; stop when validation NRMSE < {} x persistence (checked every {} steps){}",
+        "Dopamine-2 sigma={} eta={} (cosine to {:?} over {} steps) lambda={} beta={} K={}, seed {}; stop when validation NRMSE < {} x persistence (checked every {} steps){}",
         RNN.sigma,
         RNN.eta,
         RNN.cosine_to,
+        RNN.max_steps,
         RNN.lambda,
+        RNN.beta,
         RNN.probes,
         RNN.init_seed,
         RNN_STOP.below_fraction,
         RNN_STOP.every,
-        if INJECT { ", NaN loss at the baseline of steps 1, 41, 81, ... and the probe of steps 21, 61, ..." } else { "" }
+        if INJECT {
+            "; NaN loss at the baseline of steps 1, 41, 81, ... and the probe of steps 21, 61, ..."
+        } else {
+            ""
+        }
     );
-    let outcome = runs::run_rnn(&RNN, RNN_STOP, series, trace, runs::injection(INJECT), |p| {
-        hprintln!(
-            "step {:>6}  evals {:>6}  train MSE {:.6}  rejected {}",
-            p.step,
-            p.evaluations,
-            p.loss,
-            p.rejections
-        );
-    });
+    let outcome = runs::run_rnn(
+        &RNN,
+        RNN_STOP,
+        series,
+        trace,
+        runs::injection(INJECT),
+        &mut counter,
+        |p| {
+            hprintln!(
+                "step {:>6}  evals {:>6}  train MSE {:.6}  rejected {}",
+                p.step,
+                p.evaluations,
+                p.loss,
+                p.rejections
+            );
+        },
+    );
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -72,52 +93,36 @@ fn main() -> ! {
         }
     };
     let s = &outcome.summary;
-    let r = &s.rejections;
     let sc = &outcome.scores;
     hprintln!(
-        "NRMSE validation {:.4} (persistence {:.4})  test {:.4} (persistence {:.4})",
+        "NRMSE validation {:.4} (persistence {:.4})  test {:.4} (persistence {:.4}); {} validation passes",
         sc.validation,
         sc.validation_persistence,
         sc.test,
-        sc.test_persistence
+        sc.test_persistence,
+        outcome.checks
     );
-    hprintln!(
-        "steps {}  loss evaluations {}  validation passes {}  final train MSE {:.6}",
-        s.steps,
-        s.evaluations,
-        outcome.checks,
-        s.last_loss
-    );
-    hprintln!(
-        "NaN losses injected {}  rejected: undone {}  non-finite baseline {}  non-finite probe {}  too large {}  non-finite parameters seen {}",
-        s.injected,
-        r.update_undone,
-        r.non_finite_baseline,
-        r.non_finite_probe,
-        r.update_too_large,
-        s.non_finite_params
-    );
-    let sec = board::sections();
-    hprintln!(
-        "memory: optimizer {} B + trace {} B + parameters {} B; series {} B; .text {} .rodata {} .data {} .bss {}; stack high-water {} B of {} B",
-        core::mem::size_of::<Dopamine2<f32, &'static mut [f32]>>(),
-        4 * PARAMS,
-        4 * PARAMS,
+    board::report_summary(s);
+    if counter.calibrated() {
+        hprintln!(
+            "instructions (QEMU -icount, not cycles): Mackey-Glass generation {} (f64 in software)",
+            generation
+        );
+    }
+    board::report_instructions(s, &counter);
+    board::report_memory(
+        core::mem::size_of::<Dopamine2<f32, &mut [f32]>>(),
+        PARAMS,
         4 * WINDOW,
-        sec.text,
-        sec.rodata,
-        sec.data,
-        sec.bss,
-        board::stack_high_water(),
-        sec.stack_region
     );
     let ok = outcome.success(INJECT);
     if ok {
         hprintln!(
-            "PASS: test NRMSE {:.4} < persistence {:.4} after {} steps",
+            "PASS: test NRMSE {:.4} < persistence {:.4} after {} steps ({} loss evaluations)",
             sc.test,
             sc.test_persistence,
-            s.steps
+            s.steps,
+            s.evaluations
         );
     } else if !s.done {
         hprintln!(
