@@ -18,8 +18,8 @@ use std::thread;
 
 use dopamine_embedded::rnn;
 use dopamine_embedded::rnn::StopRule;
-use dopamine_embedded::train::NoClock;
 use dopamine_embedded::runs::{self, RNN, RNN_STOP, Settings, XOR};
+use dopamine_embedded::train::NoClock;
 
 /// Per-seed result: solved, steps, loss evaluations, and a score (test NRMSE
 /// over persistence's for the RNN, final loss for XOR).
@@ -88,7 +88,13 @@ fn xor_run(settings: Settings, seed: u64, inject: bool) -> Run {
         noise_seed: seed,
         ..settings
     };
-    match runs::run_xor(&s, &mut [0.0f32; 9], runs::injection(inject), &mut NoClock, |_| {}) {
+    match runs::run_xor(
+        &s,
+        &mut [0.0f32; 9],
+        runs::injection(inject),
+        &mut NoClock,
+        |_| {},
+    ) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,
@@ -111,7 +117,15 @@ fn rnn_run(
         noise_seed: seed,
         ..settings
     };
-    match runs::run_rnn(&s, stop, series, [0.0f32; rnn::PARAMS], runs::injection(inject), &mut NoClock, |_| {}) {
+    match runs::run_rnn(
+        &s,
+        stop,
+        series,
+        [0.0f32; rnn::PARAMS],
+        runs::injection(inject),
+        &mut NoClock,
+        |_| {},
+    ) {
         Ok(o) => (
             o.success(inject),
             o.summary.steps,
@@ -135,7 +149,10 @@ fn main() -> ExitCode {
     };
     match what {
         "xor" => {
-            println!("XOR 2-2-1, Dopamine-2, seeds 0..{seeds}, limit {} steps", XOR.max_steps);
+            println!(
+                "XOR 2-2-1, Dopamine-2, seeds 0..{seeds}, limit {} steps",
+                XOR.max_steps
+            );
             for eta in [0.03f32, 0.1, 0.3] {
                 for probes in [1usize, 2] {
                     let s = Settings {
@@ -167,8 +184,9 @@ fn main() -> ExitCode {
                         below_fraction,
                         ..RNN_STOP
                     };
-                    let runs =
-                        over_seeds(seeds, false, |seed, inj| rnn_run(s, stop, &series, seed, inj));
+                    let runs = over_seeds(seeds, false, |seed, inj| {
+                        rnn_run(s, stop, &series, seed, inj)
+                    });
                     let chosen = s == RNN && stop == RNN_STOP;
                     report(
                         &format!("stop<{below_fraction}xP sigma={sigma} eta={eta}"),

@@ -173,8 +173,7 @@ impl InstructionCounter {
             let current = SYST::get_current();
             let after = WRAPS.load(Ordering::Relaxed);
             if before == after {
-                return u64::from(before) * (u64::from(RELOAD) + 1)
-                    + u64::from(RELOAD - current);
+                return u64::from(before) * (u64::from(RELOAD) + 1) + u64::from(RELOAD - current);
             }
         }
     }

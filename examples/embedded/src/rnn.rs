@@ -261,7 +261,10 @@ mod tests {
         let n = train.len() as f32;
         let mean = train.iter().sum::<f32>() / n;
         let var = train.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
-        assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4, "{mean} {var}");
+        assert!(
+            mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+            "{mean} {var}"
+        );
     }
 
     #[test]

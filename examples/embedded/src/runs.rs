@@ -6,7 +6,7 @@
 //! (`f32` arithmetic and `libm` are the same on both; the chip has no
 //! fused multiply-add in this code, as Rust never contracts `a * b + c`).
 
-use dopamine_core::{AdaptiveCoding, Dopamine2, Dopamine2Rule, EtaSchedule, Error, PerturbConfig};
+use dopamine_core::{AdaptiveCoding, Dopamine2, Dopamine2Rule, Error, EtaSchedule, PerturbConfig};
 
 use crate::mackey_glass;
 use crate::rnn::{self, RnnTask, Scores, StopRule};
@@ -213,15 +213,23 @@ where
         };
         let done_evals = total.map_or(0, |t| t.evaluations);
         let done_rejections = total.map_or(0, |t| t.rejections.total());
-        let summary = train(&mut opt, &mut params, &mut task, limits, inject, clock, |p| {
-            log(&Progress {
-                attempt,
-                step: p.step + done_steps,
-                evaluations: p.evaluations + done_evals,
-                rejections: p.rejections + done_rejections,
-                ..*p
-            })
-        })?;
+        let summary = train(
+            &mut opt,
+            &mut params,
+            &mut task,
+            limits,
+            inject,
+            clock,
+            |p| {
+                log(&Progress {
+                    attempt,
+                    step: p.step + done_steps,
+                    evaluations: p.evaluations + done_evals,
+                    rejections: p.rejections + done_rejections,
+                    ..*p
+                })
+            },
+        )?;
         let so_far = match &mut total {
             Some(t) => {
                 t.absorb(&summary);
@@ -309,8 +317,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
-
     use super::*;
     use crate::train::NoClock;
 
@@ -320,9 +326,19 @@ mod tests {
     #[test]
     fn the_firmware_xor_run_solves_with_and_without_nan() {
         for inject in [false, true] {
-            let o = run_xor(&XOR, &mut [0.0; xor::PARAMS], injection(inject), &mut NoClock, |_| {})
-                .unwrap();
-            std::println!("xor inject={inject}: {:?} attempts {}", o.summary, o.attempts);
+            let o = run_xor(
+                &XOR,
+                &mut [0.0; xor::PARAMS],
+                injection(inject),
+                &mut NoClock,
+                |_| {},
+            )
+            .unwrap();
+            std::println!(
+                "xor inject={inject}: {:?} attempts {}",
+                o.summary,
+                o.attempts
+            );
             assert!(o.success(inject), "inject={inject}: {o:?}");
             assert_eq!(o.summary.injected > 0, inject);
         }
@@ -345,14 +361,22 @@ mod tests {
             .unwrap();
             std::println!("rnn inject={inject}: {:?} {:?}", o.summary, o.scores);
             assert!(o.success(inject), "inject={inject}: {o:?}");
-            assert!(o.scores.validation < RNN_STOP.below_fraction * o.scores.validation_persistence);
+            assert!(
+                o.scores.validation < RNN_STOP.below_fraction * o.scores.validation_persistence
+            );
         }
     }
 
     #[test]
     fn the_safety_net_check_needs_every_injected_nan_rejected() {
-        let mut o = run_xor(&XOR, &mut [0.0; xor::PARAMS], injection(true), &mut NoClock, |_| {})
-            .unwrap();
+        let mut o = run_xor(
+            &XOR,
+            &mut [0.0; xor::PARAMS],
+            injection(true),
+            &mut NoClock,
+            |_| {},
+        )
+        .unwrap();
         assert!(o.success(true));
         // Without injection the same counts would be wrong, and one
         // unrejected NaN or one non-finite parameter fails the run.

@@ -102,7 +102,10 @@ pub struct Rejections {
 impl Rejections {
     /// All rejections.
     pub fn total(&self) -> u64 {
-        self.update_undone + self.non_finite_baseline + self.non_finite_probe + self.update_too_large
+        self.update_undone
+            + self.non_finite_baseline
+            + self.non_finite_probe
+            + self.update_too_large
     }
 
     fn count(&mut self, why: Rejection) {
@@ -314,7 +317,9 @@ mod tests {
     #[test]
     fn injection_alternates_baseline_and_probe() {
         let i = NanInjection { first: 3, every: 5 };
-        let hits: Vec<(u64, Query)> = (0..20).filter_map(|s| i.target(s).map(|q| (s, q))).collect();
+        let hits: Vec<(u64, Query)> = (0..20)
+            .filter_map(|s| i.target(s).map(|q| (s, q)))
+            .collect();
         let probe = Query::Probe {
             probe: 0,
             side: Side::Plus,
@@ -343,10 +348,18 @@ mod tests {
         let inject = Some(NanInjection { first: 1, every: 7 });
         let mut logged = 0;
         let mut clock = Ticker(0);
-        let s = train(&mut opt, &mut w, &mut Bowl { goal: 1e-2 }, limits, inject, &mut clock, |p| {
-            assert!(p.loss.is_finite());
-            logged += 1;
-        })
+        let s = train(
+            &mut opt,
+            &mut w,
+            &mut Bowl { goal: 1e-2 },
+            limits,
+            inject,
+            &mut clock,
+            |p| {
+                assert!(p.loss.is_finite());
+                logged += 1;
+            },
+        )
         .unwrap();
         assert!(s.done, "{s:?}");
         assert!(s.injected > 10, "{s:?}");
@@ -376,9 +389,15 @@ mod tests {
             max_steps: 50,
             log_every: 0,
         };
-        let s = train(&mut opt, &mut w, &mut Bowl { goal: -1.0 }, limits, None, &mut NoClock, |_| {
-            panic!("log_every = 0 must not log")
-        })
+        let s = train(
+            &mut opt,
+            &mut w,
+            &mut Bowl { goal: -1.0 },
+            limits,
+            None,
+            &mut NoClock,
+            |_| panic!("log_every = 0 must not log"),
+        )
         .unwrap();
         assert!(!s.done);
         assert_eq!(s.steps, 50);

@@ -51,22 +51,16 @@ fn main() -> ! {
             ""
         }
     );
-    let outcome = runs::run_xor(
-        &XOR,
-        trace,
-        runs::injection(INJECT),
-        &mut counter,
-        |p| {
-            hprintln!(
-                "attempt {}  step {:>5}  evals {:>6}  loss {:.6}  rejected {}",
-                p.attempt,
-                p.step,
-                p.evaluations,
-                p.loss,
-                p.rejections
-            );
-        },
-    );
+    let outcome = runs::run_xor(&XOR, trace, runs::injection(INJECT), &mut counter, |p| {
+        hprintln!(
+            "attempt {}  step {:>5}  evals {:>6}  loss {:.6}  rejected {}",
+            p.attempt,
+            p.step,
+            p.evaluations,
+            p.loss,
+            p.rejections
+        );
+    });
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
