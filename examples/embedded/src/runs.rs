@@ -50,7 +50,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The kernel's configuration for these settings.
+    /// The kernel's configuration for these settings: Gaussian noise, or
+    /// Rademacher noise with the `rademacher-noise` feature (for measuring
+    /// what the noise costs; the settings were chosen with Gaussian noise).
     pub fn perturb_config(&self) -> PerturbConfig<f32> {
         let schedule = match self.cosine_to {
             Some(final_fraction) => EtaSchedule::Cosine {
@@ -65,6 +67,11 @@ impl Settings {
             probes: self.probes,
             seed: self.noise_seed,
             schedule,
+            noise: if cfg!(feature = "rademacher-noise") {
+                NoiseKind::Rademacher
+            } else {
+                NoiseKind::Gaussian
+            },
             ..PerturbConfig::default()
         }
     }
