@@ -6,7 +6,9 @@
 //! (`f32` arithmetic and `libm` are the same on both; the chip has no
 //! fused multiply-add in this code, as Rust never contracts `a * b + c`).
 
-use dopamine_core::{AdaptiveCoding, Dopamine2, Dopamine2Rule, Error, EtaSchedule, PerturbConfig};
+use dopamine_core::{
+    AdaptiveCoding, Dopamine2, Dopamine2Rule, Error, EtaSchedule, NoiseKind, PerturbConfig,
+};
 
 use crate::mackey_glass;
 use crate::rnn::{self, RnnTask, Scores, StopRule};
