@@ -6,7 +6,7 @@
 #
 # Installs nothing. Needs: cargo, the thumbv7em-none-eabihf target
 # (rustup target add thumbv7em-none-eabihf), qemu-system-arm with the
-# mps2-an386 machine (QEMU >= 6.0; Debian bookworm's 7.2 has it), a size
+# mps2-an386 machine (Debian bookworm's QEMU 7.2 has it), a size
 # tool (arm-none-eabi-size from binutils-arm-none-eabi, or llvm-size from
 # rustup's llvm-tools component) and coreutils' timeout.
 #
@@ -33,7 +33,7 @@ fi
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
   missing+=("qemu-system-arm: apt-get install qemu-system-arm (Debian/Ubuntu)")
 elif ! qemu-system-arm -machine help | grep -q '^mps2-an386 '; then
-  missing+=("a qemu-system-arm with the mps2-an386 machine (QEMU 6.0 or newer); found: $(qemu-system-arm --version | head -n 1)")
+  missing+=("a qemu-system-arm whose -machine help lists mps2-an386 (Debian bookworm's QEMU 7.2 does); found: $(qemu-system-arm --version | head -n 1)")
 fi
 SIZE=""
 if command -v arm-none-eabi-size >/dev/null 2>&1; then
