@@ -137,8 +137,8 @@ pub const RNN: Settings = Settings {
 
 /// When the RNN run stops: a validation pass every 50 steps, stop once the
 /// network's validation NRMSE is below half of persistence's. (Stopping as
-/// soon as it is merely below persistence left the test NRMSE within a few
-/// percent of persistence's; see the README.)
+/// soon as it is merely below persistence left the test NRMSE near
+/// persistence's and above it for most seeds; see the README.)
 pub const RNN_STOP: StopRule = StopRule {
     every: 50,
     below_fraction: 0.5,
