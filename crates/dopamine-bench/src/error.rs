@@ -106,6 +106,12 @@ impl From<dopamine_core::Error> for BenchError {
     }
 }
 
+impl From<dopamine_train::CheckpointError> for BenchError {
+    fn from(e: dopamine_train::CheckpointError) -> Self {
+        BenchError::Train(TrainError::Checkpoint(e))
+    }
+}
+
 impl From<crate::plot::PlotError> for BenchError {
     fn from(e: crate::plot::PlotError) -> Self {
         BenchError::Plot(e)
