@@ -125,7 +125,7 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Task(TaskError::NonFinite { row: 1, column: 0 })
+                    BenchError::Task(TaskError::NonFinite { row: 1, column: 0 })
                 )
             },
             "row 1",
@@ -162,7 +162,7 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::NonFinite { row: 2, col: 1, .. })
+                    BenchError::Train(TrainError::Net(NetError::NonFinite { row: 2, col: 1, .. }))
                 )
             },
             "inputs",
@@ -247,7 +247,9 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::EmptyBatch | NetError::ShapeMismatch { .. })
+                    BenchError::Train(TrainError::Net(
+                        NetError::EmptyBatch | NetError::ShapeMismatch { .. }
+                    ))
                 )
             },
             "",
@@ -353,7 +355,9 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::ZeroSize { .. } | NetError::InvalidConfig { .. })
+                    BenchError::Train(TrainError::Net(
+                        NetError::ZeroSize { .. } | NetError::InvalidConfig { .. }
+                    ))
                 )
             },
             "",

@@ -90,3 +90,9 @@ pub use spec::{OptimizerKind, OptimizerSpec, PerturbSpec};
 pub use state::{decode_state, encode_state};
 pub use store::{CheckpointPolicy, LoadedCheckpoint, load_latest};
 pub use trainer::{Trainer, train};
+
+/// The README's code example, compiled and run as a doctest of this crate
+/// (the tidy tests rely on it).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -152,3 +152,28 @@ pub fn step_preferred<T: Scalar>(
     }
     optimizer.step(objective)
 }
+
+/// A boxed optimizer (what [`crate::OptimizerSpec::build`] returns) is an optimizer.
+impl<T: Scalar, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn step(&mut self, objective: &mut dyn Objective<T>) -> Result<StepInfo, TrainError> {
+        (**self).step(objective)
+    }
+    fn population(&mut self) -> Option<&mut dyn PopulationStep<T>> {
+        (**self).population()
+    }
+    fn current_rate(&self) -> f64 {
+        (**self).current_rate()
+    }
+    fn save_state(&self) -> Result<Vec<u8>, CheckpointError> {
+        (**self).save_state()
+    }
+    fn load_state(&mut self, state: &[u8]) -> Result<(), CheckpointError> {
+        (**self).load_state(state)
+    }
+}

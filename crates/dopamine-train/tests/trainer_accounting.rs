@@ -1,7 +1,7 @@
 //! The trainer's accounting: forward/backward pass counts follow each rule's definition, and budgets stop where they should.
 
 use dopamine_train::{
-    Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, StopReason, TrainError,
+    Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, StopReason, TrainError,
     TrainSpec, train,
 };
 
@@ -107,7 +107,7 @@ fn target_loss_stops_early_and_observer_can_stop() {
 
     let mut opt = spec.build::<f64>(3, 1, 10_000).unwrap();
     let mut calls = 0;
-    let mut stop_at_five = |_: &dopamine_train::Record, _: &mut FnObjective<_>| {
+    let mut stop_at_five = |_: &dopamine_train::Record, _: &mut FnObjective<f64, _>| {
         calls += 1;
         if calls == 5 {
             dopamine_train::Control::Stop
