@@ -12,6 +12,7 @@
 //! the loader's error, which names the line and the column.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use dopamine_nets::{Bptt, Rnn, RnnInit, RnnWorkspace};
 use dopamine_tasks::{
@@ -42,7 +43,17 @@ fn demo_file() -> Result<PathBuf, Box<dyn std::error::Error>> {
     Ok(path)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let input = match args.first() {
         Some(p) => PathBuf::from(p),
@@ -51,7 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let output = args
         .get(1)
         .map_or_else(|| input.with_extension("predictions.csv"), PathBuf::from);
-    let table = load_csv(&input, HeaderMode::Auto)?;
+    let table =
+        load_csv(&input, HeaderMode::Auto).map_err(|e| format!("{}: {e}", input.display()))?;
     let names: Vec<String> = match &table.header {
         Some(h) => h.clone(),
         None => (0..table.series.dim()).map(|j| format!("x{j}")).collect(),
