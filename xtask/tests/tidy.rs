@@ -107,11 +107,19 @@ fn code_map_paths_missing(root: &Path) -> Vec<String> {
 /// `.md` under `docs/` whose target does not exist.
 fn broken_relative_links(root: &Path) -> Vec<String> {
     let mut docs: Vec<PathBuf> = vec!["README.md".into(), "ARCHITECTURE.md".into()];
-    docs.extend(files(&root.join("docs"), "md").into_iter().map(|f| Path::new("docs").join(f)));
+    docs.extend(
+        files(&root.join("docs"), "md")
+            .into_iter()
+            .map(|f| Path::new("docs").join(f)),
+    );
     let mut broken = Vec::new();
     for doc in docs {
         let text = fs::read_to_string(root.join(&doc)).unwrap_or_default();
-        let dir = root.join(&doc).parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = root
+            .join(&doc)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut rest = text.as_str();
         while let Some(i) = rest.find("](") {
             rest = &rest[i + 2..];
@@ -165,7 +173,10 @@ fn every_rust_file_opens_with_a_module_doc_comment() {
 #[test]
 fn every_path_of_the_code_map_exists() {
     let missing = code_map_paths_missing(&repository());
-    assert!(missing.is_empty(), "ARCHITECTURE.md names missing paths: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names missing paths: {missing:#?}"
+    );
 }
 
 #[test]
@@ -207,16 +218,31 @@ fn tidy_rules_catch_what_they_are_for() {
         "ARCHITECTURE.md",
         "# A\n\n## Code map\n\n### `crates/a`\n\n- `lib.rs` and `missing.rs`, `Type<T>`\n\n## Invariants\n\n- `not/in/the/map.rs`\n",
     );
-    write("README.md", "[ok](ARCHITECTURE.md) [web](https://example.org) [bad](docs/nope.md#x)\n");
-    write("docs/guide.md", "[up](../README.md) [figure](figures/f.png)\n");
+    write(
+        "README.md",
+        "[ok](ARCHITECTURE.md) [web](https://example.org) [bad](docs/nope.md#x)\n",
+    );
+    write(
+        "docs/guide.md",
+        "[up](../README.md) [figure](figures/f.png)\n",
+    );
 
-    assert_eq!(files_without_module_docs(&root), ["crates/a/src/gone_docs.rs"]);
-    assert_eq!(code_map_paths_missing(&root), ["missing.rs (under crates/a)"]);
+    assert_eq!(
+        files_without_module_docs(&root),
+        ["crates/a/src/gone_docs.rs"]
+    );
+    assert_eq!(
+        code_map_paths_missing(&root),
+        ["missing.rs (under crates/a)"]
+    );
     assert_eq!(
         broken_relative_links(&root),
         ["README.md: docs/nope.md", "docs/guide.md: figures/f.png"]
     );
-    assert_eq!(unsafe_outside_allowlist(&root, &[]), ["crates/a/src/raw.rs"]);
+    assert_eq!(
+        unsafe_outside_allowlist(&root, &[]),
+        ["crates/a/src/raw.rs"]
+    );
     assert!(unsafe_outside_allowlist(&root, &[("crates/a/src/raw.rs", "test")]).is_empty());
     // Restoring the doc comment clears the first rule.
     write("crates/a/src/gone_docs.rs", "//! Back.\npub fn g() {}\n");

@@ -69,8 +69,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Uninterrupted reference.
     let mut reference = objective(&config, &data)?;
-    let full =
-        Trainer::new(spec.build(dim, 1, STEPS)?, train_spec)?.run(&mut reference, &mut NoObserver)?;
+    let full = Trainer::new(spec.build(dim, 1, STEPS)?, train_spec)?
+        .run(&mut reference, &mut NoObserver)?;
 
     // First half with a checkpoint every 250 steps, then "crash".
     let mut trainer = Trainer::new(spec.build(dim, 1, STEPS)?, train_spec)?
@@ -111,8 +111,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Resume from disk and finish.
     let loaded = load_latest::<f64>(&dir)?;
     let mut resumed_obj = objective(&config, &data)?;
-    let run = Trainer::resume(loaded.checkpoint, spec.build(dim, 1, STEPS)?, &mut resumed_obj)?
-        .run(&mut resumed_obj, &mut NoObserver)?;
+    let run = Trainer::resume(
+        loaded.checkpoint,
+        spec.build(dim, 1, STEPS)?,
+        &mut resumed_obj,
+    )?
+    .run(&mut resumed_obj, &mut NoObserver)?;
     let same_params = resumed_obj
         .params()
         .iter()

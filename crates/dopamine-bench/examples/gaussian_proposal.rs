@@ -149,7 +149,6 @@ mod proposal {
     }
 }
 
-
 fn main() {
     let p: usize = std::env::args()
         .nth(1)

@@ -16,7 +16,10 @@ fn main() -> Result<(), BenchError> {
         base.teacher_forced
     );
     for cand in &config.optimizers {
-        if !matches!(cand.base.kind(), OptimizerKind::Dopamine1 | OptimizerKind::Adam) {
+        if !matches!(
+            cand.base.kind(),
+            OptimizerKind::Dopamine1 | OptimizerKind::Adam
+        ) {
             continue;
         }
         let spec = cand.base;

@@ -163,8 +163,8 @@ pub fn c1(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
         // median final training losses. (WP's own median final loss would be
         // reached by only half of WP's seeds, so its median passes would be
         // infinite by construction.)
-        let threshold = 2.0
-            * final_loss(f, OptimizerKind::Wp).max(final_loss(f, OptimizerKind::Dopamine1));
+        let threshold =
+            2.0 * final_loss(f, OptimizerKind::Wp).max(final_loss(f, OptimizerKind::Dopamine1));
         let wp = passes_to_threshold(f, OptimizerKind::Wp, threshold);
         let d1 = passes_to_threshold(f, OptimizerKind::Dopamine1, threshold);
         checks.push(Check {

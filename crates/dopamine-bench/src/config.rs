@@ -40,13 +40,27 @@ pub trait ExperimentConfig: DeserializeOwned {
 pub fn parse<C: ExperimentConfig>(file: &str, text: &str) -> Result<C, BenchError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     let config: C = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        BenchError::config(file, field, e.into_inner().to_string())
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        BenchError::config(file, field_of(&path, &reason), reason)
     })?;
     config
         .check()
         .map_err(|e| BenchError::config(file, e.field, e.reason))?;
     Ok(config)
+}
+
+/// The field an error is about: the path where serde stopped, extended by
+/// the name of an unknown field (serde reports those at their parent).
+fn field_of(path: &str, reason: &str) -> String {
+    let unknown = reason
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next());
+    match unknown {
+        Some(name) if path == "." => name.to_string(),
+        Some(name) => format!("{path}.{name}"),
+        None => path.to_string(),
+    }
 }
 
 /// The config named `file`: read from `dir` when given (an I/O error names

@@ -357,8 +357,7 @@ fn write_figures(
             y_max: Some(105.0),
         },
         &fig("xor_success"),
-    )
-    ?;
+    )?;
     names.push("figures/xor_success.png".into());
     for f in forecasts {
         for (x_label, by_time) in [("forward-pass equivalents", false), ("wall time (s)", true)] {
@@ -417,8 +416,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&stem),
-            )
-            ?;
+            )?;
             names.push(format!("figures/{stem}.png"));
         }
         for (kind, truth, pick) in [
@@ -435,9 +433,7 @@ fn write_figures(
             for r in f
                 .results
                 .iter()
-                .filter(|r| {
-                    matches!(r.optimizer, OptimizerKind::Dopamine1 | OptimizerKind::Adam)
-                })
+                .filter(|r| matches!(r.optimizer, OptimizerKind::Dopamine1 | OptimizerKind::Adam))
             {
                 let pred = if pick == 0 {
                     &r.example_teacher_forced
@@ -466,8 +462,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&stem),
-            )
-            ?;
+            )?;
             names.push(format!("figures/{stem}.png"));
         }
     }
@@ -525,8 +520,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&name),
-            )
-            ?;
+            )?;
             names.push(format!("figures/{name}.png"));
         }
     }

@@ -176,7 +176,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::NonFinite { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::NonFinite { .. }))
+                )
+            },
             "inputs",
         ),
         (
@@ -184,10 +189,20 @@ fn cases() -> Vec<Case> {
             Box::new(|| {
                 let mut obj = quadratic(vec![f64::NAN, 1.0]);
                 let mut opt = wp().build::<f64>(2, 0, 10)?;
-                train(&mut obj, opt.as_mut(), &TrainSpec::default(), &mut NoObserver)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
                 Ok(())
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Optimizer(CoreError::NonFiniteParameters))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::NonFiniteParameters))
+                )
+            },
             "",
         ),
         (
@@ -195,7 +210,12 @@ fn cases() -> Vec<Case> {
             Box::new(|| {
                 let mut obj = NanWithGradient(vec![1.0, 2.0]);
                 let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(2, 0, 10)?;
-                train(&mut obj, opt.as_mut(), &TrainSpec::default(), &mut NoObserver)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
                 Ok(())
             }),
             |e| matches!(e, BenchError::Train(TrainError::NonFiniteStart)),
@@ -261,7 +281,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::EmptySequence))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::EmptySequence))
+                )
+            },
             "",
         ),
         // Mismatched dimensions.
@@ -282,7 +307,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -292,7 +322,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -302,7 +337,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -312,7 +352,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::WashoutTooLong { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::WashoutTooLong { .. }))
+                )
+            },
             "",
         ),
         (
@@ -326,7 +371,12 @@ fn cases() -> Vec<Case> {
                 .map(|_| ())
                 .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         // Invalid configs.
@@ -342,7 +392,12 @@ fn cases() -> Vec<Case> {
                 .map(|_| ())
                 .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Net(NetError::ZeroSize { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ZeroSize { .. }))
+                )
+            },
             "",
         ),
         (
@@ -387,7 +442,12 @@ fn cases() -> Vec<Case> {
                     3,
                 )
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Optimizer(CoreError::EtaNotPositive))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::EtaNotPositive))
+                )
+            },
             "",
         ),
         (
@@ -421,7 +481,12 @@ fn cases() -> Vec<Case> {
         (
             "no parameters",
             Box::new(|| optimizer(wp(), 0)),
-            |e| matches!(e, BenchError::Train(TrainError::Optimizer(CoreError::EmptyParameters))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::EmptyParameters))
+                )
+            },
             "",
         ),
         (
@@ -500,7 +565,12 @@ fn cases() -> Vec<Case> {
             Box::new(|| {
                 let mut obj = quadratic(vec![1.0]);
                 let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(1, 0, 10)?;
-                train(&mut obj, opt.as_mut(), &TrainSpec::default(), &mut NoObserver)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
                 Ok(())
             }),
             |e| matches!(e, BenchError::Train(TrainError::NoGradient)),
@@ -548,7 +618,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))
+                )
+            },
             "dopamine-bad-input-missing-ckpt-dir",
         ),
         (
@@ -558,7 +633,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))
+                )
+            },
             "ckpt-file",
         ),
         (
@@ -571,7 +651,12 @@ fn cases() -> Vec<Case> {
                 let _ = std::fs::remove_file(&path);
                 result.map(|_| ()).map_err(Into::into)
             }),
-            |e| matches!(e, BenchError::Train(TrainError::Checkpoint(CheckpointError::BadMagic { .. }))),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::BadMagic { .. }))
+                )
+            },
             "not a checkpoint",
         ),
         (

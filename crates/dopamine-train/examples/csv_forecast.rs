@@ -114,7 +114,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let all = one_step_pairs(&series)?;
     let net = objective.net();
     let mut out = Mat::zeros(all.inputs.len(), d);
-    net.predict(to_mat(&all.inputs).as_ref(), out.as_mut(), &mut RnnWorkspace::new(net))?;
+    net.predict(
+        to_mat(&all.inputs).as_ref(),
+        out.as_mut(),
+        &mut RnnWorkspace::new(net),
+    )?;
     let first = train_end - 1;
     let rows = first..all.inputs.len();
     let predicted = Series::from_rows(

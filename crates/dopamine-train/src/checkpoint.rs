@@ -65,12 +65,7 @@ impl<T: Float> Checkpoint<T> {
                 expected: T::type_name(),
             });
         }
-        if let Some((index, value)) = self
-            .params
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !w.is_finite())
-        {
+        if let Some((index, value)) = self.params.iter().enumerate().find(|(_, w)| !w.is_finite()) {
             return Err(CheckpointError::NonFiniteParameters {
                 index,
                 value: value.to_f64(),

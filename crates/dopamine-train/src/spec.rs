@@ -7,8 +7,8 @@
 use std::fmt;
 
 use dopamine_core::{
-    AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, EtaSchedule,
-    PerturbConfig, RpeMode, Wp, WpConfig, WpRule,
+    AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, EtaSchedule, PerturbConfig,
+    RpeMode, Wp, WpConfig, WpRule,
 };
 use serde::{Deserialize, Serialize};
 

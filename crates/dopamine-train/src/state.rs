@@ -21,7 +21,8 @@ pub(crate) fn config() -> impl bincode::config::Config {
 
 /// `value` as bytes (bincode 2, standard configuration).
 pub fn encode_state<S: Serialize + ?Sized>(value: &S) -> Result<Vec<u8>, CheckpointError> {
-    bincode::serde::encode_to_vec(value, config()).map_err(|e| CheckpointError::Encode(e.to_string()))
+    bincode::serde::encode_to_vec(value, config())
+        .map_err(|e| CheckpointError::Encode(e.to_string()))
 }
 
 /// Reads back what [`encode_state`] wrote; every byte must be used.

@@ -301,7 +301,10 @@ impl<T: Float> Run<'_, T> {
             state.stop = stop;
             if let Some(policy) = self.checkpoints {
                 if state.current.step % policy.every_steps == 0 {
-                    store::save(policy, &capture(&*self.optimizer, state, objective.params())?)?;
+                    store::save(
+                        policy,
+                        &capture(&*self.optimizer, state, objective.params())?,
+                    )?;
                 }
             }
             if let Some(stop) = stop {

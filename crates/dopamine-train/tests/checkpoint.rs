@@ -51,7 +51,8 @@ fn resume_from_checkpoint_bytes_is_bit_identical_for_every_optimizer() {
         let mut reference = xor_objective(5);
         let dim = reference.params().len();
         let mut opt = build(spec, dim, STEPS);
-        let full = train(&mut reference, opt.as_mut(), &train_spec(), &mut NoObserver).expect("runs");
+        let full =
+            train(&mut reference, opt.as_mut(), &train_spec(), &mut NoObserver).expect("runs");
 
         for cut in [1, 123, STEPS - 1] {
             let mut obj = xor_objective(5);

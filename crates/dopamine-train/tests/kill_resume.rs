@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use common::{assert_same_records, param_bits, xor_objective};
 use dopamine_train::store::{PauseBeforeRename, file_name, list_checkpoints};
 use dopamine_train::{
-    Budget, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost,
-    RunResult, TrainSpec, Trainer, load_latest,
+    Budget, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult,
+    TrainSpec, Trainer, load_latest,
 };
 
 /// Set in the child: the checkpoint folder.
@@ -110,9 +110,9 @@ fn spawn_child(dir: &Path, pause_at: Option<u64>) -> Child {
         "--test-threads=1",
         "--nocapture",
     ])
-        .env(CHILD_DIR, dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    .env(CHILD_DIR, dir)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     match pause_at {
         Some(step) => cmd.env(CHILD_PAUSE_AT, step.to_string()),
         None => cmd.env_remove(CHILD_PAUSE_AT),

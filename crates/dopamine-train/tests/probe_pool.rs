@@ -105,7 +105,9 @@ fn population_steps_through_evaluate_plan_are_bit_identical_to_sequential_steps(
         let mut scratch = PopulationScratch::new();
         for i in 0..steps {
             let expected = seq_opt.step(&mut seq_obj).expect("step");
-            let population = opt.population().expect("a perturbation rule plans its steps");
+            let population = opt
+                .population()
+                .expect("a perturbation rule plans its steps");
             let info = population_step(population, &mut obj, &mut scratch).expect("step");
             assert_eq!(info, expected, "{} step {i}", spec.describe());
         }

@@ -1,8 +1,8 @@
 //! The trainer's accounting: forward/backward pass counts follow each rule's definition, and budgets stop where they should.
 
 use dopamine_train::{
-    Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, StopReason, TrainError,
-    TrainSpec, train,
+    Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, StopReason, TrainError, TrainSpec,
+    train,
 };
 
 fn quadratic() -> FnObjective<f64, impl FnMut(&[f64]) -> f64 + Send> {
@@ -129,8 +129,16 @@ fn target_loss_stops_early_and_observer_can_stop() {
 #[test]
 fn gradient_optimizers_need_a_gradient_and_invalid_specs_are_typed_errors() {
     let mut obj = quadratic();
-    let mut opt = OptimizerSpec::Adam { lr: 0.01 }.build::<f64>(3, 1, 10).unwrap();
-    let err = train(&mut obj, opt.as_mut(), &TrainSpec::default(), &mut NoObserver).unwrap_err();
+    let mut opt = OptimizerSpec::Adam { lr: 0.01 }
+        .build::<f64>(3, 1, 10)
+        .unwrap();
+    let err = train(
+        &mut obj,
+        opt.as_mut(),
+        &TrainSpec::default(),
+        &mut NoObserver,
+    )
+    .unwrap_err();
     assert!(matches!(err, TrainError::NoGradient));
     let bad = OptimizerSpec::Wp(PerturbSpec {
         sigma: -1.0,

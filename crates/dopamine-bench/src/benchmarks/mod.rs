@@ -459,12 +459,7 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
         black_box(seq_opt.step(&mut seq_obj).map(|i| i.loss).ok());
     };
     let mut one_thread = || {
-        black_box(
-            pool1
-                .step(opt1.as_mut(), &mut obj1)
-                .map(|i| i.loss)
-                .ok(),
-        );
+        black_box(pool1.step(opt1.as_mut(), &mut obj1).map(|i| i.loss).ok());
     };
     let mut two_threads = || {
         black_box(

@@ -6,8 +6,8 @@ use dopamine_tasks::{
     one_step_pairs, persistence_forecast, split_by_fractions,
 };
 use dopamine_train::{
-    Budget, NoObserver, OptimizerKind, OptimizerSpec, Record, RnnObjective, TrainError,
-    TrainSpec, train,
+    Budget, NoObserver, OptimizerKind, OptimizerSpec, Record, RnnObjective, TrainError, TrainSpec,
+    train,
 };
 use faer::{Mat, MatRef};
 use rayon::prelude::*;

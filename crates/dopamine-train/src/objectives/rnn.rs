@@ -58,7 +58,12 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
     }
     fn loss(&mut self) -> T {
         self.net
-            .loss(self.inputs.as_ref(), self.targets.as_ref(), self.washout, &mut self.ws)
+            .loss(
+                self.inputs.as_ref(),
+                self.targets.as_ref(),
+                self.washout,
+                &mut self.ws,
+            )
             .unwrap_or(T::from_f64(f64::NAN))
     }
     fn loss_at(&mut self, params: &[T]) -> T {

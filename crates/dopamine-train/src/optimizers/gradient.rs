@@ -4,10 +4,10 @@ use dopamine_core::{Adam, AdamConfig, Sgd, SgdConfig};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::optimizer::{Optimizer, StepInfo};
 use crate::error::{CheckpointError, TrainError};
 use crate::float::Float;
 use crate::objective::Objective;
+use crate::optimizer::{Optimizer, StepInfo};
 use crate::state::{decode_state, encode_state};
 
 /// A gradient update over slices, with the two state buffers it may use.

@@ -11,10 +11,10 @@ use dopamine_core::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::optimizer::{Optimizer, PopulationStep, StepInfo};
 use crate::error::{CheckpointError, TrainError};
 use crate::float::Float;
 use crate::objective::Objective;
+use crate::optimizer::{Optimizer, PopulationStep, StepInfo};
 use crate::state::{decode_state, encode_state};
 
 /// A perturbation rule with a name for reports and checkpoints.

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use dopamine_train::{MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record};
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
+use dopamine_train::{MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record};
 use faer::Mat;
 
 /// XOR on an MLP 2-4-1 (17 parameters), Xavier weights from `seed`.
