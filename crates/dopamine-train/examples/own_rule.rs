@@ -79,7 +79,7 @@ fn objective() -> Result<RnnObjective<f64>, TrainError> {
 fn optimizer(dim: usize) -> Result<Box<dyn Optimizer<f64>>, TrainError> {
     let config = PerturbConfig {
         sigma: 1e-3,
-        eta: 2e-3,
+        eta: 2e-2,
         probes: 4,
         schedule: EtaSchedule::Cosine {
             total_steps: STEPS,
@@ -123,6 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A fresh process would do this: newest valid checkpoint, fresh model
     // and optimizer, resume.
     let loaded = load_latest::<f64>(&dir)?;
+    let resumed_at = loaded.checkpoint.step();
     let mut resumed_obj = objective()?;
     let mut resumed = Trainer::resume(loaded.checkpoint, optimizer(dim)?, &mut resumed_obj)?;
     let run = resumed.run(&mut resumed_obj, &mut NoObserver)?;
@@ -135,7 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .all(|(a, b)| a.to_bits() == b.to_bits())
         && run.last.loss.to_bits() == full.last.loss.to_bits();
     println!(
-        "{}: loss {start_loss:.4} -> {:.4} in {STEPS} steps ({} forward passes); resumed from {} at step 200: bit-identical to the uninterrupted run: {identical}",
+        "{}: loss {start_loss:.4} -> {:.4} in {STEPS} steps ({} forward passes); resumed from {} at step {resumed_at}: bit-identical to the uninterrupted run: {identical}",
         resumed.optimizer().name(),
         run.last.loss,
         run.last.forward_passes,
