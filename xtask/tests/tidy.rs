@@ -16,6 +16,10 @@ const UNSAFE_ALLOWLIST: &[(&str, &str)] = &[
         "a GlobalAlloc implementation is unsafe by definition; it forwards to System",
     ),
     (
+        "crates/dopamine-bench/examples/gaussian_proposal.rs",
+        "calls its AVX2 build only after checking that the CPU has AVX2",
+    ),
+    (
         "examples/embedded/src/board.rs",
         "the firmware reads the stack's painted region and the SysTick registers",
     ),

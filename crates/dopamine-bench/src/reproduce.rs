@@ -245,54 +245,85 @@ fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), BenchError>
     fs::write(path, contents).map_err(BenchError::io(path))
 }
 
+/// Writes a CSV file (the `csv` crate): a header and one record per row,
+/// every field already formatted; an error names the path.
+fn write_csv<const N: usize>(
+    path: &Path,
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> Result<(), BenchError> {
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(source) => BenchError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => BenchError::Setup(format!("{}: {other:?}", path.display())),
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(path)
+        .map_err(io)?;
+    w.write_record(header).map_err(io)?;
+    for row in rows {
+        w.write_record(&row).map_err(io)?;
+    }
+    w.flush().map_err(BenchError::io(path))
+}
+
+/// A training curve's columns.
+const CURVE_HEADER: [&str; 11] = [
+    "step",
+    "loss",
+    "effective_eta",
+    "last_delta",
+    "expected_rpe",
+    "surprise_size",
+    "rejected_steps",
+    "forward_passes",
+    "backward_passes",
+    "flops",
+    "seconds",
+];
+
+fn curve_row(r: &Record) -> [String; 11] {
+    [
+        r.step.to_string(),
+        r.loss.to_string(),
+        r.effective_eta.to_string(),
+        r.last_delta.to_string(),
+        r.expected_rpe.to_string(),
+        r.surprise_size.to_string(),
+        r.rejected_steps.to_string(),
+        r.forward_passes.to_string(),
+        r.backward_passes.to_string(),
+        r.flops.to_string(),
+        r.seconds.to_string(),
+    ]
+}
+
 fn write_curves(
     out: &Path,
     xor: &[XorResult],
     forecasts: &[ForecastReport],
 ) -> Result<(), BenchError> {
-    let header = "step,loss,effective_eta,last_delta,expected_rpe,surprise_size,rejected_steps,forward_passes,backward_passes,flops,seconds\n";
-    let line = |r: &Record| {
-        format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.step,
-            r.loss,
-            r.effective_eta,
-            r.last_delta,
-            r.expected_rpe,
-            r.surprise_size,
-            r.rejected_steps,
-            r.forward_passes,
-            r.backward_passes,
-            r.flops,
-            r.seconds
-        )
-    };
     for r in xor {
-        let mut s = String::from(header);
-        r.curve_seed0.iter().for_each(|rec| s.push_str(&line(rec)));
-        write_file(
-            &out.join(format!(
-                "curves/xor_h{}_{}_seed0.csv",
-                r.hidden,
-                slug(r.optimizer)
-            )),
-            s,
-        )?;
+        let path = out.join(format!(
+            "curves/xor_h{}_{}_seed0.csv",
+            r.hidden,
+            slug(r.optimizer)
+        ));
+        write_csv(&path, CURVE_HEADER, r.curve_seed0.iter().map(curve_row))?;
     }
     for f in forecasts {
         for r in &f.results {
             for run in &r.runs {
-                let mut s = String::from(header);
-                run.curve.iter().for_each(|rec| s.push_str(&line(rec)));
-                write_file(
-                    &out.join(format!(
-                        "curves/{}_{}_seed{}.csv",
-                        f.name,
-                        slug(r.optimizer),
-                        run.seed
-                    )),
-                    s,
-                )?;
+                let path = out.join(format!(
+                    "curves/{}_{}_seed{}.csv",
+                    f.name,
+                    slug(r.optimizer),
+                    run.seed
+                ));
+                write_csv(&path, CURVE_HEADER, run.curve.iter().map(curve_row))?;
             }
         }
     }
@@ -300,25 +331,31 @@ fn write_curves(
 }
 
 fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<(), BenchError> {
-    let mut s = String::from(
-        "optimizer,hidden,seq_len,params,seconds_per_step,flops_per_step,gflops,accounted_bytes,peak_heap_bytes\n",
-    );
-    for p in by_h.iter().chain(by_t) {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{}",
-            p.optimizer,
-            p.hidden,
-            p.seq_len,
-            p.params,
-            p.seconds_per_step,
-            p.flops_per_step,
-            p.gflops,
-            p.accounted_bytes,
-            p.peak_heap_bytes.map_or(String::new(), |b| b.to_string())
-        );
-    }
-    write_file(&out.join("curves/cost.csv"), s)
+    let header = [
+        "optimizer",
+        "hidden",
+        "seq_len",
+        "params",
+        "seconds_per_step",
+        "flops_per_step",
+        "gflops",
+        "accounted_bytes",
+        "peak_heap_bytes",
+    ];
+    let rows = by_h.iter().chain(by_t).map(|p| {
+        [
+            p.optimizer.to_string(),
+            p.hidden.to_string(),
+            p.seq_len.to_string(),
+            p.params.to_string(),
+            p.seconds_per_step.to_string(),
+            p.flops_per_step.to_string(),
+            p.gflops.to_string(),
+            p.accounted_bytes.to_string(),
+            p.peak_heap_bytes.map_or(String::new(), |b| b.to_string()),
+        ]
+    });
+    write_csv(&out.join("curves/cost.csv"), header, rows)
 }
 
 fn slug(kind: OptimizerKind) -> String {
