@@ -125,7 +125,7 @@ pub fn nrmse_scaled(prediction: &Series, target: &Series, scale: &[f64]) -> Resu
     }
     let mut sum = 0.0;
     for (dim, (m, s)) in mse.iter().zip(scale).enumerate() {
-        if !(*s > 0.0) {
+        if s.is_nan() || *s <= 0.0 {
             return Err(TaskError::ZeroSpread { dim });
         }
         sum += m.sqrt() / s;

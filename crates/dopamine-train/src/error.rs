@@ -189,7 +189,7 @@ pub enum CheckpointError {
     },
 }
 
-/// A checkpoint file that [`crate::checkpoint::load_latest`] passed over.
+/// A checkpoint file that [`crate::store::load_latest`] passed over.
 #[derive(Debug)]
 pub struct SkippedCheckpoint {
     /// The file.
