@@ -51,15 +51,18 @@ pub fn parse<C: ExperimentConfig>(file: &str, text: &str) -> Result<C, BenchErro
 }
 
 /// The field an error is about: the path where serde stopped, extended by
-/// the name of an unknown field (serde reports those at their parent).
+/// the name of an unknown field when the path stops at its parent (as it
+/// does inside an internally tagged enum, which serde buffers).
 fn field_of(path: &str, reason: &str) -> String {
     let unknown = reason
         .strip_prefix("unknown field `")
         .and_then(|r| r.split('`').next());
     match unknown {
         Some(name) if path == "." => name.to_string(),
-        Some(name) => format!("{path}.{name}"),
-        None => path.to_string(),
+        Some(name) if path != name && !path.ends_with(&format!(".{name}")) => {
+            format!("{path}.{name}")
+        }
+        _ => path.to_string(),
     }
 }
 
