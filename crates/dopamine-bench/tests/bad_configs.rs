@@ -135,7 +135,7 @@ fn cases() -> Vec<Case> {
             edited(builtin::XOR, |v| {
                 v["optimizers"][0]["base"]["kind"] = json!("rmsprop")
             }),
-            "optimizers[0].base",
+            "optimizers[0].base.kind",
             "unknown variant `rmsprop`",
         ),
         (

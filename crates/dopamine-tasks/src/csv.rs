@@ -73,12 +73,28 @@ pub fn load_csv(path: impl AsRef<Path>, header: HeaderMode) -> Result<CsvTable> 
     read_named(std::io::BufReader::new(file), header, &name)
 }
 
-fn read_named<R: Read>(reader: R, header: HeaderMode, name: &str) -> Result<CsvTable> {
+fn read_named<R: Read>(mut reader: R, header: HeaderMode, name: &str) -> Result<CsvTable> {
+    // Read whole, so every error can name its physical line (the `csv`
+    // crate's own line count skips blank lines).
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| TaskError::Io {
+        source_name: name.to_string(),
+        message: e.to_string(),
+    })?;
+    // A record's position is where the reader resumed, before any blank
+    // lines it skipped: its line is that of the first byte after them.
+    let line_at = |byte: u64| {
+        let mut end = (byte as usize).min(bytes.len());
+        while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
+            end += 1;
+        }
+        1 + bytes[..end].iter().filter(|&&b| b == b'\n').count()
+    };
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(reader);
+        .from_reader(bytes.as_slice());
     let mut table = Table::new(header);
     let mut record = ::csv::StringRecord::new();
     loop {
@@ -86,14 +102,14 @@ fn read_named<R: Read>(reader: R, header: HeaderMode, name: &str) -> Result<CsvT
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 return Err(TaskError::Io {
                     source_name: name.to_string(),
                     message: format!("line {line}: {e}"),
                 });
             }
         }
-        let line = record.position().map_or(0, |p| p.line()) as usize;
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         table.push(line, &record)?;
     }
     table.finish()
