@@ -67,6 +67,7 @@ pub mod mlp;
 mod mlp_grad;
 pub mod rnn;
 mod rnn_grad;
+pub mod vmath;
 
 pub use activation::Activation;
 pub use cost::Cost;
@@ -76,13 +77,15 @@ pub use loss::Loss;
 pub use mlp::{Mlp, MlpWorkspace};
 pub use rnn::{Rnn, RnnInit, RnnWorkspace};
 pub use rnn_grad::{Bptt, RnnGradWorkspace};
+pub use vmath::{VectorMath, sigmoid_in_place, tanh_in_place};
 
 /// The scalar types the models run on: `f32` and `f64`.
 ///
 /// A shorthand for [`dopamine_core::Real`] (the optimizer kernel's sealed
 /// float trait) plus [`faer::traits::RealField`] (what faer's matrix products
-/// need). Implemented automatically for every type with both, which is
-/// exactly `f32` and `f64`.
-pub trait Scalar: dopamine_core::Real + faer::traits::RealField {}
+/// need) plus [`VectorMath`] (the vectorised activations). Implemented
+/// automatically for every type with all three, which is exactly `f32` and
+/// `f64`.
+pub trait Scalar: dopamine_core::Real + faer::traits::RealField + VectorMath {}
 
-impl<T: dopamine_core::Real + faer::traits::RealField> Scalar for T {}
+impl<T: dopamine_core::Real + faer::traits::RealField + VectorMath> Scalar for T {}
