@@ -66,6 +66,7 @@ pub mod loss;
 pub mod mlp;
 mod mlp_grad;
 pub mod rnn;
+mod rnn_forward;
 mod rnn_grad;
 pub mod vmath;
 
