@@ -68,6 +68,8 @@ mod mlp_grad;
 pub mod rnn;
 mod rnn_forward;
 mod rnn_grad;
+#[cfg(target_arch = "x86_64")]
+mod simd;
 pub mod vmath;
 
 pub use activation::Activation;

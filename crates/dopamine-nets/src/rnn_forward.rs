@@ -19,7 +19,7 @@
 
 use faer::MatRef;
 
-use crate::vmath::Kernel;
+use crate::vmath::{Isa, Kernel};
 use crate::{RnnWorkspace, Scalar};
 
 /// The parameter blocks of an [`crate::Rnn`], borrowed from a flat slice of
@@ -42,7 +42,12 @@ pub(crate) struct RnnParams<'a, T> {
 
 impl<'a, T: Scalar> RnnParams<'a, T> {
     /// Splits `params` (whose length the caller has checked) into blocks.
-    pub(crate) fn new(input_dim: usize, hidden_dim: usize, output_dim: usize, params: &'a [T]) -> Self {
+    pub(crate) fn new(
+        input_dim: usize,
+        hidden_dim: usize,
+        output_dim: usize,
+        params: &'a [T],
+    ) -> Self {
         let (i, h, o) = (input_dim, hidden_dim, output_dim);
         let (w_in, rest) = params.split_at(h * i);
         let (w_hh, rest) = rest.split_at(h * h);
@@ -107,28 +112,31 @@ impl<'a, T: Scalar> RnnParams<'a, T> {
     }
 
     /// One recurrence step: `h_next = tanh(b + W_in x + W_hh h_prev)`, `x`
-    /// an `I x 1` column.
+    /// an `I x 1` column. With AVX2, the rows that whole vectors cover run
+    /// through the explicit kernels of `simd` (the same operations), the
+    /// rest through the portable blocks.
     #[inline(always)]
-    pub(crate) fn step(&self, x: MatRef<'_, T>, h_prev: &[T], h_next: &mut [T]) {
+    pub(crate) fn step<I: Isa>(&self, x: MatRef<'_, T>, h_prev: &[T], h_next: &mut [T]) {
         let mut i = 0;
-        if core::mem::size_of::<T>() == 4 {
-            i = self.step_rows::<64>(x, h_prev, h_next, i);
-            i = self.step_rows::<16>(x, h_prev, h_next, i);
-            i = self.step_rows::<8>(x, h_prev, h_next, i);
-        } else {
-            i = self.step_rows::<32>(x, h_prev, h_next, i);
-            i = self.step_rows::<8>(x, h_prev, h_next, i);
-            i = self.step_rows::<4>(x, h_prev, h_next, i);
+        #[cfg(target_arch = "x86_64")]
+        if I::AVX2 {
+            // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2
+            // copy, after the CPU was checked.
+            i = unsafe { T::pre_activations(self.w_in, x, self.w_hh, self.bias, h_prev, h_next) };
+            for v in &mut h_next[..i] {
+                *v = v.vtanh();
+            }
         }
+        i = self.step_rows::<8>(x, h_prev, h_next, i);
         self.step_rows::<1>(x, h_prev, h_next, i);
     }
 
     /// Readout: `y = W_out h + b_out`.
     #[inline(always)]
-    pub(crate) fn readout(&self, h: &[T], y: &mut [T]) {
+    pub(crate) fn readout<I: Isa>(&self, h: &[T], y: &mut [T]) {
         let o_dim = self.output_dim;
         if o_dim == 1 {
-            y[0] = self.bias_out[0] + dot(self.w_out, h);
+            y[0] = self.bias_out[0] + dot::<I, T>(self.w_out, h);
             return;
         }
         for (o, y) in y.iter_mut().enumerate() {
@@ -150,12 +158,19 @@ impl<'a, T: Scalar> RnnParams<'a, T> {
 
 /// `sum_j w_j h_j` in 8 interleaved partial sums (see the module docs).
 #[inline(always)]
-fn dot<T: Scalar>(w: &[T], h: &[T]) -> T {
-    let mut lanes = [T::ZERO; 8];
+fn dot<I: Isa, T: Scalar>(w: &[T], h: &[T]) -> T {
     let whole = h.len() / 8 * 8;
-    for (wc, hc) in w[..whole].chunks_exact(8).zip(h[..whole].chunks_exact(8)) {
-        for ((s, &w), &h) in lanes.iter_mut().zip(wc).zip(hc) {
-            *s += w * h;
+    let mut lanes = [T::ZERO; 8];
+    #[cfg(target_arch = "x86_64")]
+    if I::AVX2 {
+        // SAFETY: as in `step`.
+        lanes = unsafe { T::dot_lanes(w, h) };
+    }
+    if !I::AVX2 {
+        for (wc, hc) in w[..whole].chunks_exact(8).zip(h[..whole].chunks_exact(8)) {
+            for ((s, &w), &h) in lanes.iter_mut().zip(wc).zip(hc) {
+                *s += w * h;
+            }
         }
     }
     let mut sum = combine(&lanes);
@@ -189,7 +204,7 @@ pub(crate) struct StreamedSse<'p, 'd, 'w, T> {
 impl<T: Scalar> Kernel for StreamedSse<'_, '_, '_, T> {
     type Output = T;
     #[inline(always)]
-    fn run(self) -> T {
+    fn run<I: Isa>(self) -> T {
         let Self {
             params: p,
             inputs,
@@ -199,10 +214,10 @@ impl<T: Scalar> Kernel for StreamedSse<'_, '_, '_, T> {
         } = self;
         let mut sum = T::ZERO;
         for t in 0..inputs.nrows() {
-            p.step(row(inputs, t), &ws.h, &mut ws.h_next);
+            p.step::<I>(row(inputs, t), &ws.h, &mut ws.h_next);
             core::mem::swap(&mut ws.h, &mut ws.h_next);
             if t >= washout {
-                p.readout(&ws.h, &mut ws.y);
+                p.readout::<I>(&ws.h, &mut ws.y);
                 for (o, &y) in ws.y.iter().enumerate() {
                     let e = y - targets[(t, o)];
                     sum += e * e;
@@ -224,7 +239,7 @@ pub(crate) struct Predict<'p, 'd, 'w, T> {
 impl<T: Scalar> Kernel for Predict<'_, '_, '_, T> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<I: Isa>(self) {
         let Self {
             params: p,
             inputs,
@@ -232,9 +247,9 @@ impl<T: Scalar> Kernel for Predict<'_, '_, '_, T> {
             ws,
         } = self;
         for t in 0..inputs.nrows() {
-            p.step(row(inputs, t), &ws.h, &mut ws.h_next);
+            p.step::<I>(row(inputs, t), &ws.h, &mut ws.h_next);
             core::mem::swap(&mut ws.h, &mut ws.h_next);
-            p.readout(&ws.h, &mut ws.y);
+            p.readout::<I>(&ws.h, &mut ws.y);
             for (o, &y) in ws.y.iter().enumerate() {
                 outputs[(t, o)] = y;
             }
@@ -254,7 +269,7 @@ pub(crate) struct FreeRun<'p, 'd, 'w, T> {
 impl<T: Scalar> Kernel for FreeRun<'_, '_, '_, T> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<I: Isa>(self) {
         let Self {
             params: p,
             context,
@@ -262,16 +277,16 @@ impl<T: Scalar> Kernel for FreeRun<'_, '_, '_, T> {
             ws,
         } = self;
         for t in 0..context.nrows() {
-            p.step(row(context, t), &ws.h, &mut ws.h_next);
+            p.step::<I>(row(context, t), &ws.h, &mut ws.h_next);
             core::mem::swap(&mut ws.h, &mut ws.h_next);
         }
         for k in 0..predictions.nrows() {
             if k > 0 {
                 let x = MatRef::from_column_major_slice(&ws.y, ws.y.len(), 1);
-                p.step(x, &ws.h, &mut ws.h_next);
+                p.step::<I>(x, &ws.h, &mut ws.h_next);
                 core::mem::swap(&mut ws.h, &mut ws.h_next);
             }
-            p.readout(&ws.h, &mut ws.y);
+            p.readout::<I>(&ws.h, &mut ws.y);
             for (o, &y) in ws.y.iter().enumerate() {
                 predictions[(k, o)] = y;
             }
@@ -301,7 +316,7 @@ pub(crate) struct ChunkForward<'p, 'd, 'w, T> {
 impl<T: Scalar> Kernel for ChunkForward<'_, '_, '_, T> {
     type Output = T;
     #[inline(always)]
-    fn run(self) -> T {
+    fn run<I: Isa>(self) -> T {
         let Self {
             params: p,
             inputs,
@@ -320,10 +335,10 @@ impl<T: Scalar> Kernel for ChunkForward<'_, '_, '_, T> {
             let (prev, next) = states.split_at_mut((k + 1) * h_dim);
             let prev = &prev[k * h_dim..];
             let next = &mut next[..h_dim];
-            p.step(row(inputs, t), prev, next);
+            p.step::<I>(row(inputs, t), prev, next);
             let g = &mut errors[k * o_dim..(k + 1) * o_dim];
             if t >= washout {
-                p.readout(next, g);
+                p.readout::<I>(next, g);
                 for (o, g) in g.iter_mut().enumerate() {
                     let e = *g - targets[(t, o)];
                     sum += e * e;
@@ -334,5 +349,71 @@ impl<T: Scalar> Kernel for ChunkForward<'_, '_, '_, T> {
             }
         }
         sum
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vmath::{Portable, dispatch};
+    use crate::{Rnn, RnnInit};
+
+    /// The dispatched (AVX2 where available) and portable kernels give the
+    /// same bits, for hidden sizes that leave every kind of block
+    /// remainder, several input and output sizes, `f32` and `f64`.
+    fn same_bits<T: Scalar>(to_bits: fn(T) -> u64) {
+        for &(i, h, o) in &[
+            (1, 1, 1),
+            (1, 3, 1),
+            (2, 8, 3),
+            (1, 13, 1),
+            (3, 16, 3),
+            (1, 40, 2),
+            (1, 64, 1),
+            (2, 67, 1),
+            (1, 130, 1),
+        ] {
+            let mut net = Rnn::<T>::new(i, h, o, &RnnInit::with_seed(h as u64)).unwrap();
+            for (k, p) in net.params_mut().iter_mut().enumerate() {
+                *p += T::from_f64(1e-3 * (k % 7) as f64);
+            }
+            let len = 50;
+            let x: Vec<T> = (0..len * i)
+                .map(|k| T::from_f64((0.37 * k as f64).sin()))
+                .collect();
+            let y: Vec<T> = (0..len * o)
+                .map(|k| T::from_f64((0.21 * k as f64).cos()))
+                .collect();
+            let inputs = MatRef::from_row_major_slice(&x, len, i);
+            let targets = MatRef::from_row_major_slice(&y, len, o);
+            let view = net.view(net.params());
+            let mut ws_a = RnnWorkspace::new(&net);
+            let mut ws_b = RnnWorkspace::new(&net);
+            let a = dispatch(StreamedSse {
+                params: view,
+                inputs,
+                targets,
+                washout: 3,
+                ws: &mut ws_a,
+            });
+            let b = StreamedSse {
+                params: view,
+                inputs,
+                targets,
+                washout: 3,
+                ws: &mut ws_b,
+            }
+            .run::<Portable>();
+            assert_eq!(to_bits(a), to_bits(b), "I={i} H={h} O={o}");
+            for (a, b) in ws_a.hidden().iter().zip(ws_b.hidden()) {
+                assert_eq!(to_bits(*a), to_bits(*b), "I={i} H={h} O={o}");
+            }
+        }
+    }
+
+    #[test]
+    fn dispatched_and_portable_forward_passes_agree_bit_for_bit() {
+        same_bits::<f32>(|v| u64::from(v.to_bits()));
+        same_bits::<f64>(f64::to_bits);
     }
 }

@@ -63,8 +63,16 @@
 //! and the scalar functions ([`tanh`], [`sigmoid`]) give the same bits as
 //! the slice functions.
 
-mod sealed {
-    pub trait Sealed {}
+pub(crate) mod sealed {
+    //! Seals [`super::VectorMath`] and carries what the crate's explicit
+    //! SIMD kernels need of an element type.
+
+    /// Implemented for `f32` and `f64` only.
+    #[cfg(target_arch = "x86_64")]
+    pub trait Sealed: crate::simd::StepAvx2 {}
+    /// Implemented for `f32` and `f64` only.
+    #[cfg(not(target_arch = "x86_64"))]
+    pub trait Sealed: Copy {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }
@@ -111,14 +119,39 @@ pub fn sigmoid_in_place<T: VectorMath>(xs: &mut [T]) {
     T::sigmoid_slice(xs);
 }
 
+/// The instruction set a [`Kernel`] is compiled for: [`Portable`] or
+/// [`Avx2`]. Kernels may branch on [`Isa::AVX2`] to call explicit AVX2
+/// code; only [`dispatch`] instantiates them with [`Avx2`], after checking
+/// the CPU.
+pub(crate) trait Isa {
+    /// `true` when the CPU has AVX2 (checked by [`dispatch`]).
+    const AVX2: bool;
+}
+
+/// Baseline code, any CPU.
+pub(crate) struct Portable;
+
+impl Isa for Portable {
+    const AVX2: bool = false;
+}
+
+/// Code for a CPU with AVX2.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Isa for Avx2 {
+    const AVX2: bool = true;
+}
+
 /// A computation to be compiled for the best instruction set the CPU has
 /// (see [`dispatch`]). `run` must be `#[inline(always)]`, and so must
 /// everything it calls, for the dispatched copy to use AVX2.
 pub(crate) trait Kernel {
     /// What the computation returns.
     type Output;
-    /// Runs it.
-    fn run(self) -> Self::Output;
+    /// Runs it, compiled for `I`.
+    fn run<I: Isa>(self) -> Self::Output;
 }
 
 /// Runs `kernel` compiled with AVX2 when the CPU has it, portable otherwise.
@@ -131,7 +164,7 @@ pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
         // SAFETY: the CPU supports AVX2 (checked just above).
         return unsafe { run_avx2(kernel) };
     }
-    kernel.run()
+    kernel.run::<Portable>()
 }
 
 /// [`Kernel::run`] compiled with AVX2.
@@ -141,7 +174,7 @@ pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_avx2<K: Kernel>(kernel: K) -> K::Output {
-    kernel.run()
+    kernel.run::<Avx2>()
 }
 
 /// `tanh` over a slice, as a [`Kernel`].
@@ -150,7 +183,7 @@ struct TanhSlice<'a, T>(&'a mut [T]);
 impl<T: VectorMath> Kernel for TanhSlice<'_, T> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<I: Isa>(self) {
         for x in self.0.iter_mut() {
             *x = x.vtanh();
         }
@@ -163,7 +196,7 @@ struct SigmoidSlice<'a, T>(&'a mut [T]);
 impl<T: VectorMath> Kernel for SigmoidSlice<'_, T> {
     type Output = ();
     #[inline(always)]
-    fn run(self) {
+    fn run<I: Isa>(self) {
         for x in self.0.iter_mut() {
             *x = x.vsigmoid();
         }
@@ -310,7 +343,7 @@ mod tests {
         let mut dispatched = xs.to_vec();
         let mut portable = xs.to_vec();
         tanh_in_place(&mut dispatched);
-        TanhSlice(&mut portable).run();
+        TanhSlice(&mut portable).run::<Portable>();
         for ((a, b), &x) in dispatched.iter().zip(&portable).zip(xs) {
             assert_eq!(to_bits(*a), to_bits(*b));
             assert_eq!(to_bits(*a), to_bits(tanh(x)));
@@ -318,7 +351,7 @@ mod tests {
         let mut dispatched = xs.to_vec();
         let mut portable = xs.to_vec();
         sigmoid_in_place(&mut dispatched);
-        SigmoidSlice(&mut portable).run();
+        SigmoidSlice(&mut portable).run::<Portable>();
         for ((a, b), &x) in dispatched.iter().zip(&portable).zip(xs) {
             assert_eq!(to_bits(*a), to_bits(*b));
             assert_eq!(to_bits(*a), to_bits(sigmoid(x)));
