@@ -14,6 +14,15 @@
 //!   so [`Rnn::loss`] runs the recurrence one step at a time and keeps two
 //!   hidden vectors: O(H) memory, however long the sequence. Only the
 //!   gradient baselines ([`Rnn::loss_and_gradient`]) store hidden states.
+//! * **Evaluation at a borrowed parameter slice.** [`Rnn::loss_at`] and
+//!   [`Mlp::loss_at`] evaluate the same architecture at another flat vector
+//!   of the same layout (a probe point, say) without copying it into the
+//!   model; every forward pass runs on a parameter slice internally.
+//! * **Vectorised activations.** `tanh` and the sigmoid come from
+//!   [`vmath`]: branch-free approximations within 2 and 3 ulps of `libm`,
+//!   compiled with AVX2 when the CPU has it, with the same bits on every
+//!   CPU. The RNN's step fuses the bias, both products and `tanh` in one
+//!   pass over register blocks of rows.
 //! * **Reusable workspaces.** All scratch memory lives in a workspace built
 //!   once per model ([`MlpWorkspace`], [`RnnWorkspace`],
 //!   [`RnnGradWorkspace`]); forward passes, losses and gradients then
