@@ -39,9 +39,12 @@
 //! `Real::exp` use; the sigmoid reference is the previous `libm`-based
 //! formula, `1 / (1 + exp(-x))` for `x >= 0` and `exp(x) / (1 + exp(x))`
 //! below), in units in the last place of the reference value and absolute,
-//! measured by `tests/vmath.rs` (every `f32` of `[-12, 12]` and 1e7 evenly
-//! spaced `f64` points of `[-25, 25]` for `tanh`; every `f32` of
-//! `[-120, 30]` and 1e7 `f64` points of `[-760, 40]` for the sigmoid):
+//! measured by `tests/vmath.rs`: for `tanh`, every `f32` of `[2^-12, 12]`
+//! (every 7th below; `tanh` is exactly odd), 1e7 evenly spaced `f64` points
+//! of `[-25, 25]` plus 1e6 around the switch at 0.625 and 1e6 in
+//! `[1e-300, 1e-3]`; for the sigmoid, every `f32` of `[-120, -2^-12]` and
+//! `[2^-12, 30]` (every 7th between), 1e7 `f64` points of `[-760, 40]` plus
+//! 1e6 in `[-5, 5]`; and a property test over arbitrary bit patterns:
 //!
 //! | function | type  | max error (ulps) | max error (absolute) |
 //! | :------- | :---- | ---------------: | -------------------: |
@@ -51,8 +54,11 @@
 //! | sigmoid  | `f64` |                3 |              2.2e-16 |
 //!
 //! The tests pin these bounds. Special values: `tanh(±inf) = ±1`,
-//! `sigmoid(+inf) = 1`, `sigmoid(-inf) = 0`, NaN gives NaN, and every `|x|`
-//! where the exact value rounds to `±1` (or 0) gives exactly that.
+//! `sigmoid(+inf) = 1`, `sigmoid(-inf) = 0`, NaN gives NaN, `tanh(-0) = -0`;
+//! saturation is exact: `tanh` is `±1` from `|x| = 9.02` (`f32`) and `19.07`
+//! (`f64`) on (where `libm`'s is too), the sigmoid is 1 from 17.5 and 37.5
+//! on and 0 below -104 and -746 (tested at those points and beyond; the
+//! ulp bounds above hold in between).
 //!
 //! # Determinism
 //!
