@@ -94,8 +94,8 @@ fn ulps(got: f32, want: f64) -> f64 {
     (f64::from(got) - want).abs() / f64::from(ulp)
 }
 
-/// Every value is within 4 `f32` ulps of the exact Box-Muller transform of
-/// its words (measured maximum: 3.2 ulps over these 2 million pairs), at
+/// Every value is within 5 `f32` ulps of the exact Box-Muller transform of
+/// its words (measured maximum: 4.0 ulps over these 2 million pairs), at
 /// every radius, small ones included (the reduced logarithm keeps 24
 /// significant bits of `u1 - 1`).
 #[test]
@@ -109,7 +109,7 @@ fn pairs_are_exact_box_muller_to_a_few_ulps() {
         for (got, want) in [(z0, e0), (z1, e1)] {
             let u = ulps(got, want);
             worst = worst.max(u);
-            assert!(u <= 4.0, "a {a:#x} b {b:#x}: {got} vs {want} ({u} ulps)");
+            assert!(u <= 5.0, "a {a:#x} b {b:#x}: {got} vs {want} ({u} ulps)");
         }
     }
     std::println!("largest error: {worst} ulps");
@@ -249,5 +249,29 @@ mod avx2 {
             s.apply_gaussian_portable(&mut b[..len], -1e-3, |w, x| *w -= x);
             assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits));
         }
+    }
+}
+
+/// The two factors separately: the radius within 2.5 ulps of
+/// `sqrt(-2 ln u1)` (measured 2.2) on 2 million random words and every
+/// `v < 2^16` (the tail), the polynomial cosine and sine within 2.5 ulps
+/// (measured 2.3) on every third of the 2^23 angles.
+#[test]
+fn radius_and_angle_are_accurate() {
+    let exact_radius = |a: u32| {
+        let v = f64::from((a >> 1) | 1);
+        libm::sqrt(-2.0 * libm::log(v / 2_147_483_648.0))
+    };
+    let small = (0..1u32 << 16).map(|v| v << 1);
+    for a in small.chain(random_words(5, 2_000_000).map(|(a, _)| a)) {
+        let u = ulps(gaussian::radius(a), exact_radius(a));
+        assert!(u <= 2.5, "radius of {a:#x}: {u} ulps");
+    }
+    for angle in (0..(1u32 << 23)).step_by(3) {
+        let phi = f64::from(((angle << 1) & 0x00FF_FFFF) | 1) * core::f64::consts::FRAC_PI_4
+            / 16_777_216.0;
+        let (c, s) = gaussian::circle(angle);
+        let (uc, us) = (ulps(c, libm::cos(phi)), ulps(s, libm::sin(phi)));
+        assert!(uc <= 2.5 && us <= 2.5, "angle {angle:#x}: {uc}, {us} ulps");
     }
 }

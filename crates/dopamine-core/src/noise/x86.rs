@@ -104,7 +104,8 @@ fn pairs(a: [__m256i; GROUPS], b: [__m256i; GROUPS]) -> ([__m256; GROUPS], [__m2
         let q67 = _mm256_add_ps(ps(LN[6]), _mm256_mul_ps(ps(LN[7]), f));
         let q03 = _mm256_add_ps(q01, _mm256_mul_ps(f2, q23));
         let q47 = _mm256_add_ps(q45, _mm256_mul_ps(f2, q67));
-        let p = _mm256_add_ps(q03, _mm256_mul_ps(f4, q47));
+        let q48 = _mm256_add_ps(q47, _mm256_mul_ps(f4, ps(LN[8])));
+        let p = _mm256_add_ps(q03, _mm256_mul_ps(f4, q48));
         let kf = _mm256_cvtepi32_ps(k);
         r[g] = _mm256_sqrt_ps(_mm256_add_ps(
             _mm256_mul_ps(kf, ps(NEG_2_LN_2)),
