@@ -78,18 +78,20 @@ fn words(lo: __m256i, hi: __m256i, first: usize) -> __m256i {
     _mm256_xor_si256(x, _mm256_srli_epi32::<16>(x))
 }
 
-/// Number of groups (of 8 pairs) computed side by side, so that the long
-/// dependency chains of the polynomials overlap.
+/// Groups of 8 pairs (16 elements) in a block.
 const GROUPS: usize = BLOCK_LEN / 16;
+/// Groups computed side by side, so that the long dependency chains of the
+/// polynomials overlap.
+const SIDE: usize = 4;
 
-/// [`super::gaussian::pair`] on `GROUPS` vectors of eight pairs.
+/// [`super::gaussian::pair`] on `SIDE` vectors of eight pairs.
 #[target_feature(enable = "avx2")]
 #[inline]
-fn pairs(a: [__m256i; GROUPS], b: [__m256i; GROUPS]) -> ([__m256; GROUPS], [__m256; GROUPS]) {
+fn pairs(a: [__m256i; SIDE], b: [__m256i; SIDE]) -> ([__m256; SIDE], [__m256; SIDE]) {
     let ps = _mm256_set1_ps;
     let epi = |x: u32| _mm256_set1_epi32(x as i32);
-    let mut r = [ps(0.0); GROUPS];
-    for g in 0..GROUPS {
+    let mut r = [ps(0.0); SIDE];
+    for g in 0..SIDE {
         let v = _mm256_or_si256(_mm256_srli_epi32::<1>(a[g]), epi(1));
         let ix = _mm256_sub_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(v)), epi(LN_OFFSET));
         let k = _mm256_srai_epi32::<23>(ix);
@@ -112,9 +114,9 @@ fn pairs(a: [__m256i; GROUPS], b: [__m256i; GROUPS]) -> ([__m256; GROUPS], [__m2
             _mm256_mul_ps(f, p),
         ));
     }
-    let mut z0 = [ps(0.0); GROUPS];
-    let mut z1 = [ps(0.0); GROUPS];
-    for g in 0..GROUPS {
+    let mut z0 = [ps(0.0); SIDE];
+    let mut z1 = [ps(0.0); SIDE];
+    for g in 0..SIDE {
         let b = b[g];
         let odd = _mm256_or_si256(
             _mm256_and_si256(_mm256_slli_epi32::<1>(b), epi(0x00FF_FFFF)),
@@ -153,19 +155,22 @@ macro_rules! block {
         let out: &mut [f32; BLOCK_LEN] = $out;
         let lo = _mm256_set1_epi32(key as i32);
         let hi = _mm256_set1_epi32((key >> 32) as i32);
-        let mut a = [_mm256_setzero_si256(); GROUPS];
-        let mut b = [_mm256_setzero_si256(); GROUPS];
-        for g in 0..GROUPS {
-            a[g] = words(lo, hi, 16 * g);
-            b[g] = words(lo, hi, 16 * g + 8);
-        }
-        let (z0, z1) = pairs(a, b);
-        for g in 0..GROUPS {
-            let (first, second) = out[16 * g..16 * g + 16].split_at_mut(8);
-            // SAFETY: `first` and `second` are 8 `f32`s each, exactly the 32 bytes stored.
-            unsafe {
-                _mm256_storeu_ps(first.as_mut_ptr(), z0[g]);
-                _mm256_storeu_ps(second.as_mut_ptr(), z1[g]);
+        for g0 in (0..GROUPS).step_by(SIDE) {
+            let mut a = [_mm256_setzero_si256(); SIDE];
+            let mut b = [_mm256_setzero_si256(); SIDE];
+            for g in 0..SIDE {
+                a[g] = words(lo, hi, 16 * (g0 + g));
+                b[g] = words(lo, hi, 16 * (g0 + g) + 8);
+            }
+            let (z0, z1) = pairs(a, b);
+            for g in 0..SIDE {
+                let at = 16 * (g0 + g);
+                let (first, second) = out[at..at + 16].split_at_mut(8);
+                // SAFETY: `first` and `second` are 8 `f32`s each, exactly the 32 bytes stored.
+                unsafe {
+                    _mm256_storeu_ps(first.as_mut_ptr(), z0[g]);
+                    _mm256_storeu_ps(second.as_mut_ptr(), z1[g]);
+                }
             }
         }
     }};
@@ -204,8 +209,8 @@ pub(super) unsafe fn apply_avx2<T: crate::Real, F: FnMut(&mut T, T)>(
     }
 }
 
-/// [`pairs`] on 64 radius words `a` and 64 angle words `b` (8 groups of 8
-/// lanes, two calls of `GROUPS`), for the tests.
+/// [`pairs`] on 64 radius words `a` and 64 angle words `b` (eight vectors
+/// of eight lanes, `SIDE` vectors per call), for the tests.
 ///
 /// # Safety
 ///
@@ -215,18 +220,18 @@ pub(super) unsafe fn apply_avx2<T: crate::Real, F: FnMut(&mut T, T)>(
 pub(super) unsafe fn pairs_for_test(a: &[u32; 64], b: &[u32; 64]) -> ([f32; 64], [f32; 64]) {
     let mut out0 = [0.0f32; 64];
     let mut out1 = [0.0f32; 64];
-    for half in 0..2 {
+    for chunk in 0..64 / (8 * SIDE) {
         let load = |w: &[u32; 64], g: usize| {
-            let lanes = &w[32 * half + 8 * g..32 * half + 8 * g + 8];
-            // SAFETY: `lanes` holds 8 `u32`s, exactly the 32 bytes loaded.
-            unsafe { _mm256_loadu_si256(lanes.as_ptr().cast::<__m256i>()) }
+            let at = 8 * (SIDE * chunk + g);
+            // SAFETY: 8 `u32`s, exactly the 32 bytes loaded.
+            unsafe { _mm256_loadu_si256(w[at..at + 8].as_ptr().cast::<__m256i>()) }
         };
         let (z0, z1) = pairs(
             core::array::from_fn(|g| load(a, g)),
             core::array::from_fn(|g| load(b, g)),
         );
-        for g in 0..GROUPS {
-            let at = 32 * half + 8 * g;
+        for g in 0..SIDE {
+            let at = 8 * (SIDE * chunk + g);
             // SAFETY: each destination is 8 `f32`s, exactly the 32 bytes stored.
             unsafe {
                 _mm256_storeu_ps(out0[at..at + 8].as_mut_ptr(), z0[g]);
