@@ -6,9 +6,11 @@
 //! same IEEE `f32` operations in the same order on eight lanes, so both give
 //! the same bits. Rules that keep it so: only `+`, `-`, `*` and `sqrt`
 //! (correctly rounded everywhere), integer-to-float conversions of values
-//! below `2^31`, no fused multiply-add (Rust never contracts `a * b + c`),
-//! and no intermediate that could be subnormal (so flush-to-zero modes
-//! would not change a result either).
+//! below `2^31` in magnitude (round to nearest), and no fused multiply-add
+//! (Rust never contracts `a * b + c`). One intermediate can be subnormal:
+//! `f^4 LN[8]` for the radius word closest to 1 (`f = -2^-31`), which is
+//! then added to a number near 0.4 and vanishes in the rounding, so a
+//! flush-to-zero mode would not change a result either.
 
 use super::BLOCK_LEN;
 

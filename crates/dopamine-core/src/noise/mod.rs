@@ -35,16 +35,16 @@
 //!     `16 g + 8 + l`.
 //!   - The pair: `u1 = v 2^-31` with `v = (a >> 1) | 1` (31 random bits, odd,
 //!     so `0 < u1 < 1`), `r = sqrt(-2 ln u1)` with a range-reduced polynomial
-//!     logarithm; the angle is uniform on the circle: 24 bits place it in an
+//!     logarithm; the angle is uniform on the circle: 23 bits place it in an
 //!     octant `(0, pi/4)`, where `cos` and `sin` are polynomials, and three
 //!     bits pick the octant (swap, and each sign). Every value is the exact
-//!     Box-Muller transform of its 31-bit radius word and 27-bit angle to
-//!     within a few `f32` ulps (the polynomials' error and the rounding of
-//!     about 40 `f32` operations; tested), is exactly representable as an
-//!     `f32`, and `|z| <= GAUSSIAN_MAX_ABS` (about 6.56: the smallest `u1` is
-//!     `2^-31`; a normal variable exceeds it with probability 5.5e-11).
-//!   - Only IEEE `+`, `-`, `*`, `sqrt` and exact conversions, in a fixed
-//!     order, no fused multiply-add: the scalar path (every target, including
+//!     Box-Muller transform of its 31-bit radius and 26-bit angle to within
+//!     5 `f32` ulps (the polynomials' error and the rounding of about 40
+//!     `f32` operations; tested), is exactly representable as an `f32`, and
+//!     `|z| <= GAUSSIAN_MAX_ABS` (about 6.56: the smallest `u1` is `2^-31`; a
+//!     normal variable exceeds it with probability 5.5e-11).
+//!   - Only IEEE `+`, `-`, `*`, `sqrt` and correctly rounded conversions, in
+//!     a fixed order, no fused multiply-add: the scalar path (every target, including
 //!     `thumbv7em`) and the AVX2 path (x86-64 CPUs that have it, detected at
 //!     run time) give the same bits, and [`NoiseStream::value_f64`] is the
 //!     definition every kernel matches.
@@ -53,10 +53,11 @@
 //! restore and update, so its cost is the kernels' cost. The previous
 //! Gaussian, `f64` Box-Muller through `libm`'s scalar `log`, `sqrt` and
 //! `sincos`, cost about 7.5 ns per element, 20 to 130 times an axpy over
-//! stored noise; this one costs a few tenths of a nanosecond with AVX2 (see
-//! the B1 table in `docs/benchmarks.md`) and needs no `f64` arithmetic, which
-//! matters on microcontrollers whose FPU is single precision. A ziggurat
-//! was measured too and lost on this hardware (see `docs/benchmarks.md`).
+//! stored noise; this one costs 13 to 19 times less with AVX2 (B1 and its
+//! findings in `docs/benchmarks.md`), and needs no `f64` arithmetic,
+//! which matters on microcontrollers whose FPU is single precision. A
+//! ziggurat was measured too and lost on this hardware (its table lookups;
+//! the findings in `docs/benchmarks.md`).
 
 mod gaussian;
 #[cfg(target_arch = "x86_64")]
