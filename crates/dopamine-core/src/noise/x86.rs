@@ -19,7 +19,18 @@ use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::BLOCK_LEN;
 use super::gaussian::{
-    COS, COUNTER, LN, LN_OFFSET, NEG_2_LN_2, PHI_STEP, SIN, TWO_POW_M31, WORD_M1, WORD_M2,
+    COS, LN, LN_OFFSET, NEG_2_LN_2, PHI_STEP, SIN, TWO_POW_M31, WORD_GAMMA, WORD_M1, WORD_M2,
+};
+
+/// `n * WORD_GAMMA` for `n` in `0..BLOCK_LEN`: the counter part of each word of a block.
+static COUNTER: [u32; BLOCK_LEN] = {
+    let mut t = [0u32; BLOCK_LEN];
+    let mut n = 0;
+    while n < BLOCK_LEN {
+        t[n] = (n as u32).wrapping_mul(WORD_GAMMA);
+        n += 1;
+    }
+    t
 };
 
 /// `true` when the running CPU (and OS) support AVX2; detected once, then cached.
