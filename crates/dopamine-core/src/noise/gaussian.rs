@@ -61,7 +61,7 @@ pub(super) const LN: [f32; 9] = [
     0.285_349_8,
     -0.174_007_37,
 ];
-/// `pi/4 2^-24`: the angle of one step of the 24-bit octant position.
+/// `pi/4 2^-24`: `phi` is an odd multiple of it, `(2 m + 1)` for a 23-bit `m`.
 pub(super) const PHI_STEP: f32 = core::f32::consts::FRAC_PI_4 / 16_777_216.0;
 /// Minimax polynomial in `phi^2` of `sin(phi) / phi` on `[0, pi/4]` (relative error 6e-9).
 pub(super) const SIN: [f32; 4] = [1.0, -0.166_666_51, 0.008_332_017, -0.000_195_018_22];

@@ -301,8 +301,9 @@ impl NoiseStream {
         self.apply_gaussian_portable(params, scale, op);
     }
 
-    /// [`Self::apply_gaussian`] without SIMD: one scalar pair at a time.
-    #[inline(always)]
+    /// [`Self::apply_gaussian`] without SIMD. Kept out of line, like the
+    /// AVX2 loop, so that the kernels that contain both branches stay small.
+    #[inline(never)]
     pub(crate) fn apply_gaussian_portable<T: Real>(
         &self,
         params: &mut [T],
