@@ -80,10 +80,13 @@ pub mod layout;
 pub mod noise;
 pub mod optimizer;
 pub mod perturb;
+pub mod population;
 pub mod real;
 pub mod rule;
 pub mod rules;
 pub mod schedule;
+pub mod shaping;
+pub mod snes;
 pub mod step_noise;
 
 pub use baseline::adam::{Adam, AdamConfig};
@@ -94,13 +97,17 @@ pub use error::Error;
 pub use layout::{Block, MAX_BLOCKS, ParamLayout};
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
 pub use optimizer::{
-    Counters, Dopamine1, Dopamine2, PerturbationOptimizer, Query, Rejection, Side, StepOutcome,
-    StepReport, Told, Wp,
+    Counters, Dopamine1, Dopamine2, OpenEs, PerturbationOptimizer, Query, Rejection, Side,
+    StepOutcome, StepReport, Told, Wp,
 };
+pub use population::{Population, PopulationOptimizer, step_population};
 pub use real::Real;
 pub use rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 pub use rules::dopamine1::Dopamine1Rule;
 pub use rules::dopamine2::Dopamine2Rule;
+pub use rules::open_es::{OpenEsConfig, OpenEsRule};
 pub use rules::rpe_stats::{AdaptiveCoding, RpeStats};
+pub use rules::second_moment::{NoMoment, SecondMoment, SecondMomentConfig};
 pub use rules::wp::{WpConfig, WpRule};
 pub use schedule::EtaSchedule;
+pub use snes::{MAX_POPULATION, Snes, SnesConfig, SnesPlan};
