@@ -121,14 +121,16 @@ impl<T: Real> PerturbConfig<T> {
     /// assert_eq!(c.forward_passes_per_step(), 8);
     /// ```
     ///
-    /// This is the recommended setting for the Dopamine rules when
-    /// evaluations are counted (`docs/algorithm.md`, "Antithetic preset"):
-    /// the antithetic RPE has no curvature term, so the dopamine signal is
-    /// not blurred by `sigma^2 z^T H z`, and skipping `L0` makes a step cost
-    /// the same `2K` evaluations as an OpenES step with `K` pairs. It is a
-    /// preset and not [`PerturbConfig::default`], which stays forward RPE
-    /// with a baseline: embedded users rely on its `1 + K` evaluations and
-    /// its trajectories.
+    /// Why (`docs/algorithm.md`, "The antithetic preset"): the antithetic
+    /// RPE has no curvature term, so the dopamine signal is not blurred by
+    /// `sigma^2 z^T H z / 2` when `sigma` is large or the loss is curved, and
+    /// skipping `L0` makes a Dopamine step evaluate the same `2K` points an
+    /// OpenES step with `K` pairs evaluates, which is what a comparison by
+    /// evaluations needs. On a smooth loss with a small `sigma` the forward
+    /// RPE is as good and, with `K > 1`, cheaper (`1 + K` evaluations). It
+    /// is a preset and not [`PerturbConfig::default`], which stays forward
+    /// RPE with a baseline: embedded users rely on its `1 + K` evaluations
+    /// and its trajectories.
     pub fn antithetic() -> Self {
         Self {
             rpe: RpeMode::Antithetic,
