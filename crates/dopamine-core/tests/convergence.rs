@@ -331,3 +331,81 @@ fn dopamine2_with_several_probes_wants_eta_scaled_by_k() {
     assert!(k4_scaled as f64 <= 1.1 * k1 as f64, "{k4_scaled} vs {k1}");
     assert!(k4_same > 2 * k4_scaled, "{k4_same} vs {k4_scaled}");
 }
+
+/// The grids behind `docs/algorithm.md`'s tables for Dopamine with several
+/// probes, the antithetic preset and the second-moment option (slow: run
+/// with `--ignored --nocapture`): for each problem, RPE mode (forward with a
+/// baseline, or the antithetic preset), rule (Dopamine-1, with the option,
+/// Dopamine-2 at `lambda` 0.5 and 0.9) and K in {1, 4, 16}, the median
+/// evaluations to the target at each eta of `0.0025 * 2^i`.
+#[test]
+#[ignore]
+fn dopamine_grids() {
+    let (q, qstart, qtarget) = quadratic_problem();
+    let etas: Vec<f64> = (0..10).map(|i| 0.0025 * 2f64.powi(i)).collect();
+    type Loss<'a> = &'a dyn Fn(&[f64]) -> f64;
+    let problems: [(&str, Loss<'_>, Vec<f64>, f64); 2] = [
+        ("quadratic", &q, qstart, qtarget),
+        ("rosenbrock", &rosenbrock, vec![-1.2, 1.0], 1e-2),
+    ];
+    for (name, loss, start, target) in &problems {
+        let d = start.len();
+        for antithetic in [false, true] {
+            for rule in ["D1", "D1+moment", "D2 0.5", "D2 0.9"] {
+                for k in [1usize, 4, 16] {
+                    let mut row = String::new();
+                    for &eta in &etas {
+                        let m = median(
+                            (0..SEEDS)
+                                .map(|seed| {
+                                    let base = if antithetic {
+                                        PerturbConfig::antithetic()
+                                    } else {
+                                        PerturbConfig::default()
+                                    };
+                                    let c = PerturbConfig {
+                                        sigma: 1e-3,
+                                        eta,
+                                        probes: k,
+                                        seed,
+                                        ..base
+                                    };
+                                    let mut w = start.clone();
+                                    let l = |p: &[f64]| loss(p);
+                                    match rule {
+                                        "D1" => {
+                                            let mut o =
+                                                Dopamine1::new(c, Dopamine1Rule::default(), d)
+                                                    .unwrap();
+                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
+                                        }
+                                        "D1+moment" => {
+                                            let r = Dopamine1Rule::default().with_second_moment(
+                                                dopamine_core::SecondMomentConfig::default(),
+                                                vec![0.0; d],
+                                            );
+                                            let mut o = Dopamine1::new(c, r, d).unwrap();
+                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
+                                        }
+                                        _ => {
+                                            let lambda = if rule == "D2 0.5" { 0.5 } else { 0.9 };
+                                            let r = Dopamine2Rule::new(
+                                                AdaptiveCoding::default(),
+                                                lambda,
+                                                vec![0.0; d],
+                                            );
+                                            let mut o = Dopamine2::new(c, r, d).unwrap();
+                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
+                                        }
+                                    }
+                                })
+                                .collect(),
+                        );
+                        row += &format!(" {eta}:{}", m.map_or("-".into(), |x| x.to_string()));
+                    }
+                    println!("{name} antithetic={antithetic} {rule} K={k}:{row}");
+                }
+            }
+        }
+    }
+}

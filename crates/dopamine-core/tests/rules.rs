@@ -574,6 +574,58 @@ fn serde_round_trip_resumes_bit_identically() {
     run_steps(&mut opt, &mut w, 50, loss);
     run_steps(&mut resumed, &mut w2, 50, loss);
     assert_eq!(bits(&w), bits(&w2));
+
+    // Dopamine-1 with the second-moment option, and OpenES.
+    let rule = Dopamine1Rule::default()
+        .with_second_moment(SecondMomentConfig::default(), vec![0.0f64; 12]);
+    let mut opt = Dopamine1::new(config, rule, 12).unwrap();
+    let mut w = vec![0.3f64; 12];
+    run_steps(&mut opt, &mut w, 20, loss);
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: Dopamine1<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    run_steps(&mut opt, &mut w, 50, loss);
+    run_steps(&mut resumed, &mut w2, 50, loss);
+    assert_eq!(bits(&w), bits(&w2));
+    let es = PerturbConfig {
+        probes: 3,
+        ..PerturbConfig::antithetic()
+    };
+    let rule =
+        dopamine_core::OpenEsRule::new(dopamine_core::OpenEsConfig::default(), vec![0.0f64; 24]);
+    let mut opt = dopamine_core::OpenEs::new(es, rule, 12).unwrap();
+    let mut w = vec![0.3f64; 12];
+    run_steps(&mut opt, &mut w, 20, loss);
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: dopamine_core::OpenEs<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    run_steps(&mut opt, &mut w, 50, loss);
+    run_steps(&mut resumed, &mut w2, 50, loss);
+    assert_eq!(bits(&w), bits(&w2));
+    assert_eq!(resumed, opt);
+
+    // SNES between steps.
+    let mut opt = dopamine_core::Snes::new(
+        dopamine_core::SnesConfig::new(12, 0.2),
+        12,
+        vec![0.0f64; 12],
+    )
+    .unwrap();
+    let mut w = vec![0.3f64; 12];
+    let mut scratch = vec![0.0f64; 12];
+    for _ in 0..20 {
+        let _ = opt.step(&mut w, &mut scratch, loss).unwrap();
+    }
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: dopamine_core::Snes<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    for _ in 0..50 {
+        let a = opt.step(&mut w, &mut scratch, loss).unwrap();
+        let b = resumed.step(&mut w2, &mut scratch, loss).unwrap();
+        assert_eq!(a, b);
+    }
+    assert_eq!(bits(&w), bits(&w2));
+    assert_eq!(resumed, opt);
 }
 
 /// Trains `c * L` and `L` with a rule built by `make` (f64, 8 parameters)
