@@ -43,11 +43,13 @@ pub struct UpdateContext<'a, T> {
 pub struct RuleSignal<T> {
     /// The step's learning rate in WP units (the factor on the gradient
     /// estimate `d = delta z / sigma`). For WP this is `eta`; for the Dopamine
-    /// rules `eta * sigma / sqrt(v + eps)`.
+    /// rules `eta * sigma / sqrt(v + eps)` (with the second-moment option
+    /// each synapse's step is further divided by `sqrt(u_hat) + eps`); for
+    /// OpenES Adam's bias-corrected step size `a`.
     pub effective_eta: T,
-    /// The expected RPE `b` after this step (zero for WP).
+    /// The expected RPE `b` after this step (zero for WP and OpenES).
     pub expected_rpe: T,
-    /// The typical size of the surprise, `sqrt(v)` (zero for WP).
+    /// The typical size of the surprise, `sqrt(v)` (zero for WP and OpenES).
     pub surprise_size: T,
     /// `false` when the update was too large to apply without overflow and
     /// was skipped; the weights are then unchanged.
