@@ -621,6 +621,13 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         Ok(StepPlan::new(&self.config, self.step, self.layout))
     }
 
+    /// The plan of the batch step in progress (after [`Self::plan`], before
+    /// [`Self::tell_all`]): the plan `plan` returned. `None` otherwise.
+    pub fn current_plan(&self) -> Option<StepPlan<T>> {
+        self.planned
+            .then(|| StepPlan::new(&self.config, self.step, self.layout))
+    }
+
     /// Finishes a batch step with the loss of every point of its plan, in
     /// plan order: restores, updates, undoes or rejects exactly as the same
     /// losses told one at a time through ask/tell would, and leaves the same

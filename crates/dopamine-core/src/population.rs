@@ -15,7 +15,11 @@
 //!
 //! A harness, a binding or a test that drives this trait drives every method
 //! without knowing which it is, and without allocating: the host provides
-//! the buffers ([`step_population`] is the loop over one step).
+//! the buffers ([`step_population`] is the loop over one step). The plan
+//! type is a generic associated type (SNES's plan borrows its `sigma`), so
+//! the trait is used through generics or an enum of the concrete
+//! optimizers, not as `dyn`; a host that must return between points gets
+//! the plan back with [`PopulationOptimizer::current_plan`].
 //!
 //! **The base.** `build_point` takes the host's copy of the step's
 //! parameters, `base`, and may move it: a perturbation point of
@@ -89,6 +93,12 @@ pub trait PopulationOptimizer<T: Real> {
     /// Starts a step at `params`; see the method's own `plan`.
     fn plan(&mut self, params: &[T]) -> Result<Self::Plan<'_>, Error>;
 
+    /// The plan of the step in progress (`plan` called, `tell_all` not
+    /// yet), the same one `plan` returned; `None` otherwise. A host that
+    /// cannot keep the plan `plan` returned — a binding that returns to its
+    /// caller between building points — gets it back here.
+    fn current_plan(&self) -> Option<Self::Plan<'_>>;
+
     /// Finishes the planned step with every point's loss, in point order;
     /// `params` must be the parameters `plan` saw.
     fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error>;
@@ -140,6 +150,10 @@ impl<T: Real, R: UpdateRule<T>> PopulationOptimizer<T> for PerturbationOptimizer
 
     fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, Error> {
         PerturbationOptimizer::plan(self, params)
+    }
+
+    fn current_plan(&self) -> Option<StepPlan<T>> {
+        PerturbationOptimizer::current_plan(self)
     }
 
     fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error> {

@@ -317,6 +317,17 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Snes<T, S> {
         })
     }
 
+    /// The plan of the step in progress (after [`Snes::plan`], before
+    /// [`Snes::tell_all`]); `None` otherwise.
+    pub fn current_plan(&self) -> Option<SnesPlan<'_, T>> {
+        self.planned.then(|| SnesPlan {
+            sigma: self.sigma.as_ref(),
+            seed: self.config.seed,
+            step: self.step,
+            population: self.config.population,
+        })
+    }
+
     /// Finishes the planned step with the loss of each of its points, in
     /// order: updates `mu` (the parameters) and `sigma`, or rejects the step
     /// and changes nothing (see [`Snes`]).
@@ -506,6 +517,10 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> PopulationOptimizer<T> for Snes<T, S> 
 
     fn plan(&mut self, params: &[T]) -> Result<SnesPlan<'_, T>, Error> {
         Snes::plan(self, params)
+    }
+
+    fn current_plan(&self) -> Option<SnesPlan<'_, T>> {
+        Snes::current_plan(self)
     }
 
     fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error> {

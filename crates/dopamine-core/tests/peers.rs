@@ -422,6 +422,9 @@ fn the_population_trait_drives_every_method_alike() {
         assert_eq!(wa, wb);
     }
     assert_eq!(PopulationOptimizer::counters(&a), b.counters());
+    assert_eq!(PopulationOptimizer::current_plan(&a), None);
+    let plan = a.plan(&wa).unwrap();
+    assert_eq!(PopulationOptimizer::current_plan(&a), Some(plan));
     // SNES: the base never moves, walk_past checks only, misuse is typed.
     let mut snes = Snes::new(SnesConfig::new(8, 0.1), 8, vec![0.0; 8]).unwrap();
     let w = vec![0.25; 8];
@@ -430,7 +433,18 @@ fn the_population_trait_drives_every_method_alike() {
         Err(Error::BatchOutOfOrder)
     );
     let n = snes.points_per_step();
-    let plan = snes.plan(&w).unwrap();
+    assert!(snes.current_plan().is_none());
+    // The plan can be dropped and recovered (a binding returns between
+    // points): the recovered one builds the same points.
+    let mut first_point = vec![0.0; 8];
+    let first = snes.plan(&w).unwrap();
+    first
+        .build_point(1, &mut w.clone(), &mut first_point)
+        .unwrap();
+    let plan = snes.current_plan().unwrap();
+    let mut again = vec![0.0; 8];
+    plan.build_point(1, &mut w.clone(), &mut again).unwrap();
+    assert_eq!(first_point, again);
     assert_eq!((plan.len(), plan.dim(), plan.step()), (n, 8, 0));
     let mut base = w.clone();
     let mut out = vec![0.0; 8];
