@@ -738,7 +738,9 @@ fn second_moment_step_follows_its_formula_and_bound() {
             let step = (a - b).abs();
             assert!(step <= bound * (1.0 + 1e-9), "t {t}: {step} > {bound}");
             if t == 1 {
-                assert!((step - eta).abs() < 1e-9, "first step {step}");
+                // `eta |d| / (|d| + eps)`: eta up to `eps / |d|` (about 1e-7
+                // for the smallest coded update of this seed's first step).
+                assert!((step - eta).abs() < 1e-6 * eta, "first step {step}");
             } else {
                 largest = largest.max(step / bound);
             }
