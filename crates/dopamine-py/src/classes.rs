@@ -248,7 +248,8 @@ impl Optimizer {
     /// bit for bit.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let bytes = state::encode(&self.engine)?;
-        let restore = wrap_pyfunction!(crate::_restore, py)?;
+        // The module's own function object, so that pickle finds it by name.
+        let restore = py.import("dopamine_py")?.getattr("_restore")?;
         (restore, (PyBytes::new(py, &bytes),)).into_pyobject(py)
     }
 
