@@ -1,7 +1,9 @@
 //! The optimizer behind a Python object: one rule in one dtype, and the dispatch over the six combinations.
 
+use std::sync::Arc;
+
 use dopamine_core::{Dopamine1, Dopamine2, Real, Wp};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A float type the bindings accept: `f32` or `f64`, a kernel [`Real`] and a
 /// numpy element.
@@ -38,6 +40,49 @@ pub(crate) struct Scratch {
     f64: Vec<f64>,
 }
 
+/// Dopamine-2's eligibility trace, owned by the binding: one value per
+/// parameter, shared copy-on-write.
+///
+/// Cloning it is cheap (a reference count), and the values are copied only
+/// if they are written while another clone is alive. `step` keeps a clone of
+/// the optimizer from before each exchange, to take the exchange back if the
+/// Python loss function raises; the trace is never written during an
+/// exchange's `ask`, and the clone is dropped before the `tell` that may
+/// update it, so the snapshot costs no copy of the trace.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Trace<T>(Arc<Vec<T>>);
+
+impl<T> Trace<T> {
+    /// A trace of `values`.
+    pub(crate) fn new(values: Vec<T>) -> Self {
+        Self(Arc::new(values))
+    }
+}
+
+impl<T> AsRef<[T]> for Trace<T> {
+    fn as_ref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Clone> AsMut<[T]> for Trace<T> {
+    fn as_mut(&mut self) -> &mut [T] {
+        Arc::make_mut(&mut self.0).as_mut_slice()
+    }
+}
+
+impl<T: Serialize> Serialize for Trace<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.as_slice().serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Trace<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<T>::deserialize(deserializer).map(Self::new)
+    }
+}
+
 /// Which rule an optimizer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RuleKind {
@@ -69,8 +114,8 @@ impl Dtype {
 }
 
 /// The kernel's optimizer for one of the six (rule, dtype) pairs. Serialized
-/// as a whole for pickling; Dopamine-2's eligibility trace is a `Vec` the
-/// binding owns.
+/// as a whole for pickling; Dopamine-2's eligibility trace is a [`Trace`]
+/// the binding owns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Engine {
     /// WP on `f32`.
@@ -82,9 +127,9 @@ pub(crate) enum Engine {
     /// Dopamine-1 on `f64`.
     D1F64(Dopamine1<f64>),
     /// Dopamine-2 on `f32`.
-    D2F32(Dopamine2<f32, Vec<f32>>),
+    D2F32(Dopamine2<f32, Trace<f32>>),
     /// Dopamine-2 on `f64`.
-    D2F64(Dopamine2<f64, Vec<f64>>),
+    D2F64(Dopamine2<f64, Trace<f64>>),
 }
 
 /// Runs `$body` with `$opt` bound to the engine's optimizer, whatever its

@@ -247,7 +247,12 @@ pub(crate) fn step<T: Float, R: UpdateRule<T> + Clone>(
             })
         });
         let value = match value {
-            Ok(v) => v,
+            Ok(v) => {
+                // Before `tell`, which may write Dopamine-2's trace: with the
+                // snapshot gone, the trace is written without a copy.
+                drop(before);
+                v
+            }
             Err(err) => {
                 if let Query::Probe { probe, side } = query {
                     if opt.is_perturbed() && !before.is_perturbed() {

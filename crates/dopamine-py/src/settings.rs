@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::engine::{Dtype, Engine};
+use crate::engine::{Dtype, Engine, Trace};
 use crate::errors::core_error;
 
 /// The learning-rate schedule, before conversion to the dtype.
@@ -415,11 +415,15 @@ pub(crate) fn build(common: &Common, rule: RuleSettings) -> PyResult<Engine> {
             .optimizer(Dopamine2Rule::new(
                 coding::<f32>(&c),
                 lambda as f32,
-                vec![0.0; n],
+                Trace::new(vec![0.0; n]),
             ))
             .map(Engine::D2F32),
         (RuleSettings::Dopamine2 { coding: c, lambda }, Dtype::F64) => common
-            .optimizer(Dopamine2Rule::new(coding::<f64>(&c), lambda, vec![0.0; n]))
+            .optimizer(Dopamine2Rule::new(
+                coding::<f64>(&c),
+                lambda,
+                Trace::new(vec![0.0; n]),
+            ))
             .map(Engine::D2F64),
     };
     engine.map_err(core_error)
