@@ -124,6 +124,27 @@ fn asarray(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .map(|f| f.bind(py))
 }
 
+/// `numpy.empty`, looked up once.
+fn empty(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static EMPTY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    EMPTY
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("numpy")?.getattr("empty")?.unbind())
+        })
+        .map(|f| f.bind(py))
+}
+
+/// A new, uninitialised `(rows, dim)` array of `T` for a population `ask`,
+/// made by `numpy.empty` so that a failed allocation is a `MemoryError`.
+pub(crate) fn new_points<'py, T: Float>(
+    py: Python<'py>,
+    rows: usize,
+    dim: usize,
+) -> PyResult<Bound<'py, PyArray2<T>>> {
+    let array = empty(py)?.call1(((rows, dim), numpy::dtype::<T>(py)))?;
+    Ok(array.cast_into::<PyArray2<T>>()?)
+}
+
 /// The `n` losses of a population `tell`, as `T`: any 1-D array-like of
 /// numbers (a list, an ndarray of any float dtype, a CPU tensor), converted
 /// with `numpy.asarray(losses, dtype)` unless it already is a contiguous

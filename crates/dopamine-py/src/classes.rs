@@ -255,7 +255,7 @@ impl Optimizer {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
-        let this = slf.borrow();
+        let this = slf.try_borrow()?;
         let name = slf.get_type().name()?.to_string();
         let config = settings::to_dict(py, &this.engine)?;
         let mut parts = Vec::new();

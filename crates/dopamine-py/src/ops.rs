@@ -118,14 +118,11 @@ pub(crate) fn ask<'py, T: Float, R: UpdateRule<T> + Send>(
         .map_err(|_| PyValueError::new_err("params is not contiguous"))?;
     // Borrow `out` before planning: an `out` that overlaps `params` fails
     // here, with the optimizer untouched.
+    // A new array is uninitialised: every row is written below
+    // (`build_point(e, ..)` for every `e < rows`) before it is returned.
     let target = match out {
         Some(o) => o.clone(),
-        None => {
-            // SAFETY: every element is written below (row `e` by
-            // `build_point(e, ..)`, for every `e < rows`) before the array
-            // is returned or read; on an error the array is dropped unread.
-            unsafe { PyArray2::<T>::new(py, [rows, dim], false) }
-        }
+        None => arrays::new_points::<T>(py, rows, dim)?,
     };
     let mut write = target.try_readwrite().map_err(|e| borrow_error("out", e))?;
     let points = write
@@ -135,7 +132,7 @@ pub(crate) fn ask<'py, T: Float, R: UpdateRule<T> + Send>(
     let base = T::buffer(scratch);
     base.clear();
     base.extend_from_slice(w);
-    maybe_detach(py, rows * dim, || {
+    maybe_detach(py, rows.saturating_mul(dim), || {
         for (e, row) in points.chunks_exact_mut(dim).enumerate() {
             plan.build_point(e, base, row)?;
         }
@@ -171,7 +168,7 @@ pub(crate) fn tell<T: Float, R: UpdateRule<T> + Send>(
     }
     let step = opt.step_index();
     let outcome = with_params(params, |w| {
-        maybe_detach(py, n * dim, || opt.tell_all(w, &losses))
+        maybe_detach(py, n.saturating_mul(dim), || opt.tell_all(w, &losses))
     })?
     .map_err(|e| call_error(Call::Tell, e))?;
     Ok(StepReport::from_outcome(step, outcome))

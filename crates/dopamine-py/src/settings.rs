@@ -5,7 +5,7 @@ use dopamine_core::{
     NoiseKind, NoiseStructure, ParamLayout, PerturbConfig, PerturbationOptimizer, Real, RpeMode,
     UpdateRule, WpConfig, WpRule,
 };
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
@@ -386,6 +386,18 @@ fn coding<T: Real>(c: &AdaptiveCoding<f64>) -> AdaptiveCoding<T> {
     }
 }
 
+/// `n` zeros, or a `MemoryError` when they cannot be allocated.
+fn zeros<T: Real>(n: usize) -> PyResult<Trace<T>> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(n).map_err(|_| {
+        PyMemoryError::new_err(format!(
+            "cannot allocate Dopamine-2's eligibility trace of {n} values"
+        ))
+    })?;
+    values.resize(n, T::ZERO);
+    Ok(Trace::new(values))
+}
+
 /// Builds the engine; the kernel's validation errors become `ValueError`s
 /// with the kernel's message.
 pub(crate) fn build(common: &Common, rule: RuleSettings) -> PyResult<Engine> {
@@ -415,15 +427,11 @@ pub(crate) fn build(common: &Common, rule: RuleSettings) -> PyResult<Engine> {
             .optimizer(Dopamine2Rule::new(
                 coding::<f32>(&c),
                 lambda as f32,
-                Trace::new(vec![0.0; n]),
+                zeros(n)?,
             ))
             .map(Engine::D2F32),
         (RuleSettings::Dopamine2 { coding: c, lambda }, Dtype::F64) => common
-            .optimizer(Dopamine2Rule::new(
-                coding::<f64>(&c),
-                lambda,
-                Trace::new(vec![0.0; n]),
-            ))
+            .optimizer(Dopamine2Rule::new(coding::<f64>(&c), lambda, zeros(n)?))
             .map(Engine::D2F64),
     };
     engine.map_err(core_error)
