@@ -22,8 +22,20 @@
 //! * **Nothing diverges silently.** Settings are validated at construction
 //!   ([`Error`]); a non-finite loss puts the parameters back where the step
 //!   began and is reported through the `#[must_use]` [`Told`].
+//! * **One point at a time, or the whole step at once.** Ask/tell suits a
+//!   host that evaluates one point at a time in place (a microcontroller).
+//!   The batch API ([`PerturbationOptimizer::plan`], [`StepPlan`],
+//!   [`PerturbationOptimizer::tell_all`]) announces every evaluation point
+//!   of a step up front, lets the host build or evaluate them anywhere (threads,
+//!   ranks, one population sweep of a model) and takes all the losses at
+//!   once; given the same losses it leaves the same parameters, bit for bit.
+//! * **Structured noise.** Given a [`ParamLayout`], probes can perturb each
+//!   weight matrix by a low-rank product `A B^T / sqrt(r)`
+//!   ([`NoiseStructure::LowRank`]) regenerated from its key, so a model can
+//!   evaluate a whole population with shared weight matrices.
 //! * **Rules are pluggable.** WP, Dopamine-1 and Dopamine-2 implement
-//!   [`UpdateRule`]; the probing machinery is shared.
+//!   [`UpdateRule`]; the probing machinery is shared, and a rule only ever
+//!   sees per-probe coefficients.
 //! * **Baselines.** [`Sgd`] (with momentum) and [`Adam`] kernels over slices
 //!   with caller-provided state, for the gradient-based comparisons.
 //!
