@@ -11,8 +11,9 @@ sides):
 - one point: `ask_one`/`tell_one` for each point of the step, against the
   kernel's `ask`/`tell`.
 
-Sizes P = 1e3 and 1e6, with K = 1 forward probe and K = 16 antithetic
-probes. The Rust binary and the Python loop run alternately in one run on
+Sizes P = 1e3 and 1e6 (and P = 10, where the kernel's work is negligible
+and the difference is the fixed cost of a call from Python), with K = 1
+forward probe and K = 16 antithetic probes. The Rust binary and the Python loop run alternately in one run on
 one machine; each reports the time per round trip of several samples, and
 the table gives the medians, the difference (the overhead of the bindings)
 and the ratio Python / Rust.
@@ -39,6 +40,10 @@ import dopamine_py as dp
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 CONFIGS = [
+    # P = 10: the kernel's work is negligible, the difference is the fixed
+    # cost of a call from Python.
+    (10, "forward", 1),
+    (10, "antithetic", 16),
     (1_000, "forward", 1),
     (1_000, "antithetic", 16),
     (1_000_000, "forward", 1),
@@ -57,6 +62,8 @@ def loss_table(n_points):
 def reps_for(p, k, interface):
     if p >= 100_000:
         return 1
+    if p <= 100:
+        return 2_000 if k == 1 else 200
     return 100 if interface == "population" and k == 1 else 20
 
 
@@ -112,7 +119,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke test)")
     parser.add_argument("--json", type=pathlib.Path, help="also write the results here")
     args = parser.parse_args()
-    samples = 3 if args.quick else 5
+    samples = 3 if args.quick else 7
     rounds = 1 if args.quick else 3
 
     subprocess.run(
