@@ -98,8 +98,12 @@ fn mlp_forward_loss_and_gradient_do_not_allocate() {
         let mut ws = MlpWorkspace::new(&net, batch);
         let mut grad = vec![0.0; net.num_params()];
         let mut sink = 0.0;
+        let probe: Vec<f64> = net.params().iter().map(|w| w * 0.99).collect();
         let n = allocations_of(100, || {
             sink += net.loss(inputs, targets, Loss::Mse, &mut ws).unwrap();
+            sink += net
+                .loss_at(&probe, inputs, targets, Loss::Mse, &mut ws)
+                .unwrap();
             sink += net
                 .loss(inputs, targets, Loss::BinaryCrossEntropy, &mut ws)
                 .unwrap();
@@ -130,8 +134,10 @@ fn rnn_loss_prediction_and_bptt_do_not_allocate() {
         let mut ws = RnnWorkspace::new(&net);
         let mut out = vec![0.0f32; len * dim];
         let mut sink = 0.0f32;
+        let probe: Vec<f32> = net.params().iter().map(|w| w * 0.99).collect();
         let n = allocations_of(100, || {
             sink += net.loss(inputs, targets, 10, &mut ws).unwrap();
+            sink += net.loss_at(&probe, inputs, targets, 10, &mut ws).unwrap();
         });
         assert_eq!(n, 0, "RNN H={hidden} loss allocated");
         let n = allocations_of(20, || {

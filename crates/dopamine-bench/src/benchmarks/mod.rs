@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: how close the kernels and a training step come to what the machine allows (B1, B2, B4, B5, B6).
+//! `cargo xtask bench`: how close the kernels and a training step come to what the machine allows (B1, B2, B4, B5, B6, B8).
 //!
 //! Every figure is a ratio against a reference measured in the same run, on
 //! the same machine, interleaved with it: samples of the measured code and of
@@ -22,6 +22,9 @@
 //! * **B6** scaling: time per step against `H` for Dopamine-1 and Adam-BPTT,
 //!   achieved GFLOP/s beside faer's matrix-vector and matrix-matrix rates,
 //!   and growth with `H` and `T`.
+//! * **B8** single forward pass (`forward.rs`): ns per time step of the RNN's
+//!   streamed loss against faer's matvec plus the vectorised `tanh`, `H` in
+//!   {16, 64, 256}, `f32` (targets) and `f64`.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -42,6 +45,8 @@ use crate::markdown::{Table, fmt_sig};
 use crate::objective::{Objective, RnnObjective};
 use crate::optimizer::{Optimizer, OptimizerSpec, PerturbSpec};
 use crate::parallel_probes::ProbePool;
+
+mod forward;
 
 /// What `cargo xtask bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -862,7 +867,7 @@ fn b6(s: &Settings, out: &mut String) -> Result<(), TrainError> {
     Ok(())
 }
 
-/// Runs B1, B2, B4, B5 and B6 and renders `docs/benchmarks.md`.
+/// Runs B1, B2, B4, B5, B6 and B8 and renders `docs/benchmarks.md`.
 /// `meter` is the counting allocator the binary installed (B4 needs it).
 pub fn run(
     options: &BenchOptions,
@@ -879,6 +884,7 @@ pub fn run(
     b4(&s, meter, &mut body, &mut checks)?;
     b5(&s, &mut body, &mut checks)?;
     b6(&s, &mut body)?;
+    forward::b8(&s, &mut body, &mut checks)?;
     let load_after = load_average();
     let mut summary = Table::new(["target", "measured", "target value", "met"]);
     for c in &checks {
