@@ -47,6 +47,7 @@ use crate::optimizer::{Optimizer, OptimizerSpec, PerturbSpec};
 use crate::parallel_probes::ProbePool;
 
 mod forward;
+mod population;
 
 /// What `cargo xtask bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -741,6 +742,7 @@ pub fn run(
     b4(&s, meter, &mut body, &mut checks)?;
     b5(&s, &mut body, &mut checks)?;
     b6(&s, &mut body)?;
+    population::b7(&s, &mut body, &mut checks)?;
     forward::b8(&s, &mut body, &mut checks)?;
     let load_after = load_average();
     let mut summary = Table::new(["target", "measured", "target value", "met"]);
