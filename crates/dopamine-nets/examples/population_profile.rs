@@ -46,7 +46,7 @@ fn main() {
     let mut ws = RnnWorkspace::new(&net);
     let mut pws = RnnPopulationWorkspace::new(&net);
     let mut losses = vec![0.0f32; 32];
-    let (mut forward, mut step) = (Vec::new(), Vec::new());
+    let (mut forward, mut step, mut tell) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..reps {
         let t0 = Instant::now();
         if run_forward {
@@ -63,11 +63,17 @@ fn main() {
         let plan = opt.plan(&params).expect("plan");
         net.plan_losses(&params, &plan, x, y, 0, &mut pws, &mut losses)
             .expect("losses");
+        let t1 = Instant::now();
         let _ = opt.tell_all(net.params_mut(), &losses).expect("tell");
         step.push(t0.elapsed().as_secs_f64());
+        tell.push((Instant::now() - t1).as_secs_f64());
     }
     forward.sort_by(f64::total_cmp);
     step.sort_by(f64::total_cmp);
+    tell.sort_by(f64::total_cmp);
+    if !tell.is_empty() {
+        println!("tell_all {:.1} us", tell[tell.len() / 2] * 1e6);
+    }
     let (f, s) = (forward[reps / 2], step[reps / 2]);
     println!(
         "H={h} {}: forward {:.1} us, step (32 points + update) {:.1} us, ratio {:.2} ({:.3} forward per point)",
