@@ -24,6 +24,38 @@ const UNSAFE_ALLOWLIST: &[(&str, &str)] = &[
         "calls its AVX2 build only after checking that the CPU has AVX2",
     ),
     (
+        "crates/dopamine-core/src/noise/mod.rs",
+        "calls the AVX2 generator only after cpuid has shown that the CPU has AVX2",
+    ),
+    (
+        "crates/dopamine-core/src/noise/x86.rs",
+        "AVX2 intrinsics (target_feature functions); the scalar path gives the same bits",
+    ),
+    (
+        "crates/dopamine-core/src/noise/tests.rs",
+        "tests the AVX2 generator against the scalar one, on CPUs that have AVX2",
+    ),
+    (
+        "crates/dopamine-nets/src/simd.rs",
+        "AVX2 kernels of the activations and the RNN step (target_feature functions, unaligned loads within checked slices)",
+    ),
+    (
+        "crates/dopamine-nets/src/vmath.rs",
+        "dispatches to the AVX2 activations after a run-time feature check",
+    ),
+    (
+        "crates/dopamine-nets/src/rnn_forward.rs",
+        "dispatches to the fused AVX2 RNN step after a run-time feature check",
+    ),
+    (
+        "crates/dopamine-nets/src/rnn_population.rs",
+        "dispatches to the AVX2 population product after a run-time feature check",
+    ),
+    (
+        "crates/dopamine-py/src/arrays.rs",
+        "reads a numpy array's flags through the C API (PyO3 has no safe accessor for the writeable flag)",
+    ),
+    (
         "examples/embedded/src/board.rs",
         "the firmware reads the stack's painted region and the SysTick registers",
     ),
@@ -233,7 +265,9 @@ fn tidy_rules_catch_what_they_are_for() {
     write("crates/a/src/gone_docs.rs", "pub fn g() {}\n");
     write(
         "crates/a/src/raw.rs",
-        &format!("//! Raw.\n// {UNSAFE} in a comment is fine\npub fn h() {{ {UNSAFE} {{ f() }} }}\n"),
+        &format!(
+            "//! Raw.\n// {UNSAFE} in a comment is fine\npub fn h() {{ {UNSAFE} {{ f() }} }}\n"
+        ),
     );
     write("target/debug/build.rs", "no docs, but build output\n");
     write(

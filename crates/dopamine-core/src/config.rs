@@ -108,6 +108,37 @@ impl<T: Real> Default for PerturbConfig<T> {
 }
 
 impl<T: Real> PerturbConfig<T> {
+    /// The preset for antithetic steps without a baseline: the defaults with
+    /// `rpe: RpeMode::Antithetic` and `baseline: BaselinePolicy::FromProbes`,
+    /// so a step costs exactly `2K` evaluations. Set the other fields with
+    /// struct update syntax:
+    ///
+    /// ```
+    /// use dopamine_core::{BaselinePolicy, PerturbConfig, RpeMode};
+    ///
+    /// let c = PerturbConfig { sigma: 1e-2, eta: 0.05, probes: 4, ..PerturbConfig::<f64>::antithetic() };
+    /// assert_eq!((c.rpe, c.baseline), (RpeMode::Antithetic, BaselinePolicy::FromProbes));
+    /// assert_eq!(c.forward_passes_per_step(), 8);
+    /// ```
+    ///
+    /// Why (`docs/algorithm.md`, "The antithetic preset"): the antithetic
+    /// RPE has no curvature term, so the dopamine signal is not blurred by
+    /// `sigma^2 z^T H z / 2` when `sigma` is large or the loss is curved, and
+    /// skipping `L0` makes a Dopamine step evaluate the same `2K` points an
+    /// OpenES step with `K` pairs evaluates, which is what a comparison by
+    /// evaluations needs. On a smooth loss with a small `sigma` the forward
+    /// RPE is as good and, with `K > 1`, cheaper (`1 + K` evaluations). It
+    /// is a preset and not [`PerturbConfig::default`], which stays forward
+    /// RPE with a baseline: embedded users rely on its `1 + K` evaluations
+    /// and its trajectories.
+    pub fn antithetic() -> Self {
+        Self {
+            rpe: RpeMode::Antithetic,
+            baseline: BaselinePolicy::FromProbes,
+            ..Self::default()
+        }
+    }
+
     /// Checks every setting; a config that passes can run.
     pub fn validate(&self) -> Result<(), Error> {
         if !(self.sigma.is_finite() && self.sigma > T::ZERO) {

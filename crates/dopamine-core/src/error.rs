@@ -94,6 +94,19 @@ pub enum Error {
     /// The parameters lie so close to the largest finite value that a
     /// perturbation of size `sigma` could overflow; nothing was changed.
     PerturbationOverflow,
+    /// The rule cannot run with this [`crate::PerturbConfig`] (e.g. OpenES
+    /// with forward RPE or with a baseline evaluation); the payload says
+    /// what the rule needs.
+    IncompatibleConfig(&'static str),
+    /// A population size outside `min..=max` (SNES).
+    PopulationOutOfRange {
+        /// What was asked for.
+        requested: usize,
+        /// The smallest supported size.
+        min: usize,
+        /// The largest supported size ([`crate::MAX_POPULATION`]).
+        max: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -155,6 +168,17 @@ impl fmt::Display for Error {
             }
             Error::PerturbationOverflow => f.write_str(
                 "the parameters are so close to the largest finite value that a perturbation of size sigma could overflow; nothing was changed",
+            ),
+            Error::IncompatibleConfig(needs) => {
+                write!(f, "the rule cannot run with this config: {needs}")
+            }
+            Error::PopulationOutOfRange {
+                requested,
+                min,
+                max,
+            } => write!(
+                f,
+                "a population of {requested} points, the supported range is {min}..={max}"
             ),
         }
     }

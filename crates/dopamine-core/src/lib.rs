@@ -34,9 +34,20 @@
 //!   weight matrix by a low-rank product `A B^T / sqrt(r)`
 //!   ([`NoiseStructure::LowRank`]) regenerated from its key, so a model can
 //!   evaluate a whole population with shared weight matrices.
-//! * **Rules are pluggable.** WP, Dopamine-1 and Dopamine-2 implement
-//!   [`UpdateRule`]; the probing machinery is shared, and a rule only ever
-//!   sees per-probe coefficients.
+//! * **Rules are pluggable.** WP, Dopamine-1, Dopamine-2 and OpenES
+//!   implement [`UpdateRule`]; the probing machinery is shared, and a rule
+//!   sees the step's RPEs and probe losses. Dopamine-1/2 take an optional
+//!   per-synapse second-moment normalisation of their coded update
+//!   ([`SecondMomentConfig`], storage provided by the caller), and
+//!   [`PerturbConfig::antithetic`] is the preset for antithetic steps of
+//!   exactly `2K` evaluations.
+//! * **Evolution-strategy peers.** [`OpenEs`] (Salimans et al. 2017: centred
+//!   ranks over the `2K` antithetic losses, Adam on the search gradient) is
+//!   a rule of the same optimizer; [`Snes`] (Schaul et al. 2011: one `sigma`
+//!   per parameter) is its own type with the same batch shape. Both, and
+//!   every rule, are driven through one allocation-free interface,
+//!   [`PopulationOptimizer`] (`plan` → [`Population`] → `tell_all`;
+//!   [`step_population`]). Their fitness shaping is in [`shaping`].
 //! * **Baselines.** [`Sgd`] (with momentum) and [`Adam`] kernels over slices
 //!   with caller-provided state, for the gradient-based comparisons.
 //!
@@ -81,10 +92,13 @@ pub mod layout;
 pub mod noise;
 pub mod optimizer;
 pub mod perturb;
+pub mod population;
 pub mod real;
 pub mod rule;
 pub mod rules;
 pub mod schedule;
+pub mod shaping;
+pub mod snes;
 pub mod step_noise;
 
 pub use baseline::adam::{Adam, AdamConfig};
@@ -95,13 +109,17 @@ pub use error::Error;
 pub use layout::{Block, MAX_BLOCKS, ParamLayout};
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
 pub use optimizer::{
-    Counters, Dopamine1, Dopamine2, PerturbationOptimizer, Query, Rejection, Side, StepOutcome,
-    StepReport, Told, Wp,
+    Counters, Dopamine1, Dopamine2, OpenEs, PerturbationOptimizer, Query, Rejection, Side,
+    StepOutcome, StepReport, Told, Wp,
 };
+pub use population::{Population, PopulationOptimizer, step_population};
 pub use real::Real;
 pub use rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 pub use rules::dopamine1::Dopamine1Rule;
 pub use rules::dopamine2::Dopamine2Rule;
+pub use rules::open_es::{OpenEsConfig, OpenEsRule};
 pub use rules::rpe_stats::{AdaptiveCoding, RpeStats};
+pub use rules::second_moment::{NoMoment, SecondMoment, SecondMomentConfig};
 pub use rules::wp::{WpConfig, WpRule};
 pub use schedule::EtaSchedule;
+pub use snes::{MAX_POPULATION, Snes, SnesConfig, SnesPlan};

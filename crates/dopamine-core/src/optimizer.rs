@@ -39,6 +39,8 @@ use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::Dopamine1Rule;
 use crate::rules::dopamine2::Dopamine2Rule;
+use crate::rules::open_es::OpenEsRule;
+use crate::rules::second_moment::NoMoment;
 use crate::rules::wp::WpRule;
 use crate::step_noise::weight_limit;
 
@@ -47,10 +49,16 @@ use serde::{Deserialize, Serialize};
 
 /// Weight perturbation with a fixed or scheduled learning rate.
 pub type Wp<T> = PerturbationOptimizer<T, WpRule<T>>;
-/// Dopamine-1: adaptive coding of the RPE sets the learning rate.
-pub type Dopamine1<T> = PerturbationOptimizer<T, Dopamine1Rule<T>>;
-/// Dopamine-2: Dopamine-1 with an eligibility trace stored in `S`.
-pub type Dopamine2<T, S> = PerturbationOptimizer<T, Dopamine2Rule<T, S>>;
+/// Dopamine-1: adaptive coding of the RPE sets the learning rate. `U` is the
+/// storage of the optional second-moment normalisation ([`NoMoment`]: off).
+pub type Dopamine1<T, U = NoMoment> = PerturbationOptimizer<T, Dopamine1Rule<T, U>>;
+/// Dopamine-2: Dopamine-1 with an eligibility trace stored in `S`; `U` as
+/// for [`Dopamine1`].
+pub type Dopamine2<T, S, U = NoMoment> = PerturbationOptimizer<T, Dopamine2Rule<T, S, U>>;
+/// OpenES (Salimans et al. 2017): antithetic pairs, centred ranks, Adam; its
+/// moments are stored in `S` (`2P` values). Needs antithetic RPE without a
+/// baseline ([`PerturbConfig::antithetic`]).
+pub type OpenEs<T, S> = PerturbationOptimizer<T, OpenEsRule<T, S>>;
 
 /// Which side of a probe is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +213,8 @@ pub struct PerturbationOptimizer<T, R> {
     asked: bool,
     baseline: T,
     plus_losses: [T; MAX_PROBES],
+    /// The minus sides' losses of the step (antithetic RPE).
+    minus_losses: [T; MAX_PROBES],
     deltas: [T; MAX_PROBES],
     /// Sum of the probe losses of the step so far (the baseline estimate of
     /// [`BaselinePolicy::FromProbes`]).
@@ -249,6 +259,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
             return Err(Error::NoMatrixBlock);
         }
         rule.validate(dim)?;
+        rule.validate_config(&config)?;
         let phase = first_phase(&config);
         Ok(Self {
             config,
@@ -261,6 +272,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
             asked: false,
             baseline: T::ZERO,
             plus_losses: [T::ZERO; MAX_PROBES],
+            minus_losses: [T::ZERO; MAX_PROBES],
             deltas: [T::ZERO; MAX_PROBES],
             probe_loss_sum: T::ZERO,
             param_max_abs: T::ZERO,
@@ -474,6 +486,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         self.probe_loss_sum += loss;
         let next = match (self.config.rpe, side) {
             (RpeMode::Forward, _) => {
+                self.plus_losses[probe] = loss;
                 self.deltas[probe] = self.baseline - loss;
                 probe + 1
             }
@@ -486,6 +499,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
                 return Told::Probed;
             }
             (RpeMode::Antithetic, Side::Minus) => {
+                self.minus_losses[probe] = loss;
                 self.deltas[probe] = (loss - self.plus_losses[probe]) * T::from_f64(0.5);
                 probe + 1
             }
@@ -507,8 +521,18 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
             let evaluations = T::from_usize(k * self.config.sides());
             self.baseline = self.probe_loss_sum / evaluations;
         }
+        // The probe losses in plan order.
+        let sides = self.config.sides();
+        let mut losses = [T::ZERO; 2 * MAX_PROBES];
+        for (p, pair) in losses.chunks_exact_mut(sides).take(k).enumerate() {
+            pair[0] = self.plus_losses[p];
+            if sides == 2 {
+                pair[1] = self.minus_losses[p];
+            }
+        }
         let ctx = UpdateContext {
             deltas: &self.deltas[..k],
+            losses: &losses[..k * sides],
             sigma: self.config.sigma,
             eta,
             param_max_abs: self.param_max_abs,
@@ -595,6 +619,13 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         self.begin_step(params)?;
         self.planned = true;
         Ok(StepPlan::new(&self.config, self.step, self.layout))
+    }
+
+    /// The plan of the batch step in progress (after [`Self::plan`], before
+    /// [`Self::tell_all`]): the plan `plan` returned. `None` otherwise.
+    pub fn current_plan(&self) -> Option<StepPlan<T>> {
+        self.planned
+            .then(|| StepPlan::new(&self.config, self.step, self.layout))
     }
 
     /// Finishes a batch step with the loss of every point of its plan, in

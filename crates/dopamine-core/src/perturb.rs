@@ -1,13 +1,15 @@
 //! In-place kernels over a parameter slice: perturb, restore and `w += c * z`, with `z` regenerated.
 
-use crate::noise::{NoiseKind, NoiseStream};
+use crate::noise::{BLOCK_LEN, NoiseKind, NoiseStream};
 use crate::real::Real;
 
 /// Calls `op(w[i], scale * z[i])` for every weight, `z` the stream from
 /// element 0 rounded once to `T` (exactly `T::from_f64(stream.value_f64(i))`),
 /// and the product rounded as `T` arithmetic rounds it.
 ///
-/// Gaussian noise comes in stack blocks from [`NoiseStream::for_each_block`].
+/// Gaussian noise is generated 64 elements at a time into a stack block and
+/// applied at once; on CPUs with AVX2 the generator and this loop, `op`
+/// included, run as AVX2 code (the same values: see `noise`'s module docs).
 /// Rademacher noise skips the block: `scale * z` takes only the two values
 /// `scale * 1` and `scale * -1`, so they are computed once, put in a table of
 /// every pattern of four signs, and each group of four weights gets the row
@@ -20,14 +22,7 @@ pub(crate) fn for_each_scaled_noise<T: Real>(
     mut op: impl FnMut(&mut T, T),
 ) {
     match stream.kind() {
-        NoiseKind::Gaussian => {
-            stream.for_each_block(0, params.len(), |offset, block| {
-                let chunk = &mut params[offset..offset + block.len()];
-                for (w, z) in chunk.iter_mut().zip(block) {
-                    op(w, scale * T::from_f64(*z));
-                }
-            });
-        }
+        NoiseKind::Gaussian => stream.apply_gaussian(params, scale, op),
         NoiseKind::Rademacher => {
             let plus = scale * T::ONE;
             let minus = scale * -T::ONE;
@@ -103,15 +98,23 @@ pub fn add_noise_combination<T: Real>(
                 *s = Some(streams(probe));
             }
             let mut finite = true;
-            let mut block = [0.0f64; crate::noise::BLOCK_LEN];
+            let mut block = [0.0f64; BLOCK_LEN];
+            let mut gauss = [0.0f32; BLOCK_LEN];
             let mut offset = 0;
             while offset < params.len() {
-                let n = (params.len() - offset).min(crate::noise::BLOCK_LEN);
+                let n = (params.len() - offset).min(BLOCK_LEN);
                 let chunk = &mut params[offset..offset + n];
                 for (stream, c) in all[..k].iter().flatten().zip(coefs) {
-                    stream.fill(offset, &mut block[..n]);
-                    for (w, z) in chunk.iter_mut().zip(&block[..n]) {
-                        *w += *c * T::from_f64(*z);
+                    if stream.kind() == NoiseKind::Gaussian {
+                        stream.gaussian_block((offset / BLOCK_LEN) as u64, &mut gauss);
+                        for (w, z) in chunk.iter_mut().zip(&gauss[..n]) {
+                            *w += *c * T::from_f64(f64::from(*z));
+                        }
+                    } else {
+                        stream.fill(offset, &mut block[..n]);
+                        for (w, z) in chunk.iter_mut().zip(&block[..n]) {
+                            *w += *c * T::from_f64(*z);
+                        }
                     }
                 }
                 for w in chunk.iter() {

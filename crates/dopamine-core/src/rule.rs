@@ -5,6 +5,7 @@
 //! step's per-probe RPEs into a change of the weights, and knows how to take
 //! that change back when the safety net asks it to.
 
+use crate::config::PerturbConfig;
 use crate::error::Error;
 use crate::real::Real;
 pub use crate::step_noise::StepNoise;
@@ -17,6 +18,12 @@ use serde::{Deserialize, Serialize};
 pub struct UpdateContext<'a, T> {
     /// The RPE `delta_k` of each probe (`delta > 0`: the probe did better).
     pub deltas: &'a [T],
+    /// The step's probe losses in plan order: `L(w + sigma z_k)` for each
+    /// probe with forward RPE (`K` values); `L(w + sigma z_k)`,
+    /// `L(w - sigma z_k)` for each probe in turn with antithetic RPE (`2K`
+    /// values). All finite. Rank-based rules (OpenES) need them; the others
+    /// use `deltas` only.
+    pub losses: &'a [T],
     /// The perturbation scale.
     pub sigma: T,
     /// The learning rate of this step: base `eta` times the schedule factor.
@@ -36,11 +43,13 @@ pub struct UpdateContext<'a, T> {
 pub struct RuleSignal<T> {
     /// The step's learning rate in WP units (the factor on the gradient
     /// estimate `d = delta z / sigma`). For WP this is `eta`; for the Dopamine
-    /// rules `eta * sigma / sqrt(v + eps)`.
+    /// rules `eta * sigma / sqrt(v + eps)` (with the second-moment option
+    /// each synapse's step is further divided by `sqrt(u_hat) + eps`); for
+    /// OpenES Adam's bias-corrected step size `a`.
     pub effective_eta: T,
-    /// The expected RPE `b` after this step (zero for WP).
+    /// The expected RPE `b` after this step (zero for WP and OpenES).
     pub expected_rpe: T,
-    /// The typical size of the surprise, `sqrt(v)` (zero for WP).
+    /// The typical size of the surprise, `sqrt(v)` (zero for WP and OpenES).
     pub surprise_size: T,
     /// `false` when the update was too large to apply without overflow and
     /// was skipped; the weights are then unchanged.
@@ -51,6 +60,15 @@ pub struct RuleSignal<T> {
 pub trait UpdateRule<T: Real> {
     /// Checks the rule's own settings for a parameter vector of length `dim`.
     fn validate(&self, dim: usize) -> Result<(), Error>;
+
+    /// Checks that the rule can run with `config` (called when the optimizer
+    /// is built, after `config` itself was validated). Every config suits
+    /// the default; OpenES refuses forward RPE and a baseline evaluation
+    /// with [`Error::IncompatibleConfig`].
+    fn validate_config(&self, config: &PerturbConfig<T>) -> Result<(), Error> {
+        let _ = config;
+        Ok(())
+    }
 
     /// Applies the update of the step whose noise is `noise`. An update that
     /// would take a weight beyond `ctx.weight_limit` writes nothing and

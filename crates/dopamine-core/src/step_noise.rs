@@ -381,6 +381,39 @@ impl<'a> StepNoise<'a> {
         true
     }
 
+    /// Calls `f(start, d)` for consecutive chunks of the combination
+    /// `d_i = sum_k coefs[k] z_k[i]` over `i in 0..len`: `d` holds
+    /// `d_start .. d_start + d.len()`, chunks of at most [`BLOCK_LEN`]
+    /// values, in increasing order. Each `d_i` is summed in `T` from zero
+    /// in order `k = 0, 1, ...` (`((0 + c_0 z_0) + c_1 z_1) + ...`), so two
+    /// calls with the same arguments give the same values bit for bit.
+    ///
+    /// The rules whose update is not a plain combination of the noise
+    /// (OpenES's Adam step, the second-moment normalisation, SNES) read the
+    /// combination through this, one stack chunk at a time.
+    pub fn combination_chunks<T: Real>(
+        &self,
+        len: usize,
+        coefs: &[T],
+        mut f: impl FnMut(usize, &[T]),
+    ) {
+        let mut z = [T::ZERO; BLOCK_LEN];
+        let mut d = [T::ZERO; BLOCK_LEN];
+        let mut start = 0;
+        while start < len {
+            let n = (len - start).min(BLOCK_LEN);
+            d[..n].fill(T::ZERO);
+            for (k, c) in coefs.iter().enumerate() {
+                self.fill(k, start, &mut z[..n]);
+                for (acc, zi) in d[..n].iter_mut().zip(&z[..n]) {
+                    *acc += *c * *zi;
+                }
+            }
+            f(start, &d[..n]);
+            start += n;
+        }
+    }
+
     /// `true` when adding `sum_k coefs[k] z_k` term by term keeps every
     /// weight and every partial sum within `[-limit, limit]`; writes nothing.
     fn fits<T: Real>(&self, params: &[T], coefs: &[T], limit: f64) -> bool {

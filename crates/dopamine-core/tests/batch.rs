@@ -2,8 +2,9 @@
 
 use dopamine_core::{
     AdaptiveCoding, BaselinePolicy, Block, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule,
-    Error, NoiseKind, NoiseStructure, ParamLayout, PerturbConfig, PerturbationOptimizer, Query,
-    Real, Rejection, RpeMode, Side, StepOutcome, Told, UpdateRule, Wp, WpRule,
+    Error, NoiseKind, NoiseStructure, OpenEs, OpenEsConfig, OpenEsRule, ParamLayout, PerturbConfig,
+    PerturbationOptimizer, Query, Real, Rejection, RpeMode, SecondMomentConfig, Side, Snes,
+    SnesConfig, StepOutcome, Told, UpdateRule, Wp, WpRule,
 };
 use proptest::prelude::*;
 
@@ -169,6 +170,47 @@ fn all_rules<T: Real>(c: PerturbConfig<T>, w0: &[T], loss: Loss, steps: usize) {
         loss,
         steps,
     );
+    // The second-moment option of both Dopamine rules.
+    let moment = SecondMomentConfig::default();
+    compare(
+        || {
+            let rule = Dopamine1Rule::default().with_second_moment(moment, vec![T::ZERO; w0.len()]);
+            Dopamine1::with_layout(c, rule, l).unwrap()
+        },
+        w0,
+        loss,
+        steps,
+    );
+    compare(
+        || {
+            let rule = Dopamine2Rule::new(
+                AdaptiveCoding::default(),
+                T::from_f64(0.5),
+                vec![T::ZERO; w0.len()],
+            )
+            .with_second_moment(moment, vec![T::ZERO; w0.len()]);
+            Dopamine2::with_layout(c, rule, l).unwrap()
+        },
+        w0,
+        loss,
+        steps,
+    );
+    // OpenES runs only antithetic without a baseline (mode 2).
+    if c.baseline == BaselinePolicy::FromProbes {
+        compare(
+            || {
+                let es = OpenEsConfig {
+                    l2: T::from_f64(0.1),
+                    ..OpenEsConfig::default()
+                };
+                let rule = OpenEsRule::new(es, vec![T::ZERO; 2 * w0.len()]);
+                OpenEs::with_layout(c, rule, l).unwrap()
+            },
+            w0,
+            loss,
+            steps,
+        );
+    }
 }
 
 proptest! {
@@ -530,7 +572,7 @@ proptest! {
         sigma_exp in 20i32..37,
         eta_exp in 20i32..40,
         seed in 0u64..100,
-        rule in 0u8..3,
+        rule in 0u8..6,
         rademacher in any::<bool>(),
         low_rank in any::<bool>(),
         batch in any::<bool>(),
@@ -599,14 +641,80 @@ proptest! {
                 }
             }};
         }
+        let moment = SecondMomentConfig::default();
         match rule {
             0 => run!(Wp::with_layout(c, WpRule::default(), l)),
             1 => run!(Dopamine1::with_layout(c, Dopamine1Rule::default(), l)),
-            _ => run!(Dopamine2::with_layout(
+            2 => run!(Dopamine2::with_layout(
                 c,
                 Dopamine2Rule::new(AdaptiveCoding::default(), 0.5f32, vec![0.0f32; 41]),
                 l
             )),
+            3 => run!(OpenEs::with_layout(
+                PerturbConfig { baseline: BaselinePolicy::FromProbes, ..c },
+                OpenEsRule::new(OpenEsConfig { l2: 0.1f32, ..OpenEsConfig::default() }, vec![0.0f32; 82]),
+                l
+            )),
+            4 => run!(Dopamine1::with_layout(
+                c,
+                Dopamine1Rule::default().with_second_moment(moment, vec![0.0f32; 41]),
+                l
+            )),
+            _ => run!(Dopamine2::with_layout(
+                c,
+                Dopamine2Rule::new(AdaptiveCoding::default(), 0.5f32, vec![0.0f32; 41])
+                    .with_second_moment(moment, vec![0.0f32; 41]),
+                l
+            )),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// SNES near the float limits: `f32` means up to `f32::MAX` and
+    /// `sigma0` up to `1e37` with a loss that rewards growth. `plan` either
+    /// refuses (`PerturbationOverflow`, nothing changed) or the step ends
+    /// with finite `mu` and `sigma`; a skipped update writes nothing.
+    #[test]
+    fn snes_safety_net_holds_near_the_float_limits(
+        scale in prop_oneof![Just(0.5f64), Just(0.99), Just(0.999_999)],
+        signs in prop::collection::vec(any::<bool>(), 7),
+        sigma_exp in 20i32..38,
+        seed in 0u64..100,
+    ) {
+        let w0: Vec<f32> = signs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let m = (f32::MAX as f64) * scale * (1.0 - i as f64 * 1e-3);
+                (if *s { m } else { -m }) as f32
+            })
+            .collect();
+        let mut c = SnesConfig::new(7, 10f32.powi(sigma_exp));
+        c.seed = seed;
+        let mut opt = Snes::new(c, 7, vec![0.0f32; 7]).unwrap();
+        let loss = |p: &[f32]| (-p.iter().map(|x| *x as f64 * x.signum() as f64).sum::<f64>() * 1e-30) as f32;
+        let mut w = w0.clone();
+        let mut scratch = vec![0.0f32; 7];
+        for _ in 0..6 {
+            let (before, sigma) = (w.clone(), opt.sigma().to_vec());
+            match opt.step(&mut w, &mut scratch, loss) {
+                Ok(out) => {
+                    prop_assert!(w.iter().all(|x| x.is_finite()), "{:?}", out);
+                    prop_assert!(opt.sigma().iter().all(|s| s.is_finite() && *s >= 0.0));
+                    if matches!(out, StepOutcome::Rejected(_)) {
+                        prop_assert_eq!(&w, &before);
+                        prop_assert_eq!(opt.sigma(), &sigma[..]);
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(e, Error::PerturbationOverflow);
+                    prop_assert_eq!(&w, &before);
+                    break;
+                }
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The kernel never allocates: 1,000 ask/tell steps of each rule, and SGD and Adam steps, under a counting global allocator.
+//! The kernel never allocates: 1,000 ask/tell steps of each rule (OpenES and the second-moment option included), SNES and population steps, and SGD and Adam steps, under a counting global allocator.
 //!
 //! The workspace's counting allocator (`dopamine-meter`) is installed; only
 //! allocations made on the test's own thread are counted, so the test
@@ -6,8 +6,9 @@
 //! on purpose.
 
 use dopamine_core::{
-    Adam, AdamConfig, AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule,
-    PerturbConfig, RpeMode, Sgd, SgdConfig, Told, UpdateRule, Wp, WpRule,
+    Adam, AdamConfig, AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, OpenEs,
+    OpenEsConfig, OpenEsRule, PerturbConfig, RpeMode, SecondMomentConfig, Sgd, SgdConfig, Snes,
+    SnesConfig, StepOutcome, Told, UpdateRule, Wp, WpRule, step_population,
 };
 use dopamine_meter::{CountingAllocator, thread_allocations};
 
@@ -76,6 +77,55 @@ fn no_allocation_in_any_step() {
     run(&mut d2, &mut w);
     let mut d2v = Dopamine2::new(anti, d2_vec_rule, N).unwrap();
     run(&mut d2v, &mut w);
+
+    // The second-moment option, OpenES (ask/tell and through the population
+    // interface), SNES: every buffer is a stack array.
+    let mut u1 = [0.0f64; N];
+    let rule =
+        Dopamine1Rule::default().with_second_moment(SecondMomentConfig::default(), &mut u1[..]);
+    run(&mut Dopamine1::new(config, rule, N).unwrap(), &mut w);
+    let (mut trace2, mut u2) = ([0.0f64; N], [0.0f64; N]);
+    let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, &mut trace2[..])
+        .with_second_moment(SecondMomentConfig::default(), &mut u2[..]);
+    run(&mut Dopamine2::new(anti, rule, N).unwrap(), &mut w);
+    let mut moments = [0.0f64; 2 * N];
+    let es = PerturbConfig {
+        probes: 4,
+        ..PerturbConfig::antithetic()
+    };
+    let mut open_es = OpenEs::new(
+        es,
+        OpenEsRule::new(OpenEsConfig::default(), &mut moments[..]),
+        N,
+    )
+    .unwrap();
+    run(&mut open_es, &mut w);
+    let (mut base, mut point, mut losses) = ([0.0f64; N], [0.0f64; N], [0.0f64; 64]);
+    for _ in 0..200 {
+        let _ = step_population(
+            &mut open_es,
+            &mut w,
+            &mut base,
+            &mut point,
+            &mut losses,
+            loss,
+        )
+        .unwrap();
+    }
+    let mut sigma = [0.0f64; N];
+    let mut snes = Snes::new(SnesConfig::new(N, 0.05), N, &mut sigma[..]).unwrap();
+    let mut rejected = 0;
+    for s in 0..300 {
+        // A NaN now and then: SNES's safety net runs too.
+        let nan = s % 37 == 0;
+        let out = snes
+            .step(&mut w, &mut point, |p| if nan { f64::NAN } else { loss(p) })
+            .unwrap();
+        rejected += u32::from(matches!(out, StepOutcome::Rejected(_)));
+        let _ =
+            step_population(&mut snes, &mut w, &mut base, &mut point, &mut losses, loss).unwrap();
+    }
+    assert!(rejected > 0);
 
     let sgd = Sgd::new(SgdConfig::default()).unwrap();
     let mut adam = Adam::new(AdamConfig::default()).unwrap();

@@ -1,8 +1,10 @@
 //! The rules' behaviour: WP's direction is `-grad`, Dopamine-1 is loss-scale invariant and its signal bounded, runs are deterministic and resumable.
 
+use dopamine_core::noise::GAUSSIAN_MAX_ABS;
 use dopamine_core::{
     AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, NoiseKey, NoiseKind,
-    NoiseStream, PerturbConfig, RpeMode, StepOutcome, UpdateRule, Wp, WpRule,
+    NoiseStream, PerturbConfig, PerturbationOptimizer, Query, Rejection, RpeMode,
+    SecondMomentConfig, StepOutcome, Told, UpdateRule, Wp, WpRule,
 };
 use proptest::prelude::*;
 
@@ -24,7 +26,7 @@ fn run_steps<R: UpdateRule<f64>>(
 /// a power-of-two sigma and dyadic weights they are exact too.
 #[test]
 fn constant_loss_leaves_weights_unchanged() {
-    // Gaussian: after one step, within one ulp of max(|w|, sigma * 8.58) per probe.
+    // Gaussian: after one step, within one ulp of max(|w|, sigma * GAUSSIAN_MAX_ABS) per probe.
     let w0: Vec<f64> = (0..200).map(|i| (i as f64 * 0.173).sin() * 5.0).collect();
     let config = PerturbConfig {
         sigma: 1e-2,
@@ -38,7 +40,7 @@ fn constant_loss_leaves_weights_unchanged() {
     run_steps(&mut opt, &mut w, 1, |_| 2.5);
     for (a, b) in w.iter().zip(&w0) {
         assert!(
-            (a - b).abs() <= 3.0 * f64::EPSILON * b.abs().max(1e-2 * 8.6),
+            (a - b).abs() <= 3.0 * f64::EPSILON * b.abs().max(1e-2 * GAUSSIAN_MAX_ABS),
             "{a} vs {b}"
         );
     }
@@ -573,4 +575,283 @@ fn serde_round_trip_resumes_bit_identically() {
     run_steps(&mut opt, &mut w, 50, loss);
     run_steps(&mut resumed, &mut w2, 50, loss);
     assert_eq!(bits(&w), bits(&w2));
+
+    // Dopamine-1 with the second-moment option, and OpenES.
+    let rule = Dopamine1Rule::default()
+        .with_second_moment(SecondMomentConfig::default(), vec![0.0f64; 12]);
+    let mut opt = Dopamine1::new(config, rule, 12).unwrap();
+    let mut w = vec![0.3f64; 12];
+    run_steps(&mut opt, &mut w, 20, loss);
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: Dopamine1<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    run_steps(&mut opt, &mut w, 50, loss);
+    run_steps(&mut resumed, &mut w2, 50, loss);
+    assert_eq!(bits(&w), bits(&w2));
+    let es = PerturbConfig {
+        probes: 3,
+        ..PerturbConfig::antithetic()
+    };
+    let rule =
+        dopamine_core::OpenEsRule::new(dopamine_core::OpenEsConfig::default(), vec![0.0f64; 24]);
+    let mut opt = dopamine_core::OpenEs::new(es, rule, 12).unwrap();
+    let mut w = vec![0.3f64; 12];
+    run_steps(&mut opt, &mut w, 20, loss);
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: dopamine_core::OpenEs<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    run_steps(&mut opt, &mut w, 50, loss);
+    run_steps(&mut resumed, &mut w2, 50, loss);
+    assert_eq!(bits(&w), bits(&w2));
+    assert_eq!(resumed, opt);
+
+    // SNES between steps.
+    let mut opt = dopamine_core::Snes::new(
+        dopamine_core::SnesConfig::new(12, 0.2),
+        12,
+        vec![0.0f64; 12],
+    )
+    .unwrap();
+    let mut w = vec![0.3f64; 12];
+    let mut scratch = vec![0.0f64; 12];
+    for _ in 0..20 {
+        let _ = opt.step(&mut w, &mut scratch, loss).unwrap();
+    }
+    let json = serde_json::to_string(&opt).unwrap();
+    let mut resumed: dopamine_core::Snes<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();
+    let mut w2 = w.clone();
+    for _ in 0..50 {
+        let a = opt.step(&mut w, &mut scratch, loss).unwrap();
+        let b = resumed.step(&mut w2, &mut scratch, loss).unwrap();
+        assert_eq!(a, b);
+    }
+    assert_eq!(bits(&w), bits(&w2));
+    assert_eq!(resumed, opt);
+}
+
+/// Trains `c * L` and `L` with a rule built by `make` (f64, 8 parameters)
+/// for 200 steps and returns the largest relative difference of the weights.
+fn scale_gap_of<R: UpdateRule<f64>>(
+    c: f64,
+    make: impl Fn() -> PerturbationOptimizer<f64, R>,
+) -> f64 {
+    let target: Vec<f64> = (0..8).map(|i| 10.0 - 3.0 * i as f64).collect();
+    let loss = |w: &[f64]| -> f64 {
+        1e4 * w
+            .iter()
+            .zip(&target)
+            .enumerate()
+            .map(|(i, (a, t))| (1.0 + i as f64) * (a - t) * (a - t))
+            .sum::<f64>()
+    };
+    let (mut w1, mut w2) = (vec![0.0f64; 8], vec![0.0f64; 8]);
+    let (mut o1, mut o2) = (make(), make());
+    for _ in 0..200 {
+        assert!(matches!(
+            o1.step(&mut w1, loss).unwrap(),
+            StepOutcome::Updated(_)
+        ));
+        assert!(matches!(
+            o2.step(&mut w2, |p| c * loss(p)).unwrap(),
+            StepOutcome::Updated(_)
+        ));
+    }
+    assert!(loss(&w1) < 0.8 * loss(&[0.0; 8]), "no progress");
+    w1.iter()
+        .zip(&w2)
+        .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
+        .fold(0.0, f64::max)
+}
+
+fn moment_config(probes: usize, rpe: RpeMode) -> PerturbConfig<f64> {
+    PerturbConfig {
+        sigma: 0.1,
+        eta: 0.2,
+        probes,
+        rpe,
+        seed: 21,
+        ..Default::default()
+    }
+}
+
+/// The second-moment normalisation keeps Dopamine's invariance to the loss
+/// scale: `D` is scale-free, so `d`, `u` and the step are too. Same premise
+/// and tolerance as Dopamine-1's test (measured gaps of order 1e-13).
+#[test]
+fn second_moment_keeps_the_loss_scale_invariance() {
+    let m = SecondMomentConfig::default();
+    for c in [1e-3, 0.1, 10.0, 1e3] {
+        for (probes, rpe) in [(1, RpeMode::Forward), (4, RpeMode::Antithetic)] {
+            let d1 = scale_gap_of(c, || {
+                let rule = Dopamine1Rule::default().with_second_moment(m, vec![0.0; 8]);
+                Dopamine1::new(moment_config(probes, rpe), rule, 8).unwrap()
+            });
+            let d2 = scale_gap_of(c, || {
+                let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, vec![0.0; 8])
+                    .with_second_moment(m, vec![0.0; 8]);
+                Dopamine2::new(moment_config(probes, rpe), rule, 8).unwrap()
+            });
+            println!("c = {c:e}, K = {probes}: gap D1 {d1:e}, D2 {d2:e}");
+            assert!(d1 < 1e-6 && d2 < 1e-6, "c = {c}, K = {probes}: {d1} {d2}");
+        }
+    }
+}
+
+/// The normalised step, checked against its formula: the first update is
+/// `eta d / (|d| + eps)` per weight (u_hat = d^2 at t = 1), every step
+/// stays below `eta sqrt((1 - beta2^t) / (1 - beta2))` per weight, and the
+/// bound is approached later too (a weight whose coded update jumps after
+/// quiet steps).
+#[test]
+fn second_moment_step_follows_its_formula_and_bound() {
+    let eta = 0.01;
+    let beta2 = 0.9;
+    let config = PerturbConfig {
+        sigma: 1e-3,
+        eta,
+        seed: 5,
+        ..Default::default()
+    };
+    let m = SecondMomentConfig { beta2, eps: 1e-8 };
+    let mut opt = Dopamine1::new(
+        config,
+        Dopamine1Rule::default().with_second_moment(m, vec![0.0; 16]),
+        16,
+    )
+    .unwrap();
+    let loss = |w: &[f64]| {
+        w.iter()
+            .enumerate()
+            .map(|(i, x)| (i as f64 + 1.0) * (x - 1.0).powi(2))
+            .sum::<f64>()
+    };
+    let mut w = vec![0.0f64; 16];
+    let mut largest = 0.0f64;
+    for t in 1..=300i32 {
+        let before = w.clone();
+        assert!(matches!(
+            opt.step(&mut w, loss).unwrap(),
+            StepOutcome::Updated(_)
+        ));
+        let bound = eta * ((1.0 - beta2.powi(t)) / (1.0 - beta2)).sqrt();
+        for (a, b) in w.iter().zip(&before) {
+            let step = (a - b).abs();
+            assert!(step <= bound * (1.0 + 1e-9), "t {t}: {step} > {bound}");
+            if t == 1 {
+                // `eta |d| / (|d| + eps)`: eta up to `eps / |d|` (about 1e-7
+                // for the smallest coded update of this seed's first step).
+                assert!((step - eta).abs() < 1e-6 * eta, "first step {step}");
+            } else {
+                largest = largest.max(step / bound);
+            }
+        }
+    }
+    println!("largest step / bound after the first step: {largest}");
+    assert!(largest > 0.5, "the bound is far from reached: {largest}");
+    assert!(loss(&w) < 0.5 * loss(&[0.0; 16]), "{}", loss(&w));
+    assert_eq!(opt.rule().second_moment().unwrap().steps(), 300);
+}
+
+/// Dopamine-2 with `lambda = 0` and the option is Dopamine-1 with the option
+/// (the normalised update enters the trace and leaves it at once), up to
+/// the rounding of `eta (1 - 0) n` against `eta n`.
+#[test]
+fn dopamine2_with_zero_lambda_and_second_moment_is_dopamine1_with_it() {
+    let config = PerturbConfig {
+        sigma: 1e-3,
+        eta: 0.02,
+        probes: 3,
+        seed: 1,
+        ..Default::default()
+    };
+    let loss = |p: &[f64]| {
+        p.iter()
+            .enumerate()
+            .map(|(i, x)| (x - i as f64).powi(2))
+            .sum::<f64>()
+    };
+    let m = SecondMomentConfig::default();
+    let (mut w1, mut w2) = (vec![0.0f64; 20], vec![0.0f64; 20]);
+    let rule = Dopamine1Rule::default().with_second_moment(m, vec![0.0; 20]);
+    run_steps(
+        &mut Dopamine1::new(config, rule, 20).unwrap(),
+        &mut w1,
+        50,
+        loss,
+    );
+    let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.0, vec![0.0; 20])
+        .with_second_moment(m, vec![0.0; 20]);
+    run_steps(
+        &mut Dopamine2::new(config, rule, 20).unwrap(),
+        &mut w2,
+        50,
+        loss,
+    );
+    for (a, b) in w1.iter().zip(&w2) {
+        assert!((a - b).abs() < 1e-9 * a.abs().max(1.0), "{a} vs {b}");
+    }
+    // And the option changes the trajectory (it is not a no-op).
+    let mut w3 = vec![0.0f64; 20];
+    run_steps(
+        &mut Dopamine1::new(config, Dopamine1Rule::default(), 20).unwrap(),
+        &mut w3,
+        50,
+        loss,
+    );
+    assert!(w1.iter().zip(&w3).any(|(a, b)| (a - b).abs() > 1e-3));
+}
+
+/// Undo with the option: a NaN right after an update takes it back (to
+/// within the rounding of the round trip); `u` keeps the update's `d^2`.
+#[test]
+fn second_moment_update_is_undone() {
+    let config = PerturbConfig {
+        sigma: 1e-3,
+        eta: 0.05,
+        probes: 2,
+        seed: 8,
+        ..Default::default()
+    };
+    let loss = |p: &[f64]| p.iter().map(|x| (x - 2.0).powi(2)).sum::<f64>();
+    let m = SecondMomentConfig::default();
+    let mut w = vec![0.5f64; 12];
+    let rule = Dopamine1Rule::default().with_second_moment(m, vec![0.0; 12]);
+    let mut opt = Dopamine1::new(config, rule, 12).unwrap();
+    run_steps(&mut opt, &mut w, 3, loss);
+    let start = w.clone();
+    run_steps(&mut opt, &mut w, 1, loss);
+    let u_after = opt.rule().second_moment().unwrap().values().to_vec();
+    assert!(w.iter().zip(&start).any(|(a, b)| (a - b).abs() > 1e-3));
+    assert_eq!(opt.ask(&mut w).unwrap(), Query::Baseline);
+    assert_eq!(
+        opt.tell(&mut w, f64::NAN).unwrap(),
+        Told::Rejected(Rejection::UpdateUndone)
+    );
+    for (a, b) in w.iter().zip(&start) {
+        assert!(
+            (a - b).abs() <= 2.0 * f64::EPSILON * b.abs().max(0.1),
+            "{a} vs {b}"
+        );
+    }
+    assert_eq!(opt.rule().second_moment().unwrap().values(), &u_after[..]);
+    // Dopamine-2: the trace is cleared, as without the option.
+    let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, vec![0.0; 12])
+        .with_second_moment(m, vec![0.0; 12]);
+    let mut opt = Dopamine2::new(config, rule, 12).unwrap();
+    let mut w = vec![0.5f64; 12];
+    run_steps(&mut opt, &mut w, 4, loss);
+    let start = w.clone();
+    run_steps(&mut opt, &mut w, 1, loss);
+    assert_eq!(opt.ask(&mut w).unwrap(), Query::Baseline);
+    assert_eq!(
+        opt.tell(&mut w, f64::INFINITY).unwrap(),
+        Told::Rejected(Rejection::UpdateUndone)
+    );
+    for (a, b) in w.iter().zip(&start) {
+        assert!(
+            (a - b).abs() <= 2.0 * f64::EPSILON * b.abs().max(0.1),
+            "{a} vs {b}"
+        );
+    }
+    assert!(opt.rule().trace().iter().all(|e| *e == 0.0));
 }

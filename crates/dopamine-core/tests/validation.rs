@@ -2,7 +2,8 @@
 
 use dopamine_core::{
     AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, Error, EtaSchedule,
-    MAX_PROBES, PerturbConfig, Query, Told, Wp, WpRule,
+    MAX_POPULATION, MAX_PROBES, OpenEs, OpenEsConfig, OpenEsRule, PerturbConfig, Query,
+    SecondMomentConfig, Snes, SnesConfig, Told, Wp, WpRule,
 };
 
 fn d1(config: PerturbConfig<f64>, coding: AdaptiveCoding<f64>, dim: usize) -> Result<(), Error> {
@@ -342,4 +343,340 @@ fn errors_display() {
         .to_string()
         .contains("expected 3")
     );
+}
+
+/// Every bad setting of OpenES, SNES and the second-moment option gives its
+/// exact error at construction; the boundary values that are valid pass.
+#[test]
+fn invalid_peer_and_option_settings() {
+    let openes = |es: OpenEsConfig<f64>, len: usize| {
+        OpenEs::new(
+            PerturbConfig::antithetic(),
+            OpenEsRule::new(es, vec![0.0; len]),
+            3,
+        )
+        .map(|_| ())
+    };
+    let snes =
+        |c: SnesConfig<f64>, dim: usize, len: usize| Snes::new(c, dim, vec![0.0; len]).map(|_| ());
+    let d1m = |m: SecondMomentConfig<f64>, len: usize| {
+        let rule = Dopamine1Rule::default().with_second_moment(m, vec![0.0; len]);
+        Dopamine1::new(ok_config(), rule, 3).map(|_| ())
+    };
+    let d2m = |m: SecondMomentConfig<f64>, len: usize| {
+        let rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, vec![0.0; 3])
+            .with_second_moment(m, vec![0.0; len]);
+        Dopamine2::new(ok_config(), rule, 3).map(|_| ())
+    };
+    let es = OpenEsConfig::default();
+    let sn = SnesConfig::new(3, 0.1);
+    let sm = SecondMomentConfig::default();
+    let population = |requested| Error::PopulationOutOfRange {
+        requested,
+        min: 2,
+        max: MAX_POPULATION,
+    };
+    let cases: Vec<(&str, Result<(), Error>, Error)> = vec![
+        (
+            "openes beta1 = 1",
+            openes(OpenEsConfig { beta1: 1.0, ..es }, 6),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "openes beta1 < 0",
+            openes(OpenEsConfig { beta1: -0.1, ..es }, 6),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "openes beta1 NaN",
+            openes(
+                OpenEsConfig {
+                    beta1: f64::NAN,
+                    ..es
+                },
+                6,
+            ),
+            Error::NonFiniteSetting("beta1"),
+        ),
+        (
+            "openes beta2 = 1",
+            openes(OpenEsConfig { beta2: 1.0, ..es }, 6),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "openes beta2 inf",
+            openes(
+                OpenEsConfig {
+                    beta2: f64::INFINITY,
+                    ..es
+                },
+                6,
+            ),
+            Error::NonFiniteSetting("beta2"),
+        ),
+        (
+            "openes eps 0",
+            openes(OpenEsConfig { eps: 0.0, ..es }, 6),
+            Error::EpsNotPositive,
+        ),
+        (
+            "openes eps NaN",
+            openes(
+                OpenEsConfig {
+                    eps: f64::NAN,
+                    ..es
+                },
+                6,
+            ),
+            Error::EpsNotPositive,
+        ),
+        (
+            "openes l2 < 0",
+            openes(OpenEsConfig { l2: -1e-3, ..es }, 6),
+            Error::InvalidSetting("l2 must be >= 0"),
+        ),
+        (
+            "openes l2 NaN",
+            openes(OpenEsConfig { l2: f64::NAN, ..es }, 6),
+            Error::NonFiniteSetting("l2"),
+        ),
+        (
+            "openes storage of P values",
+            openes(es, 3),
+            Error::LengthMismatch {
+                expected: 6,
+                got: 3,
+            },
+        ),
+        (
+            "snes sigma0 0",
+            snes(SnesConfig { sigma0: 0.0, ..sn }, 3, 3),
+            Error::SigmaNotPositive,
+        ),
+        (
+            "snes sigma0 < 0",
+            snes(SnesConfig { sigma0: -1.0, ..sn }, 3, 3),
+            Error::SigmaNotPositive,
+        ),
+        (
+            "snes sigma0 NaN",
+            snes(
+                SnesConfig {
+                    sigma0: f64::NAN,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            Error::SigmaNotPositive,
+        ),
+        (
+            "snes eta_mu 0",
+            snes(SnesConfig { eta_mu: 0.0, ..sn }, 3, 3),
+            Error::EtaNotPositive,
+        ),
+        (
+            "snes eta_mu inf",
+            snes(
+                SnesConfig {
+                    eta_mu: f64::INFINITY,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            Error::EtaNotPositive,
+        ),
+        (
+            "snes eta_sigma < 0",
+            snes(
+                SnesConfig {
+                    eta_sigma: -0.1,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            Error::InvalidSetting("eta_sigma must be >= 0"),
+        ),
+        (
+            "snes eta_sigma NaN",
+            snes(
+                SnesConfig {
+                    eta_sigma: f64::NAN,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            Error::NonFiniteSetting("eta_sigma"),
+        ),
+        (
+            "snes population 0",
+            snes(
+                SnesConfig {
+                    population: 0,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            population(0),
+        ),
+        (
+            "snes population 1",
+            snes(
+                SnesConfig {
+                    population: 1,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            population(1),
+        ),
+        (
+            "snes population too large",
+            snes(
+                SnesConfig {
+                    population: MAX_POPULATION + 1,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+            population(MAX_POPULATION + 1),
+        ),
+        ("snes no parameter", snes(sn, 0, 0), Error::EmptyParameters),
+        (
+            "snes sigma storage",
+            snes(sn, 3, 4),
+            Error::LengthMismatch {
+                expected: 3,
+                got: 4,
+            },
+        ),
+        (
+            "d1 moment beta2 = 1",
+            d1m(SecondMomentConfig { beta2: 1.0, ..sm }, 3),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "d1 moment beta2 < 0",
+            d1m(SecondMomentConfig { beta2: -0.5, ..sm }, 3),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "d1 moment beta2 NaN",
+            d1m(
+                SecondMomentConfig {
+                    beta2: f64::NAN,
+                    ..sm
+                },
+                3,
+            ),
+            Error::NonFiniteSetting("beta2"),
+        ),
+        (
+            "d1 moment eps 0",
+            d1m(SecondMomentConfig { eps: 0.0, ..sm }, 3),
+            Error::EpsNotPositive,
+        ),
+        (
+            "d1 moment eps inf",
+            d1m(
+                SecondMomentConfig {
+                    eps: f64::INFINITY,
+                    ..sm
+                },
+                3,
+            ),
+            Error::EpsNotPositive,
+        ),
+        (
+            "d1 moment storage",
+            d1m(sm, 2),
+            Error::LengthMismatch {
+                expected: 3,
+                got: 2,
+            },
+        ),
+        (
+            "d2 moment beta2 = 1",
+            d2m(SecondMomentConfig { beta2: 1.0, ..sm }, 3),
+            Error::BetaOutOfRange,
+        ),
+        (
+            "d2 moment eps < 0",
+            d2m(SecondMomentConfig { eps: -1.0, ..sm }, 3),
+            Error::EpsNotPositive,
+        ),
+        (
+            "d2 moment storage",
+            d2m(sm, 4),
+            Error::LengthMismatch {
+                expected: 3,
+                got: 4,
+            },
+        ),
+    ];
+    for (what, got, want) in cases {
+        assert_eq!(got, Err(want), "{what}");
+        assert!(!want.to_string().is_empty());
+    }
+    let valid: Vec<(&str, Result<(), Error>)> = vec![
+        (
+            "openes beta1 = beta2 = 0",
+            openes(
+                OpenEsConfig {
+                    beta1: 0.0,
+                    beta2: 0.0,
+                    ..es
+                },
+                6,
+            ),
+        ),
+        ("openes l2 > 0", openes(OpenEsConfig { l2: 0.25, ..es }, 6)),
+        (
+            "snes eta_sigma 0 (fixed sigma)",
+            snes(
+                SnesConfig {
+                    eta_sigma: 0.0,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+        ),
+        (
+            "snes population 2",
+            snes(
+                SnesConfig {
+                    population: 2,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+        ),
+        (
+            "snes population MAX",
+            snes(
+                SnesConfig {
+                    population: MAX_POPULATION,
+                    ..sn
+                },
+                3,
+                3,
+            ),
+        ),
+        (
+            "moment beta2 0",
+            d1m(SecondMomentConfig { beta2: 0.0, ..sm }, 3),
+        ),
+        ("d2 moment", d2m(sm, 3)),
+    ];
+    for (what, got) in valid {
+        assert_eq!(got, Ok(()), "{what}");
+    }
 }

@@ -59,6 +59,13 @@ pub enum NetError {
     },
     /// Binary cross-entropy needs a sigmoid output layer.
     LossNeedsSigmoidOutput,
+    /// A step plan's parameter layout does not fit the model (its blocks
+    /// must follow the model's parameter blocks, see `Rnn::param_layout`
+    /// and `Mlp::param_layout`).
+    PlanLayout {
+        /// What does not fit.
+        what: &'static str,
+    },
     /// A workspace was built for a model of a different shape.
     WorkspaceMismatch {
         /// Which dimension differs.
@@ -117,6 +124,12 @@ impl fmt::Display for NetError {
             ),
             Self::LossNeedsSigmoidOutput => {
                 write!(f, "binary cross-entropy needs a sigmoid output layer")
+            }
+            Self::PlanLayout { what } => {
+                write!(
+                    f,
+                    "the step plan's parameter layout does not fit the model: {what}"
+                )
             }
             Self::WorkspaceMismatch { what } => {
                 write!(

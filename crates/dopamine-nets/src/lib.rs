@@ -14,6 +14,15 @@
 //!   so [`Rnn::loss`] runs the recurrence one step at a time and keeps two
 //!   hidden vectors: O(H) memory, however long the sequence. Only the
 //!   gradient baselines ([`Rnn::loss_and_gradient`]) store hidden states.
+//! * **Evaluation at a borrowed parameter slice.** [`Rnn::loss_at`] and
+//!   [`Mlp::loss_at`] evaluate the same architecture at another flat vector
+//!   of the same layout (a probe point, say) without copying it into the
+//!   model; every forward pass runs on a parameter slice internally.
+//! * **Vectorised activations.** `tanh` and the sigmoid come from
+//!   [`vmath`]: branch-free approximations within 2 and 3 ulps of `libm`,
+//!   compiled with AVX2 when the CPU has it, with the same bits on every
+//!   CPU. The RNN's step fuses the bias, both products and `tanh` in one
+//!   pass over register blocks of rows.
 //! * **Reusable workspaces.** All scratch memory lives in a workspace built
 //!   once per model ([`MlpWorkspace`], [`RnnWorkspace`],
 //!   [`RnnGradWorkspace`]); forward passes, losses and gradients then
@@ -65,8 +74,14 @@ pub mod init;
 pub mod loss;
 pub mod mlp;
 mod mlp_grad;
+pub mod mlp_population;
 pub mod rnn;
+mod rnn_forward;
 mod rnn_grad;
+pub mod rnn_population;
+#[cfg(target_arch = "x86_64")]
+mod simd;
+pub mod vmath;
 
 pub use activation::Activation;
 pub use cost::Cost;
@@ -74,15 +89,19 @@ pub use error::NetError;
 pub use init::{WeightInit, spectral_radius};
 pub use loss::Loss;
 pub use mlp::{Mlp, MlpWorkspace};
+pub use mlp_population::MlpPopulationWorkspace;
 pub use rnn::{Rnn, RnnInit, RnnWorkspace};
 pub use rnn_grad::{Bptt, RnnGradWorkspace};
+pub use rnn_population::RnnPopulationWorkspace;
+pub use vmath::{VectorMath, sigmoid_in_place, tanh_in_place};
 
 /// The scalar types the models run on: `f32` and `f64`.
 ///
 /// A shorthand for [`dopamine_core::Real`] (the optimizer kernel's sealed
 /// float trait) plus [`faer::traits::RealField`] (what faer's matrix products
-/// need). Implemented automatically for every type with both, which is
-/// exactly `f32` and `f64`.
-pub trait Scalar: dopamine_core::Real + faer::traits::RealField {}
+/// need) plus [`VectorMath`] (the vectorised activations). Implemented
+/// automatically for every type with all three, which is exactly `f32` and
+/// `f64`.
+pub trait Scalar: dopamine_core::Real + faer::traits::RealField + VectorMath {}
 
-impl<T: dopamine_core::Real + faer::traits::RealField> Scalar for T {}
+impl<T: dopamine_core::Real + faer::traits::RealField + VectorMath> Scalar for T {}

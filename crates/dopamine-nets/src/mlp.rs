@@ -193,8 +193,32 @@ impl<T: Scalar> Mlp<T> {
     /// # Panics
     /// If `layer >= num_layers()`.
     pub fn weights(&self, layer: usize) -> MatRef<'_, T> {
+        self.weights_in(&self.params, layer)
+    }
+
+    /// View of weight matrix `layer` in `params`, a flat vector of this
+    /// model's layout (length checked by the caller).
+    pub(crate) fn weights_in<'a>(&self, params: &'a [T], layer: usize) -> MatRef<'a, T> {
         let l = self.layers[layer];
-        MatRef::from_column_major_slice(&self.params[l.weights..l.bias], l.fan_out, l.fan_in)
+        MatRef::from_column_major_slice(&params[l.weights..l.bias], l.fan_out, l.fan_in)
+    }
+
+    /// Bias of weight layer `layer` in `params` (as [`Mlp::weights_in`]).
+    pub(crate) fn bias_in<'a>(&self, params: &'a [T], layer: usize) -> &'a [T] {
+        let l = self.layers[layer];
+        &params[l.bias..l.bias + l.fan_out]
+    }
+
+    /// Errors unless `params` has [`Mlp::num_params`] values.
+    pub(crate) fn check_params(&self, params: &[T]) -> Result<(), NetError> {
+        if params.len() != self.params.len() {
+            return Err(NetError::ShapeMismatch {
+                what: "parameter count",
+                expected: self.params.len(),
+                got: params.len(),
+            });
+        }
+        Ok(())
     }
 
     /// Mutable view of weight matrix `layer` into the flat vector.
@@ -215,8 +239,7 @@ impl<T: Scalar> Mlp<T> {
     /// # Panics
     /// If `layer >= num_layers()`.
     pub fn bias(&self, layer: usize) -> &[T] {
-        let l = self.layers[layer];
-        &self.params[l.bias..l.bias + l.fan_out]
+        self.bias_in(&self.params, layer)
     }
 
     pub(crate) fn layout(&self) -> &[LayerLayout] {
@@ -289,7 +312,7 @@ impl<T: Scalar> Mlp<T> {
         ws: &'w mut MlpWorkspace<T>,
     ) -> Result<MatRef<'w, T>, NetError> {
         self.validate(inputs, None, Loss::Mse, ws)?;
-        self.forward_unchecked(inputs, ws);
+        self.forward_unchecked(&self.params, inputs, ws);
         Ok(ws.output(inputs.nrows()))
     }
 
@@ -302,18 +325,51 @@ impl<T: Scalar> Mlp<T> {
         ws: &mut MlpWorkspace<T>,
     ) -> Result<T, NetError> {
         self.validate(inputs, Some(targets), loss, ws)?;
-        self.forward_unchecked(inputs, ws);
+        self.forward_unchecked(&self.params, inputs, ws);
         Ok(self.loss_of_outputs(targets, loss, ws))
     }
 
-    /// Forward pass into the workspace; inputs already validated.
-    pub(crate) fn forward_unchecked(&self, inputs: MatRef<'_, T>, ws: &mut MlpWorkspace<T>) {
+    /// [`Mlp::loss`] of the same architecture at another flat parameter
+    /// vector `params` (the layout documented on [`Mlp`]), without copying
+    /// it into the model: e.g. a probe point `w + sigma z` held in a buffer
+    /// of its own, while the model keeps `w`. Bit-identical to
+    /// [`Mlp::loss`] of a model whose parameters equal `params` (so to
+    /// `self.loss` when `params == self.params()`). Allocates nothing.
+    ///
+    /// # Errors
+    /// [`NetError::ShapeMismatch`] (`"parameter count"`) when `params` does
+    /// not have [`Mlp::num_params`] values, and every error of
+    /// [`Mlp::loss`].
+    pub fn loss_at(
+        &self,
+        params: &[T],
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        loss: Loss,
+        ws: &mut MlpWorkspace<T>,
+    ) -> Result<T, NetError> {
+        self.check_params(params)?;
+        self.validate(inputs, Some(targets), loss, ws)?;
+        self.forward_unchecked(params, inputs, ws);
+        Ok(self.loss_of_outputs(targets, loss, ws))
+    }
+
+    /// Forward pass at the parameters `params` (a flat vector of this
+    /// model's layout) into the workspace; inputs already validated. The
+    /// activations run over each layer's whole output at once
+    /// ([`Activation::apply_in_place`], vectorised).
+    pub(crate) fn forward_unchecked(
+        &self,
+        params: &[T],
+        inputs: MatRef<'_, T>,
+        ws: &mut MlpWorkspace<T>,
+    ) {
         let batch = inputs.nrows();
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
             let (before, rest) = ws.outputs.split_at_mut(ws.offsets[l]);
             let out = &mut rest[..layer.fan_out * batch];
-            let weights = self.weights(l);
+            let weights = self.weights_in(params, l);
             let out_mat = MatMut::from_column_major_slice_mut(out, layer.fan_out, batch);
             if l == 0 {
                 matmul(
@@ -333,26 +389,16 @@ impl<T: Scalar> Mlp<T> {
                 );
                 matmul(out_mat, Accum::Replace, weights, prev, T::ONE, Par::Seq);
             }
-            let bias = self.bias(l);
-            let act = self.activations[l];
-            if l == last {
-                let logits = &mut ws.logits[..layer.fan_out * batch];
-                for (out_col, logit_col) in out
-                    .chunks_exact_mut(layer.fan_out)
-                    .zip(logits.chunks_exact_mut(layer.fan_out))
-                {
-                    for ((v, z), &b) in out_col.iter_mut().zip(logit_col).zip(bias) {
-                        *z = *v + b;
-                        *v = act.apply(*z);
-                    }
-                }
-            } else {
-                for out_col in out.chunks_exact_mut(layer.fan_out) {
-                    for (v, &b) in out_col.iter_mut().zip(bias) {
-                        *v = act.apply(*v + b);
-                    }
+            let bias = self.bias_in(params, l);
+            for out_col in out.chunks_exact_mut(layer.fan_out) {
+                for (v, &b) in out_col.iter_mut().zip(bias) {
+                    *v += b;
                 }
             }
+            if l == last {
+                ws.logits[..layer.fan_out * batch].copy_from_slice(out);
+            }
+            self.activations[l].apply_in_place(out);
         }
         ws.batch = batch;
     }

@@ -29,7 +29,8 @@ impl<T: Scalar> Mlp<T> {
                 got: grad.len(),
             });
         }
-        self.forward_unchecked(inputs, ws);
+        let params = self.params();
+        self.forward_unchecked(params, inputs, ws);
         let value = self.loss_of_outputs(targets, loss, ws);
         let batch = inputs.nrows();
         let n_out = self.output_dim();
@@ -102,7 +103,7 @@ impl<T: Scalar> Mlp<T> {
                 matmul(
                     MatMut::from_column_major_slice_mut(next, fan_in, batch),
                     Accum::Replace,
-                    self.weights(l).transpose(),
+                    self.weights_in(params, l).transpose(),
                     delta,
                     T::ONE,
                     Par::Seq,

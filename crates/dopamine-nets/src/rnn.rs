@@ -4,12 +4,13 @@
 
 use core::ops::Range;
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{MatMut, MatRef};
 
 use crate::cost::Cost;
 use crate::init::{Gaussian, spectral_radius};
+use crate::rnn_forward::{FreeRun, Predict, RnnParams, StreamedSse};
 use crate::rnn_grad::Bptt;
+use crate::vmath::dispatch;
 use crate::{NetError, Scalar, check};
 
 /// How [`Rnn::new`] draws the parameters. Biases always start at zero.
@@ -278,46 +279,22 @@ impl<T: Scalar> Rnn<T> {
         spectral_radius(self.w_hh())
     }
 
-    /// One recurrence step: `h_next = tanh(W_hh h_prev + W_in x + b)`, `x`
-    /// an `I x 1` column.
-    #[inline]
-    pub(crate) fn step(&self, x: MatRef<'_, T>, h_prev: &[T], h_next: &mut [T]) {
-        let h = self.hidden_dim;
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut *h_next, h, 1),
-            Accum::Replace,
-            self.w_hh(),
-            MatRef::from_column_major_slice(h_prev, h, 1),
-            T::ONE,
-            Par::Seq,
-        );
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut *h_next, h, 1),
-            Accum::Add,
-            self.w_in(),
-            x,
-            T::ONE,
-            Par::Seq,
-        );
-        for (v, &b) in h_next.iter_mut().zip(self.bias()) {
-            *v = (*v + b).tanh();
-        }
+    /// The parameter blocks of a flat vector of this model's layout, whose
+    /// length the caller has checked.
+    pub(crate) fn view<'a>(&self, params: &'a [T]) -> RnnParams<'a, T> {
+        RnnParams::new(self.input_dim, self.hidden_dim, self.output_dim, params)
     }
 
-    /// Readout: `y = W_out h + b_out`.
-    #[inline]
-    pub(crate) fn readout(&self, h: &[T], y: &mut [T]) {
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut *y, self.output_dim, 1),
-            Accum::Replace,
-            self.w_out(),
-            MatRef::from_column_major_slice(h, self.hidden_dim, 1),
-            T::ONE,
-            Par::Seq,
-        );
-        for (v, &b) in y.iter_mut().zip(self.bias_out()) {
-            *v += b;
+    /// [`Rnn::view`] after checking the length of `params`.
+    pub(crate) fn checked_view<'a>(&self, params: &'a [T]) -> Result<RnnParams<'a, T>, NetError> {
+        if params.len() != self.params.len() {
+            return Err(NetError::ShapeMismatch {
+                what: "parameter count",
+                expected: self.params.len(),
+                got: params.len(),
+            });
         }
+        Ok(self.view(params))
     }
 
     /// Checks a teacher-forced sequence: `inputs` is `T x I` with `T >= 1`,
@@ -362,6 +339,11 @@ impl<T: Scalar> Rnn<T> {
     /// state and the output are kept (in the workspace), and the readout is
     /// computed only for scored steps. Allocates nothing. After the call,
     /// [`RnnWorkspace::hidden`] holds the final hidden state.
+    ///
+    /// Each step is one fused pass over the rows (bias, input and recurrent
+    /// products, `tanh` by [`crate::vmath`]), compiled with AVX2 when the CPU
+    /// has it; the order of the operations is fixed, so the value is the
+    /// same on every CPU (see the `rnn_forward` module's documentation).
     pub fn loss(
         &self,
         inputs: MatRef<'_, T>,
@@ -370,6 +352,29 @@ impl<T: Scalar> Rnn<T> {
         ws: &mut RnnWorkspace<T>,
     ) -> Result<T, NetError> {
         self.loss_from_state(None, inputs, targets, washout, ws)
+    }
+
+    /// [`Rnn::loss`] of the same architecture at another flat parameter
+    /// vector `params` (the layout documented on [`Rnn`]), without copying
+    /// it into the model: e.g. a probe point `w + sigma z` held in a buffer
+    /// of its own, while the model keeps `w`. Bit-identical to
+    /// [`Rnn::loss`] of a model whose parameters equal `params` (so to
+    /// `self.loss` when `params == self.params()`). Allocates nothing.
+    ///
+    /// # Errors
+    /// [`NetError::ShapeMismatch`] (`"parameter count"`) when `params` does
+    /// not have [`Rnn::num_params`] values, and every error of
+    /// [`Rnn::loss`].
+    pub fn loss_at(
+        &self,
+        params: &[T],
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnWorkspace<T>,
+    ) -> Result<T, NetError> {
+        let view = self.checked_view(params)?;
+        self.loss_with(view, None, inputs, targets, washout, ws)
     }
 
     /// [`Rnn::loss`] starting from a given hidden state `h0` (`H` values;
@@ -382,10 +387,29 @@ impl<T: Scalar> Rnn<T> {
         washout: usize,
         ws: &mut RnnWorkspace<T>,
     ) -> Result<T, NetError> {
+        self.loss_with(self.view(&self.params), h0, inputs, targets, washout, ws)
+    }
+
+    /// The streamed loss at the parameters `view`.
+    fn loss_with(
+        &self,
+        view: RnnParams<'_, T>,
+        h0: Option<&[T]>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnWorkspace<T>,
+    ) -> Result<T, NetError> {
         ws.check_fits(self)?;
         self.validate(inputs, Some(targets), washout)?;
         self.start_state(h0, ws)?;
-        let sum = self.sum_squared_error_from_workspace_state(inputs, targets, washout, ws);
+        let sum = dispatch(StreamedSse {
+            params: view,
+            inputs,
+            targets,
+            washout,
+            ws,
+        });
         let scored = (inputs.nrows() - washout) * self.output_dim;
         Ok(sum / T::from_usize(scored))
     }
@@ -414,36 +438,12 @@ impl<T: Scalar> Rnn<T> {
         Ok(())
     }
 
-    /// Sum of squared errors over steps `t >= washout`, from the state in
-    /// `ws.h`; inputs already validated.
-    pub(crate) fn sum_squared_error_from_workspace_state(
-        &self,
-        inputs: MatRef<'_, T>,
-        targets: MatRef<'_, T>,
-        washout: usize,
-        ws: &mut RnnWorkspace<T>,
-    ) -> T {
-        let mut sum = T::ZERO;
-        for t in 0..inputs.nrows() {
-            self.step(inputs.subrows(t, 1).transpose(), &ws.h, &mut ws.h_next);
-            core::mem::swap(&mut ws.h, &mut ws.h_next);
-            if t >= washout {
-                self.readout(&ws.h, &mut ws.y);
-                for (o, &y) in ws.y.iter().enumerate() {
-                    let e = y - targets[(t, o)];
-                    sum += e * e;
-                }
-            }
-        }
-        sum
-    }
-
     /// Teacher-forced outputs `y_t` for every step of `inputs` (`T x I`),
     /// written into `outputs` (`T x O`), from `h_{-1} = 0`. Allocates nothing.
     pub fn predict(
         &self,
         inputs: MatRef<'_, T>,
-        mut outputs: MatMut<'_, T>,
+        outputs: MatMut<'_, T>,
         ws: &mut RnnWorkspace<T>,
     ) -> Result<(), NetError> {
         ws.check_fits(self)?;
@@ -463,14 +463,12 @@ impl<T: Scalar> Rnn<T> {
             });
         }
         ws.h.fill(T::ZERO);
-        for t in 0..inputs.nrows() {
-            self.step(inputs.subrows(t, 1).transpose(), &ws.h, &mut ws.h_next);
-            core::mem::swap(&mut ws.h, &mut ws.h_next);
-            self.readout(&ws.h, &mut ws.y);
-            for (o, &y) in ws.y.iter().enumerate() {
-                outputs[(t, o)] = y;
-            }
-        }
+        dispatch(Predict {
+            params: self.view(&self.params),
+            inputs,
+            outputs,
+            ws,
+        });
         Ok(())
     }
 
@@ -485,7 +483,7 @@ impl<T: Scalar> Rnn<T> {
     pub fn free_run(
         &self,
         context: MatRef<'_, T>,
-        mut predictions: MatMut<'_, T>,
+        predictions: MatMut<'_, T>,
         ws: &mut RnnWorkspace<T>,
     ) -> Result<(), NetError> {
         ws.check_fits(self)?;
@@ -514,21 +512,12 @@ impl<T: Scalar> Rnn<T> {
             });
         }
         ws.h.fill(T::ZERO);
-        for t in 0..context.nrows() {
-            self.step(context.subrows(t, 1).transpose(), &ws.h, &mut ws.h_next);
-            core::mem::swap(&mut ws.h, &mut ws.h_next);
-        }
-        for k in 0..predictions.nrows() {
-            if k > 0 {
-                let x = MatRef::from_column_major_slice(&ws.y, self.input_dim, 1);
-                self.step(x, &ws.h, &mut ws.h_next);
-                core::mem::swap(&mut ws.h, &mut ws.h_next);
-            }
-            self.readout(&ws.h, &mut ws.y);
-            for (o, &y) in ws.y.iter().enumerate() {
-                predictions[(k, o)] = y;
-            }
-        }
+        dispatch(FreeRun {
+            params: self.view(&self.params),
+            context,
+            predictions,
+            ws,
+        });
         Ok(())
     }
 

@@ -3,6 +3,8 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use crate::rnn_forward::{ChunkForward, RnnParams};
+use crate::vmath::dispatch;
 use crate::{NetError, Rnn, Scalar};
 
 /// How far gradients flow back in time in [`Rnn::loss_and_gradient`].
@@ -101,6 +103,29 @@ impl<T: Scalar> Rnn<T> {
         ws: &mut RnnGradWorkspace<T>,
         grad: &mut [T],
     ) -> Result<T, NetError> {
+        self.loss_and_gradient_with(
+            self.view(self.params()),
+            inputs,
+            targets,
+            washout,
+            bptt,
+            ws,
+            grad,
+        )
+    }
+
+    /// [`Rnn::loss_and_gradient`] at the parameters `p`.
+    #[allow(clippy::too_many_arguments)]
+    fn loss_and_gradient_with(
+        &self,
+        p: RnnParams<'_, T>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        bptt: Bptt,
+        ws: &mut RnnGradWorkspace<T>,
+        grad: &mut [T],
+    ) -> Result<T, NetError> {
         let (i_dim, h_dim, o_dim) = (self.input_dim(), self.hidden_dim(), self.output_dim());
         if ws.dims != (i_dim, h_dim, o_dim) {
             return Err(NetError::WorkspaceMismatch {
@@ -142,24 +167,18 @@ impl<T: Scalar> Rnn<T> {
             let n = chunk.min(len - start);
 
             // Forward through the chunk, storing states and scaled errors.
-            for k in 0..n {
-                let t = start + k;
-                let (prev, next) = ws.states.split_at_mut((k + 1) * h_dim);
-                let prev = &prev[k * h_dim..];
-                let next = &mut next[..h_dim];
-                self.step(inputs.subrows(t, 1).transpose(), prev, next);
-                let g = &mut ws.errors[k * o_dim..(k + 1) * o_dim];
-                if t >= washout {
-                    self.readout(next, g);
-                    for (o, g) in g.iter_mut().enumerate() {
-                        let e = *g - targets[(t, o)];
-                        sum += e * e;
-                        *g = scale * e;
-                    }
-                } else {
-                    g.fill(T::ZERO);
-                }
-            }
+            sum = dispatch(ChunkForward {
+                params: p,
+                inputs,
+                targets,
+                washout,
+                start,
+                n,
+                scale,
+                sum,
+                states: &mut ws.states,
+                errors: &mut ws.errors,
+            });
 
             // Backward through the chunk: deltas dL/dz_k, newest first.
             ws.dh.fill(T::ZERO);
@@ -168,7 +187,7 @@ impl<T: Scalar> Rnn<T> {
                     matmul(
                         MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
                         Accum::Add,
-                        self.w_out().transpose(),
+                        p.w_out_mat().transpose(),
                         MatRef::from_column_major_slice(
                             &ws.errors[k * o_dim..(k + 1) * o_dim],
                             o_dim,
@@ -187,7 +206,7 @@ impl<T: Scalar> Rnn<T> {
                     matmul(
                         MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
                         Accum::Replace,
-                        self.w_hh().transpose(),
+                        p.w_hh_mat().transpose(),
                         MatRef::from_column_major_slice(&*dz, h_dim, 1),
                         T::ONE,
                         Par::Seq,

@@ -257,3 +257,91 @@ fn batch_smaller_than_capacity_gives_the_same_outputs() {
     assert_eq!(a, b);
     assert_eq!(big.layer_output(0).nrows(), 5);
 }
+
+#[test]
+fn rnn_loss_at_a_borrowed_slice_equals_the_loss_of_a_model_holding_it() {
+    let (ni, nh, no, len, washout) = (2, 19, 2, 60, 5);
+    let net = Rnn::<f32>::new(ni, nh, no, &RnnInit::with_seed(21)).unwrap();
+    let x: Vec<f32> = series(len * ni, 0.1).iter().map(|&v| v as f32).collect();
+    let y: Vec<f32> = series(len * no, 0.9).iter().map(|&v| v as f32).collect();
+    let inputs = MatRef::from_row_major_slice(&x, len, ni);
+    let targets = MatRef::from_row_major_slice(&y, len, no);
+    let mut ws = RnnWorkspace::new(&net);
+    let at_own = net
+        .loss_at(net.params(), inputs, targets, washout, &mut ws)
+        .unwrap();
+    let plain = net.loss(inputs, targets, washout, &mut ws).unwrap();
+    assert_eq!(at_own.to_bits(), plain.to_bits());
+    // A probe point w + sigma z, evaluated without touching the model...
+    let probe: Vec<f32> = net
+        .params()
+        .iter()
+        .enumerate()
+        .map(|(k, &w)| w + 0.05 * ((k as f32) * 0.7).sin())
+        .collect();
+    let at_probe = net
+        .loss_at(&probe, inputs, targets, washout, &mut ws)
+        .unwrap();
+    assert_ne!(at_probe.to_bits(), plain.to_bits());
+    // ...equals the loss of a model whose parameters were set to it.
+    let mut moved = net.clone();
+    moved.set_params(&probe).unwrap();
+    let moved_loss = moved.loss(inputs, targets, washout, &mut ws).unwrap();
+    assert_eq!(at_probe.to_bits(), moved_loss.to_bits());
+    // The model itself is unchanged.
+    assert_eq!(net.loss(inputs, targets, washout, &mut ws).unwrap(), plain);
+    // A slice of the wrong length is an error, not a panic.
+    for bad in [&probe[..probe.len() - 1], &[][..]] {
+        assert_eq!(
+            net.loss_at(bad, inputs, targets, washout, &mut ws),
+            Err(dopamine_nets::NetError::ShapeMismatch {
+                what: "parameter count",
+                expected: net.num_params(),
+                got: bad.len(),
+            })
+        );
+    }
+}
+
+#[test]
+fn mlp_loss_at_a_borrowed_slice_equals_the_loss_of_a_model_holding_it() {
+    let sizes = [3, 9, 2];
+    let acts = [Activation::Tanh, Activation::Sigmoid];
+    let net = Mlp::<f64>::new(&sizes, &acts, WeightInit::Auto, 4).unwrap();
+    let batch = 7;
+    let x = series(batch * 3, 0.3);
+    let y: Vec<f64> = series(batch * 2, 1.3)
+        .iter()
+        .map(|v| 0.5 * (v + 1.0))
+        .collect();
+    let inputs = MatRef::from_row_major_slice(&x, batch, 3);
+    let targets = MatRef::from_row_major_slice(&y, batch, 2);
+    let mut ws = MlpWorkspace::new(&net, batch);
+    for loss in [Loss::Mse, Loss::BinaryCrossEntropy] {
+        let plain = net.loss(inputs, targets, loss, &mut ws).unwrap();
+        let at_own = net
+            .loss_at(net.params(), inputs, targets, loss, &mut ws)
+            .unwrap();
+        assert_eq!(at_own.to_bits(), plain.to_bits());
+        let probe: Vec<f64> = net
+            .params()
+            .iter()
+            .enumerate()
+            .map(|(k, &w)| w - 0.03 * ((k as f64) * 1.3).cos())
+            .collect();
+        let at_probe = net.loss_at(&probe, inputs, targets, loss, &mut ws).unwrap();
+        assert_ne!(at_probe.to_bits(), plain.to_bits());
+        let moved = Mlp::from_params(&sizes, &acts, &probe).unwrap();
+        let moved_loss = moved.loss(inputs, targets, loss, &mut ws).unwrap();
+        assert_eq!(at_probe.to_bits(), moved_loss.to_bits());
+        let long = [probe.clone(), vec![0.0]].concat();
+        assert_eq!(
+            net.loss_at(&long, inputs, targets, loss, &mut ws),
+            Err(dopamine_nets::NetError::ShapeMismatch {
+                what: "parameter count",
+                expected: net.num_params(),
+                got: long.len(),
+            })
+        );
+    }
+}

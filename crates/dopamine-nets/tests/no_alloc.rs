@@ -63,8 +63,12 @@ fn mlp_forward_loss_and_gradient_do_not_allocate() {
         let mut ws = MlpWorkspace::new(&net, batch);
         let mut grad = vec![0.0; net.num_params()];
         let mut sink = 0.0;
+        let probe: Vec<f64> = net.params().iter().map(|w| w * 0.99).collect();
         let n = allocations_of(100, || {
             sink += net.loss(inputs, targets, Loss::Mse, &mut ws).unwrap();
+            sink += net
+                .loss_at(&probe, inputs, targets, Loss::Mse, &mut ws)
+                .unwrap();
             sink += net
                 .loss(inputs, targets, Loss::BinaryCrossEntropy, &mut ws)
                 .unwrap();
@@ -95,8 +99,10 @@ fn rnn_loss_prediction_and_bptt_do_not_allocate() {
         let mut ws = RnnWorkspace::new(&net);
         let mut out = vec![0.0f32; len * dim];
         let mut sink = 0.0f32;
+        let probe: Vec<f32> = net.params().iter().map(|w| w * 0.99).collect();
         let n = allocations_of(100, || {
             sink += net.loss(inputs, targets, 10, &mut ws).unwrap();
+            sink += net.loss_at(&probe, inputs, targets, 10, &mut ws).unwrap();
         });
         assert_eq!(n, 0, "RNN H={hidden} loss allocated");
         let n = allocations_of(20, || {
@@ -125,5 +131,91 @@ fn rnn_loss_prediction_and_bptt_do_not_allocate() {
             assert_eq!(n, 0, "RNN H={hidden} {bptt:?} gradient allocated");
         }
         assert!(sink.is_finite());
+    }
+}
+
+#[test]
+fn population_passes_do_not_allocate_after_the_first() {
+    use dopamine_core::{
+        Dopamine1, Dopamine1Rule, NoiseStructure, ParamLayout, PerturbConfig, RpeMode,
+    };
+    use dopamine_nets::{MlpPopulationWorkspace, RnnPopulationWorkspace};
+    for low_rank in [false, true] {
+        let config = PerturbConfig {
+            sigma: 0.01f32,
+            probes: 4,
+            rpe: RpeMode::Antithetic,
+            structure: if low_rank {
+                NoiseStructure::LowRank { rank: 1 }
+            } else {
+                NoiseStructure::Full
+            },
+            ..Default::default()
+        };
+        // RNN.
+        let net = Rnn::<f32>::new(1, 16, 1, &RnnInit::with_seed(2)).unwrap();
+        let x: Vec<f32> = series(101).iter().map(|&v| v as f32).collect();
+        let (inputs, targets) = (
+            MatRef::from_row_major_slice(&x[..100], 100, 1),
+            MatRef::from_row_major_slice(&x[1..], 100, 1),
+        );
+        let layout = if low_rank {
+            net.param_layout(1)
+        } else {
+            ParamLayout::flat(net.num_params()).unwrap()
+        };
+        let mut opt = Dopamine1::with_layout(config, Dopamine1Rule::default(), layout).unwrap();
+        let plan = opt.plan(net.params()).unwrap();
+        let mut ws = RnnPopulationWorkspace::new(&net);
+        let mut losses = vec![0.0f32; plan.len()];
+        let n = allocations_of(10, || {
+            net.plan_losses(
+                net.params(),
+                &plan,
+                inputs,
+                targets,
+                5,
+                &mut ws,
+                &mut losses,
+            )
+            .unwrap();
+        });
+        assert_eq!(n, 0, "RNN population (low rank: {low_rank}) allocated");
+        // MLP.
+        let mlp = Mlp::<f32>::new(
+            &[2, 4, 1],
+            &[Activation::Tanh, Activation::Sigmoid],
+            WeightInit::Auto,
+            3,
+        )
+        .unwrap();
+        let xs = [0.0f32, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+        let ys = [0.0f32, 1.0, 1.0, 0.0];
+        let (inputs, targets) = (
+            MatRef::from_row_major_slice(&xs, 4, 2),
+            MatRef::from_row_major_slice(&ys, 4, 1),
+        );
+        let layout = if low_rank {
+            mlp.param_layout(1).unwrap()
+        } else {
+            ParamLayout::flat(mlp.num_params()).unwrap()
+        };
+        let mut opt = Dopamine1::with_layout(config, Dopamine1Rule::default(), layout).unwrap();
+        let plan = opt.plan(mlp.params()).unwrap();
+        let mut ws = MlpPopulationWorkspace::new(&mlp);
+        let mut losses = vec![0.0f32; plan.len()];
+        let n = allocations_of(10, || {
+            mlp.plan_losses(
+                mlp.params(),
+                &plan,
+                inputs,
+                targets,
+                Loss::Mse,
+                &mut ws,
+                &mut losses,
+            )
+            .unwrap();
+        });
+        assert_eq!(n, 0, "MLP population (low rank: {low_rank}) allocated");
     }
 }

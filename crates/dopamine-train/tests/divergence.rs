@@ -61,13 +61,23 @@ fn spec(steps: u64) -> TrainSpec {
     }
 }
 
-/// Runs `opt` on the cliff from `w = start`; returns the trainer,
-/// the final parameters and the rejected steps.
+/// Runs `opt` on the cliff from `w = start` with noise seed 3; returns the
+/// trainer, the final parameters and the rejected steps.
 fn run_on_cliff(opt: OptimizerSpec, start: f64, steps: u64) -> (Trainer<f64>, Vec<f64>, u64) {
+    run_on_cliff_seeded(opt, start, steps, 3)
+}
+
+fn run_on_cliff_seeded(
+    opt: OptimizerSpec,
+    start: f64,
+    steps: u64,
+    seed: u64,
+) -> (Trainer<f64>, Vec<f64>, u64) {
     let mut obj = CliffQuadratic {
         params: vec![start; 4],
     };
-    let mut t = Trainer::new(opt.build(4, 3, steps).expect("valid"), spec(steps)).expect("valid");
+    let mut t =
+        Trainer::new(opt.build(4, seed, steps).expect("valid"), spec(steps)).expect("valid");
     let run = t.run(&mut obj, &mut NoObserver).expect("recovers");
     assert!(
         run.records.iter().all(|r| r.loss.is_finite()),
@@ -125,7 +135,11 @@ fn dopamine_absorbs_divergence_without_halving() {
         beta: 0.9,
     };
     // Starts next to the cliff (loss 361): its first large steps fall off.
-    let (t, params, rejected) = run_on_cliff(opt, 9.5, 400);
+    // Seed 1, not 3: with the noise streams of 0.2.0 (CHANGELOG.md), seed 3's
+    // run never reaches the cliff, the premise of this test. Of seeds 1..=7,
+    // 1, 4, 5, 6 and 7 reach it; all but 4 (loss 2.3) end below loss 1
+    // in 400 steps, seed 1 at 0.44 after one rollback.
+    let (t, params, rejected) = run_on_cliff_seeded(opt, 9.5, 400, 1);
     assert!(rejected >= 1, "the first steps must hit the cliff");
     assert_eq!(
         t.optimizer().current_rate(),

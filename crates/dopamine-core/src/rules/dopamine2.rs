@@ -5,6 +5,7 @@ use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::dopamine_signals;
 use crate::rules::rpe_stats::{AdaptiveCoding, RpeStats};
+use crate::rules::second_moment::{NoMoment, SecondMoment, SecondMomentConfig};
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -18,14 +19,23 @@ use serde::{Deserialize, Serialize};
 ///
 /// Undoing a diverged update subtracts `eta*(1-lambda)*e` from the weights and
 /// clears the trace: the credit that led to a divergence is not kept.
+///
+/// **Second-moment normalisation** (optional,
+/// [`Dopamine2Rule::with_second_moment`]): what *enters* the trace is
+/// normalised per synapse, `e_i = lambda e_i + d_i / (sqrt(u_hat_i) + eps)`
+/// with `u_i = beta2 u_i + (1 - beta2) d_i^2` of the coded update `d` (see
+/// [`crate::rules::second_moment`] and `docs/algorithm.md` for why entering
+/// rather than leaving). `u` lives in storage `U` provided by the caller;
+/// without the option `U` is the zero-sized [`NoMoment`], the default.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct Dopamine2Rule<T, S> {
+pub struct Dopamine2Rule<T, S, U = NoMoment> {
     stats: RpeStats<T>,
     lambda: T,
     trace: S,
     /// `eta_t * (1 - lambda)` of the last applied update.
     last_gain: T,
+    moment: Option<SecondMoment<T, U>>,
 }
 
 impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine2Rule<T, S> {
@@ -38,7 +48,32 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine2Rule<T, S> {
             lambda,
             trace,
             last_gain: T::ZERO,
+            moment: None,
         }
+    }
+}
+
+impl<T: Real, S: AsRef<[T]> + AsMut<[T]>, U: AsRef<[T]> + AsMut<[T]>> Dopamine2Rule<T, S, U> {
+    /// The same rule with the second-moment normalisation of what enters
+    /// the trace, `u` stored in `storage` (one value per parameter; zeroed
+    /// here). Replaces any normalisation set before.
+    pub fn with_second_moment<V: AsRef<[T]> + AsMut<[T]>>(
+        self,
+        config: SecondMomentConfig<T>,
+        storage: V,
+    ) -> Dopamine2Rule<T, S, V> {
+        Dopamine2Rule {
+            stats: self.stats,
+            lambda: self.lambda,
+            trace: self.trace,
+            last_gain: self.last_gain,
+            moment: Some(SecondMoment::new(config, storage)),
+        }
+    }
+
+    /// The second-moment normalisation, when enabled.
+    pub fn second_moment(&self) -> Option<&SecondMoment<T, U>> {
+        self.moment.as_ref()
     }
 
     /// The running RPE statistics.
@@ -62,9 +97,14 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine2Rule<T, S> {
     }
 }
 
-impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> {
+impl<T: Real, S: AsRef<[T]> + AsMut<[T]>, U: AsRef<[T]> + AsMut<[T]>> UpdateRule<T>
+    for Dopamine2Rule<T, S, U>
+{
     fn validate(&self, dim: usize) -> Result<(), Error> {
         self.stats.coding().validate()?;
+        if let Some(m) = &self.moment {
+            m.validate(dim)?;
+        }
         if !self.lambda.is_finite() {
             return Err(Error::NonFiniteSetting("lambda"));
         }
@@ -90,11 +130,23 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for Dopamine2Rule<T, S> 
         // With |D_k| bounded, the trace is bounded by sum|D_k/K| * max|z| / (1 - lambda).
         let gain = ctx.eta * (T::ONE - self.lambda);
         let trace = self.trace.as_mut();
-        for e in trace.iter_mut() {
-            *e *= self.lambda;
+        let signals = &signals[..ctx.deltas.len()];
+        match &mut self.moment {
+            None => {
+                for e in trace.iter_mut() {
+                    *e *= self.lambda;
+                }
+                // The trace's own finiteness is implied by the check on the weights below.
+                let _ = noise.add_combination(trace, signals);
+            }
+            Some(moment) => {
+                if !moment.update_trace(trace, noise, signals, self.lambda) {
+                    self.last_gain = T::ZERO;
+                    report.applied = false;
+                    return report;
+                }
+            }
         }
-        // The trace's own finiteness is implied by the check on the weights below.
-        let _ = noise.add_combination(trace, &signals[..ctx.deltas.len()]);
         // Every new weight must stay within the limit, and so must every old
         // one (an undo then cannot overflow either).
         let limit = ctx.weight_limit;

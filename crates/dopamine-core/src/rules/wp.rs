@@ -48,6 +48,11 @@ impl<T: Real> WpRule<T> {
         }
     }
 
+    /// The settings.
+    pub fn config(&self) -> &WpConfig {
+        &self.config
+    }
+
     /// The factor (a power of 1/2) that divergences have put on the learning rate.
     pub fn eta_scale(&self) -> T {
         self.eta_scale

@@ -49,3 +49,26 @@ pub fn median(mut xs: Vec<Option<u64>>) -> Option<u64> {
     xs.sort_by_key(|x| x.unwrap_or(u64::MAX));
     xs[xs.len() / 2]
 }
+
+/// Runs any population method until the loss at its parameters, checked
+/// after every applied update (a monitor: not counted), falls below
+/// `target` or `max_evals` evaluations are spent; returns the evaluations
+/// used, or `None`. For SNES the parameters are the mean `mu`.
+pub fn pop_evals_to_target<O: dopamine_core::PopulationOptimizer<f64>>(
+    opt: &mut O,
+    w: &mut [f64],
+    loss: impl Fn(&[f64]) -> f64,
+    target: f64,
+    max_evals: u64,
+) -> Option<u64> {
+    let (mut base, mut point) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+    let mut losses = vec![0.0; opt.points_per_step()];
+    while opt.counters().forward_passes < max_evals {
+        let out = dopamine_core::step_population(opt, w, &mut base, &mut point, &mut losses, &loss)
+            .expect("valid step");
+        if matches!(out, StepOutcome::Updated(_)) && loss(w) < target {
+            return Some(opt.counters().forward_passes);
+        }
+    }
+    None
+}

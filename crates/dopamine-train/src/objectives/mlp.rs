@@ -1,10 +1,11 @@
 //! [`MlpObjective`]: a `dopamine-nets` MLP on a fixed (full) batch.
 
-use dopamine_nets::{Loss, Mlp, MlpWorkspace, NetError, Scalar};
+use dopamine_core::StepPlan;
+use dopamine_nets::{Loss, Mlp, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar};
 use faer::{Mat, MatRef};
 
-use super::scratch_copy::ScratchCopy;
-use crate::objective::{Objective, PassCost};
+use crate::error::TrainError;
+use crate::objective::{Objective, PassCost, PlanScratch};
 
 /// An MLP on a fixed (full) batch.
 #[derive(Clone)]
@@ -14,7 +15,8 @@ pub struct MlpObjective<T: Scalar> {
     targets: Mat<T>,
     loss: Loss,
     ws: MlpWorkspace<T>,
-    copy: ScratchCopy<Mlp<T>>,
+    population_ws: Option<MlpPopulationWorkspace<T>>,
+    prefers_population: bool,
 }
 
 impl<T: Scalar> MlpObjective<T> {
@@ -28,8 +30,18 @@ impl<T: Scalar> MlpObjective<T> {
             targets,
             loss,
             ws,
-            copy: ScratchCopy::new(),
+            population_ws: None,
+            prefers_population: false,
         })
+    }
+
+    /// Asks the trainer to run population steps on this objective: every
+    /// point of a step evaluated together by [`Mlp::plan_losses`] (the
+    /// batch of every point in one product per layer). Off by default.
+    #[must_use]
+    pub fn with_population(mut self, on: bool) -> Self {
+        self.prefers_population = on;
+        self
     }
 
     /// The network.
@@ -62,20 +74,40 @@ impl<T: Scalar> Objective<T> for MlpObjective<T> {
             .unwrap_or(T::from_f64(f64::NAN))
     }
     fn loss_at(&mut self, params: &[T]) -> T {
-        if params.len() != self.net.num_params() {
-            return T::from_f64(f64::NAN);
-        }
-        let (inputs, targets, loss, ws) = (
+        self.net
+            .loss_at(
+                params,
+                self.inputs.as_ref(),
+                self.targets.as_ref(),
+                self.loss,
+                &mut self.ws,
+            )
+            .unwrap_or(T::from_f64(f64::NAN))
+    }
+    fn evaluate_plan(
+        &mut self,
+        plan: &StepPlan<T>,
+        params: &[T],
+        losses: &mut [T],
+        _scratch: &mut PlanScratch<T>,
+    ) -> Result<(), TrainError> {
+        let net = &self.net;
+        let ws = self
+            .population_ws
+            .get_or_insert_with(|| MlpPopulationWorkspace::new(net));
+        net.plan_losses(
+            params,
+            plan,
             self.inputs.as_ref(),
             self.targets.as_ref(),
             self.loss,
-            &mut self.ws,
-        );
-        self.copy
-            .loss_at(&self.net, params, Mlp::params_mut, |net| {
-                net.loss(inputs, targets, loss, ws)
-            })
-            .unwrap_or(T::from_f64(f64::NAN))
+            ws,
+            losses,
+        )?;
+        Ok(())
+    }
+    fn prefers_population(&self) -> bool {
+        self.prefers_population
     }
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         Some(

@@ -3,7 +3,6 @@
 mod closure;
 mod mlp;
 mod rnn;
-mod scratch_copy;
 
 pub use closure::FnObjective;
 pub use mlp::MlpObjective;

@@ -1,10 +1,13 @@
 //! [`RnnObjective`]: a `dopamine-nets` Elman RNN on one teacher-forced training sequence, with a washout.
 
-use dopamine_nets::{Bptt, NetError, Rnn, RnnGradWorkspace, RnnWorkspace, Scalar};
+use dopamine_core::StepPlan;
+use dopamine_nets::{
+    Bptt, NetError, Rnn, RnnGradWorkspace, RnnPopulationWorkspace, RnnWorkspace, Scalar,
+};
 use faer::Mat;
 
-use super::scratch_copy::ScratchCopy;
-use crate::objective::{Objective, PassCost};
+use crate::error::TrainError;
+use crate::objective::{Objective, PassCost, PlanScratch};
 
 /// An Elman RNN on one teacher-forced training sequence, with a washout.
 #[derive(Clone)]
@@ -16,7 +19,8 @@ pub struct RnnObjective<T: Scalar> {
     bptt: Bptt,
     ws: RnnWorkspace<T>,
     grad_ws: Option<RnnGradWorkspace<T>>,
-    copy: ScratchCopy<Rnn<T>>,
+    population_ws: Option<RnnPopulationWorkspace<T>>,
+    prefers_population: bool,
 }
 
 impl<T: Scalar> RnnObjective<T> {
@@ -39,8 +43,22 @@ impl<T: Scalar> RnnObjective<T> {
             bptt,
             ws,
             grad_ws: None,
-            copy: ScratchCopy::new(),
+            population_ws: None,
+            prefers_population: false,
         })
+    }
+
+    /// Asks the trainer to run population steps on this objective: every
+    /// point of a step evaluated together by [`Rnn::plan_losses`] (one
+    /// sweep over the sequence for the whole population). Worth it with
+    /// several probes per step, and with low-rank noise on the layout of
+    /// [`Rnn::param_layout`]; with full-rank noise the points advance in
+    /// lockstep and their losses are bit for bit those of one-by-one
+    /// evaluation. Off by default.
+    #[must_use]
+    pub fn with_population(mut self, on: bool) -> Self {
+        self.prefers_population = on;
+        self
     }
 
     /// The network.
@@ -67,20 +85,40 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
             .unwrap_or(T::from_f64(f64::NAN))
     }
     fn loss_at(&mut self, params: &[T]) -> T {
-        if params.len() != self.net.num_params() {
-            return T::from_f64(f64::NAN);
-        }
-        let (inputs, targets, washout, ws) = (
+        self.net
+            .loss_at(
+                params,
+                self.inputs.as_ref(),
+                self.targets.as_ref(),
+                self.washout,
+                &mut self.ws,
+            )
+            .unwrap_or(T::from_f64(f64::NAN))
+    }
+    fn evaluate_plan(
+        &mut self,
+        plan: &StepPlan<T>,
+        params: &[T],
+        losses: &mut [T],
+        _scratch: &mut PlanScratch<T>,
+    ) -> Result<(), TrainError> {
+        let net = &self.net;
+        let ws = self
+            .population_ws
+            .get_or_insert_with(|| RnnPopulationWorkspace::new(net));
+        net.plan_losses(
+            params,
+            plan,
             self.inputs.as_ref(),
             self.targets.as_ref(),
             self.washout,
-            &mut self.ws,
-        );
-        self.copy
-            .loss_at(&self.net, params, Rnn::params_mut, |net| {
-                net.loss(inputs, targets, washout, ws)
-            })
-            .unwrap_or(T::from_f64(f64::NAN))
+            ws,
+            losses,
+        )?;
+        Ok(())
+    }
+    fn prefers_population(&self) -> bool {
+        self.prefers_population
     }
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         let net = &self.net;

@@ -1,0 +1,257 @@
+//! Explicit AVX2 kernels of the RNN step and readout (x86-64 only), with
+//! exactly the IEEE operations of the portable code in `rnn_forward`: a
+//! row's accumulator is `b_i`, then `+ w * x_k` for each input, then
+//! `+ w * h_j` for each `j`, each product and sum rounded once (a
+//! multiplication followed by an addition, never a fused multiply-add), and
+//! the readout's 8 partial sums are the portable code's lanes.
+//!
+//! The compiler does not keep a block of row accumulators in vector
+//! registers reliably when they are written as arrays (it kept `f64` blocks
+//! on the stack, 30 times slower), hence the intrinsics.
+//!
+//! Every function here must only be called on a CPU with AVX2.
+
+use core::arch::x86_64::*;
+
+use faer::MatRef;
+
+/// The rows of a step that whole vectors cover, for one element type.
+pub trait StepAvx2: Copy {
+    /// Computes the pre-activations `b + W_in x + W_hh h_prev` of rows
+    /// `0..n` into `h_next[..n]`, `n` the largest multiple of the vector
+    /// width not above `H = bias.len()`, and returns `n`. `w_in` is `H x I`
+    /// with `x` its `I x 1` input, `w_hh` is `H x H`, both column-major.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn pre_activations(
+        w_in: &[Self],
+        x: MatRef<'_, Self>,
+        w_hh: &[Self],
+        bias: &[Self],
+        h_prev: &[Self],
+        h_next: &mut [Self],
+    ) -> usize;
+
+    /// The 8 partial sums `s_l = sum_{j = l mod 8, j < 8 floor(n / 8)} w_j h_j`
+    /// (the portable readout's lanes), `n = h.len() <= w.len()`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn dot_lanes(w: &[Self], h: &[Self]) -> [Self; 8];
+
+    /// A population's product `out = W H_s` for rows `0..r` of `W`, `r` the
+    /// largest multiple of 4 not above `m`, returned: `W` is `m x n`
+    /// column-major, `H_s` (`n x ep`) and `out` (`m x ep`) are row-major
+    /// with `ep` (the padded number of points) a multiple of two vectors.
+    /// Each entry is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one
+    /// rounding per multiplication and addition (the portable code's order).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn population_product(
+        w: &[Self],
+        m: usize,
+        n: usize,
+        hs: &[Self],
+        ep: usize,
+        out: &mut [Self],
+    ) -> usize;
+}
+
+/// Checks the lengths the unchecked loads below rely on (a violation is a
+/// bug of this crate, not bad user input).
+fn check_lengths<T>(
+    w_in: &[T],
+    x: MatRef<'_, T>,
+    w_hh: &[T],
+    bias: &[T],
+    h_prev: &[T],
+    h_next: &[T],
+) {
+    let h = bias.len();
+    assert!(
+        w_in.len() >= h * x.nrows()
+            && w_hh.len() >= h * h
+            && h_prev.len() >= h
+            && h_next.len() >= h,
+        "RNN step buffers do not match the hidden size"
+    );
+}
+
+macro_rules! impl_step {
+    (
+        $t:ty, $v:ty, lanes: $lanes:expr,
+        splat: $splat:ident, load: $load:ident, store: $store:ident,
+        add: $add:ident, mul: $mul:ident, zero: $zero:ident,
+        block: $block:ident
+    ) => {
+        /// Rows `i0..i0 + NV * lanes` of a step's pre-activations.
+        ///
+        /// # Safety
+        /// AVX2, and the lengths of [`check_lengths`] with
+        /// `i0 + NV * lanes <= H`.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $block<const NV: usize>(
+            i0: usize,
+            w_in: &[$t],
+            x: MatRef<'_, $t>,
+            w_hh: &[$t],
+            bias: &[$t],
+            h_prev: &[$t],
+            h_next: &mut [$t],
+        ) {
+            let h = bias.len();
+            // SAFETY (every pointer below): rows i0..i0 + NV * lanes of
+            // columns of length h, within the lengths checked by the caller.
+            unsafe {
+                let mut acc = [$zero(); NV];
+                for (v, a) in acc.iter_mut().enumerate() {
+                    *a = $load(bias.as_ptr().add(i0 + v * $lanes));
+                }
+                for k in 0..x.nrows() {
+                    let xk = $splat(x[(k, 0)]);
+                    let col = w_in.as_ptr().add(k * h + i0);
+                    for (v, a) in acc.iter_mut().enumerate() {
+                        *a = $add(*a, $mul($load(col.add(v * $lanes)), xk));
+                    }
+                }
+                for (j, &hj) in h_prev[..h].iter().enumerate() {
+                    let hj = $splat(hj);
+                    let col = w_hh.as_ptr().add(j * h + i0);
+                    for (v, a) in acc.iter_mut().enumerate() {
+                        *a = $add(*a, $mul($load(col.add(v * $lanes)), hj));
+                    }
+                }
+                for (v, a) in acc.iter().enumerate() {
+                    $store(h_next.as_mut_ptr().add(i0 + v * $lanes), *a);
+                }
+            }
+        }
+
+        impl StepAvx2 for $t {
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn pre_activations(
+                w_in: &[$t],
+                x: MatRef<'_, $t>,
+                w_hh: &[$t],
+                bias: &[$t],
+                h_prev: &[$t],
+                h_next: &mut [$t],
+            ) -> usize {
+                check_lengths(w_in, x, w_hh, bias, h_prev, h_next);
+                let h = bias.len();
+                let mut i0 = 0;
+                // SAFETY: AVX2 (our caller's contract), lengths checked, and
+                // each block ends at or before row h.
+                unsafe {
+                    while i0 + 8 * $lanes <= h {
+                        $block::<8>(i0, w_in, x, w_hh, bias, h_prev, h_next);
+                        i0 += 8 * $lanes;
+                    }
+                    while i0 + 2 * $lanes <= h {
+                        $block::<2>(i0, w_in, x, w_hh, bias, h_prev, h_next);
+                        i0 += 2 * $lanes;
+                    }
+                    while i0 + $lanes <= h {
+                        $block::<1>(i0, w_in, x, w_hh, bias, h_prev, h_next);
+                        i0 += $lanes;
+                    }
+                }
+                i0
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn population_product(
+                w: &[$t],
+                m: usize,
+                n: usize,
+                hs: &[$t],
+                ep: usize,
+                out: &mut [$t],
+            ) -> usize {
+                assert!(
+                    w.len() >= m * n
+                        && hs.len() >= n * ep
+                        && out.len() >= m * ep
+                        && ep % (2 * $lanes) == 0,
+                    "population product buffers do not match"
+                );
+                let rows = m / 4 * 4;
+                // SAFETY (every pointer below): rows i0..i0 + 4 <= m of a
+                // column of length m, lanes e0..e0 + 2 lanes <= ep of a row
+                // of length ep, within the lengths asserted above.
+                unsafe {
+                    for i0 in (0..rows).step_by(4) {
+                        for e0 in (0..ep).step_by(2 * $lanes) {
+                            let mut acc = [[$zero(); 2]; 4];
+                            for j in 0..n {
+                                let row = hs.as_ptr().add(j * ep + e0);
+                                let h0 = $load(row);
+                                let h1 = $load(row.add($lanes));
+                                let col = w.as_ptr().add(j * m + i0);
+                                for (r, a) in acc.iter_mut().enumerate() {
+                                    let wr = $splat(*col.add(r));
+                                    a[0] = $add(a[0], $mul(wr, h0));
+                                    a[1] = $add(a[1], $mul(wr, h1));
+                                }
+                            }
+                            for (r, a) in acc.iter().enumerate() {
+                                let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
+                                $store(dst, a[0]);
+                                $store(dst.add($lanes), a[1]);
+                            }
+                        }
+                    }
+                }
+                rows
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn dot_lanes(w: &[$t], h: &[$t]) -> [$t; 8] {
+                let n = h.len() / 8 * 8;
+                assert!(
+                    w.len() >= n,
+                    "readout weights shorter than the hidden state"
+                );
+                const PER: usize = 8 / $lanes;
+                let mut acc = [$zero(); PER];
+                // SAFETY: chunks of 8 within the first n <= len values.
+                unsafe {
+                    for c in (0..n).step_by(8) {
+                        for (v, a) in acc.iter_mut().enumerate() {
+                            let off = c + v * $lanes;
+                            *a = $add(
+                                *a,
+                                $mul($load(w.as_ptr().add(off)), $load(h.as_ptr().add(off))),
+                            );
+                        }
+                    }
+                    let mut out = [0.0; 8];
+                    for (v, a) in acc.iter().enumerate() {
+                        $store(out.as_mut_ptr().add(v * $lanes), *a);
+                    }
+                    out
+                }
+            }
+        }
+    };
+}
+
+impl_step!(
+    f32, __m256, lanes: 8,
+    splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
+    add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
+    block: block_f32
+);
+
+impl_step!(
+    f64, __m256d, lanes: 4,
+    splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
+    add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
+    block: block_f64
+);
