@@ -1,131 +1,136 @@
-//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`, `bench`).
+//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`, `bench`), a thin command line over `dopamine-bench`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dopamine_bench::alloc_meter::CountingAllocator;
-use dopamine_bench::experiments::Mode;
+use dopamine_bench::Mode;
 use dopamine_bench::reproduce::{ReproduceOptions, reproduce};
+use dopamine_meter::CountingAllocator;
+use lexopt::prelude::*;
 
-/// Counts heap use so E4 can report measured peak bytes.
+/// Counts heap use so E4 and B4 can report measured peak bytes.
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
-const USAGE: &str = "usage: cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
+const USAGE: &str = "usage: cargo xtask <COMMAND> [OPTIONS]
 
+commands:
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
               E4 cost) and write report.md, summary.json, CSV curves and figures
-  --quick     fewer seeds, steps and sizes (a few minutes)
-  --resume    continue an interrupted run in the same --out folder: experiments
-              already finished there (same mode, same config) are not rerun
-  --out DIR   output folder (default target/reproduce)
+  bench       measure kernels, step overhead, memory, parallel probes and scaling
+              (B1-B6) and write the tables to docs/benchmarks.md
+  help        print this message
+
+cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
+  --quick        fewer seeds, steps and sizes (a few minutes)
+  --resume       continue an interrupted run in the same --out folder: experiments
+                 already finished there (same mode, same config) are not rerun
+  --out DIR      output folder (default target/reproduce)
   --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
                  instead of the built-in crates/dopamine-bench/configs/
 
-usage: cargo xtask bench [--quick] [--out FILE]
+cargo xtask bench [--quick] [--out FILE]
+  --quick        smaller sizes and fewer samples (CI speed)
+  --out FILE     write the report there instead of docs/benchmarks.md";
 
-  bench       measure kernels, step overhead, memory, parallel probes and scaling
-              (B1-B6) and write the tables to docs/benchmarks.md
-  --quick     smaller sizes and fewer samples (CI speed)
-  --out FILE  write the report there instead";
+/// A parsed command line.
+enum Command {
+    Help,
+    Reproduce(ReproduceOptions),
+    Bench { mode: Mode, out: PathBuf },
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("bench") {
-        return bench(&args);
-    }
-    if args.first().map(String::as_str) != Some("reproduce") {
-        eprintln!("{USAGE}");
-        return ExitCode::FAILURE;
-    }
-    let mut mode = Mode::Full;
-    let mut out = PathBuf::from("target/reproduce");
-    let mut configs = None;
-    let mut resume = false;
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--quick" => mode = Mode::Quick,
-            "--resume" => resume = true,
-            "--out" | "--configs" => {
-                let Some(v) = it.next() else {
-                    eprintln!("{a} needs a folder\n\n{USAGE}");
-                    return ExitCode::FAILURE;
-                };
-                if a == "--out" {
-                    out = PathBuf::from(v);
-                } else {
-                    configs = Some(PathBuf::from(v));
-                }
-            }
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            other => {
-                eprintln!("unknown argument `{other}`\n\n{USAGE}");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    let opts = ReproduceOptions {
-        mode,
-        out_dir: out.clone(),
-        configs_dir: configs,
-        command: format!("cargo xtask {}", args.join(" ")),
-        resume,
-    };
-    match reproduce(&opts, Some(&ALLOCATOR)) {
-        Ok(summary) => {
-            for c in &summary.claims {
-                println!("{} {}: {}", c.id, c.statement, c.verdict.label());
-            }
-            println!("report: {}", out.join("report.md").display());
-            ExitCode::SUCCESS
-        }
+    let command_line = format!("cargo xtask {}", args.join(" "));
+    let command = match parse(args, &command_line) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("reproduce failed: {e}");
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Command::Reproduce(opts) => run_reproduce(&opts),
+        Command::Bench { mode, out } => run_bench(mode, &out, command_line),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// `cargo xtask bench [--quick] [--out FILE]`.
-fn bench(args: &[String]) -> ExitCode {
-    let mut mode = Mode::Full;
-    let mut out = PathBuf::from("docs/benchmarks.md");
-    let mut it = args[1..].iter();
-    while let Some(a) = it.next() {
-        match (a.as_str(), a == "--out") {
-            ("--quick", _) => mode = Mode::Quick,
-            (_, true) => match it.next() {
-                Some(v) => out = PathBuf::from(v),
-                None => {
-                    eprintln!("--out needs a file\n\n{USAGE}");
-                    return ExitCode::FAILURE;
+/// Parses the arguments after `cargo xtask`.
+fn parse(args: Vec<String>, command_line: &str) -> Result<Command, lexopt::Error> {
+    let mut parser = lexopt::Parser::from_args(args);
+    let sub = match parser.next()? {
+        None => return Err("no command given".into()),
+        Some(Short('h') | Long("help")) => return Ok(Command::Help),
+        Some(Value(v)) => v.string()?,
+        Some(other) => return Err(other.unexpected()),
+    };
+    match sub.as_str() {
+        "help" => Ok(Command::Help),
+        "reproduce" => {
+            let mut opts = ReproduceOptions {
+                mode: Mode::Full,
+                out_dir: PathBuf::from("target/reproduce"),
+                configs_dir: None,
+                command: command_line.to_string(),
+                resume: false,
+            };
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("quick") => opts.mode = Mode::Quick,
+                    Long("resume") => opts.resume = true,
+                    Long("out") => opts.out_dir = parser.value()?.into(),
+                    Long("configs") => opts.configs_dir = Some(parser.value()?.into()),
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    other => return Err(other.unexpected()),
                 }
-            },
-            (other, _) => {
-                eprintln!("unknown argument `{other}`\n\n{USAGE}");
-                return ExitCode::FAILURE;
             }
+            Ok(Command::Reproduce(opts))
         }
-    }
-    let options = dopamine_bench::benchmarks::BenchOptions {
-        mode,
-        command: format!("cargo xtask {}", args.join(" ")),
-    };
-    let report = match dopamine_bench::benchmarks::run(&options, Some(&ALLOCATOR)) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("bench failed: {e}");
-            return ExitCode::FAILURE;
+        "bench" => {
+            let mut mode = Mode::Full;
+            let mut out = PathBuf::from("docs/benchmarks.md");
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("quick") => mode = Mode::Quick,
+                    Long("out") => out = parser.value()?.into(),
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    other => return Err(other.unexpected()),
+                }
+            }
+            Ok(Command::Bench { mode, out })
         }
-    };
-    if let Err(e) = std::fs::write(&out, &report.markdown) {
-        eprintln!("cannot write {}: {e}", out.display());
-        return ExitCode::FAILURE;
+        other => Err(format!("unknown command `{other}`").into()),
     }
+}
+
+fn run_reproduce(opts: &ReproduceOptions) -> Result<(), String> {
+    let summary =
+        reproduce(opts, Some(&ALLOCATOR)).map_err(|e| format!("reproduce failed: {e}"))?;
+    for c in &summary.claims {
+        println!("{} {}: {}", c.id, c.statement, c.verdict.label());
+    }
+    println!("report: {}", opts.out_dir.join("report.md").display());
+    Ok(())
+}
+
+fn run_bench(mode: Mode, out: &std::path::Path, command: String) -> Result<(), String> {
+    let options = dopamine_bench::benchmarks::BenchOptions { mode, command };
+    let report = dopamine_bench::benchmarks::run(&options, Some(&ALLOCATOR))
+        .map_err(|e| format!("bench failed: {e}"))?;
+    std::fs::write(out, &report.markdown)
+        .map_err(|e| format!("bench failed: {}: {e}", out.display()))?;
     for c in &report.checks {
         let verdict = if c.met { "met" } else { "MISSED" };
         println!(
@@ -134,5 +139,5 @@ fn bench(args: &[String]) -> ExitCode {
         );
     }
     println!("report: {}", out.display());
-    ExitCode::SUCCESS
+    Ok(())
 }

@@ -4,19 +4,21 @@
 
 use std::time::Instant;
 
-use dopamine_bench::checkpoint::{self, CheckpointPolicy, load_latest};
-use dopamine_bench::experiments::Mode;
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
 use dopamine_bench::reproduce::builtin;
-use dopamine_bench::{
-    Budget, NoObserver, Objective, Optimizer, OptimizerSpec, PerturbSpec, RnnObjective, TrainError,
-    TrainSpec, Trainer,
-};
+use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
+use dopamine_train::{
+    Budget, CheckpointPolicy, NoObserver, Objective, OptimizerSpec, PerturbSpec, RnnObjective,
+    TrainSpec, Trainer, load_latest, store,
+};
 
 const STEPS: u64 = 2000;
 
-fn objective(config: &ForecastConfig, data: &ForecastData) -> Result<RnnObjective, TrainError> {
+fn objective(
+    config: &ForecastConfig,
+    data: &ForecastData,
+) -> Result<RnnObjective<f64>, BenchError> {
     let d = data.series.dim();
     let net = Rnn::new(
         d,
@@ -28,7 +30,7 @@ fn objective(config: &ForecastConfig, data: &ForecastData) -> Result<RnnObjectiv
             ..Default::default()
         },
     )?;
-    let (inputs, targets) = data.pairs(0, data.train_end);
+    let (inputs, targets) = data.pairs(0, data.train_end)?;
     Ok(RnnObjective::new(
         net,
         inputs,
@@ -38,14 +40,13 @@ fn objective(config: &ForecastConfig, data: &ForecastData) -> Result<RnnObjectiv
     )?)
 }
 
-fn main() -> Result<(), TrainError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).map_or_else(
         || std::env::temp_dir().join("dopamine-checkpoint-demo"),
         Into::into,
     );
     let _ = std::fs::remove_dir_all(&dir);
-    let config: ForecastConfig = serde_json::from_str(builtin::MACKEY_GLASS)
-        .map_err(|e| TrainError::Config(e.to_string()))?;
+    let config: ForecastConfig = config::parse("mackey_glass.json", builtin::MACKEY_GLASS)?;
     let data = ForecastData::generate(&config, Mode::Quick)?;
     let spec = OptimizerSpec::Dopamine1 {
         perturb: PerturbSpec {
@@ -68,11 +69,11 @@ fn main() -> Result<(), TrainError> {
 
     // Uninterrupted reference.
     let mut reference = objective(&config, &data)?;
-    let full = Trainer::new(Optimizer::new(spec, dim, 1, STEPS)?, train_spec)?
+    let full = Trainer::new(spec.build(dim, 1, STEPS)?, train_spec)?
         .run(&mut reference, &mut NoObserver)?;
 
     // First half with a checkpoint every 250 steps, then "crash".
-    let mut trainer = Trainer::new(Optimizer::new(spec, dim, 1, STEPS)?, train_spec)?
+    let mut trainer = Trainer::new(spec.build(dim, 1, STEPS)?, train_spec)?
         .with_checkpoints(CheckpointPolicy::new(&dir, 250))?;
     let start = Instant::now();
     trainer.run_until(&mut obj, STEPS / 2, &mut NoObserver)?;
@@ -85,7 +86,7 @@ fn main() -> Result<(), TrainError> {
     let reps = 20;
     let mut path = dir.clone();
     for _ in 0..reps {
-        path = checkpoint::save(&policy, &ckpt)?;
+        path = store::save(&policy, &ckpt)?;
     }
     let write_ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
     let start = Instant::now();
@@ -93,7 +94,9 @@ fn main() -> Result<(), TrainError> {
         std::hint::black_box(ckpt.to_bytes()?);
     }
     let encode_ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(reps);
-    let bytes = std::fs::metadata(&path)?.len();
+    let bytes = std::fs::metadata(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
     let records_bytes = ckpt.state.records.len() * std::mem::size_of_val(&ckpt.state.records[0]);
     println!(
         "checkpoint at step {}: {bytes} bytes ({} records, ~{records_bytes} bytes of them); \
@@ -106,10 +109,14 @@ fn main() -> Result<(), TrainError> {
     drop(trainer);
 
     // Resume from disk and finish.
-    let loaded = load_latest(&dir)?;
+    let loaded = load_latest::<f64>(&dir)?;
     let mut resumed_obj = objective(&config, &data)?;
-    let run = Trainer::resume(loaded.checkpoint, &mut resumed_obj)?
-        .run(&mut resumed_obj, &mut NoObserver)?;
+    let run = Trainer::resume(
+        loaded.checkpoint,
+        spec.build(dim, 1, STEPS)?,
+        &mut resumed_obj,
+    )?
+    .run(&mut resumed_obj, &mut NoObserver)?;
     let same_params = resumed_obj
         .params()
         .iter()
@@ -130,6 +137,6 @@ fn main() -> Result<(), TrainError> {
     if same_params && same_losses {
         Ok(())
     } else {
-        Err(TrainError::Config("resumed run differs".into()))
+        Err("the resumed run differs".into())
     }
 }

@@ -2,21 +2,24 @@
 //!
 //! Run: `cargo run --release -p dopamine-bench --example mackey_glass`
 
-use dopamine_bench::experiments::Mode;
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData, persistence, run_one};
 use dopamine_bench::reproduce::builtin;
+use dopamine_bench::{BenchError, Mode, config};
+use dopamine_train::OptimizerKind;
 
-fn main() -> Result<(), dopamine_bench::TrainError> {
-    let config: ForecastConfig = serde_json::from_str(builtin::MACKEY_GLASS)
-        .map_err(|e| dopamine_bench::TrainError::Config(e.to_string()))?;
+fn main() -> Result<(), BenchError> {
+    let config: ForecastConfig = config::parse("mackey_glass.json", builtin::MACKEY_GLASS)?;
     let data = ForecastData::generate(&config, Mode::Quick)?;
-    let base = persistence(&data, &config.horizons, &[]);
+    let base = persistence(&data, &[], &[])?;
     println!(
         "persistence: test NRMSE one step {:.4}",
         base.teacher_forced
     );
     for cand in &config.optimizers {
-        if !matches!(cand.base.name(), "Dopamine-1" | "Adam") {
+        if !matches!(
+            cand.base.kind(),
+            OptimizerKind::Dopamine1 | OptimizerKind::Adam
+        ) {
             continue;
         }
         let spec = cand.base;

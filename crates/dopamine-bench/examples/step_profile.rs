@@ -3,11 +3,10 @@
 //! `cargo run --release -p dopamine-bench --example step_profile -- [steps] [MODE] [K]`:
 //! `MODE` is `step` (default), `forward` (plain forward passes, the reference
 //! of B2), or `pool1` / `pool2` (steps with the probes on a 1- or 2-thread
-//! [`ProbePool`](dopamine_bench::parallel_probes::ProbePool)); `K` probes per step (default 1).
+//! [`ProbePool`](dopamine_train::ProbePool)); `K` probes per step (default 1).
 
-use dopamine_bench::parallel_probes::ProbePool;
-use dopamine_bench::{Objective, Optimizer, OptimizerSpec, PerturbSpec, RnnObjective};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
+use dopamine_train::{Objective, OptimizerSpec, PerturbSpec, ProbePool, RnnObjective};
 use faer::Mat;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         beta: 0.9,
     };
-    let mut opt = Optimizer::new(spec, obj.params().len(), 1, steps)?;
+    let mut opt = spec.build::<f64>(obj.params().len(), 1, steps)?;
     let threads = match mode {
         "pool1" => 1,
         _ => 2,
@@ -42,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..steps {
         last = match mode {
             "forward" => obj.loss(),
-            "pool1" | "pool2" => opt.step_with_probe_pool(&mut obj, &mut pool)?.loss,
+            "pool1" | "pool2" => pool.step(opt.as_mut(), &mut obj)?.loss,
             _ => opt.step(&mut obj)?.loss,
         };
     }

@@ -3,9 +3,9 @@
 //! Run: `cargo run --release -p dopamine-bench --example xor`
 
 use dopamine_bench::experiments::xor::run_one;
-use dopamine_bench::{OptimizerSpec, PerturbSpec};
+use dopamine_train::{OptimizerSpec, PerturbSpec};
 
-fn main() -> Result<(), dopamine_bench::TrainError> {
+fn main() -> Result<(), dopamine_bench::BenchError> {
     let perturb = |eta| PerturbSpec {
         sigma: 0.01,
         eta,

@@ -1,5 +1,6 @@
 //! The paper's claims C1-C3 and the code that turns measurements into verdicts.
 
+use dopamine_train::OptimizerKind;
 use serde::{Deserialize, Serialize};
 
 use crate::experiments::cost::CostPoint;
@@ -75,14 +76,18 @@ fn claim(id: &str, statement: &str, checks: Vec<Check>) -> Claim {
     }
 }
 
-fn opt<'a>(xs: &'a [XorResult], hidden: usize, name: &str) -> Option<&'a XorResult> {
+fn opt(xs: &[XorResult], hidden: usize, kind: OptimizerKind) -> Option<&XorResult> {
     xs.iter()
-        .find(|r| r.hidden == hidden && r.optimizer == name)
+        .find(|r| r.hidden == hidden && r.optimizer == kind)
 }
 
 /// Median over seeds of the forward-pass equivalents at which the training
 /// loss first reached `threshold` (infinite when a seed never did).
-pub fn passes_to_threshold(report: &ForecastReport, optimizer: &str, threshold: f64) -> f64 {
+pub fn passes_to_threshold(
+    report: &ForecastReport,
+    optimizer: OptimizerKind,
+    threshold: f64,
+) -> f64 {
     let Some(r) = report.results.iter().find(|r| r.optimizer == optimizer) else {
         return f64::NAN;
     };
@@ -102,7 +107,7 @@ pub fn passes_to_threshold(report: &ForecastReport, optimizer: &str, threshold: 
 }
 
 /// Median final training loss of an optimizer over seeds.
-pub fn final_loss(report: &ForecastReport, optimizer: &str) -> f64 {
+pub fn final_loss(report: &ForecastReport, optimizer: OptimizerKind) -> f64 {
     report
         .results
         .iter()
@@ -134,7 +139,10 @@ pub fn c1(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
         h
     };
     for h in hidden {
-        if let (Some(wp), Some(d1)) = (opt(xor, h, "WP"), opt(xor, h, "Dopamine-1")) {
+        if let (Some(wp), Some(d1)) = (
+            opt(xor, h, OptimizerKind::Wp),
+            opt(xor, h, OptimizerKind::Dopamine1),
+        ) {
             let faster = d1.median_passes.unwrap_or(f64::INFINITY)
                 < wp.median_passes.unwrap_or(f64::INFINITY);
             checks.push(Check {
@@ -155,9 +163,10 @@ pub fn c1(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
         // median final training losses. (WP's own median final loss would be
         // reached by only half of WP's seeds, so its median passes would be
         // infinite by construction.)
-        let threshold = 2.0 * final_loss(f, "WP").max(final_loss(f, "Dopamine-1"));
-        let wp = passes_to_threshold(f, "WP", threshold);
-        let d1 = passes_to_threshold(f, "Dopamine-1", threshold);
+        let threshold =
+            2.0 * final_loss(f, OptimizerKind::Wp).max(final_loss(f, OptimizerKind::Dopamine1));
+        let wp = passes_to_threshold(f, OptimizerKind::Wp, threshold);
+        let d1 = passes_to_threshold(f, OptimizerKind::Dopamine1, threshold);
         checks.push(Check {
             what: format!(
                 "{}: median forward passes to reach training loss {} (twice the larger median final loss of the two)",
@@ -182,12 +191,12 @@ pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
     let mut hidden: Vec<usize> = xor.iter().map(|r| r.hidden).collect();
     hidden.dedup();
     for h in hidden {
-        let best_grad = ["SGD", "Adam"]
-            .iter()
-            .filter_map(|n| opt(xor, h, n))
+        let best_grad = [OptimizerKind::Sgd, OptimizerKind::Adam]
+            .into_iter()
+            .filter_map(|k| opt(xor, h, k))
             .map(|r| r.success_rate)
             .fold(f64::NAN, f64::max);
-        if let Some(d1) = opt(xor, h, "Dopamine-1") {
+        if let Some(d1) = opt(xor, h, OptimizerKind::Dopamine1) {
             checks.push(Check {
                 what: format!("XOR 2-{h}-1: Dopamine-1 success rate within 5 points of the best gradient method"),
                 numbers: format!("{} vs {}", pct(d1.success_rate), pct(best_grad)),
@@ -196,14 +205,14 @@ pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
         }
     }
     for f in forecasts {
-        let get = |n: &str| {
+        let get = |k: OptimizerKind| {
             f.results
                 .iter()
-                .find(|r| r.optimizer == n)
+                .find(|r| r.optimizer == k)
                 .map_or(f64::NAN, |r| r.median_teacher_forced)
         };
-        let best_grad = get("SGD").min(get("Adam"));
-        let d1 = get("Dopamine-1");
+        let best_grad = get(OptimizerKind::Sgd).min(get(OptimizerKind::Adam));
+        let d1 = get(OptimizerKind::Dopamine1);
         let ratio = d1 / best_grad;
         checks.push(Check {
             what: format!(
@@ -232,11 +241,11 @@ pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
 pub fn c3(by_t: &[CostPoint]) -> Claim {
     let mut checks = Vec::new();
     let longest = by_t.iter().map(|p| p.seq_len).max().unwrap_or(0);
-    let at = |name: &str| {
+    let at = |kind: OptimizerKind| {
         by_t.iter()
-            .find(|p| p.optimizer == name && p.seq_len == longest)
+            .find(|p| p.optimizer == kind && p.seq_len == longest)
     };
-    if let (Some(d), Some(a)) = (at("Dopamine-1"), at("Adam")) {
+    if let (Some(d), Some(a)) = (at(OptimizerKind::Dopamine1), at(OptimizerKind::Adam)) {
         let mem = |p: &CostPoint| p.peak_heap_bytes.unwrap_or(p.accounted_bytes) as f64;
         let mem_ratio = mem(d) / mem(a);
         checks.push(Check {
@@ -289,8 +298,7 @@ mod tests {
     fn a_threshold_half_the_seeds_never_reach_gives_an_infinite_median() {
         use crate::experiments::forecast::{ForecastResult, ForecastRun, ForecastScores};
         use crate::experiments::tuning::Tuned;
-        use crate::optimizer::OptimizerSpec;
-        use crate::trainer::Record;
+        use dopamine_train::{OptimizerSpec, Record};
         let scores = ForecastScores {
             teacher_forced: 0.0,
             free_running: vec![],
@@ -316,7 +324,7 @@ mod tests {
             name: "t".into(),
             persistence: scores.clone(),
             results: vec![ForecastResult {
-                optimizer: "WP".into(),
+                optimizer: OptimizerKind::Wp,
                 tuned: Tuned {
                     chosen: OptimizerSpec::Adam { lr: 1.0 },
                     scores: vec![],
@@ -331,9 +339,12 @@ mod tests {
             example_truth_free: vec![],
             params: 0,
         };
-        assert_eq!(final_loss(&report, "WP"), 0.25);
-        assert_eq!(passes_to_threshold(&report, "WP", 0.25), f64::INFINITY);
-        assert_eq!(passes_to_threshold(&report, "WP", 0.5), 20.0);
+        assert_eq!(final_loss(&report, OptimizerKind::Wp), 0.25);
+        assert_eq!(
+            passes_to_threshold(&report, OptimizerKind::Wp, 0.25),
+            f64::INFINITY
+        );
+        assert_eq!(passes_to_threshold(&report, OptimizerKind::Wp, 0.5), 20.0);
     }
 
     #[test]

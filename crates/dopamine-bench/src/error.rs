@@ -1,92 +1,119 @@
-//! Errors of the harness: bad configs, bad data, optimizers that cannot run.
+//! Errors of the lab: bad experiment configs (file and field named), files that cannot be written (path named), training and data errors.
 
 use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
 
-/// Everything a training run or an experiment can fail with.
+use dopamine_train::TrainError;
+
+/// Everything an experiment, a report or a benchmark can fail with.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum TrainError {
-    /// An optimizer setting was rejected by the kernel.
-    Optimizer(dopamine_core::Error),
-    /// A model or data shape was rejected.
-    Net(dopamine_nets::NetError),
+pub enum BenchError {
+    /// A training run failed.
+    Train(TrainError),
     /// Data generation or loading failed.
     Task(dopamine_tasks::TaskError),
-    /// A gradient optimizer was given an objective without gradients.
-    NoGradient,
-    /// The loss at the starting parameters is not finite.
-    NonFiniteStart,
-    /// The run gave up after this many consecutive rejected steps.
-    Diverged {
-        /// Consecutive rejections when it stopped.
-        rejections: u64,
+    /// An experiment config is refused: its file, the field, and why.
+    Config {
+        /// The config file (`xor.json`, or its path when read from a folder).
+        file: String,
+        /// The field, as a path into the file (`optimizers[0].rates`).
+        field: String,
+        /// Why it is refused.
+        reason: String,
     },
-    /// A config value is invalid; the message says which and why.
-    Config(String),
-    /// Reading or writing a file failed.
-    Io(std::io::Error),
-    /// Writing, reading or resuming from a checkpoint failed.
-    Checkpoint(crate::checkpoint::CheckpointError),
+    /// A file or folder could not be read or written.
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// A figure could not be drawn.
+    Plot(crate::plot::PlotError),
+    /// Something the lab needs of the machine (a thread pool) is unavailable.
+    Setup(String),
 }
 
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrainError::Optimizer(e) => write!(f, "optimizer: {e}"),
-            TrainError::Net(e) => write!(f, "model: {e}"),
-            TrainError::Task(e) => write!(f, "data: {e}"),
-            TrainError::NoGradient => {
-                f.write_str("this objective has no gradient; use a perturbation rule")
-            }
-            TrainError::NonFiniteStart => {
-                f.write_str("the loss at the starting parameters is not finite")
-            }
-            TrainError::Diverged { rejections } => {
-                write!(
-                    f,
-                    "stopped after {rejections} consecutive rejected steps (non-finite losses)"
-                )
-            }
-            TrainError::Config(m) => write!(f, "config: {m}"),
-            TrainError::Io(e) => write!(f, "i/o: {e}"),
-            TrainError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
+impl BenchError {
+    /// An I/O error on `path`, for `map_err`.
+    pub fn io(path: &Path) -> impl FnOnce(io::Error) -> BenchError + '_ {
+        move |source| BenchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A config error in `file` at `field`.
+    pub fn config(file: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        BenchError::Config {
+            file: file.to_string(),
+            field: field.into(),
+            reason: reason.into(),
         }
     }
 }
 
-impl std::error::Error for TrainError {
+impl fmt::Display for BenchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BenchError::Train(e) => write!(f, "{e}"),
+            BenchError::Task(e) => write!(f, "data: {e}"),
+            BenchError::Config {
+                file,
+                field,
+                reason,
+            } => write!(f, "{file}: `{field}`: {reason}"),
+            BenchError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            BenchError::Plot(e) => write!(f, "plot: {e}"),
+            BenchError::Setup(m) => write!(f, "setup: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BenchError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            TrainError::Io(e) => Some(e),
-            TrainError::Checkpoint(e) => Some(e),
+            BenchError::Train(e) => Some(e),
+            BenchError::Io { source, .. } => Some(source),
             _ => None,
         }
     }
 }
 
-impl From<crate::checkpoint::CheckpointError> for TrainError {
-    fn from(e: crate::checkpoint::CheckpointError) -> Self {
-        TrainError::Checkpoint(e)
+impl From<TrainError> for BenchError {
+    fn from(e: TrainError) -> Self {
+        BenchError::Train(e)
     }
 }
 
-impl From<dopamine_core::Error> for TrainError {
-    fn from(e: dopamine_core::Error) -> Self {
-        TrainError::Optimizer(e)
-    }
-}
-impl From<dopamine_nets::NetError> for TrainError {
-    fn from(e: dopamine_nets::NetError) -> Self {
-        TrainError::Net(e)
-    }
-}
-impl From<dopamine_tasks::TaskError> for TrainError {
+impl From<dopamine_tasks::TaskError> for BenchError {
     fn from(e: dopamine_tasks::TaskError) -> Self {
-        TrainError::Task(e)
+        BenchError::Task(e)
     }
 }
-impl From<std::io::Error> for TrainError {
-    fn from(e: std::io::Error) -> Self {
-        TrainError::Io(e)
+
+impl From<dopamine_nets::NetError> for BenchError {
+    fn from(e: dopamine_nets::NetError) -> Self {
+        BenchError::Train(TrainError::Net(e))
+    }
+}
+
+impl From<dopamine_core::Error> for BenchError {
+    fn from(e: dopamine_core::Error) -> Self {
+        BenchError::Train(TrainError::Optimizer(e))
+    }
+}
+
+impl From<dopamine_train::CheckpointError> for BenchError {
+    fn from(e: dopamine_train::CheckpointError) -> Self {
+        BenchError::Train(TrainError::Checkpoint(e))
+    }
+}
+
+impl From<crate::plot::PlotError> for BenchError {
+    fn from(e: crate::plot::PlotError) -> Self {
+        BenchError::Plot(e)
     }
 }

@@ -1,69 +1,65 @@
-//! `dopamine-bench`: the training harness, the paper's experiments and their report.
+//! `dopamine-bench`: the lab — the paper's experiments, their statistics, tables, figures and claims, and the performance benchmarks — built on `dopamine-train`.
 //!
-//! * [`objective`]: the [`Objective`] trait — a model and its data as the
-//!   trainer sees it — with adapters for the MLP, the RNN and a plain loss
-//!   function of a parameter slice.
-//! * [`optimizer`]: [`OptimizerSpec`] (what a config file names: WP,
-//!   Dopamine-1, Dopamine-2, SGD, Adam) and the running [`Optimizer`].
-//! * [`checkpoint`]: [`Checkpoint`]s of a whole run (checked file format,
-//!   atomic writes, rotation, newest-valid loading) that a [`Trainer`]
-//!   writes and resumes from bit for bit.
-//! * [`trainer`]: [`train`] and the resumable [`Trainer`], with budgets in steps, forward-pass equivalents
-//!   or seconds, a target loss, observers, and per-step records (loss,
-//!   effective learning rate, RPE statistics, passes, FLOPs, wall time).
+//! # Why this crate exists
+//!
+//! The claims about Dopamine (faster than weight perturbation, comparable to
+//! gradient methods, cheaper per step) are measured here, reproducibly, by
+//! `cargo xtask reproduce`; the speed targets are measured by
+//! `cargo xtask bench`. Training itself — objectives, optimizers, the
+//! trainer, checkpoints — is `dopamine-train`'s; this crate only configures
+//! runs, repeats them over seeds and reports.
+//!
+//! # What it deliberately does not do
+//!
+//! It is not a library to train with (depend on `dopamine-train`), it is
+//! not published, and it computes no metric that `dopamine-tasks` already
+//! has (NRMSE, spreads, forecast pairs, persistence come from there).
+//!
+//! # The pieces
+//!
 //! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, each
 //!   tuned fairly (same learning-rate grid size per optimizer, on held-out
-//!   seeds or the validation split).
+//!   seeds or the validation split). Optimizers are named by
+//!   [`dopamine_train::OptimizerKind`].
+//! * [`config`]: experiment configs, refused with the file and the field
+//!   when a value cannot run or a field is unknown.
+//! * [`claims`]: the verdicts of C1-C3, computed from the measurements.
 //! * Reporting: [`plot`] (SVG + PNG figures with an embedded font),
 //!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
-//!   revision), [`alloc_meter`] (a counting global allocator a binary can
-//!   install to measure peak heap), [`markdown`] and [`stats`].
+//!   revision), [`markdown`] and [`stats`].
 //! * [`reproduce`] runs everything; [`reproduce_state`] saves each finished
 //!   experiment so an interrupted run can `--resume`.
+//! * [`benchmarks`]: `cargo xtask bench` (B1-B6).
 //!
 //! # Example
 //!
 //! ```
-//! use dopamine_bench::{train, Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, TrainSpec};
+//! use dopamine_bench::experiments::xor::run_one;
+//! use dopamine_train::{OptimizerSpec, PerturbSpec};
 //!
-//! // A user's own model, given only as a loss of its parameters.
-//! let mut objective = FnObjective::new(vec![2.0, -1.0], |w: &[f64]| w.iter().map(|x| x * x).sum(), 4);
+//! // One E1 run: XOR on a 2-4-1 MLP with Dopamine-1, seed 3.
 //! let spec = OptimizerSpec::Dopamine1 {
-//!     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: Some(0.01) },
+//!     perturb: PerturbSpec { sigma: 0.01, eta: 0.3, probes: 1, antithetic: false, cosine_to: None },
 //!     beta: 0.9,
 //! };
-//! let mut optimizer = Optimizer::new(spec, 2, 7, 500)?;
-//! let run = train(&mut objective, &mut optimizer, &TrainSpec { budget: Budget::steps(500), ..Default::default() }, &mut NoObserver)?;
-//! assert!(run.last.loss < 1e-2);
-//! assert_eq!(run.last.forward_passes, 1000); // baseline + one probe per step
-//! # Ok::<(), dopamine_bench::TrainError>(())
+//! let (run, _curve) = run_one(4, &spec, 3, 5_000, None)?;
+//! assert!(run.steps_to_solve.is_some());
+//! # Ok::<(), dopamine_bench::BenchError>(())
 //! ```
 
-pub mod alloc_meter;
 pub mod benchmarks;
-pub mod checkpoint;
 pub mod claims;
+pub mod config;
 pub mod error;
 pub mod experiments;
 pub mod machine;
 pub mod markdown;
-pub mod objective;
-pub mod optimizer;
-pub mod parallel_probes;
+pub mod mode;
 pub mod plot;
 pub mod progress;
 pub mod reproduce;
 pub mod reproduce_state;
 pub mod stats;
-pub mod trainer;
 
-pub use checkpoint::{
-    Checkpoint, CheckpointError, CheckpointPolicy, LoadedCheckpoint, load_latest,
-};
-pub use error::TrainError;
-pub use objective::{FnObjective, MlpObjective, Objective, PassCost, RnnObjective};
-pub use optimizer::{Optimizer, OptimizerSpec, PerturbSpec, StepInfo};
-pub use trainer::{
-    Budget, Control, NoObserver, Observer, Record, RunResult, StopReason, TrainSpec, TrainState,
-    Trainer, train,
-};
+pub use error::BenchError;
+pub use mode::{ByMode, Mode};

@@ -98,13 +98,6 @@ mod tests {
     use super::*;
     use rayon::prelude::*;
 
-    fn assert_send_sync<T: Send + Sync>() {}
-
-    #[test]
-    fn progress_is_send_and_sync() {
-        assert_send_sync::<Progress>();
-    }
-
     #[test]
     fn rayon_workers_can_tick_one_bar() {
         let progress = Progress::new(1000, "test");

@@ -5,20 +5,22 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use dopamine_meter::CountingAllocator;
+use dopamine_train::{OptimizerKind, Record};
 use serde::{Deserialize, Serialize};
 
-use crate::alloc_meter::CountingAllocator;
 use crate::claims::{Claim, c1, c2, c3};
-use crate::error::TrainError;
-use crate::experiments::Mode;
+use crate::config::load;
+use crate::error::BenchError;
 use crate::experiments::cost::{self, CostConfig, CostPoint};
 use crate::experiments::forecast::{self, ForecastConfig, ForecastReport};
 use crate::experiments::xor::{self, XorConfig, XorResult};
 use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
+use crate::mode::Mode;
 use crate::plot::{BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot};
 use crate::progress::Progress;
-use crate::reproduce_state::{StageStore, config_hash};
+use crate::reproduce_state::StageStore;
 use crate::stats::band;
 
 /// What to run and where to write.
@@ -48,29 +50,6 @@ pub mod builtin {
     pub const LORENZ: &str = include_str!("../configs/lorenz.json");
     /// E4.
     pub const COST: &str = include_str!("../configs/cost.json");
-}
-
-/// A config and the hash of its text (for `--resume`).
-fn load<T: serde::de::DeserializeOwned>(
-    dir: Option<&Path>,
-    file: &str,
-    builtin: &str,
-) -> Result<(T, u64), TrainError> {
-    let text = match dir {
-        Some(d) => {
-            let path = d.join(file);
-            fs::read_to_string(&path).map_err(|e| {
-                TrainError::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("config {}: {e}", path.display()),
-                ))
-            })?
-        }
-        None => builtin.to_string(),
-    };
-    let config =
-        serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{file}: {e}")))?;
-    Ok((config, config_hash(&text)))
 }
 
 /// What `summary.json` holds: everything the report says, without the curves.
@@ -106,7 +85,7 @@ pub struct XorSummary {
     /// Hidden units.
     pub hidden: usize,
     /// Optimizer.
-    pub optimizer: String,
+    pub optimizer: OptimizerKind,
     /// Chosen hyperparameters.
     pub hyperparameters: String,
     /// Seeds run.
@@ -136,7 +115,7 @@ pub struct ForecastSummary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForecastOptimizerSummary {
     /// Optimizer.
-    pub optimizer: String,
+    pub optimizer: OptimizerKind,
     /// Chosen hyperparameters.
     pub hyperparameters: String,
     /// Median test NRMSE, one step, teacher-forced.
@@ -150,7 +129,7 @@ pub struct ForecastOptimizerSummary {
 pub fn reproduce(
     opts: &ReproduceOptions,
     meter: Option<&CountingAllocator>,
-) -> Result<Summary, TrainError> {
+) -> Result<Summary, BenchError> {
     let start = Instant::now();
     let dir = opts.configs_dir.as_deref();
     let (xor_cfg, xor_hash): (XorConfig, _) = load(dir, "xor.json", builtin::XOR)?;
@@ -159,8 +138,10 @@ pub fn reproduce(
     let (lz_cfg, lz_hash): (ForecastConfig, _) = load(dir, "lorenz.json", builtin::LORENZ)?;
     let (cost_cfg, cost_hash): (CostConfig, _) = load(dir, "cost.json", builtin::COST)?;
     let out = &opts.out_dir;
-    fs::create_dir_all(out.join("curves"))?;
-    fs::create_dir_all(out.join("figures"))?;
+    for sub in ["curves", "figures"] {
+        let dir = out.join(sub);
+        fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
+    }
     // Detected before anything is written, so the revision is the code's,
     // not dirtied by this run's own output.
     let machine = MachineInfo::detect();
@@ -220,7 +201,7 @@ pub fn reproduce(
             .iter()
             .map(|r| XorSummary {
                 hidden: r.hidden,
-                optimizer: r.optimizer.clone(),
+                optimizer: r.optimizer,
                 hyperparameters: r.tuned.chosen.describe(),
                 seeds: r.runs.len(),
                 success_rate: r.success_rate,
@@ -238,7 +219,7 @@ pub fn reproduce(
                     .results
                     .iter()
                     .map(|r| ForecastOptimizerSummary {
-                        optimizer: r.optimizer.clone(),
+                        optimizer: r.optimizer,
                         hyperparameters: r.tuned.chosen.describe(),
                         teacher_forced: r.median_teacher_forced,
                         free_running: r.median_free_running.clone(),
@@ -249,99 +230,136 @@ pub fn reproduce(
         cost_by_hidden: by_h,
         cost_by_seq_len: by_t,
     };
-    let json =
-        serde_json::to_string_pretty(&summary).map_err(|e| TrainError::Config(e.to_string()))?;
-    fs::write(out.join("summary.json"), json)?;
-    fs::write(
-        out.join("report.md"),
+    let json = serde_json::to_string_pretty(&summary)
+        .map_err(|e| BenchError::Setup(format!("summary.json: {e}")))?;
+    write_file(&out.join("summary.json"), json)?;
+    write_file(
+        &out.join("report.md"),
         report_markdown(&summary, &xor_cfg, &mg_cfg, &lz_cfg, &figures),
     )?;
     Ok(summary)
+}
+
+/// Writes `contents` to `path`; an error names the path.
+fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<(), BenchError> {
+    fs::write(path, contents).map_err(BenchError::io(path))
+}
+
+/// Writes a CSV file (the `csv` crate): a header and one record per row,
+/// every field already formatted; an error names the path.
+fn write_csv<const N: usize>(
+    path: &Path,
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> Result<(), BenchError> {
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(source) => BenchError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => BenchError::Setup(format!("{}: {other:?}", path.display())),
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(path)
+        .map_err(io)?;
+    w.write_record(header).map_err(io)?;
+    for row in rows {
+        w.write_record(&row).map_err(io)?;
+    }
+    w.flush().map_err(BenchError::io(path))
+}
+
+/// A training curve's columns.
+const CURVE_HEADER: [&str; 11] = [
+    "step",
+    "loss",
+    "effective_eta",
+    "last_delta",
+    "expected_rpe",
+    "surprise_size",
+    "rejected_steps",
+    "forward_passes",
+    "backward_passes",
+    "flops",
+    "seconds",
+];
+
+fn curve_row(r: &Record) -> [String; 11] {
+    [
+        r.step.to_string(),
+        r.loss.to_string(),
+        r.effective_eta.to_string(),
+        r.last_delta.to_string(),
+        r.expected_rpe.to_string(),
+        r.surprise_size.to_string(),
+        r.rejected_steps.to_string(),
+        r.forward_passes.to_string(),
+        r.backward_passes.to_string(),
+        r.flops.to_string(),
+        r.seconds.to_string(),
+    ]
 }
 
 fn write_curves(
     out: &Path,
     xor: &[XorResult],
     forecasts: &[ForecastReport],
-) -> Result<(), TrainError> {
-    let header = "step,loss,effective_eta,last_delta,expected_rpe,surprise_size,rejected_steps,forward_passes,backward_passes,flops,seconds\n";
-    let line = |r: &crate::trainer::Record| {
-        format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.step,
-            r.loss,
-            r.effective_eta,
-            r.last_delta,
-            r.expected_rpe,
-            r.surprise_size,
-            r.rejected_steps,
-            r.forward_passes,
-            r.backward_passes,
-            r.flops,
-            r.seconds
-        )
-    };
+) -> Result<(), BenchError> {
     for r in xor {
-        let mut s = String::from(header);
-        r.curve_seed0.iter().for_each(|rec| s.push_str(&line(rec)));
-        fs::write(
-            out.join(format!(
-                "curves/xor_h{}_{}_seed0.csv",
-                r.hidden,
-                slug(&r.optimizer)
-            )),
-            s,
-        )?;
+        let path = out.join(format!(
+            "curves/xor_h{}_{}_seed0.csv",
+            r.hidden,
+            slug(r.optimizer)
+        ));
+        write_csv(&path, CURVE_HEADER, r.curve_seed0.iter().map(curve_row))?;
     }
     for f in forecasts {
         for r in &f.results {
             for run in &r.runs {
-                let mut s = String::from(header);
-                run.curve.iter().for_each(|rec| s.push_str(&line(rec)));
-                fs::write(
-                    out.join(format!(
-                        "curves/{}_{}_seed{}.csv",
-                        f.name,
-                        slug(&r.optimizer),
-                        run.seed
-                    )),
-                    s,
-                )?;
+                let path = out.join(format!(
+                    "curves/{}_{}_seed{}.csv",
+                    f.name,
+                    slug(r.optimizer),
+                    run.seed
+                ));
+                write_csv(&path, CURVE_HEADER, run.curve.iter().map(curve_row))?;
             }
         }
     }
     Ok(())
 }
 
-fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<(), TrainError> {
-    let mut s = String::from(
-        "optimizer,hidden,seq_len,params,seconds_per_step,flops_per_step,gflops,accounted_bytes,peak_heap_bytes\n",
-    );
-    for p in by_h.iter().chain(by_t) {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{}",
-            p.optimizer,
-            p.hidden,
-            p.seq_len,
-            p.params,
-            p.seconds_per_step,
-            p.flops_per_step,
-            p.gflops,
-            p.accounted_bytes,
-            p.peak_heap_bytes.map_or(String::new(), |b| b.to_string())
-        );
-    }
-    fs::write(out.join("curves/cost.csv"), s)?;
-    Ok(())
+fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<(), BenchError> {
+    let header = [
+        "optimizer",
+        "hidden",
+        "seq_len",
+        "params",
+        "seconds_per_step",
+        "flops_per_step",
+        "gflops",
+        "accounted_bytes",
+        "peak_heap_bytes",
+    ];
+    let rows = by_h.iter().chain(by_t).map(|p| {
+        [
+            p.optimizer.to_string(),
+            p.hidden.to_string(),
+            p.seq_len.to_string(),
+            p.params.to_string(),
+            p.seconds_per_step.to_string(),
+            p.flops_per_step.to_string(),
+            p.gflops.to_string(),
+            p.accounted_bytes.to_string(),
+            p.peak_heap_bytes.map_or(String::new(), |b| b.to_string()),
+        ]
+    });
+    write_csv(&out.join("curves/cost.csv"), header, rows)
 }
 
-fn slug(name: &str) -> String {
-    name.to_lowercase().replace('-', "")
-}
-
-fn plot_err(e: crate::plot::PlotError) -> TrainError {
-    TrainError::Config(format!("plot: {e}"))
+fn slug(kind: OptimizerKind) -> String {
+    kind.name().to_lowercase().replace('-', "")
 }
 
 /// Draws every figure; returns their names (relative to the output folder).
@@ -351,7 +369,7 @@ fn write_figures(
     forecasts: &[ForecastReport],
     by_h: &[CostPoint],
     by_t: &[CostPoint],
-) -> Result<Vec<String>, TrainError> {
+) -> Result<Vec<String>, BenchError> {
     let mut names = Vec::new();
     let fig = |name: &str| out.join("figures").join(name);
     // XOR success rates.
@@ -364,7 +382,7 @@ fn write_figures(
             values: xor
                 .iter()
                 .filter(|r| r.hidden == h)
-                .map(|r| (r.optimizer.clone(), 100.0 * r.success_rate))
+                .map(|r| (r.optimizer.to_string(), 100.0 * r.success_rate))
                 .collect(),
         })
         .collect();
@@ -376,8 +394,7 @@ fn write_figures(
             y_max: Some(105.0),
         },
         &fig("xor_success"),
-    )
-    .map_err(plot_err)?;
+    )?;
     names.push("figures/xor_success.png".into());
     for f in forecasts {
         for (x_label, by_time) in [("forward-pass equivalents", false), ("wall time (s)", true)] {
@@ -411,7 +428,7 @@ fn write_figures(
                     if n == 0 {
                         return None;
                     }
-                    let mut c = b.into_curve(r.optimizer.clone(), &xs[..n.min(xs.len())]);
+                    let mut c = b.into_curve(r.optimizer.to_string(), &xs[..n.min(xs.len())]);
                     c.x.truncate(n);
                     c.y.truncate(n);
                     if let Some(band) = &mut c.band {
@@ -436,8 +453,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&stem),
-            )
-            .map_err(plot_err)?;
+            )?;
             names.push(format!("figures/{stem}.png"));
         }
         for (kind, truth, pick) in [
@@ -454,7 +470,7 @@ fn write_figures(
             for r in f
                 .results
                 .iter()
-                .filter(|r| r.optimizer == "Dopamine-1" || r.optimizer == "Adam")
+                .filter(|r| matches!(r.optimizer, OptimizerKind::Dopamine1 | OptimizerKind::Adam))
             {
                 let pred = if pick == 0 {
                     &r.example_teacher_forced
@@ -483,8 +499,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&stem),
-            )
-            .map_err(plot_err)?;
+            )?;
             names.push(format!("figures/{stem}.png"));
         }
     }
@@ -496,16 +511,16 @@ fn write_figures(
             ("time", "seconds per step", "time"),
             ("memory", "bytes", "memory"),
         ] {
-            let curves = ["Dopamine-1", "Adam"]
-                .iter()
-                .map(|name| {
+            let curves = [OptimizerKind::Dopamine1, OptimizerKind::Adam]
+                .into_iter()
+                .map(|kind| {
                     let pts: Vec<&CostPoint> =
-                        points.iter().filter(|p| p.optimizer == *name).collect();
+                        points.iter().filter(|p| p.optimizer == kind).collect();
                     Curve {
-                        label: if *name == "Adam" {
+                        label: if kind == OptimizerKind::Adam {
                             "Adam-BPTT".into()
                         } else {
-                            (*name).to_string()
+                            kind.to_string()
                         },
                         x: pts
                             .iter()
@@ -542,8 +557,7 @@ fn write_figures(
                     curves,
                 },
                 &fig(&name),
-            )
-            .map_err(plot_err)?;
+            )?;
             names.push(format!("figures/{name}.png"));
         }
     }
@@ -563,10 +577,7 @@ fn report_markdown(
     figures: &[String],
 ) -> String {
     let mut md = String::new();
-    let mode = match s.mode {
-        Mode::Full => "full",
-        Mode::Quick => "quick",
-    };
+    let mode = s.mode.label();
     let _ = writeln!(md, "# Dopamine: reproduction report ({mode} mode)\n");
     let _ = writeln!(
         md,
@@ -630,7 +641,7 @@ fn report_markdown(
     for x in &s.xor {
         t.row([
             format!("2-{}-1", x.hidden),
-            x.optimizer.clone(),
+            x.optimizer.to_string(),
             x.hyperparameters.clone(),
             format!("{:.1}%", 100.0 * x.success_rate),
             opt_fmt(x.median_passes),
@@ -682,7 +693,7 @@ fn report_markdown(
         t.row(row);
         for o in &f.optimizers {
             let mut row = vec![
-                o.optimizer.clone(),
+                o.optimizer.to_string(),
                 o.hyperparameters.clone(),
                 fmt_sig(o.teacher_forced, 3),
             ];

@@ -1,7 +1,7 @@
 //! Finished experiments of `reproduce`, saved as JSON under `<out>/state/` so that `--resume` skips them.
 //!
 //! Each file `<out>/state/<experiment>.json` holds the mode, a 64-bit FNV-1a
-//! hash of the experiment's config text and the experiment's result. With
+//! hash (the `fnv` crate) of the experiment's config text and the experiment's result. With
 //! `--resume`, a result is reused only when its mode and config hash match;
 //! a missing, unreadable or mismatched file means the experiment runs again
 //! (and says why on stderr). A result holding a NaN or infinite number (a
@@ -14,17 +14,16 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::TrainError;
-use crate::experiments::Mode;
+use std::hash::Hasher as _;
+
+use crate::error::BenchError;
+use crate::mode::Mode;
 
 /// 64-bit FNV-1a hash of a config's text (stable across builds and platforms).
 pub fn config_hash(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 /// One saved experiment.
@@ -61,9 +60,9 @@ impl StageStore {
     ///
     /// `revision` is stored with every saved result, so a report built from
     /// resumed results can say which code produced them.
-    pub fn new(out: &Path, mode: Mode, resume: bool, revision: &str) -> Result<Self, TrainError> {
+    pub fn new(out: &Path, mode: Mode, resume: bool, revision: &str) -> Result<Self, BenchError> {
         let dir = out.join("state");
-        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
         Ok(Self {
             dir,
             mode,
@@ -118,7 +117,7 @@ impl StageStore {
         experiment: &str,
         config_hash: u64,
         result: &T,
-    ) -> Result<(), TrainError> {
+    ) -> Result<(), BenchError> {
         let file = StageFile {
             experiment: experiment.to_string(),
             mode: self.mode,
@@ -127,11 +126,11 @@ impl StageStore {
             result,
         };
         let json = serde_json::to_string(&file)
-            .map_err(|e| TrainError::Config(format!("saving {experiment}: {e}")))?;
+            .map_err(|e| BenchError::Setup(format!("saving {experiment}: {e}")))?;
         let path = self.path(experiment);
         let tmp = self.dir.join(format!(".{experiment}.json.tmp"));
-        fs::write(&tmp, json)?;
-        fs::rename(&tmp, &path)?;
+        fs::write(&tmp, json).map_err(BenchError::io(&tmp))?;
+        fs::rename(&tmp, &path).map_err(BenchError::io(&path))?;
         Ok(())
     }
 
@@ -141,8 +140,8 @@ impl StageStore {
         &self,
         experiment: &str,
         config_hash: u64,
-        run: impl FnOnce() -> Result<T, TrainError>,
-    ) -> Result<T, TrainError> {
+        run: impl FnOnce() -> Result<T, BenchError>,
+    ) -> Result<T, BenchError> {
         if let Some(result) = self.load(experiment, config_hash) {
             eprintln!("[reproduce] {experiment}: resumed from saved state");
             return Ok(result);

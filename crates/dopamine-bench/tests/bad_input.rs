@@ -3,22 +3,22 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
-use dopamine_bench::checkpoint::{CheckpointError, CheckpointPolicy, load_latest, read_checkpoint};
-use dopamine_bench::experiments::Mode;
 use dopamine_bench::reproduce::{ReproduceOptions, reproduce};
-use dopamine_bench::{
-    Budget, FnObjective, MlpObjective, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost,
-    PerturbSpec, RnnObjective, TrainError, TrainSpec, Trainer, train,
-};
+use dopamine_bench::{BenchError, Mode};
 use dopamine_core::Error as CoreError;
 use dopamine_nets::{Activation, Bptt, Loss, Mlp, NetError, Rnn, RnnInit, WeightInit};
 use dopamine_tasks::{HeaderMode, Series, TaskError, load_csv, parse_csv};
+use dopamine_train::store::read_checkpoint;
+use dopamine_train::{
+    Budget, CheckpointError, CheckpointPolicy, FnObjective, MlpObjective, NoObserver, Objective,
+    OptimizerSpec, PerturbSpec, RnnObjective, TrainError, TrainSpec, Trainer, load_latest, train,
+};
 use faer::Mat;
 
 type Case = (
     &'static str,
-    Box<dyn Fn() -> Result<(), TrainError>>,
-    fn(&TrainError) -> bool,
+    Box<dyn Fn() -> Result<(), BenchError>>,
+    fn(&BenchError) -> bool,
     &'static str,
 );
 
@@ -57,14 +57,14 @@ fn wp() -> OptimizerSpec {
     OptimizerSpec::Wp(perturb())
 }
 
-fn quadratic(params: Vec<f64>) -> FnObjective<fn(&[f64]) -> f64> {
+fn quadratic(params: Vec<f64>) -> FnObjective<f64, fn(&[f64]) -> f64> {
     FnObjective::new(params, |w: &[f64]| w.iter().map(|x| x * x).sum(), 0)
 }
 
 /// A model whose loss is NaN wherever it starts, with a gradient.
 struct NanWithGradient(Vec<f64>);
 
-impl Objective for NanWithGradient {
+impl Objective<f64> for NanWithGradient {
     fn params(&self) -> &[f64] {
         &self.0
     }
@@ -74,30 +74,29 @@ impl Objective for NanWithGradient {
     fn loss(&mut self) -> f64 {
         f64::NAN
     }
+    fn loss_at(&mut self, _params: &[f64]) -> f64 {
+        f64::NAN
+    }
     fn loss_and_gradient(&mut self, grad: &mut [f64]) -> Option<f64> {
         grad.fill(0.0);
         Some(f64::NAN)
     }
-    fn cost(&self) -> PassCost {
-        PassCost::default()
-    }
-    fn as_dyn(&mut self) -> &mut dyn Objective {
-        self
-    }
 }
 
-fn run_spec(spec: TrainSpec) -> Result<(), TrainError> {
+fn run_spec(spec: TrainSpec) -> Result<(), BenchError> {
     let mut obj = quadratic(vec![1.0]);
-    let mut opt = Optimizer::new(wp(), 1, 0, 10)?;
-    train(&mut obj, &mut opt, &spec, &mut NoObserver).map(|_| ())
+    let mut opt = wp().build::<f64>(1, 0, 10)?;
+    train(&mut obj, opt.as_mut(), &spec, &mut NoObserver)?;
+    Ok(())
 }
 
-fn optimizer(spec: OptimizerSpec, dim: usize) -> Result<(), TrainError> {
-    Optimizer::new(spec, dim, 0, 10).map(|_| ())
+fn optimizer(spec: OptimizerSpec, dim: usize) -> Result<(), BenchError> {
+    spec.build::<f64>(dim, 0, 10)?;
+    Ok(())
 }
 
 /// Runs `reproduce` with configs from `dir` (its output in a temporary folder).
-fn reproduce_with(dir: PathBuf) -> Result<(), TrainError> {
+fn reproduce_with(dir: PathBuf) -> Result<(), BenchError> {
     let out = missing("reproduce-out");
     let result = reproduce(
         &ReproduceOptions {
@@ -126,7 +125,7 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Task(TaskError::NonFinite { row: 1, column: 0 })
+                    BenchError::Task(TaskError::NonFinite { row: 1, column: 0 })
                 )
             },
             "row 1",
@@ -138,7 +137,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::NonFinite { .. })),
+            |e| matches!(e, BenchError::Task(TaskError::NonFinite { .. })),
             "",
         ),
         (
@@ -148,7 +147,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::CsvNonFinite { .. })),
+            |e| matches!(e, BenchError::Task(TaskError::CsvNonFinite { .. })),
             "",
         ),
         (
@@ -163,7 +162,7 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::NonFinite { row: 2, col: 1, .. })
+                    BenchError::Train(TrainError::Net(NetError::NonFinite { row: 2, col: 1, .. }))
                 )
             },
             "inputs",
@@ -177,41 +176,64 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::NonFinite { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::NonFinite { .. }))
+                )
+            },
             "inputs",
         ),
         (
             "non-finite starting weights",
             Box::new(|| {
                 let mut obj = quadratic(vec![f64::NAN, 1.0]);
-                let mut opt = Optimizer::new(wp(), 2, 0, 10)?;
-                train(&mut obj, &mut opt, &TrainSpec::default(), &mut NoObserver).map(|_| ())
+                let mut opt = wp().build::<f64>(2, 0, 10)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
+                Ok(())
             }),
-            |e| matches!(e, TrainError::Optimizer(CoreError::NonFiniteParameters)),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::NonFiniteParameters))
+                )
+            },
             "",
         ),
         (
             "a loss that is NaN from the start (gradient rule)",
             Box::new(|| {
                 let mut obj = NanWithGradient(vec![1.0, 2.0]);
-                let mut opt = Optimizer::new(OptimizerSpec::Adam { lr: 0.1 }, 2, 0, 10)?;
-                train(&mut obj, &mut opt, &TrainSpec::default(), &mut NoObserver).map(|_| ())
+                let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(2, 0, 10)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
+                Ok(())
             }),
-            |e| matches!(e, TrainError::NonFiniteStart),
+            |e| matches!(e, BenchError::Train(TrainError::NonFiniteStart)),
             "starting parameters",
         ),
         (
             "a loss that is always NaN (perturbation rule)",
             Box::new(|| {
                 let mut obj = FnObjective::new(vec![1.0], |_: &[f64]| f64::NAN, 0);
-                let mut opt = Optimizer::new(wp(), 1, 0, 100)?;
+                let mut opt = wp().build::<f64>(1, 0, 100)?;
                 let spec = TrainSpec {
                     max_consecutive_rejections: 3,
                     ..Default::default()
                 };
-                train(&mut obj, &mut opt, &spec, &mut NoObserver).map(|_| ())
+                train(&mut obj, opt.as_mut(), &spec, &mut NoObserver)?;
+                Ok(())
             }),
-            |e| matches!(e, TrainError::Diverged { rejections: 4 }),
+            |e| matches!(e, BenchError::Train(TrainError::Diverged { rejections: 4 })),
             "consecutive rejected steps",
         ),
         // Empty data.
@@ -222,7 +244,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::TooShort { .. })),
+            |e| matches!(e, BenchError::Task(TaskError::TooShort { .. })),
             "",
         ),
         (
@@ -232,7 +254,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::CsvEmpty)),
+            |e| matches!(e, BenchError::Task(TaskError::CsvEmpty)),
             "no data rows",
         ),
         (
@@ -245,7 +267,9 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::EmptyBatch | NetError::ShapeMismatch { .. })
+                    BenchError::Train(TrainError::Net(
+                        NetError::EmptyBatch | NetError::ShapeMismatch { .. }
+                    ))
                 )
             },
             "",
@@ -257,7 +281,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::EmptySequence)),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::EmptySequence))
+                )
+            },
             "",
         ),
         // Mismatched dimensions.
@@ -268,7 +297,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::DimensionMismatch { .. })),
+            |e| matches!(e, BenchError::Task(TaskError::DimensionMismatch { .. })),
             "",
         ),
         (
@@ -278,7 +307,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::ShapeMismatch { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -288,7 +322,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::ShapeMismatch { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -298,7 +337,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::ShapeMismatch { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         (
@@ -308,7 +352,12 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::WashoutTooLong { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::WashoutTooLong { .. }))
+                )
+            },
             "",
         ),
         (
@@ -322,7 +371,12 @@ fn cases() -> Vec<Case> {
                 .map(|_| ())
                 .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::ShapeMismatch { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ShapeMismatch { .. }))
+                )
+            },
             "",
         ),
         // Invalid configs.
@@ -338,7 +392,12 @@ fn cases() -> Vec<Case> {
                 .map(|_| ())
                 .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Net(NetError::ZeroSize { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Net(NetError::ZeroSize { .. }))
+                )
+            },
             "",
         ),
         (
@@ -351,7 +410,9 @@ fn cases() -> Vec<Case> {
             |e| {
                 matches!(
                     e,
-                    TrainError::Net(NetError::ZeroSize { .. } | NetError::InvalidConfig { .. })
+                    BenchError::Train(TrainError::Net(
+                        NetError::ZeroSize { .. } | NetError::InvalidConfig { .. }
+                    ))
                 )
             },
             "",
@@ -367,7 +428,7 @@ fn cases() -> Vec<Case> {
                     3,
                 )
             }),
-            |e| matches!(e, TrainError::Optimizer(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Optimizer(_))),
             "sigma",
         ),
         (
@@ -381,7 +442,12 @@ fn cases() -> Vec<Case> {
                     3,
                 )
             }),
-            |e| matches!(e, TrainError::Optimizer(CoreError::EtaNotPositive)),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::EtaNotPositive))
+                )
+            },
             "",
         ),
         (
@@ -395,7 +461,7 @@ fn cases() -> Vec<Case> {
                     3,
                 )
             }),
-            |e| matches!(e, TrainError::Optimizer(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Optimizer(_))),
             "",
         ),
         (
@@ -409,13 +475,18 @@ fn cases() -> Vec<Case> {
                     3,
                 )
             }),
-            |e| matches!(e, TrainError::Optimizer(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Optimizer(_))),
             "",
         ),
         (
             "no parameters",
             Box::new(|| optimizer(wp(), 0)),
-            |e| matches!(e, TrainError::Optimizer(CoreError::EmptyParameters)),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Optimizer(CoreError::EmptyParameters))
+                )
+            },
             "",
         ),
         (
@@ -426,7 +497,7 @@ fn cases() -> Vec<Case> {
                     ..Default::default()
                 })
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "step budget",
         ),
         (
@@ -440,7 +511,7 @@ fn cases() -> Vec<Case> {
                     ..Default::default()
                 })
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "forward-pass budget",
         ),
         (
@@ -454,7 +525,7 @@ fn cases() -> Vec<Case> {
                     ..Default::default()
                 })
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "time budget",
         ),
         (
@@ -465,7 +536,7 @@ fn cases() -> Vec<Case> {
                     ..Default::default()
                 })
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "no limit",
         ),
         (
@@ -476,27 +547,33 @@ fn cases() -> Vec<Case> {
                     ..Default::default()
                 })
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "record_every",
         ),
         (
             "a checkpoint interval of zero",
             Box::new(|| {
-                let t = Trainer::new(Optimizer::new(wp(), 1, 0, 10)?, TrainSpec::default())?;
-                t.with_checkpoints(CheckpointPolicy::new(missing("ckpt"), 0))
-                    .map(|_| ())
+                let t = Trainer::new(wp().build::<f64>(1, 0, 10)?, TrainSpec::default())?;
+                t.with_checkpoints(CheckpointPolicy::new(missing("ckpt"), 0))?;
+                Ok(())
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Train(TrainError::Spec(_))),
             "interval",
         ),
         (
             "a gradient rule on an objective without gradients",
             Box::new(|| {
                 let mut obj = quadratic(vec![1.0]);
-                let mut opt = Optimizer::new(OptimizerSpec::Adam { lr: 0.1 }, 1, 0, 10)?;
-                train(&mut obj, &mut opt, &TrainSpec::default(), &mut NoObserver).map(|_| ())
+                let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(1, 0, 10)?;
+                train(
+                    &mut obj,
+                    opt.as_mut(),
+                    &TrainSpec::default(),
+                    &mut NoObserver,
+                )?;
+                Ok(())
             }),
-            |e| matches!(e, TrainError::NoGradient),
+            |e| matches!(e, BenchError::Train(TrainError::NoGradient)),
             "no gradient",
         ),
         (
@@ -504,66 +581,82 @@ fn cases() -> Vec<Case> {
             Box::new(|| {
                 serde_json::from_str::<OptimizerSpec>(r#"{"kind":"rmsprop","lr":0.1}"#)
                     .map(|_| ())
-                    .map_err(|e| TrainError::Config(e.to_string()))
+                    .map_err(|e| BenchError::config("spec.json", "kind", e.to_string()))
             }),
-            |e| matches!(e, TrainError::Config(_)),
+            |e| matches!(e, BenchError::Config { .. }),
             "unknown variant `rmsprop`",
         ),
         (
             "an unknown optimizer name in a reproduce config",
             Box::new(|| {
                 let dir = missing("configs-rmsprop");
-                std::fs::create_dir_all(&dir)?;
+                std::fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
                 let xor = dopamine_bench::reproduce::builtin::XOR.replacen(
                     r#""kind": "wp""#,
                     r#""kind": "rmsprop""#,
                     1,
                 );
-                std::fs::write(dir.join("xor.json"), xor)?;
+                std::fs::write(dir.join("xor.json"), xor).map_err(BenchError::io(&dir))?;
                 let result = reproduce_with(dir.clone());
                 let _ = std::fs::remove_dir_all(&dir);
                 result
             }),
-            |e| matches!(e, TrainError::Config(_)),
-            "xor.json: unknown variant `rmsprop`",
+            |e| matches!(e, BenchError::Config { .. }),
+            "unknown variant `rmsprop`",
         ),
         // Missing or unreadable files.
         (
             "a missing config folder for reproduce",
             Box::new(|| reproduce_with(missing("configs"))),
-            |e| matches!(e, TrainError::Io(io) if io.kind() == std::io::ErrorKind::NotFound),
+            |e| matches!(e, BenchError::Io { source: io, .. } if io.kind() == std::io::ErrorKind::NotFound),
             "xor.json",
         ),
         (
             "a missing checkpoint folder",
             Box::new(|| {
-                load_latest(&missing("ckpt-dir"))
+                load_latest::<f64>(&missing("ckpt-dir"))
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Checkpoint(CheckpointError::Io { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))
+                )
+            },
             "dopamine-bad-input-missing-ckpt-dir",
         ),
         (
             "a missing checkpoint file",
             Box::new(|| {
-                read_checkpoint(&missing("ckpt-file"))
+                read_checkpoint::<f64>(&missing("ckpt-file"))
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Checkpoint(CheckpointError::Io { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::Io { .. }))
+                )
+            },
             "ckpt-file",
         ),
         (
             "a file that is not a checkpoint",
             Box::new(|| {
                 let path = missing("not-a-checkpoint");
-                std::fs::write(&path, "step,loss\n1,0.5\n0123456789012345678901234")?;
-                let result = read_checkpoint(&path);
+                std::fs::write(&path, "step,loss\n1,0.5\n0123456789012345678901234")
+                    .map_err(BenchError::io(&path))?;
+                let result = read_checkpoint::<f64>(&path);
                 let _ = std::fs::remove_file(&path);
                 result.map(|_| ()).map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Checkpoint(CheckpointError::BadMagic { .. })),
+            |e| {
+                matches!(
+                    e,
+                    BenchError::Train(TrainError::Checkpoint(CheckpointError::BadMagic { .. }))
+                )
+            },
             "not a checkpoint",
         ),
         (
@@ -573,7 +666,7 @@ fn cases() -> Vec<Case> {
                     .map(|_| ())
                     .map_err(Into::into)
             }),
-            |e| matches!(e, TrainError::Task(TaskError::Io { .. })),
+            |e| matches!(e, BenchError::Task(TaskError::Io { .. })),
             "data.csv",
         ),
     ]

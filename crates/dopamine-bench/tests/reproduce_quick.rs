@@ -1,10 +1,15 @@
 //! End-to-end: `reproduce` in quick mode writes a report, a parseable summary and a verdict with numbers for every claim.
+//!
+//! Slow (minutes): marked `#[ignore]` and named `slow_*`, so a plain
+//! `cargo test --release` skips it; `.ci/run` runs it with
+//! `cargo test --release -- --ignored slow_`.
 
-use dopamine_bench::experiments::Mode;
+use dopamine_bench::Mode;
 use dopamine_bench::reproduce::{ReproduceOptions, Summary, reproduce};
 
 #[test]
-fn quick_reproduce_writes_report_summary_and_verdicts() {
+#[ignore = "slow: a whole quick reproduce (minutes); run by .ci/run with --ignored slow_"]
+fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
     let out = std::env::temp_dir().join(format!("dopamine-reproduce-quick-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let opts = ReproduceOptions {

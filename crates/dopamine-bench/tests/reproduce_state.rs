@@ -1,6 +1,6 @@
 //! `reproduce --resume` bookkeeping: a saved experiment is reused only with the same mode and config hash, and only when resuming.
 
-use dopamine_bench::experiments::Mode;
+use dopamine_bench::Mode;
 use dopamine_bench::reproduce_state::{StageStore, config_hash};
 
 fn out_dir(name: &str) -> std::path::PathBuf {

@@ -1,6 +1,6 @@
 //! Seeds run in parallel with rayon: the results must be bit-identical on 1 and 2 threads.
 
-use dopamine_bench::experiments::Mode;
+use dopamine_bench::Mode;
 use dopamine_bench::experiments::xor::{self, XorConfig};
 use dopamine_bench::progress::Progress;
 use dopamine_bench::reproduce::builtin;

@@ -52,6 +52,37 @@ impl<T: Real> StepPlan<T> {
         }
     }
 
+    /// The plan of step `step` under `config` for parameters laid out as
+    /// `layout`, validated as an optimizer validates them. For optimizers
+    /// that are not a [`crate::PerturbationOptimizer`] (an evolution
+    /// strategy: `2K` antithetic points, no baseline) but evaluate their
+    /// population on the same noise streams.
+    ///
+    /// ```
+    /// use dopamine_core::{BaselinePolicy, ParamLayout, PerturbConfig, RpeMode, StepPlan};
+    ///
+    /// let config = PerturbConfig::<f32> {
+    ///     probes: 4,
+    ///     rpe: RpeMode::Antithetic,
+    ///     baseline: BaselinePolicy::FromProbes,
+    ///     ..Default::default()
+    /// };
+    /// let plan = StepPlan::for_step(&config, 0, ParamLayout::flat(10)?)?;
+    /// assert_eq!(plan.len(), 8); // w + sigma z_k and w - sigma z_k, k < 4
+    /// # Ok::<(), dopamine_core::Error>(())
+    /// ```
+    ///
+    /// Errors: an invalid config, or a layout that does not fit its rank.
+    pub fn for_step(
+        config: &PerturbConfig<T>,
+        step: u64,
+        layout: ParamLayout,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        layout.validate(layout.num_params(), config.rank())?;
+        Ok(Self::new(config, step, layout))
+    }
+
     /// The step's index (the noise keys' `step`).
     pub fn step(&self) -> u64 {
         self.step

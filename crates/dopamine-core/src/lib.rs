@@ -14,8 +14,9 @@
 //! * **No heap, no `std`.** The rules work on a caller's `&mut [T]` and a loss
 //!   value through an ask/tell state machine ([`PerturbationOptimizer`]), so
 //!   any model in any host — a microcontroller included — can be trained. The
-//!   optimizer's own memory is a few hundred bytes; Dopamine-2's trace lives
-//!   in a buffer the caller provides.
+//!   optimizer's own memory is about a kilobyte (fixed arrays of
+//!   [`MAX_PROBES`] values and the parameter layout, whatever the model's
+//!   size); Dopamine-2's trace lives in a buffer the caller provides.
 //! * **Noise is regenerated, never stored.** [`NoiseStream`] element `i` is a
 //!   pure function of `(seed, step, probe, i)`, so perturb, restore, update and
 //!   undo all regenerate the same values, in any chunking, on any thread.

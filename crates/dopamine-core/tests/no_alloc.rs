@@ -1,53 +1,19 @@
 //! The kernel never allocates: 1,000 ask/tell steps of each rule (OpenES and the second-moment option included), SNES and population steps, and SGD and Adam steps, under a counting global allocator.
 //!
-//! Only allocations made on the test's own thread while counting is switched
-//! on are counted, so the test harness's threads cannot disturb the count.
-//! This file holds a single test on purpose.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! The workspace's counting allocator (`dopamine-meter`) is installed; only
+//! allocations made on the test's own thread are counted, so the test
+//! harness's threads cannot disturb the count. This file holds a single test
+//! on purpose.
 
 use dopamine_core::{
     Adam, AdamConfig, AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, OpenEs,
     OpenEsConfig, OpenEsRule, PerturbConfig, RpeMode, SecondMomentConfig, Sgd, SgdConfig, Snes,
     SnesConfig, StepOutcome, Told, UpdateRule, Wp, WpRule, step_population,
 };
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if ACTIVE.try_with(|a| a.get()).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use dopamine_meter::{CountingAllocator, thread_allocations};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 const N: usize = 300;
 
@@ -98,8 +64,7 @@ fn no_allocation_in_any_step() {
     // trace; everything else is built while counting.
     let d2_vec_rule = Dopamine2Rule::new(AdaptiveCoding::default(), 0.5, &mut trace_vec[..]);
 
-    ACTIVE.with(|a| a.set(true));
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = thread_allocations();
 
     let mut wp = Wp::new(config, WpRule::default(), N).unwrap();
     run(&mut wp, &mut w);
@@ -172,8 +137,7 @@ fn no_allocation_in_any_step() {
         adam.step(&mut w, &grads, &mut m, &mut v).unwrap();
     }
 
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
-    ACTIVE.with(|a| a.set(false));
+    let after = thread_allocations();
     assert!(w.iter().all(|x| x.is_finite()));
     assert_eq!(
         after - before,
@@ -183,9 +147,7 @@ fn no_allocation_in_any_step() {
     );
 
     // The counter works: a Vec allocation while counting is seen.
-    ACTIVE.with(|a| a.set(true));
     let probe: Vec<u8> = Vec::with_capacity(std::hint::black_box(16));
-    ACTIVE.with(|a| a.set(false));
     drop(probe);
-    assert!(ALLOCATIONS.load(Ordering::SeqCst) > after);
+    assert!(thread_allocations() > after);
 }

@@ -163,19 +163,16 @@ impl<T: Real> DistributedStepper<T> {
     }
 }
 
-/// FNV-1a (64-bit) over the bits of the parameters (each widened to `f64`,
-/// which is exact): equal parameters give equal hashes on every machine.
+/// FNV-1a (64-bit, the `fnv` crate) over the bits of the parameters (each
+/// widened to `f64`, which is exact): equal parameters give equal hashes on
+/// every machine.
 pub fn param_hash<T: Real>(params: &[T]) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h = OFFSET;
+    use std::hash::Hasher as _;
+    let mut hasher = fnv::FnvHasher::default();
     for w in params {
-        for byte in w.to_f64().to_bits().to_le_bytes() {
-            h ^= u64::from(byte);
-            h = h.wrapping_mul(PRIME);
-        }
+        hasher.write(&w.to_f64().to_bits().to_le_bytes());
     }
-    h
+    hasher.finish()
 }
 
 /// Checks that every rank holds the same parameters by gathering their

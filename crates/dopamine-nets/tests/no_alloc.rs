@@ -1,55 +1,20 @@
 //! Proves that forward passes, losses and gradients allocate nothing once a
 //! model and its workspace exist, with a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use dopamine_meter::{CountingAllocator, thread_allocations};
 use dopamine_nets::{
     Activation, Bptt, Loss, Mlp, MlpWorkspace, Rnn, RnnGradWorkspace, RnnInit, RnnWorkspace,
     WeightInit,
 };
 use faer::{MatMut, MatRef};
 
-/// Wraps the system allocator and counts allocations per thread, so tests
-/// running in parallel threads do not disturb each other's counts.
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// The workspace's counting allocator; its per-thread count keeps tests
+/// running in parallel threads from disturbing each other's counts.
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
+    thread_allocations()
 }
 
 /// Runs `f` once to warm up (faer's matmul keeps a per-thread scratch

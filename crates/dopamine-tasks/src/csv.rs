@@ -1,13 +1,17 @@
-//! A small hand-written CSV loader for numeric time series.
+//! Loading numeric time series from CSV, on the `csv` crate.
 //!
 //! Format: one row per line, fields separated by `,`, surrounding whitespace
 //! trimmed, blank lines skipped, `\n` or `\r\n` line ends, an optional UTF-8
-//! byte-order mark. No quoting, no other delimiters: a time series file
-//! needs neither, and a field that does not parse is reported rather than
-//! guessed at. Every field must parse as a finite `f64` (Rust's `f64` syntax,
-//! e.g. `1`, `-2.5`, `3e-4`). Every row needs as many fields as the first.
+//! byte-order mark, fields optionally quoted (`"1.5"`). Every field must
+//! parse as a finite `f64` (Rust's `f64` syntax, e.g. `1`, `-2.5`, `3e-4`);
+//! a field that does not parse is reported with its line and column rather
+//! than guessed at. Every row needs as many fields as the first.
+//!
+//! The `csv` crate splits the records; this module decides what a header is
+//! and checks every value, so its errors name the line (1-based, counting
+//! every physical line) and the column (0-based).
 
-use std::io::BufRead;
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Result, TaskError};
@@ -43,19 +47,15 @@ pub struct CsvTable {
 /// [`TaskError::CsvNotANumber`] and [`TaskError::CsvNonFinite`] with the
 /// 1-based line number.
 pub fn parse_csv(text: &str, header: HeaderMode) -> Result<CsvTable> {
-    let mut parser = Parser::new(header);
-    for (i, line) in text.lines().enumerate() {
-        parser.push_line(i + 1, line)?;
-    }
-    parser.finish()
+    read_named(text.as_bytes(), header, "<text>")
 }
 
-/// Reads CSV from any buffered reader (see [`parse_csv`]).
+/// Reads CSV from any reader (see [`parse_csv`]).
 ///
 /// # Errors
 /// As for [`parse_csv`], plus [`TaskError::Io`] if reading fails (including
 /// invalid UTF-8; the message names the line).
-pub fn read_csv<R: BufRead>(reader: R, header: HeaderMode) -> Result<CsvTable> {
+pub fn read_csv<R: Read>(reader: R, header: HeaderMode) -> Result<CsvTable> {
     read_named(reader, header, "<reader>")
 }
 
@@ -73,19 +73,50 @@ pub fn load_csv(path: impl AsRef<Path>, header: HeaderMode) -> Result<CsvTable> 
     read_named(std::io::BufReader::new(file), header, &name)
 }
 
-fn read_named<R: BufRead>(reader: R, header: HeaderMode, name: &str) -> Result<CsvTable> {
-    let mut parser = Parser::new(header);
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| TaskError::Io {
-            source_name: name.to_string(),
-            message: format!("line {}: {e}", i + 1),
-        })?;
-        parser.push_line(i + 1, &line)?;
+fn read_named<R: Read>(mut reader: R, header: HeaderMode, name: &str) -> Result<CsvTable> {
+    // Read whole, so every error can name its physical line (the `csv`
+    // crate's own line count skips blank lines).
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| TaskError::Io {
+        source_name: name.to_string(),
+        message: e.to_string(),
+    })?;
+    // A record's position is where the reader resumed, before any blank
+    // lines it skipped: its line is that of the first byte after them.
+    let line_at = |byte: u64| {
+        let mut end = (byte as usize).min(bytes.len());
+        while end < bytes.len() && matches!(bytes[end], b'\n' | b'\r') {
+            end += 1;
+        }
+        1 + bytes[..end].iter().filter(|&&b| b == b'\n').count()
+    };
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(bytes.as_slice());
+    let mut table = Table::new(header);
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
+                return Err(TaskError::Io {
+                    source_name: name.to_string(),
+                    message: format!("line {line}: {e}"),
+                });
+            }
+        }
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        table.push(line, &record)?;
     }
-    parser.finish()
+    table.finish()
 }
 
-struct Parser {
+/// The rows read so far and what the first row decided.
+struct Table {
     mode: HeaderMode,
     seen_first: bool,
     columns: usize,
@@ -93,9 +124,9 @@ struct Parser {
     data: Vec<f64>,
 }
 
-impl Parser {
+impl Table {
     fn new(mode: HeaderMode) -> Self {
-        Parser {
+        Table {
             mode,
             seen_first: false,
             columns: 0,
@@ -104,45 +135,40 @@ impl Parser {
         }
     }
 
-    fn push_line(&mut self, line_no: usize, line: &str) -> Result<()> {
-        let line = if line_no == 1 {
-            line.strip_prefix('\u{feff}').unwrap_or(line)
-        } else {
-            line
-        };
-        if line.trim().is_empty() {
+    fn push(&mut self, line: usize, record: &::csv::StringRecord) -> Result<()> {
+        // A line of spaces only is a record of one empty field: blank.
+        if record.iter().all(str::is_empty) && record.len() <= 1 {
             return Ok(());
         }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if !self.seen_first {
             self.seen_first = true;
-            self.columns = fields.len();
+            self.columns = record.len();
             let is_header = match self.mode {
                 HeaderMode::Present => true,
                 HeaderMode::Absent => false,
-                HeaderMode::Auto => fields.iter().any(|f| f.parse::<f64>().is_err()),
+                HeaderMode::Auto => record.iter().any(|f| f.parse::<f64>().is_err()),
             };
             if is_header {
-                self.header = Some(fields.iter().map(|f| f.to_string()).collect());
+                self.header = Some(record.iter().map(str::to_string).collect());
                 return Ok(());
             }
         }
-        if fields.len() != self.columns {
+        if record.len() != self.columns {
             return Err(TaskError::CsvRaggedRow {
-                line: line_no,
+                line,
                 expected: self.columns,
-                found: fields.len(),
+                found: record.len(),
             });
         }
-        for (column, field) in fields.iter().enumerate() {
+        for (column, field) in record.iter().enumerate() {
             let value: f64 = field.parse().map_err(|_| TaskError::CsvNotANumber {
-                line: line_no,
+                line,
                 column,
                 field: field.to_string(),
             })?;
             if !value.is_finite() {
                 return Err(TaskError::CsvNonFinite {
-                    line: line_no,
+                    line,
                     column,
                     field: field.to_string(),
                 });

@@ -64,11 +64,13 @@ pub mod split;
 mod steps;
 pub mod xor;
 
-pub use csv::{CsvTable, HeaderMode, load_csv, parse_csv, read_csv};
+pub use self::csv::{CsvTable, HeaderMode, load_csv, parse_csv, read_csv};
 pub use error::{Result, TaskError};
 pub use lorenz::{Lorenz, LorenzConfig};
 pub use mackey_glass::{HistoryInit, MackeyGlass, MackeyGlassConfig};
-pub use metrics::{mse, mse_per_dim, nrmse, nrmse_per_dim, rmse, valid_prediction_time};
+pub use metrics::{
+    mse, mse_per_dim, nrmse, nrmse_per_dim, nrmse_scaled, rmse, valid_prediction_time,
+};
 pub use normalize::{NormalizationMethod, Normalizer};
 pub use pairs::{ForecastPairs, ahead_pairs, one_step_pairs};
 pub use persistence::{

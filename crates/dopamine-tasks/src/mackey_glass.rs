@@ -61,7 +61,7 @@ pub enum HistoryInit {
 }
 
 /// Parameters of a Mackey-Glass series. The default is the classic chaotic
-/// setting used in DESIGN.md.
+/// setting (tau = 17) that the experiments use.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MackeyGlassConfig {
     /// Production rate `a` (default 0.2).

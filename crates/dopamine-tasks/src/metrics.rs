@@ -105,6 +105,34 @@ pub fn nrmse(prediction: &Series, target: &Series) -> Result<f64> {
     Ok(per_dim.iter().sum::<f64>() / per_dim.len() as f64)
 }
 
+/// NRMSE with a given scale per dimension instead of the target's own
+/// spread: `(1/D) Σ_d sqrt(mse_d) / scale[d]`. For errors sampled at a few
+/// points (free-running forecasts from several origins) whose spread is
+/// that of a whole test part ([`Series::std_per_dim`] of it), not of the
+/// sampled targets.
+///
+/// # Errors
+/// As for [`mse_per_dim`]; [`TaskError::DimensionMismatch`] if
+/// `scale.len() != target.dim()`; [`TaskError::ZeroSpread`] for a scale
+/// entry that is not positive.
+pub fn nrmse_scaled(prediction: &Series, target: &Series, scale: &[f64]) -> Result<f64> {
+    let mse = mse_per_dim(prediction, target)?;
+    if scale.len() != mse.len() {
+        return Err(TaskError::DimensionMismatch {
+            expected: mse.len(),
+            found: scale.len(),
+        });
+    }
+    let mut sum = 0.0;
+    for (dim, (m, s)) in mse.iter().zip(scale).enumerate() {
+        if s.is_nan() || *s <= 0.0 {
+            return Err(TaskError::ZeroSpread { dim });
+        }
+        sum += m.sqrt() / s;
+    }
+    Ok(sum / mse.len() as f64)
+}
+
 /// Valid prediction time of a free-running forecast, in steps.
 ///
 /// The normalised error at step `t` is

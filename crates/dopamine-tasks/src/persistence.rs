@@ -29,7 +29,7 @@ pub fn persistence_nrmse(series: &Series, horizon: usize) -> Result<f64> {
 
 /// The smallest horizon in `1..=max_horizon` whose persistence NRMSE
 /// exceeds `threshold`, with that NRMSE; `None` if there is none. Use it to
-/// pick a horizon where persistence is poor (DESIGN.md asks for one with
+/// pick a horizon where persistence is poor (the experiments want one with
 /// NRMSE > 0.5).
 ///
 /// # Errors

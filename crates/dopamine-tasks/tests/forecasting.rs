@@ -15,7 +15,7 @@ fn mackey_glass(samples: usize) -> Series {
 fn persistence_on_mackey_glass_one_step_is_about_0_14() {
     let series = mackey_glass(10_000);
     // Measured 0.1458 over the whole series and 0.1456..0.1464 on the
-    // 60/20/20 parts. DESIGN.md quotes ~0.14. For a smooth series,
+    // 60/20/20 parts. The experiments expect ~0.14. For a smooth series,
     // persistence NRMSE ~ (sample step) x rms(dx/dt) / std(x), a property of
     // the attractor, so it barely depends on which stretch is scored: the
     // band 0.13..0.16 holds every part while a wrong sampling step (0.5 or
@@ -33,7 +33,7 @@ fn persistence_on_mackey_glass_one_step_is_about_0_14() {
 fn persistence_on_mackey_glass_is_poor_from_four_steps_ahead() {
     let series = mackey_glass(10_000);
     // Measured: k = 3 gives 0.43, k = 4 gives 0.566, k = 17 (one delay)
-    // gives 1.73 — worse than predicting the mean. DESIGN.md wants a
+    // gives 1.73 — worse than predicting the mean. The experiments want a
     // horizon with NRMSE > 0.5; k = 4 is the first.
     let (k, e) = first_horizon_where_persistence_exceeds(&series, 0.5, 50)
         .unwrap()

@@ -19,7 +19,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::{Settings, TargetCheck, interleaved_medians, met, ratio};
-use crate::error::TrainError;
+use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 
 /// Time steps of the sequence.
@@ -32,7 +32,7 @@ const SMALL_TARGET_NS: f64 = 100.0;
 const RATE_TARGET: f64 = 0.7;
 
 /// Nanoseconds per time step of the forward pass and of the reference.
-fn point<T: Scalar>(hidden: usize, s: &Settings) -> Result<(f64, f64), TrainError> {
+fn point<T: Scalar>(hidden: usize, s: &Settings) -> Result<(f64, f64), BenchError> {
     let net = Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
     let x: Vec<T> = (0..=SEQ_LEN)
         .map(|t| T::from_f64((0.1 * t as f64).sin()))
@@ -77,7 +77,7 @@ pub(super) fn b8(
     s: &Settings,
     out: &mut String,
     checks: &mut Vec<TargetCheck>,
-) -> Result<(), TrainError> {
+) -> Result<(), BenchError> {
     let mut table = Table::new([
         "H",
         "type",

@@ -36,15 +36,14 @@ use dopamine_nets::{Bptt, Rnn, RnnInit};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
-use crate::alloc_meter::CountingAllocator;
-use crate::error::TrainError;
-use crate::experiments::Mode;
+use dopamine_meter::CountingAllocator;
+use dopamine_train::{Objective, OptimizerSpec, PerturbSpec, ProbePool, RnnObjective};
+
+use crate::error::BenchError;
 use crate::experiments::cost::sine_sequence;
 use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
-use crate::objective::{Objective, RnnObjective};
-use crate::optimizer::{Optimizer, OptimizerSpec, PerturbSpec};
-use crate::parallel_probes::ProbePool;
+use crate::mode::Mode;
 
 mod forward;
 mod population;
@@ -209,9 +208,11 @@ fn kernel_point<T: Real>(p: usize, kind: NoiseKind, s: &Settings) -> Vec<f64> {
     let mut update = || {
         black_box(add_scaled_noise(black_box(&mut w_update), &stream, c));
     };
-    let mut closures: Vec<&mut dyn FnMut()> =
-        vec![&mut memcpy, &mut axpy, &mut perturb_call, &mut update];
-    interleaved_medians(s.samples, s.min_sample_seconds, &mut closures)
+    interleaved_medians(
+        s.samples,
+        s.min_sample_seconds,
+        &mut [&mut memcpy, &mut axpy, &mut perturb_call, &mut update],
+    )
 }
 
 /// Whether this CPU runs the AVX2 generator, in words.
@@ -281,7 +282,7 @@ fn b1(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) {
     );
 }
 
-fn rnn_objective(hidden: usize, seq_len: usize) -> Result<RnnObjective, TrainError> {
+fn rnn_objective(hidden: usize, seq_len: usize) -> Result<RnnObjective<f64>, BenchError> {
     let (inputs, targets) = sine_sequence(seq_len);
     let net = Rnn::new(1, hidden, 1, &RnnInit::with_seed(1))?;
     Ok(RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?)
@@ -304,12 +305,12 @@ fn adam() -> OptimizerSpec {
     OptimizerSpec::Adam { lr: 1e-4 }
 }
 
-fn b2(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), TrainError> {
+fn b2(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), BenchError> {
     let hidden = 64;
     let seq_len = s.b2_seq_len;
     let obj = std::cell::RefCell::new(rnn_objective(hidden, seq_len)?);
     let dim = obj.borrow().params().len();
-    let mut opt = Optimizer::new(dopamine1(1), dim, 1, u64::MAX)?;
+    let mut opt = dopamine1(1).build::<f64>(dim, 1, u64::MAX)?;
     let mut noise_params = obj.borrow().params().to_vec();
     let stream = NoiseStream::new(NoiseKey::new(1, 0, 0), NoiseKind::Gaussian);
     // The reference forward pass runs on the model being trained, at its
@@ -376,7 +377,7 @@ fn b4(
     meter: Option<&CountingAllocator>,
     out: &mut String,
     checks: &mut Vec<TargetCheck>,
-) -> Result<(), TrainError> {
+) -> Result<(), BenchError> {
     let hidden = 64;
     let steps = 3;
     let mut table = Table::new([
@@ -402,7 +403,7 @@ fn b4(
             let base = meter.snapshot().current_bytes;
             let net = Rnn::new(1, hidden, 1, &RnnInit::with_seed(1))?;
             let mut obj = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?;
-            let mut opt = Optimizer::new(spec, obj.params().len(), 1, steps)?;
+            let mut opt = spec.build::<f64>(obj.params().len(), 1, steps)?;
             for _ in 0..steps {
                 opt.step(&mut obj)?;
             }
@@ -440,7 +441,7 @@ fn b4(
     Ok(())
 }
 
-fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), TrainError> {
+fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), BenchError> {
     let hidden = 64;
     let seq_len = s.b5_seq_len;
     let probes = 8;
@@ -449,14 +450,14 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
     // Bit-identity over a few steps.
     let check_steps = 4;
     let mut seq_obj = base.clone();
-    let mut seq_opt = Optimizer::new(dopamine1(probes), dim, 5, u64::MAX)?;
+    let mut seq_opt = dopamine1(probes).build::<f64>(dim, 5, u64::MAX)?;
     let mut par_obj = base.clone();
-    let mut par_opt = seq_opt.clone();
+    let mut par_opt = dopamine1(probes).build::<f64>(dim, 5, u64::MAX)?;
     let mut pool2 = ProbePool::new(&base, 2)?;
     let mut identical = true;
     for _ in 0..check_steps {
         let a = seq_opt.step(&mut seq_obj)?;
-        let b = par_opt.step_with_probe_pool(&mut par_obj, &mut pool2)?;
+        let b = pool2.step(par_opt.as_mut(), &mut par_obj)?;
         identical &= a.loss.to_bits() == b.loss.to_bits();
     }
     identical &= seq_obj
@@ -464,36 +465,33 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
         .iter()
         .zip(par_obj.params())
         .all(|(a, b)| a.to_bits() == b.to_bits());
-    identical &= seq_opt == par_opt;
+    identical &= seq_opt.save_state()? == par_opt.save_state()?;
     let mut pool1 = ProbePool::new(&base, 1)?;
     let mut obj1 = par_obj.clone();
-    let mut opt1 = par_opt.clone();
+    let mut opt1 = dopamine1(probes).build::<f64>(dim, 5, u64::MAX)?;
+    opt1.load_state(&par_opt.save_state()?)?;
     let mut sequential = || {
         black_box(seq_opt.step(&mut seq_obj).map(|i| i.loss).ok());
     };
     let mut one_thread = || {
-        black_box(
-            opt1.step_with_probe_pool(&mut obj1, &mut pool1)
-                .map(|i| i.loss)
-                .ok(),
-        );
+        black_box(pool1.step(opt1.as_mut(), &mut obj1).map(|i| i.loss).ok());
     };
     let mut two_threads = || {
         black_box(
-            par_opt
-                .step_with_probe_pool(&mut par_obj, &mut pool2)
+            pool2
+                .step(par_opt.as_mut(), &mut par_obj)
                 .map(|i| i.loss)
                 .ok(),
         );
     };
     // A same-run reference for the threads: the same 9 forward passes,
     // independent of each other (no replay, no noise), on 1 and 2 threads.
-    let mut independent: Vec<RnnObjective> = (0..=probes).map(|_| base.clone()).collect();
+    let mut independent: Vec<RnnObjective<f64>> = (0..=probes).map(|_| base.clone()).collect();
     let mut independent_par = independent.clone();
     let reference_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
-        .map_err(|e| TrainError::Config(format!("thread pool: {e}")))?;
+        .map_err(|e| BenchError::Setup(format!("thread pool: {e}")))?;
     let mut forwards_one = || {
         for o in &mut independent {
             black_box(o.loss());
@@ -568,7 +566,7 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
         out,
         "## B5 parallel probes\n\nDopamine-1 with K = {probes} probes per step, RNN H = {hidden}, \
          T = {seq_len}: the baseline and the {probes} probe losses of a step evaluated on a 2-thread \
-         pool ([`parallel_probes`](../crates/dopamine-bench/src/parallel_probes.rs)) against the \
+         pool ([`ProbePool`](../crates/dopamine-train/src/probe_pool.rs)) against the \
          sequential step. Target: speedup >= 1.7 (met: {}). Results bit-identical to the \
          sequential run over {check_steps} steps (parameters, losses and the whole optimizer \
          state): {}. With 9 equal evaluations per step on 2 threads the best possible speedup is \
@@ -610,7 +608,7 @@ fn step_costs(
     hidden: usize,
     seq_len: usize,
     samples: usize,
-) -> Result<[(f64, u64); 2], TrainError> {
+) -> Result<[(f64, u64); 2], BenchError> {
     let mut result = [(0.0, 0); 2];
     let mut objs = [
         rnn_objective(hidden, seq_len)?,
@@ -618,8 +616,8 @@ fn step_costs(
     ];
     let dim = objs[0].params().len();
     let mut opts = [
-        Optimizer::new(dopamine1(1), dim, 1, u64::MAX)?,
-        Optimizer::new(adam(), dim, 1, u64::MAX)?,
+        dopamine1(1).build::<f64>(dim, 1, u64::MAX)?,
+        adam().build::<f64>(dim, 1, u64::MAX)?,
     ];
     let mut flops = [0u64; 2];
     for ((opt, obj), f) in opts.iter_mut().zip(&mut objs).zip(&mut flops) {
@@ -651,7 +649,7 @@ fn growth(x: &[usize], y: &[f64]) -> f64 {
     (y[n - 1] / y[n - 2]).ln() / (x[n - 1] as f64 / x[n - 2] as f64).ln()
 }
 
-fn b6(s: &Settings, out: &mut String) -> Result<(), TrainError> {
+fn b6(s: &Settings, out: &mut String) -> Result<(), BenchError> {
     let seq_len = s.b6_seq_len;
     let mut table = Table::new([
         "H",
@@ -730,7 +728,7 @@ fn b6(s: &Settings, out: &mut String) -> Result<(), TrainError> {
 pub fn run(
     options: &BenchOptions,
     meter: Option<&CountingAllocator>,
-) -> Result<BenchReport, TrainError> {
+) -> Result<BenchReport, BenchError> {
     let s = Settings::new(options.mode);
     let machine = MachineInfo::detect();
     let load_before = load_average();

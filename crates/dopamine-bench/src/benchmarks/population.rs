@@ -30,7 +30,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 use super::{Settings, TargetCheck, interleaved_medians, met, ratio};
-use crate::error::TrainError;
+use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 
 /// Time steps of the sequence.
@@ -54,7 +54,7 @@ struct Row {
     limit_batch: f64,
 }
 
-fn optimizer(net: &Rnn<f32>, low_rank: bool) -> Result<Dopamine1<f32>, TrainError> {
+fn optimizer(net: &Rnn<f32>, low_rank: bool) -> Result<Dopamine1<f32>, BenchError> {
     let config = PerturbConfig {
         sigma: 1e-2f32,
         eta: 1e-3,
@@ -81,7 +81,7 @@ fn optimizer(net: &Rnn<f32>, low_rank: bool) -> Result<Dopamine1<f32>, TrainErro
     )?)
 }
 
-fn row(hidden: usize, s: &Settings) -> Result<Row, TrainError> {
+fn row(hidden: usize, s: &Settings) -> Result<Row, BenchError> {
     let net = Rnn::<f32>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
     let x: Vec<f32> = (0..=SEQ_LEN).map(|t| (0.1 * t as f32).sin()).collect();
     let inputs = MatRef::from_column_major_slice(&x[..SEQ_LEN], SEQ_LEN, 1);
@@ -96,7 +96,7 @@ fn row(hidden: usize, s: &Settings) -> Result<Row, TrainError> {
                 params: &mut Vec<f32>,
                 pws: &mut RnnPopulationWorkspace<f32>,
                 losses: &mut [f32]|
-     -> Result<(), TrainError> {
+     -> Result<(), BenchError> {
         let plan = opt.plan(params)?;
         net.plan_losses(params, &plan, inputs, targets, 0, pws, losses)?;
         let _ = opt.tell_all(params, losses)?;
@@ -210,7 +210,7 @@ pub(super) fn b7(
     s: &Settings,
     out: &mut String,
     checks: &mut Vec<TargetCheck>,
-) -> Result<(), TrainError> {
+) -> Result<(), BenchError> {
     let mut table = Table::new([
         "H",
         "P",

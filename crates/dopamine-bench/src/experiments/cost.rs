@@ -2,18 +2,19 @@
 
 use std::time::Instant;
 
+use dopamine_meter::CountingAllocator;
 use dopamine_nets::{Bptt, Rnn, RnnInit};
+use dopamine_train::{OptimizerKind, OptimizerSpec, PerturbSpec, RnnObjective};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use super::{ByMode, Mode};
-use crate::alloc_meter::CountingAllocator;
-use crate::error::TrainError;
-use crate::objective::RnnObjective;
-use crate::optimizer::{Optimizer, OptimizerSpec, PerturbSpec};
+use crate::config::{ExperimentConfig, FieldError, positive};
+use crate::error::BenchError;
+use crate::mode::{ByMode, Mode};
 
 /// Settings of E4, as in `configs/cost.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CostConfig {
     /// Hidden sizes, at `fixed_seq_len`.
     pub hidden: ByMode<[usize; 4]>,
@@ -27,11 +28,33 @@ pub struct CostConfig {
     pub steps: ByMode<u64>,
 }
 
+impl ExperimentConfig for CostConfig {
+    fn check(&self) -> Result<(), FieldError> {
+        for (field, sizes) in [
+            ("hidden.full", &self.hidden.full[..]),
+            ("hidden.quick", &self.hidden.quick[..]),
+            ("seq_len.full", &self.seq_len.full[..]),
+            ("seq_len.quick", &self.seq_len.quick[..]),
+        ] {
+            if let Some(i) = sizes.iter().position(|&n| n == 0) {
+                return Err(FieldError::new(format!("{field}[{i}]"), "must be >= 1"));
+            }
+        }
+        if self.fixed_hidden == 0 {
+            return Err(FieldError::new("fixed_hidden", "must be >= 1"));
+        }
+        if self.fixed_seq_len == 0 {
+            return Err(FieldError::new("fixed_seq_len", "must be >= 1"));
+        }
+        positive("steps", &self.steps)
+    }
+}
+
 /// One measured point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostPoint {
-    /// Optimizer name.
-    pub optimizer: String,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
     /// Hidden units.
     pub hidden: usize,
     /// Sequence length.
@@ -51,7 +74,8 @@ pub struct CostPoint {
     pub peak_heap_bytes: Option<u64>,
 }
 
-pub(crate) fn sine_sequence(t: usize) -> (Mat<f64>, Mat<f64>) {
+/// A smooth 1-D sequence of length `t` and its one-step-ahead targets.
+pub fn sine_sequence(t: usize) -> (Mat<f64>, Mat<f64>) {
     let x = |i: usize| (0.1 * i as f64).sin() + 0.5 * (0.031 * i as f64).sin();
     (
         Mat::from_fn(t, 1, |i, _| x(i)),
@@ -65,7 +89,7 @@ fn measure(
     seq_len: usize,
     steps: u64,
     meter: Option<&CountingAllocator>,
-) -> Result<CostPoint, TrainError> {
+) -> Result<CostPoint, BenchError> {
     let (inputs, targets) = sine_sequence(seq_len);
     if let Some(m) = meter {
         m.reset_peak();
@@ -75,7 +99,7 @@ fn measure(
     let params = net.num_params();
     let cost = net.cost(seq_len, 0, Bptt::Full);
     let mut obj = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?;
-    let mut opt = Optimizer::new(spec, params, 1, steps + 1)?;
+    let mut opt = spec.build::<f64>(params, 1, steps + 1)?;
     opt.step(&mut obj)?;
     let mut times = Vec::with_capacity(steps as usize);
     let mut flops = 0;
@@ -100,7 +124,7 @@ fn measure(
     };
     drop(obj);
     Ok(CostPoint {
-        optimizer: spec.name().to_string(),
+        optimizer: spec.kind(),
         hidden,
         seq_len,
         params,
@@ -135,7 +159,7 @@ pub fn run(
     config: &CostConfig,
     mode: Mode,
     meter: Option<&CountingAllocator>,
-) -> Result<(Vec<CostPoint>, Vec<CostPoint>), TrainError> {
+) -> Result<(Vec<CostPoint>, Vec<CostPoint>), BenchError> {
     let steps = config.steps.get(mode);
     // One unmeasured run of each optimizer first, so that one-time
     // allocations of the process (lazily built thread-local buffers and the

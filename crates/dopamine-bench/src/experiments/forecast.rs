@@ -2,19 +2,22 @@
 
 use dopamine_nets::{Bptt, Rnn, RnnInit, RnnWorkspace};
 use dopamine_tasks::{
-    LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, split_by_fractions,
+    LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, nrmse, nrmse_scaled,
+    one_step_pairs, persistence_forecast, split_by_fractions,
 };
-use faer::Mat;
+use dopamine_train::{
+    Budget, NoObserver, OptimizerKind, OptimizerSpec, Record, RnnObjective, TrainError, TrainSpec,
+    train,
+};
+use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::tuning::{Candidate, Tuned, over_tuning_seeds, try_tune};
-use super::{ByMode, Mode};
-use crate::error::TrainError;
-use crate::objective::RnnObjective;
-use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::config::{ExperimentConfig, FieldError, positive, tuning_grid};
+use crate::error::BenchError;
+use crate::mode::{ByMode, Mode};
 use crate::progress::Progress;
-use crate::trainer::{Budget, NoObserver, Record, TrainSpec, train};
 
 /// Which dynamical system generates the series (default parameters of `dopamine-tasks`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +30,7 @@ pub enum System {
 
 /// Settings of E2 / E3, as in `configs/mackey_glass.json` and `configs/lorenz.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ForecastConfig {
     /// Experiment name (used in file names).
     pub name: String,
@@ -62,6 +66,44 @@ pub struct ForecastConfig {
     pub optimizers: Vec<Candidate>,
 }
 
+impl ExperimentConfig for ForecastConfig {
+    fn check(&self) -> Result<(), FieldError> {
+        for (mode, n) in [("full", self.samples.full), ("quick", self.samples.quick)] {
+            if n < 3 {
+                return Err(FieldError::new(
+                    format!("samples.{mode}"),
+                    "needs at least 3 samples (training, validation, test)",
+                ));
+            }
+        }
+        let (t, v) = (self.train_fraction, self.validation_fraction);
+        if !(t > 0.0 && v > 0.0 && t + v < 1.0) {
+            return Err(FieldError::new(
+                "train_fraction",
+                format!(
+                    "training ({t}) and validation ({v}) fractions must be > 0 and leave a test part"
+                ),
+            ));
+        }
+        if self.hidden == 0 {
+            return Err(FieldError::new("hidden", "must be >= 1"));
+        }
+        positive("seeds", &self.seeds)?;
+        positive("tuning_seeds", &self.tuning_seeds)?;
+        positive("budget", &self.budget)?;
+        if self.record_every == 0 {
+            return Err(FieldError::new("record_every", "must be >= 1"));
+        }
+        if let Some(i) = self.horizons.iter().position(|&h| h == 0) {
+            return Err(FieldError::new(format!("horizons[{i}]"), "must be >= 1"));
+        }
+        if self.origins == 0 {
+            return Err(FieldError::new("origins", "must be >= 1"));
+        }
+        tuning_grid(&self.optimizers)
+    }
+}
+
 /// The data of one experiment, normalised on the training part.
 pub struct ForecastData {
     /// The whole normalised series.
@@ -72,9 +114,23 @@ pub struct ForecastData {
     pub val_end: usize,
 }
 
+/// A series as a matrix, one row per time step (the models' input form).
+fn to_mat(s: &Series) -> Mat<f64> {
+    Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j])
+}
+
+/// Rows of a matrix as a series; `None` when a value is not finite (a
+/// diverged model), which scores as NaN.
+fn to_series(m: MatRef<'_, f64>, rows: std::ops::Range<usize>) -> Option<Series> {
+    let data: Vec<f64> = rows
+        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)]))
+        .collect();
+    Series::new(m.ncols(), data).ok()
+}
+
 impl ForecastData {
     /// Generates, splits and normalises the series.
-    pub fn generate(config: &ForecastConfig, mode: Mode) -> Result<Self, TrainError> {
+    pub fn generate(config: &ForecastConfig, mode: Mode) -> Result<Self, BenchError> {
         let n = config.samples.get(mode);
         let raw = match config.system {
             System::MackeyGlass => MackeyGlassConfig::default().generate(n)?,
@@ -92,30 +148,14 @@ impl ForecastData {
         })
     }
 
-    fn rows(&self, start: usize, end: usize) -> Mat<f64> {
-        let d = self.series.dim();
-        Mat::from_fn(end - start, d, |i, j| self.series.row(start + i)[j])
+    fn rows(&self, start: usize, end: usize) -> Result<Mat<f64>, BenchError> {
+        Ok(to_mat(&self.series.slice_rows(start, end)?))
     }
 
     /// Teacher-forced pairs over rows `start..end`: inputs `x_t`, targets `x_{t+1}`.
-    pub fn pairs(&self, start: usize, end: usize) -> (Mat<f64>, Mat<f64>) {
-        (self.rows(start, end - 1), self.rows(start + 1, end))
-    }
-
-    /// Standard deviation per dimension of rows `start..end`.
-    fn std(&self, start: usize, end: usize) -> Vec<f64> {
-        let d = self.series.dim();
-        let n = (end - start) as f64;
-        (0..d)
-            .map(|j| {
-                let mean = (start..end).map(|t| self.series.row(t)[j]).sum::<f64>() / n;
-                let var = (start..end)
-                    .map(|t| (self.series.row(t)[j] - mean).powi(2))
-                    .sum::<f64>()
-                    / n;
-                var.sqrt()
-            })
-            .collect()
+    pub fn pairs(&self, start: usize, end: usize) -> Result<(Mat<f64>, Mat<f64>), BenchError> {
+        let pairs = one_step_pairs(&self.series.slice_rows(start, end)?)?;
+        Ok((to_mat(&pairs.inputs), to_mat(&pairs.targets)))
     }
 
     /// Forecast origins spread evenly over the test part, leaving room for
@@ -131,27 +171,22 @@ impl ForecastData {
             .map(|i| first + i * (last - first) / count)
             .collect()
     }
+
+    /// The rows `o + offset` for every origin `o`.
+    fn at_origins(&self, origins: &[usize], offset: isize) -> Result<Series, BenchError> {
+        let rows: Vec<&[f64]> = origins
+            .iter()
+            .map(|&o| self.series.row((o as isize + offset) as usize))
+            .collect();
+        Ok(Series::from_rows(&rows)?)
+    }
 }
 
-/// Rows of a multi-dimensional series, one `Vec` per time step.
-type Rows = Vec<Vec<f64>>;
-
-/// NRMSE of predictions against targets, per dimension divided by `std`, averaged.
-fn nrmse(pred: &[Vec<f64>], truth: &[Vec<f64>], std: &[f64]) -> f64 {
-    let d = std.len();
-    let n = pred.len() as f64;
-    (0..d)
-        .map(|j| {
-            let mse = pred
-                .iter()
-                .zip(truth)
-                .map(|(p, t)| (p[j] - t[j]).powi(2))
-                .sum::<f64>()
-                / n;
-            mse.sqrt() / std[j]
-        })
-        .sum::<f64>()
-        / d as f64
+/// NRMSE of free-running predictions (one row per origin) against the
+/// truth, scaled by the test part's spread; NaN for a diverged model.
+fn free_running_nrmse(pred: Option<Series>, truth: &Series, scale: &[f64]) -> f64 {
+    pred.and_then(|p| nrmse_scaled(&p, truth, scale).ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// Test-set errors of one model.
@@ -165,6 +200,8 @@ pub struct ForecastScores {
 
 /// Evaluates `net` on rows `start..end` (teacher-forced, one step ahead,
 /// with everything before `start` as context) and free-running from origins.
+/// NRMSE is [`dopamine_tasks::nrmse`]: RMSE over the standard deviation of
+/// rows `start..end`, per dimension, averaged.
 pub fn evaluate(
     net: &Rnn<f64>,
     data: &ForecastData,
@@ -173,40 +210,32 @@ pub fn evaluate(
     horizons: &[usize],
     origins: &[usize],
     context: usize,
-) -> Result<ForecastScores, TrainError> {
+) -> Result<ForecastScores, BenchError> {
     let mut ws = RnnWorkspace::new(net);
-    let (inputs, targets) = data.pairs(0, end);
+    let (inputs, _) = data.pairs(0, end)?;
     let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
     net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
-    let rows = (start - 1)..(end - 1);
-    let pred: Vec<Vec<f64>> = rows
-        .clone()
-        .map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect())
-        .collect();
-    let truth: Vec<Vec<f64>> = rows
-        .map(|t| (0..targets.ncols()).map(|j| targets[(t, j)]).collect())
-        .collect();
-    let std = data.std(start, end);
-    let teacher_forced = nrmse(&pred, &truth, &std);
-    let mut free_running = Vec::new();
+    let truth = data.series.slice_rows(start, end)?;
+    let teacher_forced = to_series(out.as_ref(), (start - 1)..(end - 1))
+        .and_then(|pred| nrmse(&pred, &truth).ok())
+        .unwrap_or(f64::NAN);
+    let scale = truth.std_per_dim()?;
     let max_h = horizons.iter().copied().max().unwrap_or(1);
     let mut forecasts = Mat::zeros(max_h, net.output_dim());
-    // Per horizon: the predictions and the true values at every origin.
-    let mut per_h: Vec<(Rows, Rows)> = vec![(vec![], vec![]); horizons.len()];
+    // Per horizon: the prediction at every origin.
+    let mut per_h: Vec<Vec<f64>> = vec![Vec::new(); horizons.len()];
     for &o in origins {
-        let ctx = data.rows(o - context, o);
+        let ctx = data.rows(o - context, o)?;
         net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
         for (k, &h) in horizons.iter().enumerate() {
-            per_h[k].0.push(
-                (0..forecasts.ncols())
-                    .map(|j| forecasts[(h - 1, j)])
-                    .collect(),
-            );
-            per_h[k].1.push(data.series.row(o + h - 1).to_vec());
+            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]));
         }
     }
+    let mut free_running = Vec::new();
     for (k, &h) in horizons.iter().enumerate() {
-        free_running.push((h, nrmse(&per_h[k].0, &per_h[k].1, &std)));
+        let pred = Series::new(net.output_dim(), std::mem::take(&mut per_h[k])).ok();
+        let truth = data.at_origins(origins, h as isize - 1)?;
+        free_running.push((h, free_running_nrmse(pred, &truth, &scale)));
     }
     Ok(ForecastScores {
         teacher_forced,
@@ -214,33 +243,29 @@ pub fn evaluate(
     })
 }
 
-/// Persistence (next value = last value) on the same test rows and origins.
-pub fn persistence(data: &ForecastData, horizons: &[usize], origins: &[usize]) -> ForecastScores {
+/// Persistence (next value = last value) on the same test rows and origins,
+/// from [`dopamine_tasks::persistence_forecast`].
+pub fn persistence(
+    data: &ForecastData,
+    horizons: &[usize],
+    origins: &[usize],
+) -> Result<ForecastScores, BenchError> {
     let (start, end) = (data.val_end, data.series.len());
-    let std = data.std(start, end);
-    let pred: Vec<Vec<f64>> = (start..end)
-        .map(|t| data.series.row(t - 1).to_vec())
-        .collect();
-    let truth: Vec<Vec<f64>> = (start..end).map(|t| data.series.row(t).to_vec()).collect();
-    let teacher_forced = nrmse(&pred, &truth, &std);
+    let pairs = persistence_forecast(&data.series.slice_rows(start - 1, end)?, 1)?;
+    let teacher_forced = nrmse(&pairs.inputs, &pairs.targets)?;
+    let scale = pairs.targets.std_per_dim()?;
+    let last = data.at_origins(origins, -1)?;
     let free_running = horizons
         .iter()
         .map(|&h| {
-            let p: Vec<Vec<f64>> = origins
-                .iter()
-                .map(|&o| data.series.row(o - 1).to_vec())
-                .collect();
-            let t: Vec<Vec<f64>> = origins
-                .iter()
-                .map(|&o| data.series.row(o + h - 1).to_vec())
-                .collect();
-            (h, nrmse(&p, &t, &std))
+            let truth = data.at_origins(origins, h as isize - 1)?;
+            Ok((h, free_running_nrmse(Some(last.clone()), &truth, &scale)))
         })
-        .collect();
-    ForecastScores {
+        .collect::<Result<_, BenchError>>()?;
+    Ok(ForecastScores {
         teacher_forced,
         free_running,
-    }
+    })
 }
 
 /// One training run of one seed.
@@ -258,15 +283,7 @@ pub struct ForecastRun {
 
 /// Steps a budget of forward-pass equivalents buys for `spec`.
 pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
-    let per_step = match spec {
-        OptimizerSpec::Wp(p)
-        | OptimizerSpec::Dopamine1 { perturb: p, .. }
-        | OptimizerSpec::Dopamine2 { perturb: p, .. } => {
-            1 + p.probes as u64 * if p.antithetic { 2 } else { 1 }
-        }
-        OptimizerSpec::Sgd { .. } | OptimizerSpec::Adam { .. } => 2,
-    };
-    (budget / per_step).max(1)
+    (budget / spec.passes_per_step()).max(1)
 }
 
 /// Trains one seed and evaluates it; returns the run and the trained network.
@@ -276,7 +293,7 @@ pub fn run_one(
     spec: &OptimizerSpec,
     seed: u64,
     mode: Mode,
-) -> Result<(ForecastRun, Rnn<f64>), TrainError> {
+) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
     let d = data.series.dim();
     let net = Rnn::new(
         d,
@@ -288,11 +305,11 @@ pub fn run_one(
             ..Default::default()
         },
     )?;
-    let (inputs, targets) = data.pairs(0, data.train_end);
+    let (inputs, targets) = data.pairs(0, data.train_end)?;
     let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?;
     let budget = config.budget.get(mode);
     let steps = steps_for_budget(spec, budget);
-    let mut opt = Optimizer::new(*spec, obj_len(&obj), seed, steps)?;
+    let mut opt = spec.build::<f64>(obj.net().num_params(), seed, steps)?;
     let train_spec = TrainSpec {
         budget: Budget {
             forward_equivalents: Some(budget),
@@ -302,12 +319,12 @@ pub fn run_one(
         target_loss: None,
         max_consecutive_rejections: 200,
     };
-    let result = train(&mut obj, &mut opt, &train_spec, &mut NoObserver);
+    let result = train(&mut obj, opt.as_mut(), &train_spec, &mut NoObserver);
     let curve = match result {
         Ok(r) => r.records,
         // A run that keeps diverging is reported with what it has.
         Err(TrainError::Diverged { .. }) => vec![],
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let net = obj.net().clone();
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
@@ -342,15 +359,11 @@ pub fn run_one(
     ))
 }
 
-fn obj_len(obj: &RnnObjective) -> usize {
-    obj.net().num_params()
-}
-
 /// One optimizer's results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastResult {
-    /// Optimizer name.
-    pub optimizer: String,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
     /// The tuning outcome.
     pub tuned: Tuned,
     /// Every evaluation run.
@@ -407,16 +420,18 @@ pub fn run(
     config: &ForecastConfig,
     mode: Mode,
     progress: &Progress,
-) -> Result<ForecastReport, TrainError> {
+) -> Result<ForecastReport, BenchError> {
     let data = ForecastData::generate(config, mode)?;
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
     if origins.is_empty() {
-        return Err(TrainError::Config(
-            "test part too short for the horizons and context".into(),
+        return Err(BenchError::config(
+            &config.name,
+            "context",
+            "the test part is too short for the horizons and the context",
         ));
     }
-    let persistence = persistence(&data, &config.horizons, &origins);
+    let persistence = persistence(&data, &config.horizons, &origins)?;
     let plot_rows = PLOT_ROWS.min(data.series.len() - data.val_end);
     let first_origin = origins[0];
     let free_len = PLOT_ROWS.min(data.series.len() - first_origin);
@@ -438,11 +453,13 @@ pub fn run(
                 progress.inc(1);
                 r
             })
-            .collect::<Result<_, _>>()?;
-        let net0 = &runs[0].1;
+            .collect::<Result<_, BenchError>>()?;
+        let Some((_, net0)) = runs.first() else {
+            return Err(BenchError::config(&config.name, "seeds", "must be >= 1"));
+        };
         params = net0.num_params();
         let mut ws = RnnWorkspace::new(net0);
-        let (inputs, _) = data.pairs(0, data.val_end + plot_rows + 1);
+        let (inputs, _) = data.pairs(0, data.val_end + plot_rows + 1)?;
         let mut out = Mat::zeros(inputs.nrows(), net0.output_dim());
         net0.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
         let example_teacher_forced = (data.val_end - 1..data.val_end - 1 + plot_rows)
@@ -450,7 +467,7 @@ pub fn run(
             .collect();
         let mut free = Mat::zeros(free_len, net0.output_dim());
         net0.free_run(
-            data.rows(first_origin - config.context, first_origin)
+            data.rows(first_origin - config.context, first_origin)?
                 .as_ref(),
             free.as_mut(),
             &mut ws,
@@ -471,7 +488,7 @@ pub fn run(
             })
             .collect();
         results.push(ForecastResult {
-            optimizer: cand.base.name().to_string(),
+            optimizer: cand.base.kind(),
             median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
             median_free_running,
             tuned,

@@ -1,17 +1,17 @@
 //! Fair tuning: every optimizer gets the same grid of learning-rate multipliers on held-out seeds or data.
 
+use dopamine_train::OptimizerSpec;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use rayon::prelude::*;
-
-use crate::error::TrainError;
-use crate::optimizer::OptimizerSpec;
+use crate::error::BenchError;
 
 /// Tuning seeds are `TUNING_SEED_BASE..`, disjoint from the evaluation seeds `0..n`.
 pub const TUNING_SEED_BASE: u64 = 10_000;
 
 /// An optimizer to tune: a base spec and the learning rates to try.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Candidate {
     /// The spec; its learning rate is replaced by each of `rates`.
     pub base: OptimizerSpec,
@@ -32,7 +32,11 @@ pub struct Tuned {
 /// first rate). `score` evaluates one spec on validation data.
 pub fn tune(candidate: &Candidate, mut score: impl FnMut(&OptimizerSpec) -> f64) -> Tuned {
     let mut scores = Vec::with_capacity(candidate.rates.len());
-    let mut best = (f64::INFINITY, candidate.base.with_rate(candidate.rates[0]));
+    let first = candidate
+        .rates
+        .first()
+        .map_or(candidate.base, |r| candidate.base.with_rate(*r));
+    let mut best = (f64::INFINITY, first);
     for &rate in &candidate.rates {
         let spec = candidate.base.with_rate(rate);
         let s = score(&spec);
@@ -52,8 +56,8 @@ pub fn tune(candidate: &Candidate, mut score: impl FnMut(&OptimizerSpec) -> f64)
 /// the grid has been tried, otherwise the tuning outcome.
 pub fn try_tune(
     candidate: &Candidate,
-    mut score: impl FnMut(&OptimizerSpec) -> Result<f64, TrainError>,
-) -> Result<Tuned, TrainError> {
+    mut score: impl FnMut(&OptimizerSpec) -> Result<f64, BenchError>,
+) -> Result<Tuned, BenchError> {
     let mut first_error = None;
     let tuned = tune(candidate, |spec| match score(spec) {
         Ok(s) => s,
@@ -71,8 +75,8 @@ pub fn try_tune(
 /// Runs `run` on each of `count` tuning seeds in parallel; results in seed order.
 pub fn over_tuning_seeds<T: Send>(
     count: u64,
-    run: impl Fn(u64) -> Result<T, TrainError> + Sync,
-) -> Result<Vec<T>, TrainError> {
+    run: impl Fn(u64) -> Result<T, BenchError> + Sync,
+) -> Result<Vec<T>, BenchError> {
     (0..count)
         .into_par_iter()
         .map(|s| run(TUNING_SEED_BASE + s))

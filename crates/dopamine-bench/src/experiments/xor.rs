@@ -2,20 +2,23 @@
 
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_tasks::xor;
+use dopamine_train::{
+    Budget, Control, MlpObjective, Objective, OptimizerKind, OptimizerSpec, Record, TrainSpec,
+    train,
+};
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::tuning::{Candidate, Tuned, over_tuning_seeds, try_tune};
-use super::{ByMode, Mode};
-use crate::error::TrainError;
-use crate::objective::{MlpObjective, Objective};
-use crate::optimizer::{Optimizer, OptimizerSpec};
+use crate::config::{ExperimentConfig, FieldError, positive, tuning_grid};
+use crate::error::BenchError;
+use crate::mode::{ByMode, Mode};
 use crate::progress::Progress;
-use crate::trainer::{Budget, Control, Record, TrainSpec, train};
 
 /// Settings of E1, as in `configs/xor.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct XorConfig {
     /// Hidden sizes to run (the paper's 2 and 4).
     pub hidden: Vec<usize>,
@@ -27,6 +30,21 @@ pub struct XorConfig {
     pub steps: ByMode<u64>,
     /// The optimizers and their learning-rate grids.
     pub optimizers: Vec<Candidate>,
+}
+
+impl ExperimentConfig for XorConfig {
+    fn check(&self) -> Result<(), FieldError> {
+        if self.hidden.is_empty() {
+            return Err(FieldError::new("hidden", "lists no hidden size"));
+        }
+        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
+            return Err(FieldError::new(format!("hidden[{i}]"), "must be >= 1"));
+        }
+        positive("seeds", &self.seeds)?;
+        positive("tuning_seeds", &self.tuning_seeds)?;
+        positive("steps", &self.steps)?;
+        tuning_grid(&self.optimizers)
+    }
 }
 
 /// One run's outcome.
@@ -47,8 +65,8 @@ pub struct XorRun {
 pub struct XorResult {
     /// Hidden units.
     pub hidden: usize,
-    /// Optimizer name.
-    pub optimizer: String,
+    /// The optimizer.
+    pub optimizer: OptimizerKind,
     /// The tuning outcome (chosen spec and grid scores).
     pub tuned: Tuned,
     /// Every evaluation run.
@@ -70,7 +88,7 @@ fn solved(outputs: Option<MatRef<'_, f64>>, targets: &Mat<f64>) -> bool {
     })
 }
 
-fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective, Mat<f64>), TrainError> {
+fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective<f64>, Mat<f64>), BenchError> {
     let data = xor();
     let to_mat = |s: &dopamine_tasks::Series| Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j]);
     let inputs = to_mat(&data.inputs);
@@ -94,9 +112,9 @@ pub fn run_one(
     seed: u64,
     steps: u64,
     curve_every: Option<u64>,
-) -> Result<(XorRun, Vec<Record>), TrainError> {
+) -> Result<(XorRun, Vec<Record>), BenchError> {
     let (mut obj, targets) = objective(hidden, seed)?;
-    let mut opt = Optimizer::new(*spec, obj.params().len(), seed, steps)?;
+    let mut opt = spec.build::<f64>(obj.params().len(), seed, steps)?;
     let train_spec = TrainSpec {
         budget: Budget::steps(steps),
         record_every: 1,
@@ -105,7 +123,7 @@ pub fn run_one(
     };
     let mut solved_at = None;
     let mut curve = Vec::new();
-    let mut observer = |rec: &Record, o: &mut MlpObjective| {
+    let mut observer = |rec: &Record, o: &mut MlpObjective<f64>| {
         if curve_every.is_some_and(|every| rec.step % every == 0) {
             curve.push(*rec);
         }
@@ -115,7 +133,7 @@ pub fn run_one(
         }
         Control::Continue
     };
-    train(&mut obj, &mut opt, &train_spec, &mut observer)?;
+    train(&mut obj, opt.as_mut(), &train_spec, &mut observer)?;
     let final_loss = obj.loss();
     Ok((
         XorRun {
@@ -161,7 +179,7 @@ pub fn run(
     config: &XorConfig,
     mode: Mode,
     progress: &Progress,
-) -> Result<Vec<XorResult>, TrainError> {
+) -> Result<Vec<XorResult>, BenchError> {
     let steps = config.steps.get(mode);
     let mut results = Vec::new();
     for &hidden in &config.hidden {
@@ -187,7 +205,7 @@ pub fn run(
             let solved: Vec<&XorRun> = runs.iter().filter(|r| r.steps_to_solve.is_some()).collect();
             results.push(XorResult {
                 hidden,
-                optimizer: cand.base.name().to_string(),
+                optimizer: cand.base.kind(),
                 success_rate: solved.len() as f64 / runs.len() as f64,
                 median_passes: median(
                     solved

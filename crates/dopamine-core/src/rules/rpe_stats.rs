@@ -20,7 +20,7 @@ pub struct AdaptiveCoding<T> {
     pub eps: T,
     /// Divide the averages by `1 - beta^t` (as Adam does), so that the first
     /// steps are not inflated by the zero start. This project's choice; turn
-    /// it off for the plain exponential averages of DESIGN.md.
+    /// it off for plain exponential averages.
     pub bias_correction: bool,
 }
 

@@ -5,14 +5,12 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{all_specs, assert_same_records, param_bits, xor_objective};
-use dopamine_bench::checkpoint::{
-    self, CheckpointError, CheckpointPolicy, FORMAT_VERSION, HEADER_LEN, MAGIC, list_checkpoints,
-    load_latest, read_checkpoint,
-};
-use dopamine_bench::{
-    Budget, Checkpoint, NoObserver, Objective, Optimizer, OptimizerSpec, TrainError, TrainSpec,
-    Trainer, train,
+use common::{all_specs, assert_same_records, build, param_bits, xor_objective};
+use dopamine_train::checkpoint::{FORMAT_VERSION, HEADER_LEN, MAGIC};
+use dopamine_train::store::{self, list_checkpoints, read_checkpoint};
+use dopamine_train::{
+    Budget, Checkpoint, CheckpointError, CheckpointPolicy, NoObserver, Objective, OptimizerSpec,
+    TrainError, TrainSpec, Trainer, load_latest, train,
 };
 use proptest::prelude::*;
 
@@ -26,12 +24,8 @@ fn train_spec() -> TrainSpec {
     }
 }
 
-fn trainer(spec: OptimizerSpec, dim: usize) -> Trainer {
-    Trainer::new(
-        Optimizer::new(spec, dim, 11, STEPS).expect("valid spec"),
-        train_spec(),
-    )
-    .expect("valid train spec")
+fn trainer(spec: OptimizerSpec, dim: usize) -> Trainer<f64> {
+    Trainer::new(build(spec, dim, STEPS), train_spec()).expect("valid train spec")
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -56,8 +50,9 @@ fn resume_from_checkpoint_bytes_is_bit_identical_for_every_optimizer() {
     for spec in all_specs() {
         let mut reference = xor_objective(5);
         let dim = reference.params().len();
-        let mut opt = Optimizer::new(spec, dim, 11, STEPS).expect("valid spec");
-        let full = train(&mut reference, &mut opt, &train_spec(), &mut NoObserver).expect("runs");
+        let mut opt = build(spec, dim, STEPS);
+        let full =
+            train(&mut reference, opt.as_mut(), &train_spec(), &mut NoObserver).expect("runs");
 
         for cut in [1, 123, STEPS - 1] {
             let mut obj = xor_objective(5);
@@ -77,7 +72,8 @@ fn resume_from_checkpoint_bytes_is_bit_identical_for_every_optimizer() {
             // A fresh model with other weights: resume must overwrite them.
             let mut fresh = xor_objective(99);
             let saved = Checkpoint::from_bytes(&bytes).expect("decodes");
-            let mut resumed = Trainer::resume(saved, &mut fresh).expect("resumes");
+            let mut resumed =
+                Trainer::resume(saved, build(spec, dim, STEPS), &mut fresh).expect("resumes");
             let run = resumed.run(&mut fresh, &mut NoObserver).expect("runs");
             let what = format!("{} cut at {cut}", spec.name());
             assert_eq!(
@@ -120,7 +116,8 @@ fn a_run_writes_every_interval_keeps_the_newest_and_resumes_from_disk() {
     assert_eq!(loaded.checkpoint.step(), 120);
     assert!(loaded.skipped.is_empty());
     let mut fresh = xor_objective(0);
-    let mut resumed = Trainer::resume(loaded.checkpoint, &mut fresh).expect("resumes");
+    let mut resumed =
+        Trainer::resume(loaded.checkpoint, build(spec, dim, STEPS), &mut fresh).expect("resumes");
     let run = resumed.run(&mut fresh, &mut NoObserver).expect("runs");
     assert_eq!(param_bits(fresh.params()), param_bits(reference.params()));
     assert_same_records(&run.records, &full.records, "resumed from disk");
@@ -149,7 +146,7 @@ fn loading_passes_over_damaged_newer_files_and_never_deletes_them() {
     let bytes = fs::read(middle).expect("reads");
     fs::write(middle, &bytes[..bytes.len() / 2]).expect("writes");
 
-    let loaded = load_latest(&dir).expect("the oldest is intact");
+    let loaded = load_latest::<f64>(&dir).expect("the oldest is intact");
     assert_eq!(loaded.checkpoint.step(), 10);
     assert_eq!(loaded.skipped.len(), 2);
     assert!(matches!(
@@ -168,7 +165,7 @@ fn loading_passes_over_damaged_newer_files_and_never_deletes_them() {
     // Every file damaged: a typed error listing each one.
     let bytes = fs::read(&files[0].1).expect("reads");
     fs::write(&files[0].1, &bytes[..5]).expect("writes");
-    match load_latest(&dir) {
+    match load_latest::<f64>(&dir) {
         Err(e @ CheckpointError::NoValidCheckpoint { .. }) => {
             let CheckpointError::NoValidCheckpoint { skipped, .. } = &e else {
                 unreachable!()
@@ -184,28 +181,28 @@ fn loading_passes_over_damaged_newer_files_and_never_deletes_them() {
 #[test]
 fn missing_folder_or_file_is_an_io_error_naming_the_path() {
     let dir = temp_dir("missing");
-    let e = load_latest(&dir).expect_err("no folder");
+    let e = load_latest::<f64>(&dir).expect_err("no folder");
     assert!(matches!(e, CheckpointError::Io { .. }), "{e:?}");
     assert!(e.to_string().contains("dopamine-ckpt-missing"), "{e}");
-    let e = read_checkpoint(&dir.join("ckpt-1.dpck")).expect_err("no file");
+    let e = read_checkpoint::<f64>(&dir.join("ckpt-1.dpck")).expect_err("no file");
     assert!(matches!(e, CheckpointError::Io { .. }), "{e:?}");
 }
 
 #[test]
 fn header_fields_give_their_own_errors() {
     let good = sample_bytes();
-    assert!(Checkpoint::from_bytes(&good).is_ok());
+    assert!(Checkpoint::<f64>::from_bytes(&good).is_ok());
 
     let mut bad = good.clone();
     bad[..8].copy_from_slice(b"PNG\r\n\x1a\n\0");
     assert!(matches!(
-        Checkpoint::from_bytes(&bad),
+        Checkpoint::<f64>::from_bytes(&bad),
         Err(CheckpointError::BadMagic { .. })
     ));
 
     let mut bad = good.clone();
     bad[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-    match Checkpoint::from_bytes(&bad) {
+    match Checkpoint::<f64>::from_bytes(&bad) {
         Err(CheckpointError::UnsupportedVersion { found, supported }) => {
             assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
         }
@@ -215,7 +212,7 @@ fn header_fields_give_their_own_errors() {
     let mut bad = good.clone();
     bad.push(0);
     assert!(matches!(
-        Checkpoint::from_bytes(&bad),
+        Checkpoint::<f64>::from_bytes(&bad),
         Err(CheckpointError::TrailingBytes { extra: 1 })
     ));
 
@@ -228,9 +225,53 @@ fn header_fields_give_their_own_errors() {
     bad.extend_from_slice(&crc32fast::hash(&garbage).to_le_bytes());
     bad.extend_from_slice(&garbage);
     assert!(matches!(
-        Checkpoint::from_bytes(&bad),
+        Checkpoint::<f64>::from_bytes(&bad),
         Err(CheckpointError::Decode(_))
     ));
+}
+
+#[test]
+fn a_checkpoint_of_the_first_release_is_refused_with_unsupported_version() {
+    // Written by `dopamine-bench` at revision f056fe2 (format version 1):
+    // a Dopamine-1 run on the XOR MLP, 20 steps.
+    let v1 = include_bytes!("fixtures/v1-dopamine1-xor.dpck");
+    assert_eq!(&v1[..8], &MAGIC);
+    match Checkpoint::<f64>::from_bytes(v1) {
+        Err(e @ CheckpointError::UnsupportedVersion { .. }) => {
+            let CheckpointError::UnsupportedVersion { found, supported } = e else {
+                unreachable!()
+            };
+            assert_eq!((found, supported), (1, FORMAT_VERSION));
+            assert!(e.to_string().contains("version 1 is not supported"), "{e}");
+        }
+        other => panic!("expected UnsupportedVersion, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_f64_checkpoint_never_loads_into_an_f32_run() {
+    let bytes = sample_bytes();
+    match Checkpoint::<f32>::from_bytes(&bytes) {
+        Err(CheckpointError::ScalarMismatch { found, expected }) => {
+            assert_eq!((found, expected), ("f64", "f32"));
+        }
+        other => panic!("expected ScalarMismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_checkpoint_resumes_only_into_the_optimizer_that_wrote_it() {
+    let obj = xor_objective(1);
+    let dim = obj.params().len();
+    let t = trainer(all_specs()[1], dim);
+    let ckpt = t.checkpoint(&obj).expect("finite");
+    let mut obj = xor_objective(1);
+    match Trainer::resume(ckpt, build(all_specs()[0], dim, STEPS), &mut obj) {
+        Err(TrainError::Checkpoint(CheckpointError::OptimizerMismatch { found, expected })) => {
+            assert_eq!((found.as_str(), expected.as_str()), ("Dopamine-1", "WP"));
+        }
+        other => panic!("expected OptimizerMismatch, got {other:?}"),
+    }
 }
 
 #[test]
@@ -256,7 +297,7 @@ fn non_finite_weights_are_never_checkpointed() {
     ckpt.params[0] = f64::INFINITY;
     ckpt.state.current.step = 1000;
     assert!(matches!(
-        checkpoint::save(&policy, &ckpt),
+        store::save(&policy, &ckpt),
         Err(CheckpointError::NonFiniteParameters { index: 0, .. })
     ));
     assert!(matches!(
@@ -272,7 +313,7 @@ fn non_finite_weights_are_never_checkpointed() {
     );
     // Resuming a non-finite checkpoint is refused too.
     assert!(matches!(
-        Trainer::resume(ckpt, &mut obj),
+        Trainer::resume(ckpt, build(all_specs()[1], dim, STEPS), &mut obj),
         Err(TrainError::Checkpoint(
             CheckpointError::NonFiniteParameters { .. }
         ))
@@ -285,9 +326,9 @@ fn resume_into_a_model_of_another_size_is_refused() {
     let obj = xor_objective(1);
     let t = trainer(all_specs()[3], obj.params().len());
     let ckpt = t.checkpoint(&obj).expect("finite");
-    let mut other = dopamine_bench::FnObjective::new(vec![0.0; 3], |_: &[f64]| 0.0, 0);
+    let mut other = dopamine_train::FnObjective::new(vec![0.0; 3], |_: &[f64]| 0.0, 0);
     assert!(matches!(
-        Trainer::resume(ckpt, &mut other),
+        Trainer::resume(ckpt, build(all_specs()[3], 3, STEPS), &mut other),
         Err(TrainError::Checkpoint(CheckpointError::Invalid(_)))
     ));
 }
@@ -300,13 +341,13 @@ fn bad_policy_is_a_config_error() {
         p.keep = keep;
         assert!(matches!(
             trainer(all_specs()[0], dim).with_checkpoints(p),
-            Err(TrainError::Config(_))
+            Err(TrainError::Spec(_))
         ));
     }
 }
 
 fn classify(bytes: &[u8]) -> Result<(), CheckpointError> {
-    Checkpoint::from_bytes(bytes).map(|_| ())
+    Checkpoint::<f64>::from_bytes(bytes).map(|_| ())
 }
 
 proptest! {

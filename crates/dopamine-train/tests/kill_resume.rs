@@ -7,12 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{assert_same_records, param_bits, xor_objective};
-use dopamine_bench::checkpoint::{
-    CheckpointPolicy, PauseBeforeRename, file_name, list_checkpoints, load_latest,
-};
-use dopamine_bench::{
-    Budget, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult, TrainSpec,
-    Trainer,
+use dopamine_train::store::{PauseBeforeRename, file_name, list_checkpoints};
+use dopamine_train::{
+    Budget, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult,
+    TrainSpec, Trainer, load_latest,
 };
 
 /// Set in the child: the checkpoint folder.
@@ -38,18 +36,18 @@ fn train_spec() -> TrainSpec {
     }
 }
 
-fn new_trainer(dim: usize) -> Trainer {
-    Trainer::new(
-        Optimizer::new(spec(), dim, 21, STEPS).expect("valid"),
-        train_spec(),
-    )
-    .expect("valid")
+fn optimizer(dim: usize) -> Box<dyn Optimizer<f64>> {
+    spec().build(dim, 21, STEPS).expect("valid")
+}
+
+fn new_trainer(dim: usize) -> Trainer<f64> {
+    Trainer::new(optimizer(dim), train_spec()).expect("valid")
 }
 
 /// The objective, slowed down (same values) so the parent can catch the child mid-run.
 struct Slow<O>(O);
 
-impl<O: Objective> Objective for Slow<O> {
+impl<O: Objective<f64>> Objective<f64> for Slow<O> {
     fn params(&self) -> &[f64] {
         self.0.params()
     }
@@ -60,23 +58,26 @@ impl<O: Objective> Objective for Slow<O> {
         std::thread::sleep(Duration::from_millis(2));
         self.0.loss()
     }
+    fn loss_at(&mut self, params: &[f64]) -> f64 {
+        std::thread::sleep(Duration::from_millis(2));
+        self.0.loss_at(params)
+    }
     fn loss_and_gradient(&mut self, grad: &mut [f64]) -> Option<f64> {
         self.0.loss_and_gradient(grad)
     }
     fn cost(&self) -> PassCost {
         self.0.cost()
     }
-    fn as_dyn(&mut self) -> &mut dyn Objective {
-        self
-    }
 }
 
-/// The child's work; a no-op in a normal test run.
+/// The child's work, run only when the tests below spawn this binary with
+/// `--ignored --exact child_entry` and the checkpoint folder in the
+/// environment; `#[ignore]` keeps a plain test run from running it (it
+/// would train for seconds and prove nothing there).
 #[test]
+#[ignore = "the child process of the SIGKILL tests; run only when they spawn it"]
 fn child_entry() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else {
-        return;
-    };
+    let dir = std::env::var(CHILD_DIR).expect("spawned by a SIGKILL test with the folder set");
     let mut policy = CheckpointPolicy::new(PathBuf::from(dir), EVERY);
     policy.keep = 3;
     if let Some(step) = std::env::var(CHILD_PAUSE_AT)
@@ -102,10 +103,16 @@ fn temp_dir(name: &str) -> PathBuf {
 
 fn spawn_child(dir: &Path, pause_at: Option<u64>) -> Child {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args(["child_entry", "--exact", "--test-threads=1", "--nocapture"])
-        .env(CHILD_DIR, dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        "child_entry",
+        "--exact",
+        "--ignored",
+        "--test-threads=1",
+        "--nocapture",
+    ])
+    .env(CHILD_DIR, dir)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     match pause_at {
         Some(step) => cmd.env(CHILD_PAUSE_AT, step.to_string()),
         None => cmd.env_remove(CHILD_PAUSE_AT),
@@ -152,7 +159,8 @@ fn resume_and_compare(dir: &Path, expect_step: u64) {
     assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
     assert_eq!(loaded.checkpoint.step(), expect_step);
     let mut obj = xor_objective(77);
-    let mut trainer = Trainer::resume(loaded.checkpoint, &mut obj)
+    let dim = obj.params().len();
+    let mut trainer = Trainer::resume(loaded.checkpoint, optimizer(dim), &mut obj)
         .expect("resumes")
         .with_checkpoints(CheckpointPolicy::new(dir, EVERY))
         .expect("valid");

@@ -1,11 +1,13 @@
-//! B5's correctness half: a step with the probes evaluated on a thread pool is bit-identical to the sequential step.
+//! A step with the probes evaluated on a thread pool, and a population step through `Objective::evaluate_plan`, are bit-identical to the sequential step.
 
-use dopamine_bench::parallel_probes::ProbePool;
-use dopamine_bench::{Objective, Optimizer, OptimizerSpec, PerturbSpec, RnnObjective};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
+use dopamine_train::{
+    Objective, OptimizerSpec, PerturbSpec, PopulationScratch, ProbePool, RnnObjective,
+    population_step,
+};
 use faer::Mat;
 
-fn rnn() -> RnnObjective {
+fn rnn() -> RnnObjective<f64> {
     let net = Rnn::new(1, 12, 1, &RnnInit::with_seed(4)).expect("rnn");
     let x = |i: usize| (0.13 * i as f64).sin() + 0.3 * (0.041 * i as f64).cos();
     let inputs = Mat::from_fn(120, 1, |i, _| x(i));
@@ -51,17 +53,17 @@ fn pooled_steps_are_bit_identical_to_sequential_steps() {
         let start = rnn();
         let dim = start.params().len();
         let mut seq_obj = start.clone();
-        let mut seq_opt = Optimizer::new(spec, dim, 11, steps).expect("spec");
+        let mut seq_opt = spec.build::<f64>(dim, 11, steps).expect("spec");
         let mut seq_info = Vec::new();
         for _ in 0..steps {
             seq_info.push(seq_opt.step(&mut seq_obj).expect("step"));
         }
         for threads in [1, 2, 3] {
             let mut obj = start.clone();
-            let mut opt = Optimizer::new(spec, dim, 11, steps).expect("spec");
+            let mut opt = spec.build::<f64>(dim, 11, steps).expect("spec");
             let mut pool = ProbePool::new(&obj, threads).expect("pool");
             for (i, expected) in seq_info.iter().enumerate() {
-                let info = opt.step_with_probe_pool(&mut obj, &mut pool).expect("step");
+                let info = pool.step(opt.as_mut(), &mut obj).expect("step");
                 assert_eq!(
                     info.loss.to_bits(),
                     expected.loss.to_bits(),
@@ -81,11 +83,43 @@ fn pooled_steps_are_bit_identical_to_sequential_steps() {
                 spec.describe()
             );
             assert_eq!(
-                opt,
-                seq_opt,
+                opt.save_state().expect("encodes"),
+                seq_opt.save_state().expect("encodes"),
                 "{} threads={threads}: optimizer state",
                 spec.describe()
             );
         }
+    }
+}
+
+#[test]
+fn population_steps_through_evaluate_plan_are_bit_identical_to_sequential_steps() {
+    let steps = 30;
+    for spec in specs() {
+        let start = rnn();
+        let dim = start.params().len();
+        let mut seq_obj = start.clone();
+        let mut seq_opt = spec.build::<f64>(dim, 11, steps).expect("spec");
+        let mut obj = start.clone();
+        let mut opt = spec.build::<f64>(dim, 11, steps).expect("spec");
+        let mut scratch = PopulationScratch::new();
+        for i in 0..steps {
+            let expected = seq_opt.step(&mut seq_obj).expect("step");
+            let population = opt
+                .population()
+                .expect("a perturbation rule plans its steps");
+            let info = population_step(population, &mut obj, &mut scratch).expect("step");
+            assert_eq!(info, expected, "{} step {i}", spec.describe());
+        }
+        let same = obj
+            .params()
+            .iter()
+            .zip(seq_obj.params())
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{}: parameters differ", spec.describe());
+        assert_eq!(
+            opt.save_state().expect("encodes"),
+            seq_opt.save_state().expect("encodes")
+        );
     }
 }

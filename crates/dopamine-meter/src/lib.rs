@@ -1,9 +1,16 @@
-//! A counting global allocator for measuring heap use (installed by binaries or tests, never by this library).
+//! `dopamine-meter`: the workspace's one counting global allocator, for tests that prove code allocates nothing and for measurements of peak heap.
+//!
+//! Every crate's allocation tests and the peak-heap figures of
+//! `cargo xtask reproduce` and `cargo xtask bench` use this allocator, so
+//! there is one implementation to trust. It counts process-wide (allocations,
+//! bytes now, peak bytes) and, for tests that must ignore the test harness's
+//! other threads, per thread ([`thread_allocations`]). It is never installed
+//! by a library: a binary or an integration test installs it.
 //!
 //! Install it in a binary or an integration test with
 //!
 //! ```
-//! use dopamine_bench::alloc_meter::CountingAllocator;
+//! use dopamine_meter::CountingAllocator;
 //!
 //! #[global_allocator]
 //! static ALLOCATOR: CountingAllocator = CountingAllocator::new();
@@ -20,12 +27,33 @@
 //! ```
 //!
 //! then read [`CountingAllocator::snapshot`] around the code to measure. The
-//! counters are process-wide: allocations made by other threads are counted
-//! too. Each call costs two or three relaxed atomic operations on top of
-//! [`System`].
+//! counters of [`CountingAllocator::snapshot`] are process-wide: allocations
+//! made by other threads are counted too; [`thread_allocations`] counts only
+//! the calling thread's. Each call costs two or three relaxed atomic
+//! operations and a thread-local increment on top of [`System`].
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+thread_local! {
+    /// Allocations made by this thread (a const-initialised `Cell`: reading
+    /// or bumping it never allocates).
+    static THREAD_ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Allocations (`alloc`, `alloc_zeroed`, `realloc`) made so far by the
+/// calling thread through a [`CountingAllocator`]; subtract two readings to
+/// count a region of code. Zero forever when no `CountingAllocator` is the
+/// global allocator.
+pub fn thread_allocations() -> u64 {
+    THREAD_ALLOCATIONS.with(Cell::get)
+}
+
+fn count_on_this_thread() {
+    // `try_with`: the slot may be gone while a thread is being torn down.
+    let _ = THREAD_ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
 
 /// A [`GlobalAlloc`] that forwards to [`System`] and counts what goes through it.
 #[derive(Debug)]
@@ -91,9 +119,12 @@ impl Default for CountingAllocator {
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged and only updates counters, so `System`'s guarantees carry over.
+// unchanged and only updates counters (atomics and a const-initialised
+// thread-local `Cell`, neither of which allocates), so `System`'s guarantees
+// carry over.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_on_this_thread();
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
@@ -104,6 +135,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_on_this_thread();
         // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
@@ -120,6 +152,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_on_this_thread();
         // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
         let new_ptr = unsafe { System.realloc(ptr, layout, new_size) };
         // On failure the old block is untouched and still counted.

@@ -1,12 +1,12 @@
 //! Trains a user's own model, given only as a loss function of a parameter slice, with Dopamine-1.
 //!
-//! Run: `cargo run --release -p dopamine-bench --example own_model`
+//! Run: `cargo run --release -p dopamine-train --example own_model`
 
-use dopamine_bench::{
-    Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, TrainSpec, train,
+use dopamine_train::{
+    Budget, FnObjective, NoObserver, Objective, OptimizerSpec, PerturbSpec, TrainSpec, train,
 };
 
-fn main() -> Result<(), dopamine_bench::TrainError> {
+fn main() -> Result<(), dopamine_train::TrainError> {
     // A model the library knows nothing about: a line fitted to noisy-free points.
     let xs: Vec<f64> = (0..50).map(|i| i as f64 / 49.0).collect();
     let ys: Vec<f64> = xs.iter().map(|x| 3.0 * x - 1.0).collect();
@@ -29,10 +29,10 @@ fn main() -> Result<(), dopamine_bench::TrainError> {
         },
         beta: 0.9,
     };
-    let mut optimizer = Optimizer::new(spec, 2, 42, steps)?;
+    let mut optimizer = spec.build::<f64>(2, 42, steps)?;
     let run = train(
         &mut objective,
-        &mut optimizer,
+        optimizer.as_mut(),
         &TrainSpec {
             budget: Budget::steps(steps),
             record_every: 500,
@@ -46,7 +46,6 @@ fn main() -> Result<(), dopamine_bench::TrainError> {
             r.step, r.loss, r.effective_eta
         );
     }
-    use dopamine_bench::Objective;
     println!(
         "fitted slope {:.4}, intercept {:.4} (truth 3, -1)",
         objective.params()[0],

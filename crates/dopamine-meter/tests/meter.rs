@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use dopamine_bench::alloc_meter::CountingAllocator;
+use dopamine_meter::{CountingAllocator, thread_allocations};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator::new();
@@ -57,4 +57,18 @@ fn counting_allocator_tracks_allocations_peak_and_frees() {
     black_box(acc);
     assert_eq!(end.allocations, start.allocations);
     assert_eq!(end.current_bytes, start.current_bytes);
+
+    // The per-thread count sees this thread's allocations and not another's.
+    let other = std::thread::spawn(|| {
+        let before = thread_allocations();
+        black_box(vec![0u8; 64]);
+        thread_allocations() - before
+    })
+    .join()
+    .expect("thread runs");
+    assert!(other >= 1, "the other thread's own count");
+    let mine = thread_allocations();
+    let boxed = black_box(Box::new(7u64));
+    assert_eq!(thread_allocations(), mine + 1, "one allocation here");
+    drop(boxed);
 }

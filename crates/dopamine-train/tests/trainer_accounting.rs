@@ -1,11 +1,11 @@
 //! The trainer's accounting: forward/backward pass counts follow each rule's definition, and budgets stop where they should.
 
-use dopamine_bench::{
-    Budget, FnObjective, NoObserver, Optimizer, OptimizerSpec, PerturbSpec, StopReason, TrainError,
-    TrainSpec, train,
+use dopamine_train::{
+    Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, StopReason, TrainError, TrainSpec,
+    train,
 };
 
-fn quadratic() -> FnObjective<impl FnMut(&[f64]) -> f64 + Send> {
+fn quadratic() -> FnObjective<f64, impl FnMut(&[f64]) -> f64 + Send> {
     FnObjective::new(
         vec![1.0, -2.0, 0.5],
         |w: &[f64]| w.iter().map(|x| x * x).sum(),
@@ -39,10 +39,10 @@ fn forward_passes_per_step_match_each_rules_definition() {
             },
         ] {
             let mut obj = quadratic();
-            let mut opt = Optimizer::new(spec, 3, 1, 100).unwrap();
+            let mut opt = spec.build::<f64>(3, 1, 100).unwrap();
             let run = train(
                 &mut obj,
-                &mut opt,
+                opt.as_mut(),
                 &TrainSpec {
                     budget: Budget::steps(100),
                     ..Default::default()
@@ -68,14 +68,14 @@ fn forward_passes_per_step_match_each_rules_definition() {
 fn forward_equivalent_budget_stops_at_the_first_step_that_reaches_it() {
     let mut obj = quadratic();
     let spec = OptimizerSpec::Wp(perturb(2, false)); // 3 passes per step
-    let mut opt = Optimizer::new(spec, 3, 1, 100).unwrap();
+    let mut opt = spec.build::<f64>(3, 1, 100).unwrap();
     let budget = Budget {
         forward_equivalents: Some(100),
         ..Default::default()
     };
     let run = train(
         &mut obj,
-        &mut opt,
+        opt.as_mut(),
         &TrainSpec {
             budget,
             ..Default::default()
@@ -95,24 +95,24 @@ fn target_loss_stops_early_and_observer_can_stop() {
         perturb: perturb(1, false),
         beta: 0.9,
     };
-    let mut opt = Optimizer::new(spec, 3, 1, 10_000).unwrap();
+    let mut opt = spec.build::<f64>(3, 1, 10_000).unwrap();
     let t = TrainSpec {
         budget: Budget::steps(10_000),
         target_loss: Some(1.0),
         ..Default::default()
     };
-    let run = train(&mut obj, &mut opt, &t, &mut NoObserver).unwrap();
+    let run = train(&mut obj, opt.as_mut(), &t, &mut NoObserver).unwrap();
     assert_eq!(run.stop, StopReason::TargetReached);
     assert!(run.last.loss <= 1.0 && run.last.step < 10_000);
 
-    let mut opt = Optimizer::new(spec, 3, 1, 10_000).unwrap();
+    let mut opt = spec.build::<f64>(3, 1, 10_000).unwrap();
     let mut calls = 0;
-    let mut stop_at_five = |_: &dopamine_bench::Record, _: &mut FnObjective<_>| {
+    let mut stop_at_five = |_: &dopamine_train::Record, _: &mut FnObjective<f64, _>| {
         calls += 1;
         if calls == 5 {
-            dopamine_bench::Control::Stop
+            dopamine_train::Control::Stop
         } else {
-            dopamine_bench::Control::Continue
+            dopamine_train::Control::Continue
         }
     };
     let t = TrainSpec {
@@ -120,7 +120,7 @@ fn target_loss_stops_early_and_observer_can_stop() {
         record_every: 10,
         ..Default::default()
     };
-    let run = train(&mut obj, &mut opt, &t, &mut stop_at_five).unwrap();
+    let run = train(&mut obj, opt.as_mut(), &t, &mut stop_at_five).unwrap();
     assert_eq!(run.stop, StopReason::Observer);
     assert_eq!(run.last.step, 50);
     assert_eq!(run.records.len(), 5);
@@ -129,27 +129,37 @@ fn target_loss_stops_early_and_observer_can_stop() {
 #[test]
 fn gradient_optimizers_need_a_gradient_and_invalid_specs_are_typed_errors() {
     let mut obj = quadratic();
-    let mut opt = Optimizer::new(OptimizerSpec::Adam { lr: 0.01 }, 3, 1, 10).unwrap();
-    let err = train(&mut obj, &mut opt, &TrainSpec::default(), &mut NoObserver).unwrap_err();
+    let mut opt = OptimizerSpec::Adam { lr: 0.01 }
+        .build::<f64>(3, 1, 10)
+        .unwrap();
+    let err = train(
+        &mut obj,
+        opt.as_mut(),
+        &TrainSpec::default(),
+        &mut NoObserver,
+    )
+    .unwrap_err();
     assert!(matches!(err, TrainError::NoGradient));
     let bad = OptimizerSpec::Wp(PerturbSpec {
         sigma: -1.0,
         ..perturb(1, false)
     });
     assert!(matches!(
-        Optimizer::new(bad, 3, 1, 10),
+        bad.build::<f64>(3, 1, 10),
         Err(TrainError::Optimizer(
             dopamine_core::Error::SigmaNotPositive
         ))
     ));
-    let mut opt = Optimizer::new(OptimizerSpec::Wp(perturb(1, false)), 3, 1, 10).unwrap();
+    let mut opt = OptimizerSpec::Wp(perturb(1, false))
+        .build::<f64>(3, 1, 10)
+        .unwrap();
     let none = TrainSpec {
         budget: Budget::default(),
         ..Default::default()
     };
     assert!(matches!(
-        train(&mut obj, &mut opt, &none, &mut NoObserver),
-        Err(TrainError::Config(_))
+        train(&mut obj, opt.as_mut(), &none, &mut NoObserver),
+        Err(TrainError::Spec(_))
     ));
 }
 
@@ -162,7 +172,7 @@ fn runs_are_bit_identical_for_the_same_seed() {
             beta: 0.9,
             lambda: 0.5,
         };
-        let mut opt = Optimizer::new(spec, 3, seed, 200).unwrap();
+        let mut opt = spec.build::<f64>(3, seed, 200).unwrap();
         train(
             &mut obj,
             &mut opt,
@@ -175,7 +185,7 @@ fn runs_are_bit_identical_for_the_same_seed() {
         .unwrap();
         obj.params().to_vec()
     };
-    use dopamine_bench::Objective;
+    use dopamine_train::Objective;
     let (a, b, c) = (run(3), run(3), run(4));
     assert_eq!(
         a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),

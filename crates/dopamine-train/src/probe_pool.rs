@@ -1,41 +1,43 @@
-//! Parallel probes: the evaluations of one step run on several threads through the kernel's batch-step API, bit-identical to the sequential step.
+//! [`ProbePool`]: the evaluations of one population step run on several threads, bit-identical to the sequential step.
 //!
-//! 1. [`PerturbationOptimizer::plan`] announces the step's points (baseline,
-//!    then each probe's sides).
+//! 1. [`PopulationStep::plan`] announces the step's points (baseline, then
+//!    each probe's sides).
 //! 2. One thread evaluates the baseline on the objective itself while
 //!    another builds the probe points, in order, into per-evaluation clones
 //!    of the objective with [`dopamine_core::StepPlan::build_point`] (bit for
 //!    bit the points the sequential step evaluates, restore drift included);
 //!    then every probe is evaluated on a `rayon` pool of the chosen size.
-//! 3. [`PerturbationOptimizer::tell_all`] finishes the step with all the
-//!    losses: the update, the RPE statistics and every later step are
-//!    bit-identical to the sequential step (tested in `tests/parallel_probes.rs`).
+//! 3. [`PopulationStep::tell_all`] finishes the step with all the losses:
+//!    the update, the RPE statistics and every later step are bit-identical
+//!    to the sequential step (tested in `tests/probe_pool.rs`).
 //!
 //! The serial part left is `tell_all`'s pass over the parameters (the
-//! restores' rounding, one noise pass per probe) and the update.
+//! restores' rounding, one noise pass per probe) and the update. An
+//! optimizer without a population step takes its ordinary step.
 
-use dopamine_core::{PerturbationOptimizer, Query, StepOutcome, UpdateRule};
+use dopamine_core::Query;
 use rayon::prelude::*;
 
-use crate::error::TrainError;
+use crate::error::{SpecError, TrainError};
+use crate::float::Float;
 use crate::objective::Objective;
-use crate::optimizer::{StepInfo, perturbation_step_with};
+use crate::optimizer::{Optimizer, PopulationStep, StepInfo};
 
 /// A thread pool and per-probe clones of an objective, reused across steps.
-pub struct ProbePool<O> {
+pub struct ProbePool<T, O> {
     pool: rayon::ThreadPool,
     threads: usize,
     /// One objective per probe evaluation of a step (grown on first use).
     scratch: Vec<O>,
     /// The base the points are built from, moved past each point.
-    base: Vec<f64>,
+    base: Vec<T>,
     /// The probe losses, in plan order.
-    probe_losses: Vec<f64>,
+    probe_losses: Vec<T>,
     /// Every loss of the step, in plan order.
-    losses: Vec<f64>,
+    losses: Vec<T>,
 }
 
-impl<O: Objective + Clone> ProbePool<O> {
+impl<T: Float, O: Objective<T> + Clone> ProbePool<T, O> {
     /// A pool of `threads` threads (at least 1) for steps on clones of `objective`.
     pub fn new(objective: &O, threads: usize) -> Result<Self, TrainError> {
         let threads = threads.max(1);
@@ -43,7 +45,7 @@ impl<O: Objective + Clone> ProbePool<O> {
             .num_threads(threads)
             .thread_name(|i| format!("probe-{i}"))
             .build()
-            .map_err(|e| TrainError::Config(format!("probe thread pool: {e}")))?;
+            .map_err(|e| SpecError::new("threads", format!("probe thread pool: {e}")))?;
         Ok(Self {
             pool,
             threads,
@@ -59,21 +61,32 @@ impl<O: Objective + Clone> ProbePool<O> {
         self.threads
     }
 
-    /// One whole step of `opt` on `objective`, evaluations in parallel.
-    /// Falls back to the sequential protocol when `opt` is in the middle of
-    /// an ask/tell step.
-    pub fn step<R: UpdateRule<f64>>(
+    /// One whole step of `optimizer` on `objective`, the evaluations of a
+    /// population step in parallel. An optimizer without a population step
+    /// (or in the middle of an ask/tell step) takes its ordinary step.
+    pub fn step(
         &mut self,
-        opt: &mut PerturbationOptimizer<f64, R>,
+        optimizer: &mut dyn Optimizer<T>,
         objective: &mut O,
     ) -> Result<StepInfo, TrainError> {
-        let plan = match opt.plan(objective.params()) {
-            Ok(plan) => plan,
-            Err(dopamine_core::Error::BatchOutOfOrder) => {
-                return perturbation_step_with(opt, objective, |_, o| o.loss());
-            }
-            Err(e) => return Err(e.into()),
+        let Some(step) = optimizer.population() else {
+            return optimizer.step(objective);
         };
+        match step.plan(objective.params()) {
+            Ok(plan) => self.evaluate_and_tell(step, plan, objective),
+            Err(TrainError::Optimizer(dopamine_core::Error::BatchOutOfOrder)) => {
+                optimizer.step(objective)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn evaluate_and_tell(
+        &mut self,
+        step: &mut dyn PopulationStep<T>,
+        plan: dopamine_core::StepPlan<T>,
+        objective: &mut O,
+    ) -> Result<StepInfo, TrainError> {
         let has_baseline = plan.point(0) == Query::Baseline;
         let first_probe = usize::from(has_baseline);
         let probes = plan.len() - first_probe;
@@ -108,28 +121,6 @@ impl<O: Objective + Clone> ProbePool<O> {
         self.losses.clear();
         self.losses.extend(baseline);
         self.losses.extend_from_slice(&self.probe_losses);
-        let outcome = opt.tell_all(objective.params_mut(), &self.losses)?;
-        Ok(step_info(outcome, &self.losses))
+        step.tell_all(objective.params_mut(), &self.losses)
     }
-}
-
-/// What a batch step did, as the trainer records it: every evaluation of the
-/// plan was made, so every one is charged.
-fn step_info(outcome: StepOutcome<f64>, losses: &[f64]) -> StepInfo {
-    let mut info = StepInfo {
-        loss: losses[0],
-        forward_passes: losses.len() as u64,
-        ..Default::default()
-    };
-    match outcome {
-        StepOutcome::Updated(r) => {
-            info.loss = r.baseline_loss;
-            info.effective_eta = r.signal.effective_eta;
-            info.last_delta = r.last_delta;
-            info.expected_rpe = r.signal.expected_rpe;
-            info.surprise_size = r.signal.surprise_size;
-        }
-        StepOutcome::Rejected(_) => info.rejected = true,
-    }
-    info
 }

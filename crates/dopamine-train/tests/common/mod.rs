@@ -2,12 +2,12 @@
 
 #![allow(dead_code)]
 
-use dopamine_bench::{MlpObjective, OptimizerSpec, PerturbSpec, Record};
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
+use dopamine_train::{MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record};
 use faer::Mat;
 
 /// XOR on an MLP 2-4-1 (17 parameters), Xavier weights from `seed`.
-pub fn xor_objective(seed: u64) -> MlpObjective {
+pub fn xor_objective(seed: u64) -> MlpObjective<f64> {
     let data = dopamine_tasks::xor();
     let to_mat = |s: &dopamine_tasks::Series| Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j]);
     let net = Mlp::new(
@@ -52,6 +52,11 @@ pub fn all_specs() -> Vec<OptimizerSpec> {
         },
         OptimizerSpec::Adam { lr: 0.05 },
     ]
+}
+
+/// `spec` built for `dim` parameters in `f64`, seed 11, `steps` steps.
+pub fn build(spec: OptimizerSpec, dim: usize, steps: u64) -> Box<dyn Optimizer<f64>> {
+    spec.build(dim, 11, steps).expect("valid spec")
 }
 
 /// A record's fields as bits, wall time left out (a resumed run continues

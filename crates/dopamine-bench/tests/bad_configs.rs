@@ -1,0 +1,222 @@
+//! Every bad experiment config the lab refuses — an empty or unequal tuning grid, zero seeds, a zero budget, unknown fields — as one table: the file, the field and the text of each error.
+
+use dopamine_bench::config::{ExperimentConfig, parse};
+use dopamine_bench::experiments::cost::CostConfig;
+use dopamine_bench::experiments::forecast::ForecastConfig;
+use dopamine_bench::experiments::xor::XorConfig;
+use dopamine_bench::reproduce::{ReproduceOptions, builtin, reproduce};
+use dopamine_bench::{BenchError, Mode};
+use serde_json::{Value, json};
+
+/// A built-in config with one change made by `edit`.
+fn edited(builtin: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value: Value = serde_json::from_str(builtin).expect("built-in configs parse");
+    edit(&mut value);
+    value.to_string()
+}
+
+/// Parses `text` as the config type of `file` and returns the error.
+fn error_of(file: &str, text: &str) -> Option<BenchError> {
+    fn get<C: ExperimentConfig>(file: &str, text: &str) -> Option<BenchError> {
+        parse::<C>(file, text).err()
+    }
+    match file {
+        "xor.json" => get::<XorConfig>(file, text),
+        "mackey_glass.json" | "lorenz.json" => get::<ForecastConfig>(file, text),
+        "cost.json" => get::<CostConfig>(file, text),
+        other => panic!("no config type for {other}"),
+    }
+}
+
+/// (what, file, config text, field, text the message must contain)
+type Case = (
+    &'static str,
+    &'static str,
+    String,
+    &'static str,
+    &'static str,
+);
+
+fn cases() -> Vec<Case> {
+    vec![
+        (
+            "an empty tuning grid",
+            "xor.json",
+            edited(builtin::XOR, |v| v["optimizers"][2]["rates"] = json!([])),
+            "optimizers[2].rates",
+            "the tuning grid is empty",
+        ),
+        (
+            "tuning grids of unequal size",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][1]["rates"] = json!([0.001, 0.003, 0.01])
+            }),
+            "optimizers[1].rates",
+            "3 rates where optimizers[0] has 4",
+        ),
+        (
+            "a rate that is not positive",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][4]["rates"][0] = json!(0.0)
+            }),
+            "optimizers[4].rates",
+            "rate 0 is not a finite number > 0",
+        ),
+        (
+            "no optimizer at all",
+            "xor.json",
+            edited(builtin::XOR, |v| v["optimizers"] = json!([])),
+            "optimizers",
+            "lists no optimizer",
+        ),
+        (
+            "zero evaluation seeds",
+            "xor.json",
+            edited(builtin::XOR, |v| v["seeds"]["quick"] = json!(0)),
+            "seeds.quick",
+            "must be >= 1",
+        ),
+        (
+            "zero tuning seeds",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| v["tuning_seeds"]["full"] = json!(0)),
+            "tuning_seeds.full",
+            "must be >= 1",
+        ),
+        (
+            "a zero step budget",
+            "xor.json",
+            edited(builtin::XOR, |v| v["steps"]["full"] = json!(0)),
+            "steps.full",
+            "must be >= 1",
+        ),
+        (
+            "a zero forward-pass budget",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| v["budget"]["quick"] = json!(0)),
+            "budget.quick",
+            "must be >= 1",
+        ),
+        (
+            "zero timed steps",
+            "cost.json",
+            edited(builtin::COST, |v| v["steps"]["quick"] = json!(0)),
+            "steps.quick",
+            "must be >= 1",
+        ),
+        (
+            "an unknown top-level field",
+            "xor.json",
+            edited(builtin::XOR, |v| v["seed"] = json!(3)),
+            "seed",
+            "unknown field `seed`",
+        ),
+        (
+            "an unknown field of an optimizer",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][1]["base"]["sigmaa"] = json!(0.1)
+            }),
+            "optimizers[1].base.sigmaa",
+            "unknown field `sigmaa`",
+        ),
+        (
+            "an unknown field of a per-mode value",
+            "cost.json",
+            edited(builtin::COST, |v| v["steps"]["fast"] = json!(1)),
+            "steps.fast",
+            "unknown field `fast`",
+        ),
+        (
+            "an unknown optimizer",
+            "xor.json",
+            edited(builtin::XOR, |v| {
+                v["optimizers"][0]["base"]["kind"] = json!("rmsprop")
+            }),
+            "optimizers[0].base.kind",
+            "unknown variant `rmsprop`",
+        ),
+        (
+            "a missing field",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v.as_object_mut().expect("an object").remove("washout");
+            }),
+            ".",
+            "missing field `washout`",
+        ),
+        (
+            "a hidden size of zero",
+            "cost.json",
+            edited(builtin::COST, |v| v["hidden"]["quick"][1] = json!(0)),
+            "hidden.quick[1]",
+            "must be >= 1",
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_config_is_refused_with_its_file_field_and_reason() {
+    // The built-in configs themselves pass.
+    assert!(error_of("xor.json", builtin::XOR).is_none());
+    assert!(error_of("mackey_glass.json", builtin::MACKEY_GLASS).is_none());
+    assert!(error_of("lorenz.json", builtin::LORENZ).is_none());
+    assert!(error_of("cost.json", builtin::COST).is_none());
+    let mut failures = Vec::new();
+    for (what, file, text, field, reason) in cases() {
+        match error_of(file, &text) {
+            None => failures.push(format!("{what}: accepted")),
+            Some(e) => {
+                let message = e.to_string();
+                let ok = matches!(
+                    &e,
+                    BenchError::Config { file: f, field: fd, reason: r }
+                        if f == file && fd == field && r.contains(reason)
+                );
+                if !ok || !message.contains(file) || !message.contains(reason) {
+                    failures.push(format!(
+                        "{what}: got {e:?} ({message}), want {file} `{field}`: {reason}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn a_config_folder_names_the_file_by_its_path_and_an_unwritable_output_names_its_path() {
+    let dir = std::env::temp_dir().join(format!("dopamine-bad-configs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("creates");
+    for (file, text) in [
+        ("mackey_glass.json", builtin::MACKEY_GLASS),
+        ("lorenz.json", builtin::LORENZ),
+        ("cost.json", builtin::COST),
+    ] {
+        std::fs::write(dir.join(file), text).expect("writes");
+    }
+    let bad = edited(builtin::XOR, |v| v["seeds"]["quick"] = json!(0));
+    std::fs::write(dir.join("xor.json"), bad).expect("writes");
+    let options = |out: std::path::PathBuf| ReproduceOptions {
+        mode: Mode::Quick,
+        out_dir: out,
+        configs_dir: Some(dir.clone()),
+        command: "bad config test".into(),
+        resume: false,
+    };
+    let e = reproduce(&options(dir.join("out")), None).expect_err("refused");
+    let path = dir.join("xor.json").display().to_string();
+    assert_eq!(
+        e.to_string(),
+        format!("{path}: `seeds.quick`: must be >= 1"),
+        "{e:?}"
+    );
+    // An output folder that cannot be created: the error names it.
+    std::fs::write(dir.join("xor.json"), builtin::XOR).expect("writes");
+    let e = reproduce(&options("/proc/x".into()), None).expect_err("no such folder");
+    assert!(matches!(e, BenchError::Io { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("/proc/x/curves: "), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,119 @@
+//! The [`Objective`] trait: a model plus its training data, as optimizers see it — parameters, a loss, and optionally a gradient.
+//!
+//! Adapters are in [`crate::objectives`]: a loss closure of a parameter
+//! slice and the models of `dopamine-nets`.
+
+use dopamine_core::StepPlan;
+use dopamine_nets::Scalar;
+
+use crate::error::TrainError;
+
+/// FLOPs of one loss evaluation and of one backward pass, from the model's own accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PassCost {
+    /// FLOPs of a forward pass that ends in a loss value.
+    pub forward_flops: u64,
+    /// FLOPs of a backward pass, excluding its forward pass.
+    pub backward_flops: u64,
+}
+
+/// Buffers [`Objective::evaluate_plan`]'s default builds points in: the
+/// moving base and one point. Kept by the caller (the trainer keeps one per
+/// run), so evaluating a plan allocates nothing after the first step.
+#[derive(Debug, Clone, Default)]
+pub struct PlanScratch<T> {
+    base: Vec<T>,
+    point: Vec<T>,
+}
+
+impl<T: Scalar> PlanScratch<T> {
+    /// Empty buffers; they grow to the parameter count on first use.
+    pub fn new() -> Self {
+        Self {
+            base: Vec::new(),
+            point: Vec::new(),
+        }
+    }
+
+    /// The base (a copy of `params`) and a point buffer of the same length.
+    pub fn buffers(&mut self, params: &[T]) -> (&mut [T], &mut [T]) {
+        self.base.clear();
+        self.base.extend_from_slice(params);
+        self.point.resize(params.len(), T::ZERO);
+        (&mut self.base, &mut self.point)
+    }
+}
+
+/// A trainable loss: parameters that optimizers move in place, the loss at
+/// those parameters or at any other parameter slice, and, for the gradient
+/// methods, its gradient.
+///
+/// A model that evaluates many parameter vectors at once (a population
+/// forward pass) overrides [`Objective::evaluate_plan`] and returns `true`
+/// from [`Objective::prefers_population`]; the trainer then hands it every
+/// point of a step together.
+pub trait Objective<T: Scalar>: Send {
+    /// The flat parameter vector.
+    fn params(&self) -> &[T];
+
+    /// The flat parameter vector, mutable: the perturbation rules work on it in place.
+    fn params_mut(&mut self) -> &mut [T];
+
+    /// The training loss at the current parameters (one forward pass). A
+    /// failed evaluation is a NaN loss, which the optimizers' safety nets
+    /// handle.
+    fn loss(&mut self) -> T;
+
+    /// The training loss at `params` (one forward pass), leaving the
+    /// objective's own parameters as they are. `params` has the length of
+    /// [`Objective::params`].
+    fn loss_at(&mut self, params: &[T]) -> T;
+
+    /// The losses of every point of `plan` (a step planned at `params`),
+    /// written into `losses` in plan order; `losses.len()` is `plan.len()`.
+    ///
+    /// The default builds each point with [`StepPlan::build_point`] into
+    /// `scratch` and evaluates it with [`Objective::loss_at`]: bit for bit
+    /// the losses an ask/tell step sees.
+    ///
+    /// Errors: buffers of the wrong length.
+    fn evaluate_plan(
+        &mut self,
+        plan: &StepPlan<T>,
+        params: &[T],
+        losses: &mut [T],
+        scratch: &mut PlanScratch<T>,
+    ) -> Result<(), TrainError> {
+        if losses.len() != plan.len() {
+            return Err(dopamine_core::Error::LengthMismatch {
+                expected: plan.len(),
+                got: losses.len(),
+            }
+            .into());
+        }
+        let (base, point) = scratch.buffers(params);
+        for (e, loss) in losses.iter_mut().enumerate() {
+            plan.build_point(e, base, point)?;
+            *loss = self.loss_at(point);
+        }
+        Ok(())
+    }
+
+    /// `true` when [`Objective::evaluate_plan`] is faster than evaluating
+    /// the points one by one, so a trainer should run population steps.
+    fn prefers_population(&self) -> bool {
+        false
+    }
+
+    /// The training loss and its gradient, written into `grad` (one forward
+    /// and one backward pass). `None` when the objective has no gradient.
+    fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
+        let _ = grad;
+        None
+    }
+
+    /// What a pass costs.
+    fn cost(&self) -> PassCost {
+        PassCost::default()
+    }
+}

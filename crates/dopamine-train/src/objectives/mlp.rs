@@ -1,0 +1,132 @@
+//! [`MlpObjective`]: a `dopamine-nets` MLP on a fixed (full) batch.
+
+use dopamine_core::StepPlan;
+use dopamine_nets::{Loss, Mlp, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar};
+use faer::{Mat, MatRef};
+
+use crate::error::TrainError;
+use crate::objective::{Objective, PassCost, PlanScratch};
+
+/// An MLP on a fixed (full) batch.
+#[derive(Clone)]
+pub struct MlpObjective<T: Scalar> {
+    net: Mlp<T>,
+    inputs: Mat<T>,
+    targets: Mat<T>,
+    loss: Loss,
+    ws: MlpWorkspace<T>,
+    population_ws: Option<MlpPopulationWorkspace<T>>,
+    prefers_population: bool,
+}
+
+impl<T: Scalar> MlpObjective<T> {
+    /// Checks the shapes once; later evaluations allocate nothing.
+    pub fn new(net: Mlp<T>, inputs: Mat<T>, targets: Mat<T>, loss: Loss) -> Result<Self, NetError> {
+        let mut ws = MlpWorkspace::new(&net, inputs.nrows());
+        net.loss(inputs.as_ref(), targets.as_ref(), loss, &mut ws)?;
+        Ok(Self {
+            net,
+            inputs,
+            targets,
+            loss,
+            ws,
+            population_ws: None,
+            prefers_population: false,
+        })
+    }
+
+    /// Asks the trainer to run population steps on this objective: every
+    /// point of a step evaluated together by [`Mlp::plan_losses`] (the
+    /// batch of every point in one product per layer). Off by default.
+    #[must_use]
+    pub fn with_population(mut self, on: bool) -> Self {
+        self.prefers_population = on;
+        self
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Mlp<T> {
+        &self.net
+    }
+
+    /// The network's outputs on the batch, one row per sample, in the
+    /// workspace (no allocation); `None` if the forward pass fails.
+    pub fn outputs(&mut self) -> Option<MatRef<'_, T>> {
+        self.net.forward(self.inputs.as_ref(), &mut self.ws).ok()
+    }
+}
+
+impl<T: Scalar> Objective<T> for MlpObjective<T> {
+    fn params(&self) -> &[T] {
+        self.net.params()
+    }
+    fn params_mut(&mut self) -> &mut [T] {
+        self.net.params_mut()
+    }
+    fn loss(&mut self) -> T {
+        self.net
+            .loss(
+                self.inputs.as_ref(),
+                self.targets.as_ref(),
+                self.loss,
+                &mut self.ws,
+            )
+            .unwrap_or(T::from_f64(f64::NAN))
+    }
+    fn loss_at(&mut self, params: &[T]) -> T {
+        self.net
+            .loss_at(
+                params,
+                self.inputs.as_ref(),
+                self.targets.as_ref(),
+                self.loss,
+                &mut self.ws,
+            )
+            .unwrap_or(T::from_f64(f64::NAN))
+    }
+    fn evaluate_plan(
+        &mut self,
+        plan: &StepPlan<T>,
+        params: &[T],
+        losses: &mut [T],
+        _scratch: &mut PlanScratch<T>,
+    ) -> Result<(), TrainError> {
+        let net = &self.net;
+        let ws = self
+            .population_ws
+            .get_or_insert_with(|| MlpPopulationWorkspace::new(net));
+        net.plan_losses(
+            params,
+            plan,
+            self.inputs.as_ref(),
+            self.targets.as_ref(),
+            self.loss,
+            ws,
+            losses,
+        )?;
+        Ok(())
+    }
+    fn prefers_population(&self) -> bool {
+        self.prefers_population
+    }
+    fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
+        Some(
+            self.net
+                .loss_and_gradient(
+                    self.inputs.as_ref(),
+                    self.targets.as_ref(),
+                    self.loss,
+                    &mut self.ws,
+                    grad,
+                )
+                .unwrap_or(T::from_f64(f64::NAN)),
+        )
+    }
+    fn cost(&self) -> PassCost {
+        let c = self.net.cost(self.inputs.nrows(), self.loss);
+        PassCost {
+            forward_flops: c.forward_flops,
+            backward_flops: c.backward_flops,
+        }
+    }
+}

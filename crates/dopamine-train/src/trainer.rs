@@ -1,0 +1,315 @@
+//! The training loop: any [`Optimizer`] on any [`Objective`], with budgets, records, observers and checkpoints ([`Trainer`], [`train`]).
+
+use std::time::Instant;
+
+use crate::checkpoint::Checkpoint;
+use crate::error::{CheckpointError, TrainError};
+use crate::float::Float;
+use crate::objective::Objective;
+use crate::observer::{Control, Observer};
+use crate::optimizer::{Optimizer, PopulationScratch, step_preferred};
+use crate::record::{RunResult, StopReason, TrainSpec, TrainState};
+use crate::store::{self, CheckpointPolicy};
+
+/// A resumable run: the optimizer, the trainer's state and, optionally, a
+/// checkpoint policy.
+///
+/// ```
+/// use dopamine_train::{Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, TrainSpec, Trainer};
+///
+/// let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
+/// let spec = OptimizerSpec::Dopamine1 {
+///     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: None },
+///     beta: 0.9,
+/// };
+/// let train_spec = TrainSpec { budget: Budget::steps(200), ..Default::default() };
+/// let mut objective = FnObjective::new(vec![2.0, -1.0], loss, 0);
+/// let mut trainer = Trainer::new(spec.build(2, 7, 200)?, train_spec)?;
+/// // Stop after 100 steps, checkpoint (in memory here), resume, finish.
+/// trainer.run_until(&mut objective, 100, &mut NoObserver)?;
+/// let saved = trainer.checkpoint(&objective)?;
+/// let mut resumed = Trainer::resume(saved, spec.build(2, 7, 200)?, &mut objective)?;
+/// let run = resumed.run(&mut objective, &mut NoObserver)?;
+/// assert_eq!(run.last.step, 200);
+/// # Ok::<(), dopamine_train::TrainError>(())
+/// ```
+pub struct Trainer<T> {
+    optimizer: Box<dyn Optimizer<T>>,
+    state: TrainState,
+    checkpoints: Option<CheckpointPolicy>,
+    scratch: PopulationScratch<T>,
+}
+
+impl<T: Float> std::fmt::Debug for Trainer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("optimizer", &self.optimizer.name())
+            .field("state", &self.state)
+            .field("checkpoints", &self.checkpoints)
+            .finish()
+    }
+}
+
+impl<T: Float> Trainer<T> {
+    /// A new run of `optimizer` driven by `spec` (validated).
+    pub fn new(optimizer: Box<dyn Optimizer<T>>, spec: TrainSpec) -> Result<Self, TrainError> {
+        spec.validate()?;
+        Ok(Self {
+            optimizer,
+            state: TrainState::new(spec),
+            checkpoints: None,
+            scratch: PopulationScratch::new(),
+        })
+    }
+
+    /// Writes a checkpoint every `policy.every_steps` steps (validated).
+    pub fn with_checkpoints(mut self, policy: CheckpointPolicy) -> Result<Self, TrainError> {
+        policy.validate()?;
+        self.checkpoints = Some(policy);
+        Ok(self)
+    }
+
+    /// Continues the run saved in `checkpoint` with `optimizer`, a fresh
+    /// optimizer of the same kind and size whose state is replaced by the
+    /// saved one; the saved parameters are copied into `objective`, which
+    /// must have as many. Add a checkpoint policy again with
+    /// [`Trainer::with_checkpoints`] if the resumed run should write more.
+    ///
+    /// Errors: an invalid checkpoint, one written by another optimizer
+    /// ([`CheckpointError::OptimizerMismatch`]), or one for another number
+    /// of parameters ([`CheckpointError::Invalid`]).
+    pub fn resume<O: Objective<T> + ?Sized>(
+        checkpoint: Checkpoint<T>,
+        mut optimizer: Box<dyn Optimizer<T>>,
+        objective: &mut O,
+    ) -> Result<Self, TrainError> {
+        checkpoint.validate()?;
+        checkpoint.state.spec.validate()?;
+        if checkpoint.optimizer != optimizer.name() {
+            return Err(CheckpointError::OptimizerMismatch {
+                found: checkpoint.optimizer,
+                expected: optimizer.name().to_string(),
+            }
+            .into());
+        }
+        let dim = objective.params().len();
+        if checkpoint.params.len() != dim || optimizer.dim() != dim {
+            return Err(CheckpointError::Invalid(format!(
+                "the checkpoint holds {} parameters, the model has {dim} and the optimizer {}",
+                checkpoint.params.len(),
+                optimizer.dim()
+            ))
+            .into());
+        }
+        optimizer.load_state(&checkpoint.optimizer_state)?;
+        objective.params_mut().copy_from_slice(&checkpoint.params);
+        Ok(Self {
+            optimizer,
+            state: checkpoint.state,
+            checkpoints: None,
+            scratch: PopulationScratch::new(),
+        })
+    }
+
+    /// The whole state of the run with `objective`'s parameters. Refuses
+    /// non-finite parameters.
+    pub fn checkpoint<O: Objective<T> + ?Sized>(
+        &self,
+        objective: &O,
+    ) -> Result<Checkpoint<T>, CheckpointError> {
+        capture(self.optimizer.as_ref(), &self.state, objective.params())
+    }
+
+    /// The optimizer.
+    pub fn optimizer(&self) -> &dyn Optimizer<T> {
+        self.optimizer.as_ref()
+    }
+
+    /// The trainer's state: records, counters, elapsed time.
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// Trains until the budget, the target or the observer stops the run
+    /// (at once if it already stopped). Writes checkpoints if a policy is
+    /// set. Errors as [`train`]; after [`TrainError::Diverged`] the last
+    /// checkpoint written is the last good state.
+    pub fn run<O: Objective<T>>(
+        &mut self,
+        objective: &mut O,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<RunResult, TrainError> {
+        self.drive(objective, None, observer)
+    }
+
+    /// As [`Trainer::run`], but also pauses (returns `None`) once `steps`
+    /// steps in total are done; `Some` when the run stopped for good.
+    pub fn run_until<O: Objective<T>>(
+        &mut self,
+        objective: &mut O,
+        steps: u64,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<Option<RunResult>, TrainError> {
+        if self.state.stop.is_none() && self.state.current.step >= steps {
+            return Ok(None);
+        }
+        let result = self.drive(objective, Some(steps), observer)?;
+        Ok(self.state.stop.map(|_| result))
+    }
+
+    fn drive<O: Objective<T>>(
+        &mut self,
+        objective: &mut O,
+        pause_at: Option<u64>,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<RunResult, TrainError> {
+        let mut run = Run {
+            optimizer: self.optimizer.as_mut(),
+            state: &mut self.state,
+            checkpoints: self.checkpoints.as_ref(),
+            scratch: &mut self.scratch,
+        };
+        run.run_loop(objective, pause_at, observer)
+    }
+}
+
+fn capture<T: Float>(
+    optimizer: &dyn Optimizer<T>,
+    state: &TrainState,
+    params: &[T],
+) -> Result<Checkpoint<T>, CheckpointError> {
+    let checkpoint = Checkpoint {
+        scalar: T::type_name().to_string(),
+        params: params.to_vec(),
+        optimizer: optimizer.name().to_string(),
+        optimizer_state: optimizer.save_state()?,
+        state: state.clone(),
+    };
+    checkpoint.validate()?;
+    Ok(checkpoint)
+}
+
+/// Trains `objective` with `optimizer` until the budget, the target or the
+/// observer stops it.
+///
+/// Errors: an invalid spec, an optimizer error, or more than
+/// `max_consecutive_rejections` rejected steps in a row
+/// ([`TrainError::Diverged`]); the objective's parameters are then the last
+/// ones that gave a finite loss. For checkpoints and resuming, use [`Trainer`].
+pub fn train<T: Float, O: Objective<T>>(
+    objective: &mut O,
+    optimizer: &mut dyn Optimizer<T>,
+    spec: &TrainSpec,
+    observer: &mut dyn Observer<O>,
+) -> Result<RunResult, TrainError> {
+    spec.validate()?;
+    let mut state = TrainState::new(*spec);
+    let mut scratch = PopulationScratch::new();
+    let mut run = Run {
+        optimizer,
+        state: &mut state,
+        checkpoints: None,
+        scratch: &mut scratch,
+    };
+    run.run_loop(objective, None, observer)
+}
+
+/// One session of a run: what the loop borrows.
+struct Run<'a, T> {
+    optimizer: &'a mut dyn Optimizer<T>,
+    state: &'a mut TrainState,
+    checkpoints: Option<&'a CheckpointPolicy>,
+    scratch: &'a mut PopulationScratch<T>,
+}
+
+impl<T: Float> Run<'_, T> {
+    /// The loop behind [`train`] and [`Trainer`]: continues from the state.
+    /// With `pause_at`, it also returns once that many steps are done (the
+    /// run then has no stop reason yet; the result is what was recorded so far).
+    fn run_loop<O: Objective<T>>(
+        &mut self,
+        objective: &mut O,
+        pause_at: Option<u64>,
+        observer: &mut dyn Observer<O>,
+    ) -> Result<RunResult, TrainError> {
+        let state = &mut *self.state;
+        let spec = state.spec;
+        spec.validate()?;
+        if let Some(stop) = state.stop {
+            return Ok(state.result(stop));
+        }
+        let b = spec.budget;
+        let cost = objective.cost();
+        let start = Instant::now();
+        let before = state.elapsed_seconds;
+        loop {
+            if pause_at.is_some_and(|p| state.current.step >= p) {
+                return Ok(state.result(StopReason::Steps));
+            }
+            let info = step_preferred(&mut *self.optimizer, objective, self.scratch)?;
+            let rec = &mut state.current;
+            rec.step += 1;
+            rec.forward_passes += info.forward_passes;
+            rec.backward_passes += info.backward_passes;
+            rec.flops += info.forward_passes * cost.forward_flops
+                + info.backward_passes * cost.backward_flops;
+            if info.rejected {
+                rec.rejected_steps += 1;
+                state.consecutive_rejections += 1;
+                if state.consecutive_rejections > spec.max_consecutive_rejections {
+                    return Err(TrainError::Diverged {
+                        rejections: state.consecutive_rejections,
+                    });
+                }
+            } else {
+                state.consecutive_rejections = 0;
+                rec.loss = info.loss;
+                rec.effective_eta = info.effective_eta;
+                rec.last_delta = info.last_delta;
+                rec.expected_rpe = info.expected_rpe;
+                rec.surprise_size = info.surprise_size;
+            }
+            let out_of_steps = b.steps.is_some_and(|s| rec.step >= s);
+            let out_of_passes = b
+                .forward_equivalents
+                .is_some_and(|f| rec.forward_passes + rec.backward_passes >= f);
+            let elapsed = before + start.elapsed().as_secs_f64();
+            state.elapsed_seconds = elapsed;
+            let out_of_time = b.seconds.is_some_and(|s| elapsed >= s);
+            let reached = spec.target_loss.is_some_and(|t| rec.loss <= t);
+            let finishing = out_of_steps || out_of_passes || out_of_time || reached;
+            let mut stop = None;
+            if rec.step % spec.record_every == 0 || finishing {
+                rec.seconds = elapsed;
+                let rec = *rec;
+                state.records.push(rec);
+                if observer.observe(&rec, objective) == Control::Stop {
+                    stop = Some(StopReason::Observer);
+                }
+            }
+            stop = stop.or(if reached {
+                Some(StopReason::TargetReached)
+            } else if out_of_steps {
+                Some(StopReason::Steps)
+            } else if out_of_passes {
+                Some(StopReason::ForwardEquivalents)
+            } else if out_of_time {
+                Some(StopReason::Seconds)
+            } else {
+                None
+            });
+            state.stop = stop;
+            if let Some(policy) = self.checkpoints {
+                if state.current.step % policy.every_steps == 0 {
+                    store::save(
+                        policy,
+                        &capture(&*self.optimizer, state, objective.params())?,
+                    )?;
+                }
+            }
+            if let Some(stop) = stop {
+                return Ok(state.result(stop));
+            }
+        }
+    }
+}
