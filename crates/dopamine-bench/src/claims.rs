@@ -3,7 +3,7 @@
 use dopamine_train::OptimizerKind;
 use serde::{Deserialize, Serialize};
 
-use crate::experiments::cost::CostPoint;
+use crate::experiments::cost::{CostPoint, StepShape};
 use crate::experiments::forecast::ForecastReport;
 use crate::experiments::xor::XorResult;
 use crate::markdown::fmt_sig;
@@ -243,7 +243,7 @@ pub fn c3(by_t: &[CostPoint]) -> Claim {
     let longest = by_t.iter().map(|p| p.seq_len).max().unwrap_or(0);
     let at = |kind: OptimizerKind| {
         by_t.iter()
-            .find(|p| p.optimizer == kind && p.seq_len == longest)
+            .find(|p| p.optimizer == kind && p.shape == StepShape::Single && p.seq_len == longest)
     };
     if let (Some(d), Some(a)) = (at(OptimizerKind::Dopamine1), at(OptimizerKind::Adam)) {
         let mem = |p: &CostPoint| p.peak_heap_bytes.unwrap_or(p.accounted_bytes) as f64;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claim, c1, c2, c3};
 use crate::config::load;
 use crate::error::BenchError;
-use crate::experiments::cost::{self, CostConfig, CostPoint};
+use crate::experiments::cost::{self, CostConfig, CostPoint, StepShape};
 use crate::experiments::forecast::{self, ForecastConfig, ForecastReport};
 use crate::experiments::xor::{self, XorConfig, XorResult};
 use crate::machine::MachineInfo;
@@ -333,6 +333,8 @@ fn write_curves(
 fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<(), BenchError> {
     let header = [
         "optimizer",
+        "step",
+        "precision",
         "hidden",
         "seq_len",
         "params",
@@ -345,6 +347,8 @@ fn write_cost_csv(out: &Path, by_h: &[CostPoint], by_t: &[CostPoint]) -> Result<
     let rows = by_h.iter().chain(by_t).map(|p| {
         [
             p.optimizer.to_string(),
+            p.shape.label(),
+            p.precision.name().to_string(),
             p.hidden.to_string(),
             p.seq_len.to_string(),
             p.params.to_string(),
@@ -514,8 +518,10 @@ fn write_figures(
             let curves = [OptimizerKind::Dopamine1, OptimizerKind::Adam]
                 .into_iter()
                 .map(|kind| {
-                    let pts: Vec<&CostPoint> =
-                        points.iter().filter(|p| p.optimizer == kind).collect();
+                    let pts: Vec<&CostPoint> = points
+                        .iter()
+                        .filter(|p| p.optimizer == kind && p.shape == StepShape::Single)
+                        .collect();
                     Curve {
                         label: if kind == OptimizerKind::Adam {
                             "Adam-BPTT".into()
@@ -704,31 +710,59 @@ fn report_markdown(
     }
     let _ = writeln!(
         md,
-        "## E4 cost per training step\n\nElman RNN with 1-D input and output; Dopamine-1 (one probe: two forward passes per step) against Adam with full BPTT (one forward and one backward pass). Time is the median of timed steps; FLOPs come from the models' own accounting; memory is the peak heap of building and running the trainer measured by a counting allocator (or, without one, the accounted bytes).\n"
+        "## E4 cost per training step\n\nElman RNN with 1-D input and output, in {precision}; Dopamine-1 with one probe (two forward passes per step, one after the other) against Adam with full BPTT (one forward and one backward pass), and a batched Dopamine-1 step ({batched}: 16 antithetic rank-1 probes, the safety net from the probes, 32 points evaluated in one population sweep of the model). The three steps of each row group are timed interleaved, in turn, and each time is the median of its samples; `vs Adam` is the step's time over Adam-BPTT's in the same group, and `per pass` the time per forward pass over Adam's time per step. FLOPs come from the models' own accounting; memory is the peak heap of building and running the trainer measured by a counting allocator (or, without one, the accounted bytes).\n",
+        precision = s
+            .cost_by_hidden
+            .first()
+            .map_or("f32", |p| p.precision.name()),
+        batched = cost::BATCHED.label(),
     );
     let mut t = Table::new([
         "optimizer",
+        "step",
         "H",
         "T",
         "params",
         "s/step",
+        "vs Adam",
+        "per pass",
         "FLOPs/step",
         "GFLOP/s",
         "peak heap (B)",
         "accounted (B)",
     ]);
-    for p in s.cost_by_hidden.iter().chain(&s.cost_by_seq_len) {
-        t.row([
-            p.optimizer.to_string(),
-            p.hidden.to_string(),
-            p.seq_len.to_string(),
-            p.params.to_string(),
-            fmt_sig(p.seconds_per_step, 3),
-            fmt_sig(p.flops_per_step as f64, 3),
-            fmt_sig(p.gflops, 3),
-            p.peak_heap_bytes.map_or("n/a".into(), |b| b.to_string()),
-            p.accounted_bytes.to_string(),
-        ]);
+    for sweep in [&s.cost_by_hidden, &s.cost_by_seq_len] {
+        for p in sweep.iter() {
+            let adam = sweep
+                .iter()
+                .find(|a| {
+                    a.optimizer == OptimizerKind::Adam
+                        && a.hidden == p.hidden
+                        && a.seq_len == p.seq_len
+                })
+                .map_or(f64::NAN, |a| a.seconds_per_step);
+            t.row([
+                p.optimizer.to_string(),
+                if p.optimizer.uses_gradients() {
+                    "full BPTT".into()
+                } else {
+                    p.shape.label()
+                },
+                p.hidden.to_string(),
+                p.seq_len.to_string(),
+                p.params.to_string(),
+                fmt_sig(p.seconds_per_step, 3),
+                fmt_sig(p.seconds_per_step / adam, 3),
+                fmt_sig(
+                    p.seconds_per_step / p.forward_passes.max(1) as f64 / adam,
+                    3,
+                ),
+                fmt_sig(p.flops_per_step as f64, 3),
+                fmt_sig(p.gflops, 3),
+                p.peak_heap_bytes.map_or("n/a".into(), |b| b.to_string()),
+                p.accounted_bytes.to_string(),
+            ]);
+        }
     }
     let _ = writeln!(md, "{}", t.render());
     let _ = writeln!(md, "## Figures\n");

@@ -1,10 +1,27 @@
 //! E4: time, FLOPs and memory per training step against hidden size H and sequence length T, Dopamine-1 against Adam-BPTT.
+//!
+//! Three steps are measured at every point, in the precision the config
+//! names (`f32` by default, what users of this field train in): Dopamine-1
+//! with one forward probe (two forward passes, one after the other),
+//! Adam with full BPTT (a forward and a backward pass), and a batched
+//! Dopamine-1 step (`K = 16` antithetic rank-1 probes without a separate
+//! baseline: 32 points evaluated in one population sweep of the model).
+//! The three are timed interleaved, step after step in turn, and each
+//! time is the median of its samples, so a busy machine slows them alike.
+//! The peak heap of each is measured in a separate pass, one at a time.
 
 use std::time::Instant;
 
+use dopamine_core::{
+    BaselinePolicy, Dopamine1, Dopamine1Rule, NoiseStructure, PerturbConfig, RpeMode,
+};
+
 use dopamine_meter::CountingAllocator;
 use dopamine_nets::{Bptt, Rnn, RnnInit};
-use dopamine_train::{OptimizerKind, OptimizerSpec, PerturbSpec, RnnObjective};
+use dopamine_train::{
+    Float, Objective, Optimizer, OptimizerKind, OptimizerSpec, PerturbSpec, PopulationScratch,
+    RnnObjective, step_preferred,
+};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +43,30 @@ pub struct CostConfig {
     pub fixed_seq_len: usize,
     /// Timed steps per point (after one warm-up step).
     pub steps: ByMode<u64>,
+    /// The precision of parameters and data (`f32` when absent).
+    #[serde(default)]
+    pub precision: Precision,
+}
+
+/// The floating-point type an experiment trains in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// `f32`: what users of this field train in; the speed targets are in it.
+    #[default]
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl Precision {
+    /// `f32` or `f64`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
 }
 
 impl ExperimentConfig for CostConfig {
@@ -50,19 +91,53 @@ impl ExperimentConfig for CostConfig {
     }
 }
 
+/// Which step of an optimizer a cost point measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepShape {
+    /// One step as the experiments run it: Dopamine-1 with one forward
+    /// probe evaluated after the baseline, or a gradient step.
+    Single,
+    /// A batched Dopamine-1 step: `probes` antithetic rank-`rank` probes,
+    /// no separate baseline, every point evaluated in one population sweep.
+    Batched {
+        /// Probes (two points each).
+        probes: usize,
+        /// Rank of the noise of every weight matrix.
+        rank: usize,
+    },
+}
+
+impl StepShape {
+    /// A label for tables: `K=1` or `K=16 batched, rank 1`.
+    pub fn label(self) -> String {
+        match self {
+            StepShape::Single => "one probe".into(),
+            StepShape::Batched { probes, rank } => format!("K={probes} batched, rank {rank}"),
+        }
+    }
+}
+
 /// One measured point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostPoint {
     /// The optimizer.
     pub optimizer: OptimizerKind,
+    /// Which step of it.
+    pub shape: StepShape,
+    /// The precision it ran in.
+    pub precision: Precision,
     /// Hidden units.
     pub hidden: usize,
     /// Sequence length.
     pub seq_len: usize,
     /// Parameters.
     pub params: usize,
-    /// Median wall time of one step, seconds.
+    /// Median wall time of one step, seconds (timed interleaved with the
+    /// other steps of the same point).
     pub seconds_per_step: f64,
+    /// Forward passes of one step.
+    pub forward_passes: u64,
     /// FLOPs of one step (model accounting: forward and backward passes).
     pub flops_per_step: u64,
     /// Achieved GFLOP/s.
@@ -83,57 +158,161 @@ pub fn sine_sequence(t: usize) -> (Mat<f64>, Mat<f64>) {
     )
 }
 
-fn measure(
+/// The batched step of E4: Dopamine-1, `K = 16` antithetic rank-1 probes,
+/// the safety net from the probes (no baseline pass).
+pub const BATCHED: StepShape = StepShape::Batched {
+    probes: 16,
+    rank: 1,
+};
+
+/// One measured step: an objective and the optimizer that trains it.
+struct Runner<T: Float> {
+    optimizer: OptimizerKind,
+    shape: StepShape,
+    objective: RnnObjective<T>,
+    opt: Box<dyn Optimizer<T>>,
+    scratch: PopulationScratch<T>,
+    times: Vec<f64>,
+    info: dopamine_train::StepInfo,
+}
+
+impl<T: Float> Runner<T> {
+    fn new(
+        optimizer: OptimizerSpec,
+        shape: StepShape,
+        hidden: usize,
+        seq_len: usize,
+        steps: u64,
+    ) -> Result<Self, BenchError> {
+        let (inputs, targets) = sine_sequence(seq_len);
+        let cast = |m: &Mat<f64>| Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]));
+        let net = Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
+        let params = net.num_params();
+        let opt: Box<dyn Optimizer<T>> = match shape {
+            StepShape::Single => optimizer.build::<T>(params, 1, steps + 1)?,
+            StepShape::Batched { probes, rank } => {
+                let perturb = optimizer.perturb().ok_or_else(|| {
+                    BenchError::Setup("a batched step needs a perturbation rule".into())
+                })?;
+                let config = PerturbConfig {
+                    probes,
+                    rpe: RpeMode::Antithetic,
+                    baseline: BaselinePolicy::FromProbes,
+                    structure: NoiseStructure::LowRank { rank },
+                    ..perturb.config::<T>(1, steps + 1)
+                };
+                Box::new(Dopamine1::with_layout(
+                    config,
+                    Dopamine1Rule::default(),
+                    net.param_layout(rank),
+                )?)
+            }
+        };
+        let objective = RnnObjective::new(net, cast(&inputs), cast(&targets), 0, Bptt::Full)?
+            .with_population(matches!(shape, StepShape::Batched { .. }));
+        Ok(Self {
+            optimizer: optimizer.kind(),
+            shape,
+            objective,
+            opt,
+            scratch: PopulationScratch::new(),
+            times: Vec::new(),
+            info: Default::default(),
+        })
+    }
+
+    fn step(&mut self) -> Result<(), BenchError> {
+        let t0 = Instant::now();
+        self.info = step_preferred(self.opt.as_mut(), &mut self.objective, &mut self.scratch)?;
+        self.times.push(t0.elapsed().as_secs_f64());
+        Ok(())
+    }
+}
+
+/// Peak heap of building a runner and running `steps` steps, one at a time.
+fn peak_heap<T: Float>(
     spec: OptimizerSpec,
+    shape: StepShape,
+    hidden: usize,
+    seq_len: usize,
+    meter: Option<&CountingAllocator>,
+) -> Result<Option<u64>, BenchError> {
+    let Some(m) = meter else { return Ok(None) };
+    m.reset_peak();
+    let base = m.snapshot().current_bytes;
+    let mut r = Runner::<T>::new(spec, shape, hidden, seq_len, 2)?;
+    r.times.reserve(2);
+    r.step()?;
+    r.step()?;
+    let peak = m.snapshot().peak_bytes.saturating_sub(base);
+    drop(r);
+    Ok(Some(peak))
+}
+
+/// Every step of one point (`hidden`, `seq_len`), timed interleaved.
+fn measure<T: Float>(
     hidden: usize,
     seq_len: usize,
     steps: u64,
+    precision: Precision,
     meter: Option<&CountingAllocator>,
-) -> Result<CostPoint, BenchError> {
-    let (inputs, targets) = sine_sequence(seq_len);
-    if let Some(m) = meter {
-        m.reset_peak();
+) -> Result<Vec<CostPoint>, BenchError> {
+    let [dopamine, adam] = compared();
+    let runs = [
+        (dopamine, StepShape::Single),
+        (adam, StepShape::Single),
+        (dopamine, BATCHED),
+    ];
+    let mut peaks = Vec::new();
+    for (spec, shape) in runs {
+        peaks.push(peak_heap::<T>(spec, shape, hidden, seq_len, meter)?);
     }
-    let base = meter.map(|m| m.snapshot().current_bytes);
-    let net = Rnn::new(1, hidden, 1, &RnnInit::with_seed(1))?;
-    let params = net.num_params();
-    let cost = net.cost(seq_len, 0, Bptt::Full);
-    let mut obj = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?;
-    let mut opt = spec.build::<f64>(params, 1, steps + 1)?;
-    opt.step(&mut obj)?;
-    let mut times = Vec::with_capacity(steps as usize);
-    let mut flops = 0;
-    for _ in 0..steps {
-        let t0 = Instant::now();
-        let info = opt.step(&mut obj)?;
-        times.push(t0.elapsed().as_secs_f64());
-        flops =
-            info.forward_passes * cost.forward_flops + info.backward_passes * cost.backward_flops;
+    let mut runners = runs
+        .iter()
+        .map(|&(spec, shape)| Runner::<T>::new(spec, shape, hidden, seq_len, steps))
+        .collect::<Result<Vec<_>, _>>()?;
+    for r in &mut runners {
+        r.step()?;
+        r.times.clear();
     }
-    times.sort_by(f64::total_cmp);
-    let seconds = times[times.len() / 2];
-    let peak = meter
-        .zip(base)
-        .map(|(m, b)| m.snapshot().peak_bytes.saturating_sub(b));
-    let p = params as u64 * 8;
-    let accounted = if spec.is_perturbation() {
-        p + cost.forward_bytes
-    } else {
-        // Parameters, gradient, two Adam moments, the rollback copy and BPTT's activations.
-        5 * p + cost.backward_bytes
-    };
-    drop(obj);
-    Ok(CostPoint {
-        optimizer: spec.kind(),
-        hidden,
-        seq_len,
-        params,
-        seconds_per_step: seconds,
-        flops_per_step: flops,
-        gflops: flops as f64 / seconds / 1e9,
-        accounted_bytes: accounted,
-        peak_heap_bytes: peak,
-    })
+    // In turn, starting with a different runner each round.
+    for i in 0..steps as usize {
+        for j in 0..runners.len() {
+            let k = (i + j) % runners.len();
+            runners[k].step()?;
+        }
+    }
+    let mut points = Vec::new();
+    for (r, peak) in runners.iter_mut().zip(peaks) {
+        let cost = r.objective.net().cost(seq_len, 0, Bptt::Full);
+        r.times.sort_by(f64::total_cmp);
+        let seconds = r.times[r.times.len() / 2];
+        let flops = r.info.forward_passes * cost.forward_flops
+            + r.info.backward_passes * cost.backward_flops;
+        let params = r.objective.params().len();
+        let p = (params * size_of::<T>()) as u64;
+        let accounted = if r.optimizer.uses_gradients() {
+            // Parameters, gradient, two Adam moments, the rollback copy and BPTT's activations.
+            5 * p + cost.backward_bytes
+        } else {
+            p + cost.forward_bytes
+        };
+        points.push(CostPoint {
+            optimizer: r.optimizer,
+            shape: r.shape,
+            precision,
+            hidden,
+            seq_len,
+            params,
+            seconds_per_step: seconds,
+            forward_passes: r.info.forward_passes,
+            flops_per_step: flops,
+            gflops: flops as f64 / seconds / 1e9,
+            accounted_bytes: accounted,
+            peak_heap_bytes: peak,
+        });
+    }
+    Ok(points)
 }
 
 /// The two optimizers compared (their learning rates do not affect cost).
@@ -160,25 +339,43 @@ pub fn run(
     mode: Mode,
     meter: Option<&CountingAllocator>,
 ) -> Result<(Vec<CostPoint>, Vec<CostPoint>), BenchError> {
-    let steps = config.steps.get(mode);
-    // One unmeasured run of each optimizer first, so that one-time
-    // allocations of the process (lazily built thread-local buffers and the
-    // like) are not charged to whichever point happens to run first.
-    let smallest = config.hidden.get(mode)[0];
-    for spec in compared() {
-        measure(spec, smallest, config.fixed_seq_len, 1, None)?;
+    match config.precision {
+        Precision::F32 => run_in::<f32>(config, mode, meter),
+        Precision::F64 => run_in::<f64>(config, mode, meter),
     }
+}
+
+fn run_in<T: Float>(
+    config: &CostConfig,
+    mode: Mode,
+    meter: Option<&CountingAllocator>,
+) -> Result<(Vec<CostPoint>, Vec<CostPoint>), BenchError> {
+    let steps = config.steps.get(mode);
+    let precision = config.precision;
+    // One unmeasured round first, so that one-time allocations of the
+    // process (lazily built thread-local buffers and the like) are not
+    // charged to whichever point happens to run first.
+    let smallest = config.hidden.get(mode)[0];
+    measure::<T>(smallest, config.fixed_seq_len, 1, precision, None)?;
     let mut by_h = Vec::new();
     for &h in &config.hidden.get(mode) {
-        for spec in compared() {
-            by_h.push(measure(spec, h, config.fixed_seq_len, steps, meter)?);
-        }
+        by_h.extend(measure::<T>(
+            h,
+            config.fixed_seq_len,
+            steps,
+            precision,
+            meter,
+        )?);
     }
     let mut by_t = Vec::new();
     for &t in &config.seq_len.get(mode) {
-        for spec in compared() {
-            by_t.push(measure(spec, config.fixed_hidden, t, steps, meter)?);
-        }
+        by_t.extend(measure::<T>(
+            config.fixed_hidden,
+            t,
+            steps,
+            precision,
+            meter,
+        )?);
     }
     Ok((by_h, by_t))
 }
