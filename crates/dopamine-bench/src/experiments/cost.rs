@@ -290,7 +290,7 @@ fn measure<T: Float>(
         let flops = r.info.forward_passes * cost.forward_flops
             + r.info.backward_passes * cost.backward_flops;
         let params = r.objective.params().len();
-        let p = (params * size_of::<T>()) as u64;
+        let p = std::mem::size_of_val(r.objective.params()) as u64;
         let accounted = if r.optimizer.uses_gradients() {
             // Parameters, gradient, two Adam moments, the rollback copy and BPTT's activations.
             5 * p + cost.backward_bytes
