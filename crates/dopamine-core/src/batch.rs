@@ -27,7 +27,7 @@
 use crate::config::{BaselinePolicy, PerturbConfig, RpeMode};
 use crate::error::{Error, check_len};
 use crate::layout::ParamLayout;
-use crate::optimizer::{Query, Side};
+use crate::query::{Query, Side};
 use crate::real::Real;
 use crate::step_noise::StepNoise;
 

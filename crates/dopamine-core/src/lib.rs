@@ -93,6 +93,7 @@ pub mod noise;
 pub mod optimizer;
 pub mod perturb;
 pub mod population;
+pub mod query;
 pub mod real;
 pub mod rule;
 pub mod rules;

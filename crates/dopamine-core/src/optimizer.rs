@@ -35,6 +35,7 @@ use crate::batch::StepPlan;
 use crate::config::{BaselinePolicy, MAX_PROBES, PerturbConfig, RpeMode};
 use crate::error::{Error, check_len};
 use crate::layout::{Block, ParamLayout};
+pub use crate::query::{Query, Side};
 use crate::real::Real;
 use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::Dopamine1Rule;
@@ -59,30 +60,6 @@ pub type Dopamine2<T, S, U = NoMoment> = PerturbationOptimizer<T, Dopamine2Rule<
 /// moments are stored in `S` (`2P` values). Needs antithetic RPE without a
 /// baseline ([`PerturbConfig::antithetic`]).
 pub type OpenEs<T, S> = PerturbationOptimizer<T, OpenEsRule<T, S>>;
-
-/// Which side of a probe is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub enum Side {
-    /// `w + sigma z`.
-    Plus,
-    /// `w - sigma z` (antithetic RPE only).
-    Minus,
-}
-
-/// What `ask` wants evaluated next; the parameters are already in place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Query {
-    /// The loss at the unperturbed parameters.
-    Baseline,
-    /// The loss at a perturbed point.
-    Probe {
-        /// Probe index `0..K`.
-        probe: usize,
-        /// Which side.
-        side: Side,
-    },
-}
 
 /// Why a step was rejected; in every case the parameters are back where the
 /// rejected step began.
