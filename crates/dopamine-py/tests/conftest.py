@@ -82,8 +82,9 @@ REPORT_FIELDS = (
 )
 
 
-def check_step(case, s, report, w):
-    """Compares one step's report and parameters with the fixture, bit for bit."""
+def check_step(case, s, report, w, opt=None):
+    """Compares one step's report and parameters with the fixture, bit for bit
+    (and SNES's sigma, which the fixture records, when `opt` is given)."""
     record = case["steps"][s]
     name = case["name"]
     assert report.step == record["step"], f"{name}: step index at round {s}"
@@ -95,3 +96,5 @@ def check_step(case, s, report, w):
                 f"{name}: report.{field} at round {s}"
             )
     assert bits(w) == record["params"], f"{name}: parameters after round {s}"
+    if "sigma" in record and opt is not None:
+        assert bits(opt.sigma) == record["sigma"], f"{name}: sigma after round {s}"
