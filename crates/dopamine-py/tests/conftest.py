@@ -3,6 +3,7 @@
 import json
 import math
 import pathlib
+import pickle
 
 import numpy as np
 import pytest
@@ -98,3 +99,13 @@ def check_step(case, s, report, w, opt=None):
     assert bits(w) == record["params"], f"{name}: parameters after round {s}"
     if "sigma" in record and opt is not None:
         assert bits(opt.sigma) == record["sigma"], f"{name}: sigma after round {s}"
+
+
+def assert_nothing_changes(opt, w, call, exc, match=None):
+    """`call()` raises `exc` and leaves `opt` and `w` exactly as they were."""
+    state, before = pickle.dumps(opt), w.copy()
+    with pytest.raises(exc, match=match) as info:
+        call()
+    assert pickle.dumps(opt) == state, "the optimizer's state changed"
+    assert np.array_equal(w.view(np.uint8), before.view(np.uint8)), "params changed"
+    return info
