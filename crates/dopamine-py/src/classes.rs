@@ -50,8 +50,8 @@ impl Optimizer {
 /// A restored optimizer as a Python object of the right class.
 pub(crate) fn into_object(py: Python<'_>, restored: Restored) -> PyResult<Py<PyAny>> {
     let engine = match restored {
-        Restored::Perturbation(engine) => engine,
-        Restored::Snes(engine) => return Ok(Py::new(py, Snes::from_engine(engine))?.into_any()),
+        Restored::Perturbation(engine) => *engine,
+        Restored::Snes(engine) => return Ok(Py::new(py, Snes::from_engine(*engine))?.into_any()),
     };
     let kind = engine.rule_kind();
     let base = PyClassInitializer::from(Optimizer::new(engine));

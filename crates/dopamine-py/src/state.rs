@@ -43,9 +43,9 @@ fn encode_with<S: Serialize>(magic: &[u8; 4], value: &S) -> PyResult<Vec<u8>> {
 /// An optimizer restored from its bytes.
 pub(crate) enum Restored {
     /// A perturbation optimizer (WP, Dopamine-1, Dopamine-2, OpenES).
-    Perturbation(Engine),
+    Perturbation(Box<Engine>),
     /// SNES.
-    Snes(SnesEngine),
+    Snes(Box<SnesEngine>),
 }
 
 /// The optimizer back from [`encode`]'s or [`encode_snes`]'s bytes, checked
@@ -72,11 +72,11 @@ pub(crate) fn decode(bytes: &[u8]) -> PyResult<Restored> {
     if is_snes {
         let engine: SnesEngine = decode_payload(payload).map_err(bad)?;
         with_snes!(&engine, |opt| check_snes(opt)).map_err(inconsistent)?;
-        Ok(Restored::Snes(engine))
+        Ok(Restored::Snes(Box::new(engine)))
     } else {
         let engine: Engine = decode_payload(payload).map_err(bad)?;
         with_engine!(&engine, |opt| check(opt)).map_err(inconsistent)?;
-        Ok(Restored::Perturbation(engine))
+        Ok(Restored::Perturbation(Box::new(engine)))
     }
 }
 
