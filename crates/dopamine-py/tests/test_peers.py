@@ -328,6 +328,33 @@ def test_snes_step_exception_changes_nothing(at, fail):
     assert np.array_equal(w, w_twin) and np.array_equal(opt.sigma, twin.sigma)
 
 
+def test_open_es_step_exception_at_a_probe_takes_that_exchange_back():
+    opt, w = make(dp.OpenES)
+    twin, w_twin = make(dp.OpenES)
+    for _ in range(3):
+        opt.step(w, quad)
+        twin.step(w_twin, quad)
+    # The twin does the first exchange only (probe 0, plus side); the failing
+    # step() must end in the same state, the minus side's perturbation restored.
+    assert twin.ask_one(w_twin) == ("probe", 0, "plus")
+    assert twin.tell_one(w_twin, quad(w_twin)) is None
+    calls = []
+
+    def fails_at_second(p):
+        calls.append(p.copy())
+        if len(calls) == 2:
+            raise Stop
+        return quad(p)
+
+    with pytest.raises(Stop):
+        opt.step(w, fails_at_second)
+    assert pickle.dumps(opt) == pickle.dumps(twin)
+    assert not opt.is_perturbed
+    assert np.max(np.abs(w - w_twin)) <= 4 * np.finfo(np.float64).eps * (1 + 9 * 0.05)
+    report = opt.step(w, quad)
+    assert not report.rejected and report.step == 3
+
+
 def test_snes_step_evaluates_the_points_ask_gives():
     opt, w = make(dp.SNES)
     twin = copy.deepcopy(opt)
