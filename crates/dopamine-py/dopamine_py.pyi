@@ -1,10 +1,11 @@
 """Dopamine: gradient-free training by weight perturbation whose learning rate
 is set by a reward prediction error (RPE).
 
-WP, Dopamine-1 and Dopamine-2 on float32/float64 numpy arrays, with a
-population interface (`ask` / `tell`) and a one-point interface (`ask_one` /
-`tell_one`, `step`). The noise, the rules and the safety net run in Rust
-(dopamine-core); the formulas are in docs/algorithm.md.
+WP, Dopamine-1, Dopamine-2 and the evolution-strategy peers OpenES and SNES
+on float32/float64 numpy arrays, with a population interface (`ask` /
+`tell`), a one-point interface (`ask_one` / `tell_one`; not SNES, which has
+none in Rust either) and `step`. The noise, the rules and the safety net run
+in Rust (dopamine-core); the formulas are in docs/algorithm.md.
 
 Errors: wrong array types and dtypes raise TypeError; wrong shapes,
 non-contiguous or read-only arrays, wrong numbers of losses and the kernel's
@@ -74,8 +75,9 @@ class StepReport:
         """
     @property
     def baseline_loss(self) -> Optional[float]:
-        """L(w) before the update (with baseline="from_probes", the mean of
-        the probe losses)."""
+        """L(w) before the update (with baseline="from_probes", as for OpenES,
+        the mean of the probe losses; for SNES the mean of the step's
+        losses)."""
     @property
     def mean_delta(self) -> Optional[float]:
         """The mean RPE of the step's probes."""
@@ -88,19 +90,22 @@ class StepReport:
     @property
     def effective_eta(self) -> Optional[float]:
         """The learning rate in WP units: eta for WP, eta * sigma / sqrt(v + eps)
-        for the Dopamine rules."""
+        for the Dopamine rules; Adam's step size
+        a = eta sqrt(1 - beta2^t) / (1 - beta1^t) for OpenES; eta_mu for SNES."""
     @property
     def expected_rpe(self) -> Optional[float]:
-        """The expected RPE b after the step (0 for WP)."""
+        """The expected RPE b after the step (0 for WP, OpenES and SNES)."""
     @property
     def surprise_size(self) -> Optional[float]:
-        """The typical surprise sqrt(v) after the step (0 for WP)."""
+        """The typical surprise sqrt(v) after the step (0 for WP, OpenES and
+        SNES)."""
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict (for logging)."""
 
 class PerturbationOptimizer:
     """The methods every perturbation optimizer shares: the base class of
-    `WP`, `Dopamine1` and `Dopamine2` (it cannot be built directly).
+    `WP`, `Dopamine1`, `Dopamine2` and `OpenES` (it cannot be built
+    directly).
 
     Parameters are a 1-D, C-contiguous, writable ndarray of the optimizer's
     dtype with `n_params` elements; the optimizer updates it in place.
@@ -339,6 +344,153 @@ class Dopamine2(PerturbationOptimizer):
     def lambda_(self) -> float:
         """The trace decay lambda."""
 
-def _restore(state: bytes) -> PerturbationOptimizer:
+class OpenES(PerturbationOptimizer):
+    """OpenES (Salimans et al. 2017): antithetic pairs w +- sigma z_k, centred
+    ranks u of all 2K losses, and Adam on the search gradient
+    g = 1/(2K sigma) sum_k (u_k+ - u_k-) z_k (ascent on -L); Adam's input is
+    -g + l2 w.
+
+    A perturbation optimizer like the others: population `ask`/`tell` (2K
+    points per step, the plus then the minus point of each pair), one-point
+    `ask_one`/`tell_one` and `step`. Takes every setting of `WP` except
+    halve_on_divergence: sigma is the starter code's noise_stdev, eta Adam's
+    step size, probes the number of pairs K, and rpe="antithetic",
+    baseline="from_probes" are the defaults and the only values OpenES runs
+    with (others raise the kernel's ValueError). Adam's settings, with the
+    Rust defaults: beta1 and beta2 (in [0, 1)), eps (> 0, added to sqrt(v)),
+    l2 (>= 0; the starter code's l2coeff is sigma * l2). A non-finite loss
+    after an update undoes it and restarts Adam.
+    """
+
+    def __init__(
+        self,
+        n_params: Optional[int] = None,
+        *,
+        layout: Optional[Sequence[Block]] = None,
+        sigma: float = 1e-3,
+        eta: float = 1e-2,
+        probes: int = 1,
+        rpe: Literal["antithetic"] = "antithetic",
+        baseline: Literal["from_probes"] = "from_probes",
+        noise: Literal["gaussian", "rademacher"] = "gaussian",
+        rank: Optional[int] = None,
+        schedule: Literal["constant", "cosine", "step"] = "constant",
+        total_steps: Optional[int] = None,
+        final_fraction: Optional[float] = None,
+        every: Optional[int] = None,
+        factor: Optional[float] = None,
+        seed: int = 0,
+        dtype: Optional[DTypeLike] = None,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        l2: float = 0.0,
+    ) -> None: ...
+    @property
+    def moments(self) -> Tuple[Array, Array]:
+        """Copies of Adam's moments (m, v), one value per parameter each."""
+    @property
+    def adam_steps(self) -> int:
+        """Adam steps since the moments were last cleared (by an undo)."""
+
+class SNES:
+    """SNES, separable natural evolution strategies (Schaul, Glasmachers and
+    Schmidhuber 2011): a Gaussian search distribution around the parameters
+    (its mean mu) with one sigma per parameter. A step samples `population`
+    points mu + sigma * s_k, ranks their losses into utilities u_k, and
+    updates mu += eta_mu * sigma * sum_k u_k s_k and
+    sigma *= exp(eta_sigma / 2 * sum_k u_k (s_k^2 - 1)).
+
+    Population interface only (`ask`/`tell`, and `step`): there is no
+    `ask_one`/`tell_one`, because the Rust SNES has no one-point interface
+    (a point evaluated in place would have to be restored to mu, which
+    floating point does only to within an ulp). Not a `PerturbationOptimizer`.
+
+    Settings, the Rust SnesConfig with its defaults for d = n_params:
+    sigma0 (initial sigma of every parameter, > 0; required), eta_mu (> 0,
+    default 1), eta_sigma (>= 0, default (3 + ln d) / (5 sqrt d)),
+    population (2..256, default 4 + floor(3 ln d)), seed, dtype. The noise is
+    Gaussian and full rank.
+
+    Errors as for the perturbation optimizers; on any error nothing changes.
+    A non-finite loss rejects the step (reason "non_finite_probe") and an
+    update that would overflow is skipped ("update_too_large"); either way
+    the parameters and sigma are exactly as they were.
+    """
+
+    def __init__(
+        self,
+        n_params: int,
+        *,
+        sigma0: float,
+        eta_mu: float = 1.0,
+        eta_sigma: Optional[float] = None,
+        population: Optional[int] = None,
+        seed: int = 0,
+        dtype: Optional[DTypeLike] = None,
+    ) -> None: ...
+    def ask(self, params: Array, out: Optional[Array] = None) -> Array:
+        """Starts a step and returns its `population` points mu + sigma * s_k,
+        one per row of an `(n_points, n_params)` array (or written into `out`,
+        which is returned). `params` (the mean) is read, not changed: give the
+        same array, unchanged, to `tell`. Calling `ask` again before `tell`
+        gives the same points. Raises ValueError for non-finite parameters and
+        for a distribution whose points could overflow (the kernel's
+        messages)."""
+    def tell(
+        self,
+        params: Array,
+        losses: Union[Sequence[float], npt.ArrayLike],
+        *,
+        on_nonfinite: Literal["reject", "raise"] = "reject",
+    ) -> StepReport:
+        """Finishes the step `ask` started with the loss of every row of its
+        points, in order: updates `params` (the mean) in place and sigma, and
+        returns the report (baseline_loss is the mean of the losses, eta and
+        effective_eta are eta_mu, the RPE fields are 0). A non-finite loss
+        rejects the step and changes nothing (on_nonfinite="reject") or
+        raises ValueError and leaves the step pending (on_nonfinite="raise").
+        Raises RuntimeError without a matching `ask`."""
+    def step(self, params: Array, loss_fn: Callable[[Array], float]) -> StepReport:
+        """One whole step: builds each point in turn into one scratch array,
+        calls `loss_fn(point)` (the array is overwritten by the next point:
+        copy it to keep it), then updates `params` in place. `params` does not
+        move during the step. If `loss_fn` raises, the step is taken back and
+        the exception propagates. `loss_fn` must not use this optimizer or
+        change `params`. Raises RuntimeError while a population step (`ask`
+        without `tell`) is pending."""
+    @property
+    def n_params(self) -> int:
+        """Number of parameters."""
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """numpy.float32 or numpy.float64."""
+    @property
+    def n_points(self) -> int:
+        """Points per step (rows of `ask`'s array): the population size."""
+    @property
+    def step_index(self) -> int:
+        """The index of the step in progress (= steps completed or rejected)."""
+    @property
+    def counters(self) -> dict[str, int]:
+        """forward_passes, updates, undone_updates (always 0), rejected_probes
+        (steps rejected for a non-finite loss), non_finite_baselines (always
+        0), skipped_updates, consecutive_rejections."""
+    @property
+    def last_report(self) -> Optional[StepReport]:
+        """The report of the last applied update, or None."""
+    @property
+    def config(self) -> dict[str, Any]:
+        """The keyword arguments that build a fresh SNES with these settings:
+        `SNES(**opt.config)` (eta_sigma and population as numbers, also when
+        they were the defaults)."""
+    @property
+    def sigma(self) -> Array:
+        """A copy of the per-parameter step sizes sigma."""
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickling: the whole state (settings, sigma, step, counters, a
+        planned step); a restored SNES continues bit for bit."""
+
+def _restore(state: bytes) -> Union[PerturbationOptimizer, SNES]:
     """Rebuilds an optimizer from the bytes its `__reduce__` wrote (pickle's
     entry point)."""

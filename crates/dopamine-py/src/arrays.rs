@@ -145,6 +145,16 @@ pub(crate) fn new_points<'py, T: Float>(
     Ok(array.cast_into::<PyArray2<T>>()?)
 }
 
+/// A new, uninitialised vector of `dim` values of `T` (SNES's point
+/// buffer in `step`), made by `numpy.empty`.
+pub(crate) fn new_vector<'py, T: Float>(
+    py: Python<'py>,
+    dim: usize,
+) -> PyResult<Bound<'py, PyArray1<T>>> {
+    let array = empty(py)?.call1((dim, numpy::dtype::<T>(py)))?;
+    Ok(array.cast_into::<PyArray1<T>>()?)
+}
+
 /// The `n` losses of a population `tell`, as `T`: any 1-D array-like of
 /// numbers (a list, an ndarray of any float dtype, a CPU tensor), converted
 /// with `numpy.asarray(losses, dtype)` unless it already is a contiguous

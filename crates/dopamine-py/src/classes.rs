@@ -1,17 +1,19 @@
-//! The Python classes: `PerturbationOptimizer` (the shared methods) and its subclasses `WP`, `Dopamine1`, `Dopamine2` (the constructors and rule state).
+//! The Python classes: `PerturbationOptimizer` (the shared methods) and its subclasses `WP`, `Dopamine1`, `Dopamine2`, `OpenES` (the constructors and rule state), and `SNES` (a population method of its own).
 
-use dopamine_core::AdaptiveCoding;
+use dopamine_core::{AdaptiveCoding, Counters, OpenEsConfig};
 use numpy::{PyArray1, PyArrayDescr};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::engine::{Dtype, Engine, RuleKind, Scratch, with_engine};
+use crate::engine::{Dtype, Engine, RuleKind, Scratch, SnesEngine, with_engine, with_snes};
 use crate::report::StepReport;
-use crate::settings::{Common, CommonArgs, RuleSettings, block_to_py};
+use crate::settings::{Common, CommonArgs, RuleSettings, SnesArgs, block_to_py};
+use crate::state::Restored;
 use crate::{ops, settings, state};
 
 /// The methods every perturbation optimizer shares (the base class of `WP`,
-/// `Dopamine1` and `Dopamine2`; it cannot be built directly).
+/// `Dopamine1`, `Dopamine2` and `OpenES`; it cannot be built directly).
 ///
 /// Population interface: `points = opt.ask(params)` returns the step's
 /// evaluation points as the rows of one `(n_points, n_params)` array (or
@@ -45,15 +47,55 @@ impl Optimizer {
     }
 }
 
-/// The engine as a Python object of the right subclass.
-pub(crate) fn into_object(py: Python<'_>, engine: Engine) -> PyResult<Py<PyAny>> {
+/// A restored optimizer as a Python object of the right class.
+pub(crate) fn into_object(py: Python<'_>, restored: Restored) -> PyResult<Py<PyAny>> {
+    let engine = match restored {
+        Restored::Perturbation(engine) => *engine,
+        Restored::Snes(engine) => return Ok(Py::new(py, Snes::from_engine(*engine))?.into_any()),
+    };
     let kind = engine.rule_kind();
     let base = PyClassInitializer::from(Optimizer::new(engine));
     Ok(match kind {
         RuleKind::Wp => Py::new(py, base.add_subclass(Wp))?.into_any(),
         RuleKind::Dopamine1 => Py::new(py, base.add_subclass(Dopamine1))?.into_any(),
         RuleKind::Dopamine2 => Py::new(py, base.add_subclass(Dopamine2))?.into_any(),
+        RuleKind::OpenEs => Py::new(py, base.add_subclass(OpenEs))?.into_any(),
     })
+}
+
+/// `tell`'s `on_nonfinite`: `true` for `"raise"`, `false` for `"reject"`.
+fn raise_on_nonfinite(on_nonfinite: &str) -> PyResult<bool> {
+    match on_nonfinite {
+        "reject" => Ok(false),
+        "raise" => Ok(true),
+        other => Err(PyValueError::new_err(format!(
+            "on_nonfinite must be 'reject' or 'raise', got '{other}'"
+        ))),
+    }
+}
+
+/// The counters as the Python dict of the `counters` properties.
+fn counters_dict<'py>(py: Python<'py>, c: &Counters) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("forward_passes", c.forward_passes)?;
+    d.set_item("updates", c.updates)?;
+    d.set_item("undone_updates", c.undone_updates)?;
+    d.set_item("rejected_probes", c.rejected_probes)?;
+    d.set_item("non_finite_baselines", c.non_finite_baselines)?;
+    d.set_item("skipped_updates", c.skipped_updates)?;
+    d.set_item("consecutive_rejections", c.consecutive_rejections)?;
+    Ok(d)
+}
+
+/// `Class(k=v, ...) at step N` from the `config` dict (`None` values left out).
+fn repr_of(name: &str, config: &Bound<'_, PyDict>, step: u64) -> PyResult<String> {
+    let mut parts = Vec::new();
+    for (k, v) in config.iter() {
+        if !v.is_none() {
+            parts.push(format!("{}={}", k.str()?, v.repr()?));
+        }
+    }
+    Ok(format!("{name}({}) at step {step}", parts.join(", ")))
 }
 
 #[pymethods]
@@ -98,17 +140,14 @@ impl Optimizer {
         losses: &Bound<'_, PyAny>,
         on_nonfinite: &str,
     ) -> PyResult<StepReport> {
-        let raise = match on_nonfinite {
-            "reject" => false,
-            "raise" => true,
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "on_nonfinite must be 'reject' or 'raise', got '{other}'"
-                )));
-            }
-        };
+        let raise = raise_on_nonfinite(on_nonfinite)?;
         with_engine!(&mut self.engine, |opt| ops::tell(
-            py, opt, params, losses, raise
+            py,
+            opt,
+            params,
+            losses,
+            raise,
+            ops::describe_point
         ))
     }
 
@@ -201,15 +240,7 @@ impl Optimizer {
     #[getter]
     fn counters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let c = *with_engine!(&self.engine, |opt| opt.counters());
-        let d = PyDict::new(py);
-        d.set_item("forward_passes", c.forward_passes)?;
-        d.set_item("updates", c.updates)?;
-        d.set_item("undone_updates", c.undone_updates)?;
-        d.set_item("rejected_probes", c.rejected_probes)?;
-        d.set_item("non_finite_baselines", c.non_finite_baselines)?;
-        d.set_item("skipped_updates", c.skipped_updates)?;
-        d.set_item("consecutive_rejections", c.consecutive_rejections)?;
-        Ok(d)
+        counters_dict(py, &c)
     }
 
     /// The report of the last applied update, or `None`.
@@ -258,14 +289,8 @@ impl Optimizer {
         let this = slf.try_borrow()?;
         let name = slf.get_type().name()?.to_string();
         let config = settings::to_dict(py, &this.engine)?;
-        let mut parts = Vec::new();
-        for (k, v) in config.iter() {
-            if !v.is_none() {
-                parts.push(format!("{}={}", k.str()?, v.repr()?));
-            }
-        }
         let step = with_engine!(&this.engine, |opt| opt.step_index());
-        Ok(format!("{name}({}) at step {step}", parts.join(", ")))
+        repr_of(&name, &config, step)
     }
 }
 
@@ -587,5 +612,334 @@ impl Dopamine2 {
             Engine::D2F64(o) => o.rule().lambda(),
             _ => unreachable!("a Dopamine2 object always holds a Dopamine-2 engine"),
         }
+    }
+}
+
+/// OpenES (Salimans et al. 2017): antithetic pairs `w ± sigma z_k`, centred
+/// ranks of all `2K` losses, and Adam on the search gradient
+/// `g = 1/(2K sigma) sum_k (u_k+ - u_k-) z_k` (ascent on `-L`), with an
+/// optional L2 term: Adam's input is `-g + l2 w`.
+///
+/// A perturbation optimizer like the others: population `ask`/`tell`
+/// (`2K` points per step, `+` then `-` of each pair), one-point
+/// `ask_one`/`tell_one` and `step`. Takes every setting `WP` takes except
+/// `halve_on_divergence`: `sigma` is the starter code's `noise_stdev`, `eta`
+/// Adam's step size (`stepsize`), `probes` the number of pairs `K`, and
+/// `rpe="antithetic"`, `baseline="from_probes"` are the defaults and the only
+/// values OpenES runs with (others raise the kernel's `ValueError`). Adam's
+/// settings: `beta1` and `beta2` (in [0, 1)), `eps` (> 0, added to
+/// `sqrt(v)`), `l2` (>= 0; the starter code's `l2coeff` is `sigma * l2`).
+/// A non-finite loss after an update undoes it and restarts Adam.
+#[pyclass(extends = Optimizer, module = "dopamine_py", name = "OpenES")]
+pub struct OpenEs;
+
+#[pymethods]
+impl OpenEs {
+    #[new]
+    #[pyo3(signature = (
+        n_params = None, *, layout = None, sigma = 1e-3, eta = 1e-2, probes = 1,
+        rpe = "antithetic", baseline = "from_probes", noise = "gaussian", rank = None,
+        schedule = "constant", total_steps = None, final_fraction = None, every = None,
+        factor = None, seed = 0, dtype = None, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, l2 = 0.0
+    ))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one keyword argument per setting"
+    )]
+    fn new(
+        py: Python<'_>,
+        n_params: Option<i128>,
+        layout: Option<&Bound<'_, PyAny>>,
+        sigma: f64,
+        eta: f64,
+        probes: i128,
+        rpe: &str,
+        baseline: &str,
+        noise: &str,
+        rank: Option<i128>,
+        schedule: &str,
+        total_steps: Option<i128>,
+        final_fraction: Option<f64>,
+        every: Option<i128>,
+        factor: Option<f64>,
+        seed: i128,
+        dtype: Option<&Bound<'_, PyAny>>,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        l2: f64,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let common = Common::parse(
+            py,
+            common_args!(
+                n_params,
+                layout,
+                sigma,
+                eta,
+                probes,
+                rpe,
+                baseline,
+                noise,
+                rank,
+                schedule,
+                total_steps,
+                final_fraction,
+                every,
+                factor,
+                seed,
+                dtype
+            ),
+        )?;
+        let config = OpenEsConfig {
+            beta1,
+            beta2,
+            eps,
+            l2,
+        };
+        let engine = settings::build(&common, RuleSettings::OpenEs { config })?;
+        Ok(PyClassInitializer::from(Optimizer::new(engine)).add_subclass(Self))
+    }
+
+    /// Copies of Adam's moments `(m, v)`, one value per parameter each.
+    #[getter]
+    fn moments<'py>(slf: PyRef<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        match &slf.as_super().engine {
+            Engine::OesF32(o) => {
+                let (m, v) = o.rule().moments();
+                (PyArray1::from_slice(py, m), PyArray1::from_slice(py, v)).into_pyobject(py)
+            }
+            Engine::OesF64(o) => {
+                let (m, v) = o.rule().moments();
+                (PyArray1::from_slice(py, m), PyArray1::from_slice(py, v)).into_pyobject(py)
+            }
+            _ => unreachable!("an OpenES object always holds an OpenES engine"),
+        }
+    }
+
+    /// Adam steps since the moments were last cleared (by an undo).
+    #[getter]
+    fn adam_steps(slf: PyRef<'_, Self>) -> u64 {
+        match &slf.as_super().engine {
+            Engine::OesF32(o) => o.rule().adam_steps(),
+            Engine::OesF64(o) => o.rule().adam_steps(),
+            _ => unreachable!("an OpenES object always holds an OpenES engine"),
+        }
+    }
+}
+
+/// SNES, separable natural evolution strategies (Schaul, Glasmachers and
+/// Schmidhuber 2011): a Gaussian search distribution around the parameters
+/// (its mean `mu`) with one `sigma` per parameter. A step samples
+/// `population` points `mu + sigma * s_k`, ranks their losses into
+/// utilities `u_k`, and updates `mu += eta_mu * sigma * sum_k u_k s_k` and
+/// `sigma *= exp(eta_sigma / 2 * sum_k u_k (s_k^2 - 1))`.
+///
+/// Population interface only: `points = opt.ask(params)` returns the
+/// `(population, n_params)` points, `opt.tell(params, losses)` updates
+/// `params` in place; `opt.step(params, loss_fn)` runs a whole step. There
+/// is no `ask_one`/`tell_one`: the Rust SNES has no one-point interface
+/// (a point evaluated in place would have to be restored to `mu`, which
+/// floating point does only to within an ulp).
+///
+/// Settings: `n_params`, `sigma0` (the initial `sigma` of every parameter,
+/// > 0; required), `eta_mu` (> 0, default 1), `eta_sigma` (>= 0; default
+/// `(3 + ln d) / (5 sqrt d)`), `population` (2..256; default
+/// `4 + floor(3 ln d)`), `seed`, `dtype`: the Rust `SnesConfig` and its
+/// defaults for `d = n_params` parameters. The noise is Gaussian and full
+/// rank.
+///
+/// Errors as for the perturbation optimizers (`TypeError` for wrong array
+/// types and dtypes, `ValueError` for shapes, contiguity, loss counts and
+/// the kernel's checks, `RuntimeError` for `tell` without `ask`); on any
+/// error nothing changes. A non-finite loss rejects the step
+/// (`reason="non_finite_probe"`) and an update that would overflow is
+/// skipped (`"update_too_large"`); either way `params` and `sigma` are
+/// exactly as they were.
+#[pyclass(module = "dopamine_py", name = "SNES")]
+pub struct Snes {
+    engine: SnesEngine,
+    scratch: Scratch,
+}
+
+impl Snes {
+    fn from_engine(engine: SnesEngine) -> Self {
+        Self {
+            engine,
+            scratch: Scratch::default(),
+        }
+    }
+}
+
+#[pymethods]
+impl Snes {
+    #[new]
+    #[pyo3(signature = (
+        n_params, *, sigma0, eta_mu = 1.0, eta_sigma = None, population = None, seed = 0,
+        dtype = None
+    ))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one keyword argument per setting"
+    )]
+    fn py_new(
+        py: Python<'_>,
+        n_params: i128,
+        sigma0: f64,
+        eta_mu: f64,
+        eta_sigma: Option<f64>,
+        population: Option<i128>,
+        seed: i128,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let engine = settings::build_snes(
+            py,
+            SnesArgs {
+                n_params,
+                sigma0,
+                eta_mu,
+                eta_sigma,
+                population,
+                seed,
+                dtype,
+            },
+        )?;
+        Ok(Self::from_engine(engine))
+    }
+
+    /// Starts a step and returns its `population` points `mu + sigma * s_k`,
+    /// one per row of a `(n_points, n_params)` array (or written into `out`,
+    /// a writable C-contiguous array of that shape and dtype, which is
+    /// returned). `params` (the mean) is read, not changed; give the same
+    /// array, unchanged, to `tell`. Calling `ask` again before `tell` gives
+    /// the same points.
+    #[pyo3(signature = (params, out=None))]
+    fn ask<'py>(
+        &mut self,
+        py: Python<'py>,
+        params: &Bound<'py, PyAny>,
+        out: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let scratch = &mut self.scratch;
+        with_snes!(&mut self.engine, |opt| ops::ask(
+            py, opt, scratch, params, out
+        )
+        .map(Bound::into_any))
+    }
+
+    /// Finishes the step `ask` started with the loss of every row of its
+    /// points, in order: updates `params` (the mean) in place and `sigma`,
+    /// and returns the report (`baseline_loss` is the mean of the losses,
+    /// `eta` and `effective_eta` are `eta_mu`; SNES has no RPE, so the RPE
+    /// fields are 0). A non-finite loss rejects the step and changes
+    /// nothing (`on_nonfinite="reject"`, the default) or raises `ValueError`
+    /// and leaves the step pending (`on_nonfinite="raise"`).
+    #[pyo3(signature = (params, losses, *, on_nonfinite="reject"))]
+    fn tell(
+        &mut self,
+        py: Python<'_>,
+        params: &Bound<'_, PyAny>,
+        losses: &Bound<'_, PyAny>,
+        on_nonfinite: &str,
+    ) -> PyResult<StepReport> {
+        let raise = raise_on_nonfinite(on_nonfinite)?;
+        with_snes!(&mut self.engine, |opt| ops::tell(
+            py,
+            opt,
+            params,
+            losses,
+            raise,
+            ops::describe_snes_point
+        ))
+    }
+
+    /// One whole step: builds each point in turn into one scratch array,
+    /// calls `loss_fn(point)` on it (the array is overwritten by the next
+    /// point: copy it to keep it), then updates `params` in place. `params`
+    /// itself does not move during the step. If `loss_fn` raises, the step
+    /// is taken back and the exception propagates. `loss_fn` must not use
+    /// this optimizer or change `params`.
+    fn step(
+        &mut self,
+        params: &Bound<'_, PyAny>,
+        loss_fn: &Bound<'_, PyAny>,
+    ) -> PyResult<StepReport> {
+        with_snes!(&mut self.engine, |opt| ops::snes_step(opt, params, loss_fn))
+    }
+
+    /// Number of parameters.
+    #[getter]
+    fn n_params(&self) -> usize {
+        with_snes!(&self.engine, |opt| opt.dim())
+    }
+
+    /// The dtype the optimizer works in (`numpy.float32` or `numpy.float64`).
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> Bound<'py, PyArrayDescr> {
+        match self.engine.dtype() {
+            Dtype::F32 => numpy::dtype::<f32>(py),
+            Dtype::F64 => numpy::dtype::<f64>(py),
+        }
+    }
+
+    /// Points per step (rows of `ask`'s array): the population size.
+    #[getter]
+    fn n_points(&self) -> usize {
+        with_snes!(&self.engine, |opt| opt.population())
+    }
+
+    /// The index of the step in progress (= steps completed or rejected).
+    #[getter]
+    fn step_index(&self) -> u64 {
+        with_snes!(&self.engine, |opt| opt.step_index())
+    }
+
+    /// Counters of the work done: a dict with `forward_passes`, `updates`,
+    /// `undone_updates` (always 0), `rejected_probes` (steps rejected for a
+    /// non-finite loss), `non_finite_baselines` (always 0),
+    /// `skipped_updates`, `consecutive_rejections`.
+    #[getter]
+    fn counters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = *with_snes!(&self.engine, |opt| opt.counters());
+        counters_dict(py, &c)
+    }
+
+    /// The report of the last applied update, or `None`.
+    #[getter]
+    fn last_report(&self) -> Option<StepReport> {
+        with_snes!(&self.engine, |opt| opt
+            .last_report()
+            .map(StepReport::from_update))
+    }
+
+    /// The settings as the keyword arguments that build a fresh SNES like
+    /// this one: `SNES(**opt.config)` (with `eta_sigma` and `population` as
+    /// numbers, also when they were the defaults).
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        settings::snes_to_dict(py, &self.engine)
+    }
+
+    /// A copy of the per-parameter step sizes `sigma`.
+    #[getter]
+    fn sigma<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.engine {
+            SnesEngine::F32(o) => PyArray1::from_slice(py, o.sigma()).into_any(),
+            SnesEngine::F64(o) => PyArray1::from_slice(py, o.sigma()).into_any(),
+        }
+    }
+
+    /// Pickling: the whole state (settings, `sigma`, step, counters, a
+    /// planned step) as bytes; a restored SNES continues bit for bit.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let bytes = state::encode_snes(&self.engine)?;
+        let restore = py.import("dopamine_py")?.getattr("_restore")?;
+        (restore, (PyBytes::new(py, &bytes),)).into_pyobject(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let config = settings::snes_to_dict(py, &self.engine)?;
+        let step = with_snes!(&self.engine, |opt| opt.step_index());
+        repr_of("SNES", &config, step)
     }
 }

@@ -1,16 +1,16 @@
-//! The operations behind the Python methods, generic over the dtype and the rule: population ask/tell, one-point ask/tell, step.
+//! The operations behind the Python methods, generic over the dtype and the method: population ask/tell (every population method), one-point ask/tell and step (perturbation optimizers), SNES's step.
 
 use dopamine_core::{
-    BaselinePolicy, PerturbConfig, PerturbationOptimizer, Query, Real, Side, StepOutcome, Told,
-    UpdateRule,
+    BaselinePolicy, PerturbConfig, PerturbationOptimizer, Population, PopulationOptimizer, Query,
+    Real, Side, Snes, StepOutcome, Told, UpdateRule,
 };
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::arrays;
-use crate::engine::{Float, Scratch};
+use crate::engine::{Float, Scratch, SharedVec};
 use crate::errors::{Call, call_error, core_error};
 use crate::report::StepReport;
 use crate::settings::type_name;
@@ -97,15 +97,20 @@ fn with_params<T: Float, R>(
 
 /// Population `ask`: plans the step and writes every evaluation point, in
 /// plan order, into the rows of `out` (or of a new `(n_points, P)` array).
-pub(crate) fn ask<'py, T: Float, R: UpdateRule<T> + Send>(
+pub(crate) fn ask<'py, T, O>(
     py: Python<'py>,
-    opt: &mut PerturbationOptimizer<T, R>,
+    opt: &mut O,
     scratch: &mut Scratch,
     params: &Bound<'py, PyAny>,
     out: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<T>>> {
+) -> PyResult<Bound<'py, PyArray2<T>>>
+where
+    T: Float,
+    O: PopulationOptimizer<T> + 'static,
+    for<'a> O::Plan<'a>: Sync,
+{
     let dim = opt.dim();
-    let rows = n_points(opt.config());
+    let rows = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, false)?;
     let out = out
         .map(|o| arrays::points_out::<T>(o, rows, dim))
@@ -144,16 +149,22 @@ pub(crate) fn ask<'py, T: Float, R: UpdateRule<T> + Send>(
 }
 
 /// Population `tell`: the losses of every point, in plan order; updates
-/// `params` in place.
-pub(crate) fn tell<T: Float, R: UpdateRule<T> + Send>(
+/// `params` in place. `describe(opt, e)` names point `e` in the message of
+/// a non-finite loss refused with `raise_nonfinite`.
+pub(crate) fn tell<T, O>(
     py: Python<'_>,
-    opt: &mut PerturbationOptimizer<T, R>,
+    opt: &mut O,
     params: &Bound<'_, PyAny>,
     losses: &Bound<'_, PyAny>,
     raise_nonfinite: bool,
-) -> PyResult<StepReport> {
+    describe: fn(&O, usize) -> String,
+) -> PyResult<StepReport>
+where
+    T: Float,
+    O: PopulationOptimizer<T> + Send,
+{
     let dim = opt.dim();
-    let n = n_points(opt.config());
+    let n = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, true)?;
     let losses = arrays::losses::<T>(losses, n)?;
     if raise_nonfinite {
@@ -161,7 +172,7 @@ pub(crate) fn tell<T: Float, R: UpdateRule<T> + Send>(
             return Err(PyValueError::new_err(format!(
                 "loss {e} ({}) is {}; nothing was changed (on_nonfinite='raise'). \
                  With on_nonfinite='reject' the step is rejected and the parameters restored",
-                describe(point(opt.config(), e)),
+                describe(opt, e),
                 losses[e]
             )));
         }
@@ -172,6 +183,19 @@ pub(crate) fn tell<T: Float, R: UpdateRule<T> + Send>(
     })?
     .map_err(|e| call_error(Call::Tell, e))?;
     Ok(StepReport::from_outcome(step, outcome))
+}
+
+/// The name of point `e` of a perturbation optimizer's step, for messages.
+pub(crate) fn describe_point<T: Real, R: UpdateRule<T>>(
+    opt: &PerturbationOptimizer<T, R>,
+    e: usize,
+) -> String {
+    describe(point(opt.config(), e))
+}
+
+/// The name of point `e` of a SNES step, for messages.
+pub(crate) fn describe_snes_point<T: Real>(_: &Snes<T, SharedVec<T>>, e: usize) -> String {
+    format!("point {e}")
 }
 
 fn describe(q: Query) -> String {
@@ -271,4 +295,79 @@ pub(crate) fn step<T: Float, R: UpdateRule<T> + Clone>(
             return Ok(report);
         }
     }
+}
+
+/// One whole SNES step: plans it, builds each point in turn into one
+/// scratch array of `P` values, calls `loss_fn(point)` on it, then updates
+/// `params` (the mean) and `sigma` from all the losses. `params` is not moved
+/// during the step. If `loss_fn` raises (or returns something that is not a
+/// number), the step is taken back — the optimizer is as before the call —
+/// and the exception propagates.
+pub(crate) fn snes_step<T: Float>(
+    opt: &mut Snes<T, SharedVec<T>>,
+    params: &Bound<'_, PyAny>,
+    loss_fn: &Bound<'_, PyAny>,
+) -> PyResult<StepReport> {
+    let py = params.py();
+    let dim = opt.dim();
+    let arr = arrays::params::<T>(params, dim, true)?;
+    if opt.current_plan().is_some() {
+        return Err(PyRuntimeError::new_err(
+            "a population step is pending: ask() was called and tell() has not been; finish it with tell() before step()",
+        ));
+    }
+    // The parameters as the step's base: SNES builds every point around
+    // them and never moves them, and no borrow of `params` is held while
+    // `loss_fn` runs.
+    let mut base = arr
+        .try_readonly()
+        .map_err(|e| borrow_error("params", e))?
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("params is not contiguous"))?
+        .to_vec();
+    let point = arrays::new_vector::<T>(py, dim)?;
+    // `sigma` is shared copy-on-write: this snapshot copies nothing, and it
+    // is dropped before `tell_all` writes `sigma`.
+    let before = opt.clone();
+    opt.plan(&base).map_err(core_error)?;
+    let evaluated = (|| -> PyResult<Vec<T>> {
+        let n = opt.population();
+        let mut losses = Vec::with_capacity(n);
+        for e in 0..n {
+            {
+                let plan = opt
+                    .current_plan()
+                    .ok_or_else(|| PyRuntimeError::new_err("the SNES step was not planned"))?;
+                let mut write = point
+                    .try_readwrite()
+                    .map_err(|e| borrow_error("the point buffer", e))?;
+                let out = write
+                    .as_slice_mut()
+                    .map_err(|_| PyValueError::new_err("the point buffer is not contiguous"))?;
+                plan.build_point(e, &mut base, out).map_err(core_error)?;
+            }
+            let value = loss_fn.call1((&point,))?;
+            let value = value.extract::<f64>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "loss_fn must return a number, got {}",
+                    type_name(&value)
+                ))
+            })?;
+            losses.push(T::from_f64(value));
+        }
+        Ok(losses)
+    })();
+    let losses = match evaluated {
+        Ok(losses) => {
+            drop(before);
+            losses
+        }
+        Err(err) => {
+            *opt = before;
+            return Err(err);
+        }
+    };
+    let step = opt.step_index();
+    let outcome = with_params(arr, |w| opt.tell_all(w, &losses))?.map_err(core_error)?;
+    Ok(StepReport::from_outcome(step, outcome))
 }

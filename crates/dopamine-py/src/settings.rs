@@ -1,15 +1,15 @@
-//! Constructor keyword arguments: parsed into the kernel's settings, validated by the kernel, and written back as a dict.
+//! Constructor keyword arguments: parsed into the kernel's settings (the perturbation optimizers' and SNES's), validated by the kernel, and written back as a dict.
 
 use dopamine_core::{
     AdaptiveCoding, BaselinePolicy, Block, Dopamine1Rule, Dopamine2Rule, Error, EtaSchedule,
-    NoiseKind, NoiseStructure, ParamLayout, PerturbConfig, PerturbationOptimizer, Real, RpeMode,
-    UpdateRule, WpConfig, WpRule,
+    NoiseKind, NoiseStructure, OpenEsConfig, OpenEsRule, ParamLayout, PerturbConfig,
+    PerturbationOptimizer, Real, RpeMode, Snes, SnesConfig, UpdateRule, WpConfig, WpRule,
 };
 use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::engine::{Dtype, Engine, Trace};
+use crate::engine::{Dtype, Engine, SharedVec, SnesEngine};
 use crate::errors::core_error;
 
 /// The learning-rate schedule, before conversion to the dtype.
@@ -57,6 +57,8 @@ pub(crate) enum RuleSettings {
         coding: AdaptiveCoding<f64>,
         lambda: f64,
     },
+    /// OpenES: `beta1`, `beta2`, `eps`, `l2`.
+    OpenEs { config: OpenEsConfig<f64> },
 }
 
 /// The common keyword arguments, as PyO3 extracted them. Integers arrive as
@@ -386,22 +388,36 @@ fn coding<T: Real>(c: &AdaptiveCoding<f64>) -> AdaptiveCoding<T> {
     }
 }
 
-/// `n` zeros, or a `MemoryError` when they cannot be allocated.
-fn zeros<T: Real>(n: usize) -> PyResult<Trace<T>> {
+/// `n` zeros, or a `MemoryError` (naming `what`) when they cannot be allocated.
+fn zeros<T: Real>(n: Option<usize>, what: &str) -> PyResult<SharedVec<T>> {
     let mut values = Vec::new();
-    values.try_reserve_exact(n).map_err(|_| {
-        PyMemoryError::new_err(format!(
-            "cannot allocate Dopamine-2's eligibility trace of {n} values"
-        ))
-    })?;
-    values.resize(n, T::ZERO);
-    Ok(Trace::new(values))
+    match n {
+        Some(n) if values.try_reserve_exact(n).is_ok() => {
+            values.resize(n, T::ZERO);
+            Ok(SharedVec::new(values))
+        }
+        _ => Err(PyMemoryError::new_err(format!(
+            "cannot allocate {what} of {} values",
+            n.map_or_else(|| "too many".to_owned(), |n| n.to_string())
+        ))),
+    }
+}
+
+fn open_es_config<T: Real>(c: &OpenEsConfig<f64>) -> OpenEsConfig<T> {
+    OpenEsConfig {
+        beta1: T::from_f64(c.beta1),
+        beta2: T::from_f64(c.beta2),
+        eps: T::from_f64(c.eps),
+        l2: T::from_f64(c.l2),
+    }
 }
 
 /// Builds the engine; the kernel's validation errors become `ValueError`s
 /// with the kernel's message.
 pub(crate) fn build(common: &Common, rule: RuleSettings) -> PyResult<Engine> {
-    let n = common.n_params;
+    let n = Some(common.n_params);
+    const TRACE: &str = "Dopamine-2's eligibility trace";
+    const MOMENTS: &str = "OpenES's Adam moments";
     let engine = match (rule, common.dtype) {
         (
             RuleSettings::Wp {
@@ -427,12 +443,28 @@ pub(crate) fn build(common: &Common, rule: RuleSettings) -> PyResult<Engine> {
             .optimizer(Dopamine2Rule::new(
                 coding::<f32>(&c),
                 lambda as f32,
-                zeros(n)?,
+                zeros(n, TRACE)?,
             ))
             .map(Engine::D2F32),
         (RuleSettings::Dopamine2 { coding: c, lambda }, Dtype::F64) => common
-            .optimizer(Dopamine2Rule::new(coding::<f64>(&c), lambda, zeros(n)?))
+            .optimizer(Dopamine2Rule::new(
+                coding::<f64>(&c),
+                lambda,
+                zeros(n, TRACE)?,
+            ))
             .map(Engine::D2F64),
+        (RuleSettings::OpenEs { config: c }, Dtype::F32) => common
+            .optimizer(OpenEsRule::new(
+                open_es_config::<f32>(&c),
+                zeros(common.n_params.checked_mul(2), MOMENTS)?,
+            ))
+            .map(Engine::OesF32),
+        (RuleSettings::OpenEs { config: c }, Dtype::F64) => common
+            .optimizer(OpenEsRule::new(
+                open_es_config::<f64>(&c),
+                zeros(common.n_params.checked_mul(2), MOMENTS)?,
+            ))
+            .map(Engine::OesF64),
     };
     engine.map_err(core_error)
 }
@@ -465,8 +497,17 @@ pub(crate) fn to_dict<'py>(py: Python<'py>, engine: &Engine) -> PyResult<Bound<'
             coding_dict(&d, o.rule().stats().coding())?;
             d.set_item("lambda_", o.rule().lambda())?;
         }
+        Engine::OesF32(o) => open_es_dict(&d, o.rule().config())?,
+        Engine::OesF64(o) => open_es_dict(&d, o.rule().config())?,
     }
     Ok(d)
+}
+
+fn open_es_dict<T: Real>(d: &Bound<'_, PyDict>, c: &OpenEsConfig<T>) -> PyResult<()> {
+    d.set_item("beta1", c.beta1.to_f64())?;
+    d.set_item("beta2", c.beta2.to_f64())?;
+    d.set_item("eps", c.eps.to_f64())?;
+    d.set_item("l2", c.l2.to_f64())
 }
 
 fn coding_dict<T: Real>(d: &Bound<'_, PyDict>, c: &AdaptiveCoding<T>) -> PyResult<()> {
@@ -534,4 +575,85 @@ fn common_dict<T: Real>(
         }
     }
     d.set_item("seed", c.seed)
+}
+
+/// SNES's keyword arguments, as PyO3 extracted them (integers as `i128`,
+/// as for [`CommonArgs`]); `None` for `eta_sigma` and `population` means
+/// the kernel's default for `n_params` ([`SnesConfig::new`]).
+pub(crate) struct SnesArgs<'a, 'py> {
+    pub(crate) n_params: i128,
+    pub(crate) sigma0: f64,
+    pub(crate) eta_mu: f64,
+    pub(crate) eta_sigma: Option<f64>,
+    pub(crate) population: Option<i128>,
+    pub(crate) seed: i128,
+    pub(crate) dtype: Option<&'a Bound<'py, PyAny>>,
+}
+
+/// SNES in `T`: the kernel's defaults for `dim` ([`SnesConfig::new`]) with
+/// the given settings over them, validated by the kernel.
+fn snes<T: Real>(
+    dim: usize,
+    sigma0: f64,
+    eta_mu: f64,
+    eta_sigma: Option<f64>,
+    population: Option<usize>,
+    seed: u64,
+) -> PyResult<Snes<T, SharedVec<T>>> {
+    let mut config = SnesConfig::<T>::new(dim, T::from_f64(sigma0));
+    config.eta_mu = T::from_f64(eta_mu);
+    if let Some(eta_sigma) = eta_sigma {
+        config.eta_sigma = T::from_f64(eta_sigma);
+    }
+    if let Some(population) = population {
+        config.population = population;
+    }
+    config.seed = seed;
+    // The kernel checks the settings before the length, so an invalid
+    // setting is reported before an empty parameter vector (as in Rust).
+    config.validate().map_err(core_error)?;
+    let sigma = zeros(Some(dim), "SNES's sigma")?;
+    Snes::new(config, dim, sigma).map_err(core_error)
+}
+
+/// Builds SNES; the kernel's validation errors become `ValueError`s with
+/// the kernel's message.
+pub(crate) fn build_snes(py: Python<'_>, a: SnesArgs<'_, '_>) -> PyResult<SnesEngine> {
+    let dim = as_usize(a.n_params, "n_params")?;
+    // A negative size cannot reach the kernel (a `usize`): say so here; a
+    // huge one is the kernel's out-of-range error.
+    let population = match a.population {
+        None => None,
+        Some(p) if p < 0 => {
+            return Err(value_error(format!("population must be >= 0, got {p}")));
+        }
+        Some(p) => Some(usize::try_from(p).unwrap_or(usize::MAX)),
+    };
+    let seed = as_u64(a.seed, "seed")?;
+    let (sigma0, eta_mu, eta_sigma) = (a.sigma0, a.eta_mu, a.eta_sigma);
+    Ok(match parse_dtype(py, a.dtype)? {
+        Dtype::F32 => SnesEngine::F32(snes(dim, sigma0, eta_mu, eta_sigma, population, seed)?),
+        Dtype::F64 => SnesEngine::F64(snes(dim, sigma0, eta_mu, eta_sigma, population, seed)?),
+    })
+}
+
+/// The keyword arguments that rebuild SNES with the settings of `engine`
+/// (its `config` property; `eta_sigma` and `population` as numbers, also
+/// when they were the defaults).
+pub(crate) fn snes_to_dict<'py>(
+    py: Python<'py>,
+    engine: &SnesEngine,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    crate::engine::with_snes!(engine, |opt| {
+        let c = opt.config();
+        d.set_item("n_params", opt.dim())?;
+        d.set_item("sigma0", c.sigma0.to_f64())?;
+        d.set_item("eta_mu", c.eta_mu.to_f64())?;
+        d.set_item("eta_sigma", c.eta_sigma.to_f64())?;
+        d.set_item("population", c.population)?;
+        d.set_item("seed", c.seed)?;
+    });
+    d.set_item("dtype", engine.dtype().name())?;
+    Ok(d)
 }

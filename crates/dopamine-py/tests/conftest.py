@@ -3,6 +3,7 @@
 import json
 import math
 import pathlib
+import pickle
 
 import numpy as np
 import pytest
@@ -82,8 +83,9 @@ REPORT_FIELDS = (
 )
 
 
-def check_step(case, s, report, w):
-    """Compares one step's report and parameters with the fixture, bit for bit."""
+def check_step(case, s, report, w, opt=None):
+    """Compares one step's report and parameters with the fixture, bit for bit
+    (and SNES's sigma, which the fixture records, when `opt` is given)."""
     record = case["steps"][s]
     name = case["name"]
     assert report.step == record["step"], f"{name}: step index at round {s}"
@@ -95,3 +97,15 @@ def check_step(case, s, report, w):
                 f"{name}: report.{field} at round {s}"
             )
     assert bits(w) == record["params"], f"{name}: parameters after round {s}"
+    if "sigma" in record and opt is not None:
+        assert bits(opt.sigma) == record["sigma"], f"{name}: sigma after round {s}"
+
+
+def assert_nothing_changes(opt, w, call, exc, match=None):
+    """`call()` raises `exc` and leaves `opt` and `w` exactly as they were."""
+    state, before = pickle.dumps(opt), w.copy()
+    with pytest.raises(exc, match=match) as info:
+        call()
+    assert pickle.dumps(opt) == state, "the optimizer's state changed"
+    assert np.array_equal(w.view(np.uint8), before.view(np.uint8)), "params changed"
+    return info

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import dopamine_py as dp
-from conftest import float_arg
+from conftest import assert_nothing_changes, float_arg
 
 
 def make(cls=dp.Dopamine1, n=6, **kw):
@@ -27,16 +27,6 @@ def make(cls=dp.Dopamine1, n=6, **kw):
 
 def quad(p):
     return float(np.sum((np.asarray(p, dtype=np.float64) - 0.3) ** 2))
-
-
-def assert_nothing_changes(opt, w, call, exc, match=None):
-    """`call()` raises `exc` and leaves `opt` and `w` exactly as they were."""
-    state, before = pickle.dumps(opt), w.copy()
-    with pytest.raises(exc, match=match) as info:
-        call()
-    assert pickle.dumps(opt) == state, "the optimizer's state changed"
-    assert np.array_equal(w.view(np.uint8), before.view(np.uint8)), "params changed"
-    return info
 
 
 # --- settings: the kernel's validation, message for message -----------------

@@ -2,10 +2,13 @@
 //!
 //! Each case is trained twice here, through the kernel's one-point ask/tell
 //! and through its batch API (`plan`/`build_point`/`tell_all`); both must
-//! agree bit for bit at every step and with the committed fixture. The
+//! agree bit for bit at every step and with the committed fixture. SNES,
+//! which has no ask/tell, is trained through its batch API and through
+//! `Snes::step`, and its records also hold `sigma` after every step. The
 //! Python suite (`tests/test_trajectories.py`) drives the same cases through
-//! the bindings — population, one-point and `step` interfaces — and compares
-//! against the same file, so the Python trajectory equals the Rust one.
+//! the bindings — population, one-point (not SNES) and `step` interfaces —
+//! and compares against the same file, so the Python trajectory equals the
+//! Rust one.
 //!
 //! The fixture changes whenever the noise streams or a rule's arithmetic
 //! change. Regenerate it with
@@ -20,9 +23,9 @@ use std::path::PathBuf;
 
 use dopamine_core::{
     AdaptiveCoding, BaselinePolicy, Block, Dopamine1Rule, Dopamine2Rule, EtaSchedule, NoiseKey,
-    NoiseKind, NoiseStream, NoiseStructure, ParamLayout, PerturbConfig, PerturbationOptimizer,
-    Query, Real, Rejection, RpeMode, Side, StepOutcome, StepReport, Told, UpdateRule, WpConfig,
-    WpRule,
+    NoiseKind, NoiseStream, NoiseStructure, OpenEsConfig, OpenEsRule, ParamLayout, PerturbConfig,
+    PerturbationOptimizer, Population, Query, Real, Rejection, RpeMode, Side, Snes, SnesConfig,
+    StepOutcome, StepReport, Told, UpdateRule, WpConfig, WpRule,
 };
 use serde_json::{Value, json};
 
@@ -185,6 +188,66 @@ fn run<T: Real, R: UpdateRule<T> + Clone + PartialEq + core::fmt::Debug>(
     })
 }
 
+/// Trains a SNES case twice — through `plan`/`build_point`/`tell_all` and
+/// through `Snes::step` — checks that they agree at every step (parameters
+/// and `sigma`), and returns its fixture entry; each step's record also
+/// holds `sigma`.
+fn run_snes<T: Real>(
+    name: &str,
+    kwargs: Value,
+    opt: Snes<T, Vec<T>>,
+    nan_every: usize,
+    steps: usize,
+) -> Value {
+    let (mut a, mut b) = (opt.clone(), opt);
+    let w0 = init::<T>(a.dim());
+    let (mut wa, mut wb) = (w0.clone(), w0.clone());
+    let mut scratch = vec![T::ZERO; w0.len()];
+    let mut records = Vec::new();
+    for s in 0..steps {
+        let step = b.step_index();
+        let mut calls = 0;
+        let oa = a
+            .step(&mut wa, &mut scratch, |p| {
+                calls += 1;
+                loss(p, s, calls - 1, nan_every)
+            })
+            .unwrap();
+        let losses: Vec<T> = {
+            let plan = b.plan(&wb).unwrap();
+            let mut base = wb.clone();
+            let mut point = vec![T::ZERO; wb.len()];
+            (0..plan.len())
+                .map(|e| {
+                    plan.build_point(e, &mut base, &mut point).unwrap();
+                    loss(&point, s, e, nan_every)
+                })
+                .collect()
+        };
+        let ob = b.tell_all(&mut wb, &losses).unwrap();
+        assert_eq!(oa, ob, "{name}: outcome of step {s}, step vs batch");
+        assert_eq!(hexes(&wa), hexes(&wb), "{name}: params after step {s}");
+        assert_eq!(
+            hexes(a.sigma()),
+            hexes(b.sigma()),
+            "{name}: sigma after step {s}"
+        );
+        assert!(wb.iter().all(|x| x.is_finite()), "{name}: finite params");
+        let mut record = outcome_json(step, &ob);
+        record["params"] = json!(hexes(&wb));
+        record["sigma"] = json!(hexes(b.sigma()));
+        records.push(record);
+    }
+    json!({
+        "name": name,
+        "class": "SNES",
+        "kwargs": kwargs,
+        "nan_every": nan_every,
+        "init": hexes(&w0),
+        "steps": records,
+    })
+}
+
 /// The Python layout of kernel blocks: a matrix block `rows x cols`
 /// (column-major) is the C-ordered `(cols, rows)` array.
 fn py_layout(blocks: &[Block]) -> Value {
@@ -330,6 +393,106 @@ fn cases() -> Vec<Value> {
         0,
         30,
     ));
+
+    // OpenES: three antithetic pairs, an L2 term, NaNs that abandon steps.
+    let config = PerturbConfig::<f64> {
+        sigma: 0.05,
+        eta: 0.03,
+        probes: 3,
+        seed: 13,
+        ..PerturbConfig::antithetic()
+    };
+    let adam = OpenEsConfig {
+        l2: 0.1,
+        ..OpenEsConfig::default()
+    };
+    let opt = PerturbationOptimizer::new(config, OpenEsRule::new(adam, vec![0.0; 20]), 10).unwrap();
+    cases.push(run(
+        "open_es_l2",
+        "OpenES",
+        json!({ "n_params": 10, "sigma": 0.05, "eta": 0.03, "probes": 3, "seed": 13, "l2": 0.1, "dtype": "float64" }),
+        opt,
+        11,
+        40,
+    ));
+
+    // OpenES in float32 with rank-1 Rademacher noise over a layout, a
+    // cosine schedule and Adam's settings changed.
+    let blocks = [
+        Block::Matrix { rows: 3, cols: 2 },
+        Block::Vector { len: 2 },
+        Block::Matrix { rows: 2, cols: 2 },
+    ];
+    let layout = ParamLayout::new(&blocks).unwrap();
+    let config = PerturbConfig::<f32> {
+        sigma: 0.04,
+        eta: 0.02,
+        probes: 2,
+        noise: NoiseKind::Rademacher,
+        structure: NoiseStructure::LowRank { rank: 1 },
+        schedule: EtaSchedule::Cosine {
+            total_steps: 30,
+            final_fraction: 0.2,
+        },
+        seed: 17,
+        ..PerturbConfig::antithetic()
+    };
+    let adam = OpenEsConfig {
+        beta1: 0.8,
+        beta2: 0.99,
+        eps: 1e-6,
+        l2: 0.0,
+    };
+    let dim = layout.num_params();
+    let rule = OpenEsRule::new(adam, vec![0.0; 2 * dim]);
+    let opt = PerturbationOptimizer::with_layout(config, rule, layout).unwrap();
+    cases.push(run(
+        "open_es_float32_low_rank",
+        "OpenES",
+        json!({
+            "layout": py_layout(&blocks), "sigma": 0.04, "eta": 0.02, "probes": 2,
+            "noise": "rademacher", "rank": 1, "schedule": "cosine", "total_steps": 30,
+            "final_fraction": 0.2, "seed": 17, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
+            "dtype": "float32",
+        }),
+        opt,
+        23,
+        30,
+    ));
+
+    // SNES with the paper's defaults for 9 parameters, NaNs that reject steps.
+    let config = SnesConfig::<f64> {
+        seed: 5,
+        ..SnesConfig::new(9, 0.3)
+    };
+    let opt = Snes::new(config, 9, vec![0.0; 9]).unwrap();
+    cases.push(run_snes(
+        "snes_defaults",
+        json!({ "n_params": 9, "sigma0": 0.3, "seed": 5, "dtype": "float64" }),
+        opt,
+        13,
+        40,
+    ));
+
+    // SNES in float32 with every setting given.
+    let config = SnesConfig::<f32> {
+        sigma0: 0.2,
+        eta_mu: 0.8,
+        eta_sigma: 0.3,
+        population: 7,
+        seed: 21,
+    };
+    let opt = Snes::new(config, 6, vec![0.0; 6]).unwrap();
+    cases.push(run_snes(
+        "snes_float32",
+        json!({
+            "n_params": 6, "sigma0": 0.2, "eta_mu": 0.8, "eta_sigma": 0.3, "population": 7,
+            "seed": 21, "dtype": "float32",
+        }),
+        opt,
+        0,
+        30,
+    ));
     cases
 }
 
@@ -416,6 +579,74 @@ fn errors() -> Vec<Value> {
     out.push(json!({
         "call": "ask",
         "message": opt.plan(&[f64::NAN, 0.0]).expect_err("NaN parameters").to_string(),
+    }));
+    out.extend(peer_errors());
+    out
+}
+
+/// The settings the kernel rejects for OpenES and SNES, and SNES's refusal
+/// of a distribution that could overflow (`"call": "snes_ask"`: `SNES(**kwargs)`
+/// asked at `params`, bit patterns).
+fn peer_errors() -> Vec<Value> {
+    fn message<O: core::fmt::Debug>(built: Result<O, dopamine_core::Error>) -> String {
+        built.expect_err("the kernel must reject this").to_string()
+    }
+    let anti = PerturbConfig::<f64>::antithetic();
+    let adam = OpenEsConfig::<f64>::default();
+    let oes = |config: PerturbConfig<f64>, adam: OpenEsConfig<f64>| {
+        message(PerturbationOptimizer::new(
+            config,
+            OpenEsRule::new(adam, vec![0.0; 8]),
+            4,
+        ))
+    };
+    let snes =
+        |config: SnesConfig<f64>, dim: usize| message(Snes::new(config, dim, vec![0.0; dim]));
+    let sc = SnesConfig::<f64>::new(4, 0.5);
+    let mut out = vec![
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "beta1": 1.0 },
+                "message": oes(anti, OpenEsConfig { beta1: 1.0, ..adam }) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "beta2": "nan" },
+                "message": oes(anti, OpenEsConfig { beta2: f64::NAN, ..adam }) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "eps": 0.0 },
+                "message": oes(anti, OpenEsConfig { eps: 0.0, ..adam }) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "l2": -1.0 },
+                "message": oes(anti, OpenEsConfig { l2: -1.0, ..adam }) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "l2": "inf" },
+                "message": oes(anti, OpenEsConfig { l2: f64::INFINITY, ..adam }) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "sigma": 0.0 },
+                "message": oes(PerturbConfig { sigma: 0.0, ..anti }, adam) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "rpe": "forward", "baseline": "evaluate" },
+                "message": oes(PerturbConfig { rpe: RpeMode::Forward, baseline: BaselinePolicy::Evaluate, ..anti }, adam) }),
+        json!({ "class": "OpenES", "kwargs": { "n_params": 4, "baseline": "evaluate" },
+                "message": oes(PerturbConfig { baseline: BaselinePolicy::Evaluate, ..anti }, adam) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.0 },
+                "message": snes(SnesConfig { sigma0: 0.0, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": "nan" },
+                "message": snes(SnesConfig { sigma0: f64::NAN, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.5, "eta_mu": 0.0 },
+                "message": snes(SnesConfig { eta_mu: 0.0, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.5, "eta_sigma": -1.0 },
+                "message": snes(SnesConfig { eta_sigma: -1.0, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.5, "eta_sigma": "inf" },
+                "message": snes(SnesConfig { eta_sigma: f64::INFINITY, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.5, "population": 1 },
+                "message": snes(SnesConfig { population: 1, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 0.5, "population": 257 },
+                "message": snes(SnesConfig { population: 257, ..sc }, 4) }),
+        json!({ "class": "SNES", "kwargs": { "n_params": 0, "sigma0": 0.5 },
+                "message": snes(SnesConfig::new(0, 0.5), 0) }),
+        // Fine in float64, infinite in float32.
+        json!({ "class": "SNES", "kwargs": { "n_params": 4, "sigma0": 1e39, "dtype": "float32" },
+                "message": message(Snes::new(SnesConfig::<f32>::new(4, f32::INFINITY), 4, vec![0.0f32; 4])) }),
+    ];
+    let params = [1e308, 0.0];
+    let mut opt = Snes::new(SnesConfig::new(2, 1e308), 2, vec![0.0; 2]).expect("valid settings");
+    out.push(json!({
+        "call": "snes_ask",
+        "snes_kwargs": { "n_params": 2, "sigma0": 1e308 },
+        "params": hexes(&params),
+        "message": opt.plan(&params).expect_err("a distribution that could overflow").to_string(),
     }));
     out
 }
