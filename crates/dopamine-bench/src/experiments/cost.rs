@@ -181,11 +181,9 @@ impl<T: Float> Runner<T> {
         optimizer: OptimizerSpec,
         shape: StepShape,
         hidden: usize,
-        seq_len: usize,
+        (inputs, targets): (Mat<T>, Mat<T>),
         steps: u64,
     ) -> Result<Self, BenchError> {
-        let (inputs, targets) = sine_sequence(seq_len);
-        let cast = |m: &Mat<f64>| Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]));
         let net = Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
         let params = net.num_params();
         let opt: Box<dyn Optimizer<T>> = match shape {
@@ -208,7 +206,7 @@ impl<T: Float> Runner<T> {
                 )?)
             }
         };
-        let objective = RnnObjective::new(net, cast(&inputs), cast(&targets), 0, Bptt::Full)?
+        let objective = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?
             .with_population(matches!(shape, StepShape::Batched { .. }));
         Ok(Self {
             optimizer: optimizer.kind(),
@@ -229,7 +227,15 @@ impl<T: Float> Runner<T> {
     }
 }
 
-/// Peak heap of building a runner and running `steps` steps, one at a time.
+/// The sequence of [`sine_sequence`] in `T`.
+fn data<T: Float>(seq_len: usize) -> (Mat<T>, Mat<T>) {
+    let (inputs, targets) = sine_sequence(seq_len);
+    let cast = |m: &Mat<f64>| Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]));
+    (cast(&inputs), cast(&targets))
+}
+
+/// Peak heap of building a runner and running two steps, one runner at a
+/// time; the training data is allocated before the measurement starts.
 fn peak_heap<T: Float>(
     spec: OptimizerSpec,
     shape: StepShape,
@@ -238,9 +244,10 @@ fn peak_heap<T: Float>(
     meter: Option<&CountingAllocator>,
 ) -> Result<Option<u64>, BenchError> {
     let Some(m) = meter else { return Ok(None) };
+    let data = data::<T>(seq_len);
     m.reset_peak();
     let base = m.snapshot().current_bytes;
-    let mut r = Runner::<T>::new(spec, shape, hidden, seq_len, 2)?;
+    let mut r = Runner::<T>::new(spec, shape, hidden, data, 2)?;
     r.times.reserve(2);
     r.step()?;
     r.step()?;
@@ -269,7 +276,7 @@ fn measure<T: Float>(
     }
     let mut runners = runs
         .iter()
-        .map(|&(spec, shape)| Runner::<T>::new(spec, shape, hidden, seq_len, steps))
+        .map(|&(spec, shape)| Runner::<T>::new(spec, shape, hidden, data::<T>(seq_len), steps))
         .collect::<Result<Vec<_>, _>>()?;
     for r in &mut runners {
         r.step()?;
