@@ -83,10 +83,12 @@ pub use observer::{Control, NoObserver, Observer};
 pub use optimizer::{
     Optimizer, PopulationScratch, PopulationStep, StepInfo, population_step, step_preferred,
 };
-pub use optimizers::{AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer};
+pub use optimizers::{
+    AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
+};
 pub use probe_pool::ProbePool;
 pub use record::{Budget, Record, RunResult, StopReason, TrainSpec, TrainState};
-pub use spec::{OptimizerKind, OptimizerSpec, PerturbSpec};
+pub use spec::{EsSpec, OptimizerKind, OptimizerSpec, PerturbSpec, SnesSpec, SpecOptions};
 pub use state::{decode_state, encode_state};
 pub use store::{CheckpointPolicy, LoadedCheckpoint, load_latest};
 pub use trainer::{Trainer, train};
