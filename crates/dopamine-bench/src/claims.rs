@@ -131,7 +131,11 @@ fn passes(x: Option<f64>) -> String {
 }
 
 /// The perturbation peers C1 is judged against.
-pub const PEERS: [OptimizerKind; 3] = [OptimizerKind::Wp, OptimizerKind::OpenEs, OptimizerKind::Snes];
+pub const PEERS: [OptimizerKind; 3] = [
+    OptimizerKind::Wp,
+    OptimizerKind::OpenEs,
+    OptimizerKind::Snes,
+];
 /// Dopamine's variants; a claim takes the best of them.
 pub const DOPAMINE: [OptimizerKind; 2] = [OptimizerKind::Dopamine1, OptimizerKind::Dopamine2];
 /// The gradient methods.
@@ -349,7 +353,11 @@ pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
 /// Compute to accuracy: the median over seeds of the (seconds, FLOPs) at
 /// which the test NRMSE of `kind`'s equal-pass runs first reached `target`
 /// (infinite when a seed never did).
-pub fn compute_to_accuracy(report: &ForecastReport, kind: OptimizerKind, target: f64) -> (f64, f64) {
+pub fn compute_to_accuracy(
+    report: &ForecastReport,
+    kind: OptimizerKind,
+    target: f64,
+) -> (f64, f64) {
     let Some(r) = report.results.iter().find(|r| r.optimizer == kind) else {
         return (f64::NAN, f64::NAN);
     };
@@ -363,8 +371,14 @@ pub fn compute_to_accuracy(report: &ForecastReport, kind: OptimizerKind, target:
                 .map(|p| (p.seconds, p.flops as f64))
         })
         .collect();
-    let secs: Vec<f64> = hit.iter().map(|h| h.map_or(f64::INFINITY, |h| h.0)).collect();
-    let flops: Vec<f64> = hit.iter().map(|h| h.map_or(f64::INFINITY, |h| h.1)).collect();
+    let secs: Vec<f64> = hit
+        .iter()
+        .map(|h| h.map_or(f64::INFINITY, |h| h.0))
+        .collect();
+    let flops: Vec<f64> = hit
+        .iter()
+        .map(|h| h.map_or(f64::INFINITY, |h| h.1))
+        .collect();
     (median(&secs), median(&flops))
 }
 
@@ -551,6 +565,117 @@ mod tests {
             f64::INFINITY
         );
         assert_eq!(passes_to_threshold(&report, OptimizerKind::Wp, 0.5), 20.0);
+    }
+
+    fn xor_result(optimizer: OptimizerKind, success_rate: f64, passes: f64) -> XorResult {
+        use crate::experiments::tuning::Tuned;
+        use dopamine_train::OptimizerSpec;
+        XorResult {
+            hidden: 2,
+            optimizer,
+            tuned: Tuned {
+                chosen: OptimizerSpec::Adam { lr: 1.0 },
+                options: Default::default(),
+                second_axis: "sigma".into(),
+                scores: vec![],
+                edge: vec![],
+            },
+            runs: vec![],
+            success_rate,
+            median_passes: Some(passes),
+            median_steps: None,
+            curve_seed0: vec![],
+        }
+    }
+
+    #[test]
+    fn c1_on_xor_is_judged_against_every_peer_with_dopamines_best_variant() {
+        use OptimizerKind::*;
+        // Dopamine-2 is the better variant; it beats WP but not OpenES.
+        let xs = vec![
+            xor_result(Wp, 0.8, 300.0),
+            xor_result(OpenEs, 0.9, 100.0),
+            xor_result(Dopamine1, 0.7, 90.0),
+            xor_result(Dopamine2, 0.9, 150.0),
+        ];
+        let c = c1(&xs, &[]);
+        assert_eq!(c.checks.len(), 1);
+        assert!(!c.checks[0].passed, "{:?}", c.checks[0]);
+        assert!(c.checks[0].numbers.starts_with("Dopamine-2 90.0%"));
+        // Without OpenES it holds.
+        let c = c1(&[xs[0].clone(), xs[2].clone(), xs[3].clone()], &[]);
+        assert_eq!(c.verdict, Verdict::Holds);
+    }
+
+    #[test]
+    fn compute_to_accuracy_takes_the_first_point_at_the_target_per_seed() {
+        use crate::experiments::forecast::{
+            ForecastResult, ForecastRun, ForecastScores, TestPoint,
+        };
+        use crate::experiments::tuning::{GridScore, Tuned};
+        use dopamine_train::OptimizerSpec;
+        let scores = ForecastScores {
+            teacher_forced: 0.1,
+            free_running: vec![],
+        };
+        let point = |seconds: f64, nrmse: f64| TestPoint {
+            seconds,
+            passes: 0,
+            flops: (seconds * 100.0) as u64,
+            nrmse,
+        };
+        let run = |curve: Vec<TestPoint>| ForecastRun {
+            seed: 0,
+            curve: vec![],
+            test: scores.clone(),
+            validation: 0.0,
+            test_curve: curve,
+        };
+        let cell = |score| GridScore {
+            rate: 1.0,
+            second: 1.0,
+            score,
+        };
+        let report = ForecastReport {
+            name: "t".into(),
+            persistence: scores.clone(),
+            results: vec![ForecastResult {
+                optimizer: OptimizerKind::Adam,
+                tuned: Tuned {
+                    chosen: OptimizerSpec::Adam { lr: 1.0 },
+                    options: Default::default(),
+                    second_axis: "beta1".into(),
+                    scores: vec![cell(1.0), cell(1.5), cell(3.0), cell(f64::INFINITY)],
+                    edge: vec![],
+                },
+                runs: vec![
+                    run(vec![point(1.0, 0.5), point(2.0, 0.2), point(3.0, 0.1)]),
+                    run(vec![point(1.0, 0.3), point(4.0, 0.15)]),
+                    run(vec![point(1.0, 0.9)]),
+                ],
+                median_teacher_forced: 0.1,
+                median_free_running: vec![],
+                example_teacher_forced: vec![],
+                example_free_running: vec![],
+                wall: None,
+            }],
+            example_truth: vec![],
+            example_truth_free: vec![],
+            params: 0,
+        };
+        // Seeds reach 0.2 at 2 s and 4 s; the third never does.
+        assert_eq!(
+            compute_to_accuracy(&report, OptimizerKind::Adam, 0.2),
+            (4.0, 400.0)
+        );
+        assert!(
+            compute_to_accuracy(&report, OptimizerKind::Wp, 0.2)
+                .0
+                .is_nan()
+        );
+        let r = robustness(std::slice::from_ref(&report));
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].grid, r[0].within_2x, r[0].diverged), (4, 0.5, 1));
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn positive(field: &str, value: &ByMode<u64>) -> Result<(), FieldError> {
 
 /// The tuning grid: at least one optimizer; each with a non-empty list of
 /// finite positive rates, a second axis that fits it (`sigmas`, finite and
-/// > 0, for the methods with noise; `momenta` in `[0, 1)` for SGD and Adam),
+/// positive, for the methods with noise; `momenta` in `[0, 1)` for SGD and Adam),
 /// options that apply to it; and every grid of the same size (the
 /// fair-tuning rule: every optimizer gets as many tries).
 pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
@@ -154,9 +154,9 @@ pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
                 ));
             }
         }
-        c.options
-            .check(&c.base)
-            .map_err(|e| FieldError::new(format!("optimizers[{i}].options.{}", e.field), e.reason))?;
+        c.options.check(&c.base).map_err(|e| {
+            FieldError::new(format!("optimizers[{i}].options.{}", e.field), e.reason)
+        })?;
         if c.grid_size() != first.grid_size() {
             return Err(FieldError::new(
                 format!("optimizers[{i}]"),

@@ -925,10 +925,18 @@ fn heat_colour(t: f64) -> RGBColor {
     let lerp = |a: f64, b: f64, u: f64| (a + (b - a) * u).round() as u8;
     if t < 0.5 {
         let u = 2.0 * t;
-        RGBColor(lerp(44.0, 250.0, u), lerp(160.0, 210.0, u), lerp(44.0, 60.0, u))
+        RGBColor(
+            lerp(44.0, 250.0, u),
+            lerp(160.0, 210.0, u),
+            lerp(44.0, 60.0, u),
+        )
     } else {
         let u = 2.0 * t - 1.0;
-        RGBColor(lerp(250.0, 214.0, u), lerp(210.0, 39.0, u), lerp(60.0, 40.0, u))
+        RGBColor(
+            lerp(250.0, 214.0, u),
+            lerp(210.0, 39.0, u),
+            lerp(60.0, 40.0, u),
+        )
     }
 }
 

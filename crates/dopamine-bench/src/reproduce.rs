@@ -732,7 +732,14 @@ fn report_markdown(
         md,
         "## Robustness to settings\n\nFor every method on E2 and E3: the validation NRMSE (median over tuning seeds) over its whole tuning grid — the fraction of the grid within 2x of its best cell and the number of cells that diverged. Heat maps per method are in the figures (`*_grid_*`).\n"
     );
-    let mut t = Table::new(["experiment", "optimizer", "grid", "best validation NRMSE", "within 2x of best", "diverged"]);
+    let mut t = Table::new([
+        "experiment",
+        "optimizer",
+        "grid",
+        "best validation NRMSE",
+        "within 2x of best",
+        "diverged",
+    ]);
     for r in &s.robustness {
         t.row([
             r.experiment.clone(),
@@ -788,7 +795,7 @@ fn report_markdown(
             cfg.tuning_seeds.get(s.mode),
             cfg.optimizers.first().map_or(0, |c| c.grid_size()),
             cfg.seconds.as_ref().map_or(String::new(), |sec| format!(
-                " Equal wall time: the same chosen configurations train for {} s per seed, one run at a time (runs never compete for a core); the schedule's length is the steps the method made per second at equal passes.",
+                " Equal wall time: the same chosen configurations train for {} s per seed, one run per core at a time, nothing else of the experiment running meanwhile; the schedule's length is the steps the method made per second at equal passes.",
                 sec.get(s.mode)
             )),
             cfg.origins,

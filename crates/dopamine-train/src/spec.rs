@@ -471,16 +471,12 @@ impl OptimizerSpec {
             ..Default::default()
         };
         let layout = match options.rank {
-            Some(_) => Some(
-                layout
-                    .ok_or_else(|| {
-                        SpecError::new(
-                            "rank",
-                            "low-rank probes need the objective's parameter layout",
-                        )
-                    })?
-                    .clone(),
-            ),
+            Some(_) => Some(*layout.ok_or_else(|| {
+                SpecError::new(
+                    "rank",
+                    "low-rank probes need the objective's parameter layout",
+                )
+            })?),
             None => None,
         };
         let with_options = |mut c: PerturbConfig<T>| {
@@ -499,12 +495,7 @@ impl OptimizerSpec {
             dim: usize,
         ) -> Result<Box<dyn Optimizer<T>>, TrainError>
         where
-            R: UpdateRule<T>
-                + NamedRule
-                + Serialize
-                + serde::de::DeserializeOwned
-                + Send
-                + 'static,
+            R: UpdateRule<T> + NamedRule + Serialize + serde::de::DeserializeOwned + Send + 'static,
         {
             Ok(Box::new(match layout {
                 Some(l) => PerturbationOptimizer::with_layout(config, rule, l)?,

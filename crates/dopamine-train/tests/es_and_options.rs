@@ -149,22 +149,38 @@ fn options_that_do_not_fit_are_refused_naming_the_field() {
         ..antithetic()
     });
     let refused = [
-        (wp_forward, "baseline_from_probes", SpecOptions {
-            baseline_from_probes: true,
-            ..Default::default()
-        }),
-        (OptimizerSpec::Wp(antithetic()), "second_moment", SpecOptions {
-            second_moment: Some(0.9),
-            ..Default::default()
-        }),
-        (snes(), "rank", SpecOptions {
-            rank: Some(1),
-            ..Default::default()
-        }),
-        (openes(), "beta1", SpecOptions {
-            beta1: Some(0.9),
-            ..Default::default()
-        }),
+        (
+            wp_forward,
+            "baseline_from_probes",
+            SpecOptions {
+                baseline_from_probes: true,
+                ..Default::default()
+            },
+        ),
+        (
+            OptimizerSpec::Wp(antithetic()),
+            "second_moment",
+            SpecOptions {
+                second_moment: Some(0.9),
+                ..Default::default()
+            },
+        ),
+        (
+            snes(),
+            "rank",
+            SpecOptions {
+                rank: Some(1),
+                ..Default::default()
+            },
+        ),
+        (
+            openes(),
+            "beta1",
+            SpecOptions {
+                beta1: Some(0.9),
+                ..Default::default()
+            },
+        ),
     ];
     for (spec, field, options) in refused {
         match spec.build_with::<f64>(&options, None, 17, 0, 10) {
@@ -222,7 +238,9 @@ fn openes_and_snes_learn_xor() {
     for spec in [openes(), snes()] {
         let mut obj = xor_objective(2);
         let start = obj.loss();
-        let mut opt = spec.build::<f64>(obj.params().len(), 4, 1500).expect("valid");
+        let mut opt = spec
+            .build::<f64>(obj.params().len(), 4, 1500)
+            .expect("valid");
         train(&mut obj, opt.as_mut(), &train_spec(1500), &mut NoObserver).expect("runs");
         let end = obj.loss();
         assert!(end < 0.5 * start, "{}: {start} -> {end}", spec.name());
@@ -234,8 +252,13 @@ fn resume_with_options_is_bit_identical() {
     for (spec, options) in cases() {
         let mut reference = xor_objective(5);
         let mut opt = build(spec, options, &reference);
-        let full =
-            train(&mut reference, opt.as_mut(), &train_spec(STEPS), &mut NoObserver).expect("runs");
+        let full = train(
+            &mut reference,
+            opt.as_mut(),
+            &train_spec(STEPS),
+            &mut NoObserver,
+        )
+        .expect("runs");
         for cut in [1, 77, STEPS - 1] {
             let mut obj = xor_objective(5);
             let mut first =

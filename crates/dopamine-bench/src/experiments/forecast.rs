@@ -525,7 +525,7 @@ pub struct ForecastResult {
 pub struct WallResult {
     /// The budget in seconds.
     pub seconds: f64,
-    /// Every evaluation run (one at a time, so that runs do not compete).
+    /// Every evaluation run (one per core at a time).
     pub runs: Vec<ForecastRun>,
     /// Median test teacher-forced NRMSE over seeds.
     pub median_teacher_forced: f64,
@@ -574,8 +574,8 @@ pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
 }
 
 /// The chosen configuration on every evaluation seed at `seconds` of
-/// training, one run at a time (runs of this table never compete for a
-/// core). The cosine schedule's length is the steps the equal-pass runs
+/// training, one run per core at a time (nothing else of the experiment
+/// runs meanwhile, so runs of this table never share a core). The cosine schedule's length is the steps the equal-pass runs
 /// made per second, times `seconds`.
 fn wall_runs(
     config: &ForecastConfig,
@@ -598,20 +598,25 @@ fn wall_runs(
     } else {
         1
     };
-    let mut runs = Vec::new();
-    for seed in 0..pass_runs.len() as u64 {
-        let (run, _) = run_one_with(
-            config,
-            data,
-            &tuned.chosen,
-            &tuned.options,
-            seed,
-            RunBudget::Seconds { seconds, steps },
-            true,
-        )?;
-        progress.inc(1);
-        runs.push(run);
-    }
+    // One run per core at a time: rayon's pool has one thread per core and
+    // every run is single-threaded.
+    let runs: Vec<ForecastRun> = (0..pass_runs.len() as u64)
+        .into_par_iter()
+        .map(|seed| {
+            let r = run_one_with(
+                config,
+                data,
+                &tuned.chosen,
+                &tuned.options,
+                seed,
+                RunBudget::Seconds { seconds, steps },
+                true,
+            )
+            .map(|r| r.0);
+            progress.inc(1);
+            r
+        })
+        .collect::<Result<_, BenchError>>()?;
     Ok(WallResult {
         seconds,
         median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
@@ -701,7 +706,14 @@ pub fn run(
             .collect();
         let runs: Vec<ForecastRun> = runs.into_iter().map(|r| r.0).collect();
         let wall = match &config.seconds {
-            Some(sec) => Some(wall_runs(config, &data, &tuned, &runs, sec.get(mode), progress)?),
+            Some(sec) => Some(wall_runs(
+                config,
+                &data,
+                &tuned,
+                &runs,
+                sec.get(mode),
+                progress,
+            )?),
             None => None,
         };
         let median_free_running = config

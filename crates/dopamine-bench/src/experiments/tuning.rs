@@ -138,7 +138,11 @@ impl Tuned {
         if self.edge.is_empty() {
             self.describe()
         } else {
-            format!("{} (edge of grid: {})", self.describe(), self.edge.join(", "))
+            format!(
+                "{} (edge of grid: {})",
+                self.describe(),
+                self.edge.join(", ")
+            )
         }
     }
 
@@ -180,7 +184,11 @@ pub fn tune(
 ) -> Tuned {
     let axis = candidate.second_axis();
     let mut scores = Vec::with_capacity(candidate.grid_size());
-    let first_rate = candidate.rates.first().copied().unwrap_or(candidate.base.rate());
+    let first_rate = candidate
+        .rates
+        .first()
+        .copied()
+        .unwrap_or(candidate.base.rate());
     let first = candidate.cell(first_rate, axis.values[0]);
     let mut best = (f64::INFINITY, first, (0, 0));
     for (j, &value) in axis.values.iter().enumerate() {

@@ -116,7 +116,14 @@ pub fn run_one(
     steps: u64,
     curve_every: Option<u64>,
 ) -> Result<(XorRun, Vec<Record>), BenchError> {
-    run_one_with(hidden, spec, &SpecOptions::default(), seed, steps, curve_every)
+    run_one_with(
+        hidden,
+        spec,
+        &SpecOptions::default(),
+        seed,
+        steps,
+        curve_every,
+    )
 }
 
 /// The steps a method gets from the budget of `steps` two-pass steps
@@ -138,7 +145,8 @@ pub fn run_one_with(
 ) -> Result<(XorRun, Vec<Record>), BenchError> {
     let (mut obj, targets) = objective(hidden, seed)?;
     let layout = options.rank.and_then(|r| obj.param_layout(r));
-    let mut opt = spec.build_with::<f64>(options, layout.as_ref(), obj.params().len(), seed, steps)?;
+    let mut opt =
+        spec.build_with::<f64>(options, layout.as_ref(), obj.params().len(), seed, steps)?;
     let train_spec = TrainSpec {
         budget: Budget::steps(steps),
         record_every: 1,

@@ -5,8 +5,8 @@
 //! [`NamedRule`] and serde's `Serialize`/`Deserialize`.
 
 use dopamine_core::{
-    Dopamine1Rule, Dopamine2Rule, OpenEsRule, PerturbationOptimizer, StepOutcome, StepPlan, StepReport, Told,
-    UpdateRule, WpRule,
+    Dopamine1Rule, Dopamine2Rule, OpenEsRule, PerturbationOptimizer, StepOutcome, StepPlan,
+    StepReport, Told, UpdateRule, WpRule,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
