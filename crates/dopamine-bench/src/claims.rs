@@ -558,6 +558,7 @@ mod tests {
             example_truth: vec![],
             example_truth_free: vec![],
             params: 0,
+            ablations: vec![],
         };
         assert_eq!(final_loss(&report, OptimizerKind::Wp), 0.25);
         assert_eq!(
@@ -662,6 +663,7 @@ mod tests {
             example_truth: vec![],
             example_truth_free: vec![],
             params: 0,
+            ablations: vec![],
         };
         // Seeds reach 0.2 at 2 s and 4 s; the third never does.
         assert_eq!(

@@ -115,6 +115,9 @@ pub struct ForecastSummary {
     pub persistence: forecast::ForecastScores,
     /// Per optimizer.
     pub optimizers: Vec<ForecastOptimizerSummary>,
+    /// Ablation rows.
+    #[serde(default)]
+    pub ablations: Vec<forecast::AblationResult>,
 }
 
 /// One optimizer's row of an E2 / E3 table.
@@ -229,6 +232,7 @@ pub fn reproduce(
                 name: f.name.clone(),
                 params: f.params,
                 persistence: f.persistence.clone(),
+                ablations: f.ablations.clone(),
                 optimizers: f
                     .results
                     .iter()
@@ -847,6 +851,28 @@ fn report_markdown(
             t.row(row);
         }
         let _ = writeln!(md, "{}", t.render());
+        if !f.ablations.is_empty() {
+            let _ = writeln!(
+                md,
+                "Ablations on {}: each row changes one knob of a tuned Dopamine configuration (its sigma and eta are the tuned ones, not re-tuned), same budget in forward passes, same evaluation seeds.\n",
+                f.name
+            );
+            let mut t = Table::new([
+                "variant",
+                "configuration",
+                "passes per step",
+                "test NRMSE (1 step, TF), median",
+            ]);
+            for a in &f.ablations {
+                t.row([
+                    a.label.clone(),
+                    a.hyperparameters.clone(),
+                    a.passes_per_step.to_string(),
+                    fmt_sig(a.median_teacher_forced, 3),
+                ]);
+            }
+            let _ = writeln!(md, "{}", t.render());
+        }
     }
     let _ = writeln!(
         md,

@@ -131,6 +131,25 @@ fn cases() -> Vec<Case> {
             "unknown field `ranks`",
         ),
         (
+            "an ablation of a method that is not run",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["ablations"][0]["from"] = json!("SGD");
+                v["optimizers"].as_array_mut().expect("a list").remove(5);
+            }),
+            "ablations[0].from",
+            "SGD is not among the optimizers",
+        ),
+        (
+            "an ablation option that does not fit",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["ablations"][0]["options"] = json!({"baseline_from_probes": true})
+            }),
+            "ablations[0].options.baseline_from_probes",
+            "needs a perturbation rule with antithetic RPE, not Dopamine-1",
+        ),
+        (
             "a wall-time budget of zero",
             "mackey_glass.json",
             edited(builtin::MACKEY_GLASS, |v| {

@@ -69,6 +69,43 @@ pub struct ForecastConfig {
     pub seconds: Option<ByMode<f64>>,
     /// The optimizers and their tuning grids.
     pub optimizers: Vec<Candidate>,
+    /// Ablation rows: variants of a tuned method run on the evaluation seeds
+    /// (not re-tuned).
+    #[serde(default)]
+    pub ablations: Vec<Ablation>,
+}
+
+/// An ablation row: `base` with `options`, its sigma and learning rate
+/// taken from the configuration chosen for `from`, run on the evaluation
+/// seeds at the same pass budget. It is not re-tuned, so it isolates the
+/// knob it changes at the tuned method's sigma and eta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ablation {
+    /// The row's label in the report.
+    pub label: String,
+    /// The variant (its sigma and eta are replaced).
+    pub base: OptimizerSpec,
+    /// Its options.
+    #[serde(default)]
+    pub options: SpecOptions,
+    /// The tuned method whose sigma and eta it takes.
+    pub from: OptimizerKind,
+}
+
+/// An ablation row's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AblationResult {
+    /// The row's label.
+    pub label: String,
+    /// The configuration run.
+    pub hyperparameters: String,
+    /// Forward-pass equivalents per step.
+    pub passes_per_step: u64,
+    /// Test one-step NRMSE of every evaluation seed.
+    pub test: Vec<f64>,
+    /// Their median.
+    pub median_teacher_forced: f64,
 }
 
 impl ExperimentConfig for ForecastConfig {
@@ -115,7 +152,25 @@ impl ExperimentConfig for ForecastConfig {
                 }
             }
         }
-        tuning_grid(&self.optimizers)
+        tuning_grid(&self.optimizers)?;
+        for (i, a) in self.ablations.iter().enumerate() {
+            a.options.check(&a.base).map_err(|e| {
+                FieldError::new(format!("ablations[{i}].options.{}", e.field), e.reason)
+            })?;
+            if !self.optimizers.iter().any(|c| c.base.kind() == a.from) {
+                return Err(FieldError::new(
+                    format!("ablations[{i}].from"),
+                    format!("{} is not among the optimizers", a.from),
+                ));
+            }
+            if a.base.sigma().is_none() {
+                return Err(FieldError::new(
+                    format!("ablations[{i}].base"),
+                    "an ablation varies a method with noise (sigma and eta)",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -548,6 +603,9 @@ pub struct ForecastReport {
     pub example_truth_free: Vec<Vec<f64>>,
     /// Model parameters.
     pub params: usize,
+    /// Ablation rows.
+    #[serde(default)]
+    pub ablations: Vec<AblationResult>,
 }
 
 /// Median in which a NaN (a diverged run) counts as the worst value.
@@ -570,7 +628,8 @@ pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
             c.grid_size() as u64 * config.tuning_seeds.get(mode)
                 + config.seeds.get(mode) * (1 + u64::from(config.seconds.is_some()))
         })
-        .sum()
+        .sum::<u64>()
+        + config.ablations.len() as u64 * config.seeds.get(mode)
 }
 
 /// The chosen configuration on every evaluation seed at `seconds` of
@@ -738,7 +797,48 @@ pub fn run(
             wall,
         });
     }
+    let mut ablations = Vec::new();
+    for a in &config.ablations {
+        let Some(from) = results.iter().find(|r| r.optimizer == a.from) else {
+            continue;
+        };
+        let chosen = &from.tuned.chosen;
+        let spec = a
+            .base
+            .with_sigma(chosen.sigma().unwrap_or(f64::NAN))
+            .with_rate(chosen.rate());
+        let test: Vec<f64> = (0..config.seeds.get(mode))
+            .into_par_iter()
+            .map(|s| {
+                let r = run_one_with(
+                    config,
+                    &data,
+                    &spec,
+                    &a.options,
+                    s,
+                    RunBudget::Passes(config.budget.get(mode)),
+                    false,
+                )
+                .map(|r| r.0.test.teacher_forced);
+                progress.inc(1);
+                r
+            })
+            .collect::<Result<_, BenchError>>()?;
+        let opts = a.options.describe();
+        ablations.push(AblationResult {
+            label: a.label.clone(),
+            hyperparameters: if opts.is_empty() {
+                spec.describe()
+            } else {
+                format!("{} {opts}", spec.describe())
+            },
+            passes_per_step: spec.passes_per_step_with(&a.options),
+            median_teacher_forced: median(test.clone()),
+            test,
+        });
+    }
     Ok(ForecastReport {
+        ablations,
         name: config.name.clone(),
         persistence,
         results,
