@@ -412,7 +412,7 @@ pub fn run_one(
 }
 
 /// Trains one seed with `options` for `budget` and evaluates it; with
-/// `test_curve`, also scores [`SNAPSHOTS`] snapshots of the weights taken
+/// `test_curve`, also scores 20 snapshots of the weights taken
 /// along the run. A run whose optimizer gives up (non-finite losses again
 /// and again, a distribution that would overflow) is scored as it stands.
 pub fn run_one_with(

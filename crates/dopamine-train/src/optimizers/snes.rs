@@ -17,7 +17,8 @@ use crate::objective::Objective;
 use crate::optimizer::{Optimizer, StepInfo};
 use crate::state::{decode_state, encode_state};
 
-/// SNES over an objective's parameters; see the [module docs](self).
+/// SNES over an objective's parameters, its points evaluated one by one with
+/// [`Objective::loss_at`] (see the module docs of `optimizers::snes`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnesOptimizer<T> {
     snes: Snes<T, Vec<T>>,
