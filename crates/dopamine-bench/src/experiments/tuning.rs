@@ -175,35 +175,55 @@ pub fn rate_name(kind: OptimizerKind) -> &'static str {
     if kind.uses_gradients() { "lr" } else { "eta" }
 }
 
-/// Tries every cell (second axis outer, rates inner) and picks the lowest
-/// score (NaN counts as worst; ties go to the first cell). `score`
-/// evaluates one spec with its options on validation data.
+/// Tries every cell (second axis outer, rates inner; the cells run in
+/// parallel, each a pure function of its spec, so the outcome does not
+/// depend on the thread count) and picks the lowest score (NaN counts as
+/// worst; ties go to the first cell). `score` evaluates one spec with its
+/// options on validation data.
 pub fn tune(
     candidate: &Candidate,
-    mut score: impl FnMut(&OptimizerSpec, &SpecOptions) -> f64,
+    score: impl Fn(&OptimizerSpec, &SpecOptions) -> f64 + Sync,
 ) -> Tuned {
     let axis = candidate.second_axis();
-    let mut scores = Vec::with_capacity(candidate.grid_size());
+    let cells: Vec<(usize, usize, f64, f64)> = axis
+        .values
+        .iter()
+        .enumerate()
+        .flat_map(|(j, &value)| {
+            candidate
+                .rates
+                .iter()
+                .enumerate()
+                .map(move |(i, &rate)| (i, j, rate, value))
+        })
+        .collect();
+    let values: Vec<f64> = cells
+        .par_iter()
+        .map(|&(_, _, rate, value)| {
+            let (spec, options) = candidate.cell(rate, value);
+            let s = score(&spec, &options);
+            if s.is_nan() { f64::INFINITY } else { s }
+        })
+        .collect();
     let first_rate = candidate
         .rates
         .first()
         .copied()
         .unwrap_or(candidate.base.rate());
-    let first = candidate.cell(first_rate, axis.values[0]);
-    let mut best = (f64::INFINITY, first, (0, 0));
-    for (j, &value) in axis.values.iter().enumerate() {
-        for (i, &rate) in candidate.rates.iter().enumerate() {
-            let (spec, options) = candidate.cell(rate, value);
-            let s = score(&spec, &options);
-            let s = if s.is_nan() { f64::INFINITY } else { s };
-            scores.push(GridScore {
-                rate,
-                second: value,
-                score: s,
-            });
-            if s < best.0 {
-                best = (s, (spec, options), (i, j));
-            }
+    let mut best = (
+        f64::INFINITY,
+        candidate.cell(first_rate, axis.values[0]),
+        (0, 0),
+    );
+    let mut scores = Vec::with_capacity(cells.len());
+    for (&(i, j, rate, value), &s) in cells.iter().zip(&values) {
+        scores.push(GridScore {
+            rate,
+            second: value,
+            score: s,
+        });
+        if s < best.0 {
+            best = (s, candidate.cell(rate, value), (i, j));
         }
     }
     let on_edge = |index: usize, values: &[f64]| {
@@ -230,24 +250,38 @@ pub fn tune(
     }
 }
 
-/// [`tune`] with a score that can fail: the first error is returned after
+/// [`tune`] with a score that can fail: the error of the first failing
+/// cell in grid order (whatever order the threads ran in) is returned after
 /// the grid has been tried, otherwise the tuning outcome.
 pub fn try_tune(
     candidate: &Candidate,
-    mut score: impl FnMut(&OptimizerSpec, &SpecOptions) -> Result<f64, BenchError>,
+    score: impl Fn(&OptimizerSpec, &SpecOptions) -> Result<f64, BenchError> + Sync,
 ) -> Result<Tuned, BenchError> {
-    let mut first_error = None;
+    let key = |spec: &OptimizerSpec, options: &SpecOptions| {
+        format!("{} {}", spec.describe(), options.describe())
+    };
+    let errors = std::sync::Mutex::new(Vec::new());
     let tuned = tune(candidate, |spec, options| match score(spec, options) {
         Ok(s) => s,
         Err(e) => {
-            first_error.get_or_insert(e);
+            errors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((key(spec, options), e));
             f64::NAN
         }
     });
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(tuned),
+    let mut errors = errors
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for c in &tuned.scores {
+        let (spec, options) = candidate.cell(c.rate, c.second);
+        let k = key(&spec, &options);
+        if let Some(i) = errors.iter().position(|(e, _)| *e == k) {
+            return Err(errors.swap_remove(i).1);
+        }
     }
+    Ok(tuned)
 }
 
 /// Runs `run` on each of `count` tuning seeds in parallel; results in seed order.
@@ -298,6 +332,29 @@ mod tests {
         let t = tune(&c, |s, o| s.rate() + o.beta1.unwrap_or(0.0));
         assert_eq!(t.chosen.rate(), 0.001);
         assert_eq!(t.edge, vec!["lr".to_string(), "beta1".to_string()]);
+    }
+
+    #[test]
+    fn try_tune_returns_the_first_failing_cell_in_grid_order() {
+        let c = adam_grid();
+        // Cells fail at lr 0.01 (second in each row) and lr 0.001 with
+        // beta1 0.9; the first in grid order is lr 0.01, beta1 0.
+        let r = try_tune(&c, |s, o| {
+            if s.rate() == 0.01 || (s.rate() == 0.001 && o.beta1 == Some(0.9)) {
+                Err(BenchError::Setup(format!(
+                    "lr {} beta1 {:?}",
+                    s.rate(),
+                    o.beta1
+                )))
+            } else {
+                Ok(1.0)
+            }
+        });
+        match r {
+            Err(BenchError::Setup(m)) => assert_eq!(m, "lr 0.01 beta1 Some(0.0)"),
+            other => panic!("{other:?}"),
+        }
+        assert!(try_tune(&c, |_, _| Ok(1.0)).is_ok());
     }
 
     #[test]
