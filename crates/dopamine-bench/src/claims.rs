@@ -1,4 +1,4 @@
-//! The paper's claims C1-C3 and the code that turns measurements into verdicts.
+//! The paper's claims C1-C3, robustness to settings, and the code that turns measurements into verdicts.
 
 use dopamine_train::OptimizerKind;
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,79 @@ fn passes(x: Option<f64>) -> String {
     x.map_or("n/a".into(), |v| fmt_sig(v, 3))
 }
 
-/// C1: Dopamine converges faster than standard WP.
+/// The perturbation peers C1 is judged against.
+pub const PEERS: [OptimizerKind; 3] = [
+    OptimizerKind::Wp,
+    OptimizerKind::OpenEs,
+    OptimizerKind::Snes,
+];
+/// Dopamine's variants; a claim takes the best of them.
+pub const DOPAMINE: [OptimizerKind; 2] = [OptimizerKind::Dopamine1, OptimizerKind::Dopamine2];
+/// The gradient methods.
+pub const GRADIENT: [OptimizerKind; 2] = [OptimizerKind::Sgd, OptimizerKind::Adam];
+
+/// The best of `kinds` on XOR with `hidden` units: the highest success
+/// rate, then the fewest median passes to solve.
+fn best_xor<'a>(
+    xs: &'a [XorResult],
+    hidden: usize,
+    kinds: &[OptimizerKind],
+) -> Option<&'a XorResult> {
+    kinds
+        .iter()
+        .filter_map(|&k| opt(xs, hidden, k))
+        .min_by(|a, b| {
+            b.success_rate.total_cmp(&a.success_rate).then(
+                a.median_passes
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.median_passes.unwrap_or(f64::INFINITY)),
+            )
+        })
+}
+
+/// Median test NRMSE (one step, teacher-forced) of `kind` at equal passes
+/// (NaN when it did not run).
+pub fn test_nrmse(report: &ForecastReport, kind: OptimizerKind) -> f64 {
+    report
+        .results
+        .iter()
+        .find(|r| r.optimizer == kind)
+        .map_or(f64::NAN, |r| r.median_teacher_forced)
+}
+
+/// Median test NRMSE of `kind` at equal wall time (NaN when not run).
+pub fn wall_nrmse(report: &ForecastReport, kind: OptimizerKind) -> f64 {
+    report
+        .results
+        .iter()
+        .find(|r| r.optimizer == kind)
+        .and_then(|r| r.wall.as_ref())
+        .map_or(f64::NAN, |w| w.median_teacher_forced)
+}
+
+/// The one of `kinds` with the lowest finite `score`, with that score.
+fn best_by(
+    report: &ForecastReport,
+    kinds: &[OptimizerKind],
+    score: impl Fn(&ForecastReport, OptimizerKind) -> f64,
+) -> Option<(OptimizerKind, f64)> {
+    kinds
+        .iter()
+        .map(|&k| (k, score(report, k)))
+        .filter(|(_, v)| !v.is_nan())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+fn names(kinds: &[OptimizerKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// C1: Dopamine converges faster than standard perturbation methods: its
+/// best variant against the best of WP, OpenES and SNES.
 pub fn c1(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
     let mut checks = Vec::new();
     let hidden: Vec<usize> = {
@@ -139,95 +211,137 @@ pub fn c1(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
         h
     };
     for h in hidden {
-        if let (Some(wp), Some(d1)) = (
-            opt(xor, h, OptimizerKind::Wp),
-            opt(xor, h, OptimizerKind::Dopamine1),
-        ) {
-            let faster = d1.median_passes.unwrap_or(f64::INFINITY)
-                < wp.median_passes.unwrap_or(f64::INFINITY);
-            checks.push(Check {
-                what: format!("XOR 2-{h}-1: Dopamine-1 solves at least as often as WP, in fewer forward passes"),
-                numbers: format!(
-                    "success {} vs {}; median passes to solve {} vs {}",
-                    pct(d1.success_rate),
-                    pct(wp.success_rate),
-                    passes(d1.median_passes),
-                    passes(wp.median_passes)
-                ),
-                passed: d1.success_rate >= wp.success_rate && faster,
-            });
+        let Some(d) = best_xor(xor, h, &DOPAMINE) else {
+            continue;
+        };
+        let peers: Vec<&XorResult> = PEERS.iter().filter_map(|&k| opt(xor, h, k)).collect();
+        if peers.is_empty() {
+            continue;
         }
+        let dp = d.median_passes.unwrap_or(f64::INFINITY);
+        let passed = peers.iter().all(|p| {
+            d.success_rate >= p.success_rate && dp < p.median_passes.unwrap_or(f64::INFINITY)
+        });
+        let numbers: Vec<String> = peers
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} in {}",
+                    p.optimizer,
+                    pct(p.success_rate),
+                    passes(p.median_passes)
+                )
+            })
+            .collect();
+        checks.push(Check {
+            what: format!(
+                "XOR 2-{h}-1: Dopamine's best variant solves at least as often as each of {}, in fewer median forward passes",
+                names(&PEERS)
+            ),
+            numbers: format!(
+                "{} {} in {} passes; {}",
+                d.optimizer,
+                pct(d.success_rate),
+                passes(d.median_passes),
+                numbers.join("; ")
+            ),
+            passed,
+        });
     }
     for f in forecasts {
-        // A loss both rules reach on most seeds: twice the larger of their
-        // median final training losses. (WP's own median final loss would be
-        // reached by only half of WP's seeds, so its median passes would be
-        // infinite by construction.)
-        let threshold =
-            2.0 * final_loss(f, OptimizerKind::Wp).max(final_loss(f, OptimizerKind::Dopamine1));
-        let wp = passes_to_threshold(f, OptimizerKind::Wp, threshold);
-        let d1 = passes_to_threshold(f, OptimizerKind::Dopamine1, threshold);
+        let (Some((dk, dv)), Some((pk, pv))) = (
+            best_by(f, &DOPAMINE, test_nrmse),
+            best_by(f, &PEERS, test_nrmse),
+        ) else {
+            continue;
+        };
+        checks.push(Check {
+            what: format!(
+                "{}: Dopamine's best test NRMSE at most the best of {} at equal forward passes",
+                f.name,
+                names(&PEERS)
+            ),
+            numbers: format!(
+                "{dk} {} vs {pk} {} (ratio {})",
+                fmt_sig(dv, 3),
+                fmt_sig(pv, 3),
+                fmt_sig(dv / pv, 3)
+            ),
+            passed: dv <= pv,
+        });
+        // A loss both reach on most seeds: twice the larger of their median
+        // final training losses (a method's own median final loss is reached
+        // by only half its seeds, so its median passes would be infinite).
+        let threshold = 2.0 * final_loss(f, dk).max(final_loss(f, pk));
+        let d = passes_to_threshold(f, dk, threshold);
+        let p = passes_to_threshold(f, pk, threshold);
         checks.push(Check {
             what: format!(
                 "{}: median forward passes to reach training loss {} (twice the larger median final loss of the two)",
                 f.name,
                 fmt_sig(threshold, 3)
             ),
-            numbers: format!("Dopamine-1 {} vs WP {}", fmt_sig(d1, 3), fmt_sig(wp, 3)),
-            passed: d1 < wp,
+            numbers: format!("{dk} {} vs {pk} {}", fmt_sig(d, 3), fmt_sig(p, 3)),
+            passed: d < p,
         });
     }
     claim(
         "C1",
-        "Dopamine converges faster than standard weight perturbation",
+        "Dopamine converges faster than standard perturbation methods (WP, OpenES, SNES)",
         checks,
     )
 }
 
-/// C2: performance comparable to gradient-based optimizers.
+/// C2: performance comparable to gradient-based optimizers, at equal
+/// forward passes and at equal wall time.
 pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
     const COMPARABLE: f64 = 1.5;
     let mut checks = Vec::new();
     let mut hidden: Vec<usize> = xor.iter().map(|r| r.hidden).collect();
     hidden.dedup();
     for h in hidden {
-        let best_grad = [OptimizerKind::Sgd, OptimizerKind::Adam]
+        let best_grad = GRADIENT
             .into_iter()
             .filter_map(|k| opt(xor, h, k))
             .map(|r| r.success_rate)
             .fold(f64::NAN, f64::max);
-        if let Some(d1) = opt(xor, h, OptimizerKind::Dopamine1) {
+        if let Some(d) = best_xor(xor, h, &DOPAMINE) {
             checks.push(Check {
-                what: format!("XOR 2-{h}-1: Dopamine-1 success rate within 5 points of the best gradient method"),
-                numbers: format!("{} vs {}", pct(d1.success_rate), pct(best_grad)),
-                passed: d1.success_rate + 0.05 >= best_grad,
+                what: format!("XOR 2-{h}-1: Dopamine's best success rate within 5 points of the best gradient method"),
+                numbers: format!("{} {} vs {}", d.optimizer, pct(d.success_rate), pct(best_grad)),
+                passed: d.success_rate + 0.05 >= best_grad,
             });
         }
     }
     for f in forecasts {
-        let get = |k: OptimizerKind| {
-            f.results
-                .iter()
-                .find(|r| r.optimizer == k)
-                .map_or(f64::NAN, |r| r.median_teacher_forced)
-        };
-        let best_grad = get(OptimizerKind::Sgd).min(get(OptimizerKind::Adam));
-        let d1 = get(OptimizerKind::Dopamine1);
-        let ratio = d1 / best_grad;
-        checks.push(Check {
-            what: format!(
-                "{}: Dopamine-1's test NRMSE (one step, teacher-forced) within {COMPARABLE}x of the best gradient method at an equal budget",
-                f.name
+        for (label, score) in [
+            (
+                "at equal forward passes",
+                test_nrmse as fn(&ForecastReport, OptimizerKind) -> f64,
             ),
-            numbers: format!(
-                "{} vs {} (ratio {}); persistence {}",
-                fmt_sig(d1, 3),
-                fmt_sig(best_grad, 3),
-                fmt_sig(ratio, 3),
-                fmt_sig(f.persistence.teacher_forced, 3)
-            ),
-            passed: ratio <= COMPARABLE,
-        });
+            ("at equal wall time", wall_nrmse),
+        ] {
+            let (Some((dk, dv)), Some((gk, gv))) =
+                (best_by(f, &DOPAMINE, score), best_by(f, &GRADIENT, score))
+            else {
+                continue;
+            };
+            let ratio = dv / gv;
+            checks.push(Check {
+                what: format!(
+                    "{}: Dopamine's best test NRMSE (one step, teacher-forced) within {COMPARABLE}x of the best gradient method {label}",
+                    f.name
+                ),
+                numbers: format!(
+                    "{dk} {} vs {gk} {} (ratio {}); persistence {}",
+                    fmt_sig(dv, 3),
+                    fmt_sig(gv, 3),
+                    fmt_sig(ratio, 3),
+                    fmt_sig(f.persistence.teacher_forced, 3)
+                ),
+                passed: ratio <= COMPARABLE,
+            });
+        }
     }
     claim(
         "C2",
@@ -236,9 +350,42 @@ pub fn c2(xor: &[XorResult], forecasts: &[ForecastReport]) -> Claim {
     )
 }
 
-/// C3: significantly less computation and memory (per training step, at the
-/// longest sequence measured).
-pub fn c3(by_t: &[CostPoint]) -> Claim {
+/// Compute to accuracy: the median over seeds of the (seconds, FLOPs) at
+/// which the test NRMSE of `kind`'s equal-pass runs first reached `target`
+/// (infinite when a seed never did).
+pub fn compute_to_accuracy(
+    report: &ForecastReport,
+    kind: OptimizerKind,
+    target: f64,
+) -> (f64, f64) {
+    let Some(r) = report.results.iter().find(|r| r.optimizer == kind) else {
+        return (f64::NAN, f64::NAN);
+    };
+    let hit: Vec<Option<(f64, f64)>> = r
+        .runs
+        .iter()
+        .map(|run| {
+            run.test_curve
+                .iter()
+                .find(|p| p.nrmse <= target)
+                .map(|p| (p.seconds, p.flops as f64))
+        })
+        .collect();
+    let secs: Vec<f64> = hit
+        .iter()
+        .map(|h| h.map_or(f64::INFINITY, |h| h.0))
+        .collect();
+    let flops: Vec<f64> = hit
+        .iter()
+        .map(|h| h.map_or(f64::INFINITY, |h| h.1))
+        .collect();
+    (median(&secs), median(&flops))
+}
+
+/// C3: significantly less computation and memory: per training step at the
+/// longest sequence measured, and to reach the worst method's final test
+/// NRMSE on each forecasting task.
+pub fn c3(by_t: &[CostPoint], forecasts: &[ForecastReport]) -> Claim {
     let mut checks = Vec::new();
     let longest = by_t.iter().map(|p| p.seq_len).max().unwrap_or(0);
     let at = |kind: OptimizerKind| {
@@ -275,11 +422,79 @@ pub fn c3(by_t: &[CostPoint]) -> Claim {
             passed: flop_ratio < 1.0,
         });
     }
+    for f in forecasts {
+        // The worst method's final result: a level every method reached.
+        let target = f
+            .results
+            .iter()
+            .map(|r| r.median_teacher_forced)
+            .filter(|v| v.is_finite())
+            .fold(f64::NAN, f64::max);
+        let Some((dk, _)) = best_by(f, &DOPAMINE, test_nrmse) else {
+            continue;
+        };
+        let (ds, df) = compute_to_accuracy(f, dk, target);
+        let (as_, af) = compute_to_accuracy(f, OptimizerKind::Adam, target);
+        checks.push(Check {
+            what: format!(
+                "{}: FLOPs and wall time to reach test NRMSE {} (the worst method's final median), Dopamine's best below Adam-BPTT's",
+                f.name,
+                fmt_sig(target, 3)
+            ),
+            numbers: format!(
+                "{dk} {} FLOPs, {} s vs Adam {} FLOPs, {} s (medians over seeds)",
+                fmt_sig(df, 3),
+                fmt_sig(ds, 3),
+                fmt_sig(af, 3),
+                fmt_sig(as_, 3)
+            ),
+            passed: df < af && ds < as_,
+        });
+    }
     claim(
         "C3",
-        "Dopamine needs significantly less computation and memory (per training step)",
+        "Dopamine needs significantly less computation and memory (per step, and to reach a given accuracy)",
         checks,
     )
+}
+
+/// Robustness to settings of one method on one experiment: how much of its
+/// tuning grid is nearly as good as its best, and how much diverged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Robustness {
+    /// Experiment.
+    pub experiment: String,
+    /// Method.
+    pub optimizer: OptimizerKind,
+    /// Cells in the grid.
+    pub grid: usize,
+    /// Best validation NRMSE of the grid (median over tuning seeds).
+    pub best: f64,
+    /// Fraction of the grid within 2x of the best.
+    pub within_2x: f64,
+    /// Cells whose runs diverged (no finite validation NRMSE).
+    pub diverged: usize,
+}
+
+/// [`Robustness`] of every method of every forecasting experiment, from the
+/// tuning grids' validation scores.
+pub fn robustness(forecasts: &[ForecastReport]) -> Vec<Robustness> {
+    forecasts
+        .iter()
+        .flat_map(|f| {
+            f.results.iter().map(|r| {
+                let (within_2x, diverged) = r.tuned.robustness(2.0);
+                Robustness {
+                    experiment: f.name.clone(),
+                    optimizer: r.optimizer,
+                    grid: r.tuned.scores.len(),
+                    best: r.tuned.best(),
+                    within_2x,
+                    diverged,
+                }
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -319,6 +534,7 @@ mod tests {
             ],
             test: scores.clone(),
             validation: 0.0,
+            test_curve: vec![],
         };
         let report = ForecastReport {
             name: "t".into(),
@@ -327,17 +543,22 @@ mod tests {
                 optimizer: OptimizerKind::Wp,
                 tuned: Tuned {
                     chosen: OptimizerSpec::Adam { lr: 1.0 },
+                    options: Default::default(),
+                    second_axis: "beta1".into(),
                     scores: vec![],
+                    edge: vec![],
                 },
                 runs: vec![run(0, 0.1), run(1, 0.2), run(2, 0.3), run(3, 0.4)],
                 median_teacher_forced: 0.0,
                 median_free_running: vec![],
                 example_teacher_forced: vec![],
                 example_free_running: vec![],
+                wall: None,
             }],
             example_truth: vec![],
             example_truth_free: vec![],
             params: 0,
+            ablations: vec![],
         };
         assert_eq!(final_loss(&report, OptimizerKind::Wp), 0.25);
         assert_eq!(
@@ -345,6 +566,118 @@ mod tests {
             f64::INFINITY
         );
         assert_eq!(passes_to_threshold(&report, OptimizerKind::Wp, 0.5), 20.0);
+    }
+
+    fn xor_result(optimizer: OptimizerKind, success_rate: f64, passes: f64) -> XorResult {
+        use crate::experiments::tuning::Tuned;
+        use dopamine_train::OptimizerSpec;
+        XorResult {
+            hidden: 2,
+            optimizer,
+            tuned: Tuned {
+                chosen: OptimizerSpec::Adam { lr: 1.0 },
+                options: Default::default(),
+                second_axis: "sigma".into(),
+                scores: vec![],
+                edge: vec![],
+            },
+            runs: vec![],
+            success_rate,
+            median_passes: Some(passes),
+            median_steps: None,
+            curve_seed0: vec![],
+        }
+    }
+
+    #[test]
+    fn c1_on_xor_is_judged_against_every_peer_with_dopamines_best_variant() {
+        use OptimizerKind::*;
+        // Dopamine-2 is the better variant; it beats WP but not OpenES.
+        let xs = vec![
+            xor_result(Wp, 0.8, 300.0),
+            xor_result(OpenEs, 0.9, 100.0),
+            xor_result(Dopamine1, 0.7, 90.0),
+            xor_result(Dopamine2, 0.9, 150.0),
+        ];
+        let c = c1(&xs, &[]);
+        assert_eq!(c.checks.len(), 1);
+        assert!(!c.checks[0].passed, "{:?}", c.checks[0]);
+        assert!(c.checks[0].numbers.starts_with("Dopamine-2 90.0%"));
+        // Without OpenES it holds.
+        let c = c1(&[xs[0].clone(), xs[2].clone(), xs[3].clone()], &[]);
+        assert_eq!(c.verdict, Verdict::Holds);
+    }
+
+    #[test]
+    fn compute_to_accuracy_takes_the_first_point_at_the_target_per_seed() {
+        use crate::experiments::forecast::{
+            ForecastResult, ForecastRun, ForecastScores, TestPoint,
+        };
+        use crate::experiments::tuning::{GridScore, Tuned};
+        use dopamine_train::OptimizerSpec;
+        let scores = ForecastScores {
+            teacher_forced: 0.1,
+            free_running: vec![],
+        };
+        let point = |seconds: f64, nrmse: f64| TestPoint {
+            seconds,
+            passes: 0,
+            flops: (seconds * 100.0) as u64,
+            nrmse,
+        };
+        let run = |curve: Vec<TestPoint>| ForecastRun {
+            seed: 0,
+            curve: vec![],
+            test: scores.clone(),
+            validation: 0.0,
+            test_curve: curve,
+        };
+        let cell = |score| GridScore {
+            rate: 1.0,
+            second: 1.0,
+            score,
+        };
+        let report = ForecastReport {
+            name: "t".into(),
+            persistence: scores.clone(),
+            results: vec![ForecastResult {
+                optimizer: OptimizerKind::Adam,
+                tuned: Tuned {
+                    chosen: OptimizerSpec::Adam { lr: 1.0 },
+                    options: Default::default(),
+                    second_axis: "beta1".into(),
+                    scores: vec![cell(1.0), cell(1.5), cell(3.0), cell(f64::INFINITY)],
+                    edge: vec![],
+                },
+                runs: vec![
+                    run(vec![point(1.0, 0.5), point(2.0, 0.2), point(3.0, 0.1)]),
+                    run(vec![point(1.0, 0.3), point(4.0, 0.15)]),
+                    run(vec![point(1.0, 0.9)]),
+                ],
+                median_teacher_forced: 0.1,
+                median_free_running: vec![],
+                example_teacher_forced: vec![],
+                example_free_running: vec![],
+                wall: None,
+            }],
+            example_truth: vec![],
+            example_truth_free: vec![],
+            params: 0,
+            ablations: vec![],
+        };
+        // Seeds reach 0.2 at 2 s and 4 s; the third never does.
+        assert_eq!(
+            compute_to_accuracy(&report, OptimizerKind::Adam, 0.2),
+            (4.0, 400.0)
+        );
+        assert!(
+            compute_to_accuracy(&report, OptimizerKind::Wp, 0.2)
+                .0
+                .is_nan()
+        );
+        let r = robustness(std::slice::from_ref(&report));
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].grid, r[0].within_2x, r[0].diverged), (4, 0.5, 1));
     }
 
     #[test]

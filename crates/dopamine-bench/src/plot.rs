@@ -1,4 +1,4 @@
-//! Line and grouped-bar figures for reports, written as both SVG and PNG with `plotters`.
+//! Line, grouped-bar and heat-map figures for reports, written as both SVG and PNG with `plotters`.
 //!
 //! Every figure is 900 x 560 pixels and is written twice from one stem:
 //! `stem.svg` and `stem.png` (the parent folder is created if missing).
@@ -896,4 +896,165 @@ mod tests {
             PathBuf::from("out/loss.v2.svg")
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// Heat maps.
+
+/// A grid of values, one cell per (x, y) pair: a tuning grid's scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatMap {
+    /// Title above the grid.
+    pub title: String,
+    /// Label of the x axis.
+    pub x_label: String,
+    /// Label of the y axis.
+    pub y_label: String,
+    /// Column labels, left to right.
+    pub x_values: Vec<String>,
+    /// Row labels, bottom to top.
+    pub y_values: Vec<String>,
+    /// `cells[row][column]`; lower is better. A non-finite cell is drawn
+    /// grey with the text "div." (diverged).
+    pub cells: Vec<Vec<f64>>,
+}
+
+/// The colour of `t` in `[0, 1]` (0: best, green; 1: worst, red), through yellow.
+fn heat_colour(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64, u: f64| (a + (b - a) * u).round() as u8;
+    if t < 0.5 {
+        let u = 2.0 * t;
+        RGBColor(
+            lerp(44.0, 250.0, u),
+            lerp(160.0, 210.0, u),
+            lerp(44.0, 60.0, u),
+        )
+    } else {
+        let u = 2.0 * t - 1.0;
+        RGBColor(
+            lerp(250.0, 214.0, u),
+            lerp(210.0, 39.0, u),
+            lerp(60.0, 40.0, u),
+        )
+    }
+}
+
+/// Writes `map` as `stem.svg` and `stem.png`: each cell coloured by the
+/// log10 of its value between the grid's best (green) and worst finite value
+/// (red), with the value written in it. Fails with
+/// [`PlotError::LengthMismatch`] when a row's length is not the number of
+/// columns, or the number of rows is not the number of row labels, and with
+/// [`PlotError::NoDrawablePoints`] when the grid is empty.
+pub fn write_heat_map(map: &HeatMap, stem: &Path) -> Result<Figure, PlotError> {
+    ensure_font()?;
+    let (nx, ny) = (map.x_values.len(), map.y_values.len());
+    if nx == 0 || ny == 0 {
+        return Err(PlotError::NoDrawablePoints {
+            title: map.title.clone(),
+        });
+    }
+    if map.cells.len() != ny || map.cells.iter().any(|r| r.len() != nx) {
+        return Err(PlotError::LengthMismatch {
+            label: map.title.clone(),
+        });
+    }
+    let figure = prepare_output(stem)?;
+    {
+        let root = SVGBackend::new(&figure.svg, (FIGURE_WIDTH, FIGURE_HEIGHT)).into_drawing_area();
+        draw_heat_map(&root, map)?;
+        root.present().map_err(draw_err)?;
+    }
+    {
+        let root =
+            BitMapBackend::new(&figure.png, (FIGURE_WIDTH, FIGURE_HEIGHT)).into_drawing_area();
+        draw_heat_map(&root, map)?;
+        root.present().map_err(draw_err)?;
+    }
+    Ok(figure)
+}
+
+fn draw_heat_map<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    map: &HeatMap,
+) -> Result<(), PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(draw_err)?;
+    let (nx, ny) = (map.x_values.len(), map.y_values.len());
+    let centres = |n: usize| (0..n).map(|i| i as f64 + 0.5).collect::<Vec<f64>>();
+    let mut chart = ChartBuilder::on(root)
+        .caption(&map.title, font(22.0))
+        .margin(16)
+        .x_label_area_size(52)
+        .y_label_area_size(90)
+        .build_cartesian_2d(
+            TickedAxis {
+                lo: 0.0,
+                hi: nx as f64,
+                ticks: centres(nx),
+            },
+            TickedAxis {
+                lo: 0.0,
+                hi: ny as f64,
+                ticks: centres(ny),
+            },
+        )
+        .map_err(draw_err)?;
+    let label = |values: &[String], t: f64| {
+        values
+            .get(t.floor().max(0.0) as usize)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let x_fmt = |t: &f64| label(&map.x_values, *t);
+    let y_fmt = |t: &f64| label(&map.y_values, *t);
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(map.x_label.as_str())
+        .y_desc(map.y_label.as_str())
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(font(15.0))
+        .axis_desc_style(font(17.0))
+        .draw()
+        .map_err(draw_err)?;
+    let logs: Vec<f64> = map
+        .cells
+        .iter()
+        .flatten()
+        .filter(|v| v.is_finite() && **v > 0.0)
+        .map(|v| v.log10())
+        .collect();
+    let (lo, hi) = extent(logs.iter().copied()).unwrap_or((0.0, 1.0));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    for (row, values) in map.cells.iter().enumerate() {
+        for (col, &v) in values.iter().enumerate() {
+            let (x0, y0) = (col as f64, row as f64);
+            let (colour, text) = if v.is_finite() && v > 0.0 {
+                (
+                    heat_colour((v.log10() - lo) / span),
+                    crate::markdown::fmt_sig(v, 3),
+                )
+            } else {
+                (RGBColor(190, 190, 190), "div.".to_string())
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0 + 0.02, y0 + 0.02), (x0 + 0.98, y0 + 0.98)],
+                    colour.filled(),
+                )))
+                .map_err(draw_err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    text,
+                    (x0 + 0.5, y0 + 0.5),
+                    font(14.0).pos(Pos::new(HPos::Center, VPos::Center)),
+                )))
+                .map_err(draw_err)?;
+        }
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use dopamine_meter::CountingAllocator;
 use dopamine_train::{OptimizerKind, Record};
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Claim, c1, c2, c3};
+use crate::claims::{Claim, Robustness, c1, c2, c3, robustness};
 use crate::config::load;
 use crate::error::BenchError;
 use crate::experiments::cost::{self, CostConfig, CostPoint, StepShape};
@@ -18,7 +18,10 @@ use crate::experiments::xor::{self, XorConfig, XorResult};
 use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
 use crate::mode::Mode;
-use crate::plot::{BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot};
+use crate::plot::{
+    BarGroup, BarPlot, Curve, HeatMap, LinePlot, Scale, write_bar_plot, write_heat_map,
+    write_line_plot,
+};
 use crate::progress::Progress;
 use crate::reproduce_state::StageStore;
 use crate::stats::band;
@@ -69,6 +72,9 @@ pub struct Summary {
     pub resumed: Vec<(String, String)>,
     /// The claims and their verdicts.
     pub claims: Vec<Claim>,
+    /// Robustness to settings of every method on E2 and E3 (from the tuning grids).
+    #[serde(default)]
+    pub robustness: Vec<Robustness>,
     /// E1 per hidden size and optimizer: (hidden, optimizer, chosen spec, success rate, median passes).
     pub xor: Vec<XorSummary>,
     /// E2 and E3.
@@ -109,6 +115,9 @@ pub struct ForecastSummary {
     pub persistence: forecast::ForecastScores,
     /// Per optimizer.
     pub optimizers: Vec<ForecastOptimizerSummary>,
+    /// Ablation rows.
+    #[serde(default)]
+    pub ablations: Vec<forecast::AblationResult>,
 }
 
 /// One optimizer's row of an E2 / E3 table.
@@ -116,10 +125,16 @@ pub struct ForecastSummary {
 pub struct ForecastOptimizerSummary {
     /// Optimizer.
     pub optimizer: OptimizerKind,
-    /// Chosen hyperparameters.
+    /// Chosen hyperparameters (flagged when on the edge of the grid).
     pub hyperparameters: String,
     /// Median test NRMSE, one step, teacher-forced.
     pub teacher_forced: f64,
+    /// Median test NRMSE at equal wall time (when run).
+    #[serde(default)]
+    pub wall_teacher_forced: Option<f64>,
+    /// Median forward-pass equivalents in that wall time (when run).
+    #[serde(default)]
+    pub wall_passes: Option<f64>,
     /// Median free-running NRMSE per horizon.
     pub free_running: Vec<(usize, f64)>,
 }
@@ -184,8 +199,9 @@ pub fn reproduce(
     let claims = vec![
         c1(&xor_results, &forecasts),
         c2(&xor_results, &forecasts),
-        c3(&by_t),
+        c3(&by_t, &forecasts),
     ];
+    let robustness = robustness(&forecasts);
     write_curves(out, &xor_results, &forecasts)?;
     write_cost_csv(out, &by_h, &by_t)?;
     let figures = write_figures(out, &xor_results, &forecasts, &by_h, &by_t)?;
@@ -197,12 +213,13 @@ pub fn reproduce(
         seconds: start.elapsed().as_secs_f64(),
         resumed: state.resumed(),
         claims,
+        robustness,
         xor: xor_results
             .iter()
             .map(|r| XorSummary {
                 hidden: r.hidden,
                 optimizer: r.optimizer,
-                hyperparameters: r.tuned.chosen.describe(),
+                hyperparameters: r.tuned.describe_flagged(),
                 seeds: r.runs.len(),
                 success_rate: r.success_rate,
                 median_passes: r.median_passes,
@@ -215,13 +232,16 @@ pub fn reproduce(
                 name: f.name.clone(),
                 params: f.params,
                 persistence: f.persistence.clone(),
+                ablations: f.ablations.clone(),
                 optimizers: f
                     .results
                     .iter()
                     .map(|r| ForecastOptimizerSummary {
                         optimizer: r.optimizer,
-                        hyperparameters: r.tuned.chosen.describe(),
+                        hyperparameters: r.tuned.describe_flagged(),
                         teacher_forced: r.median_teacher_forced,
+                        wall_teacher_forced: r.wall.as_ref().map(|w| w.median_teacher_forced),
+                        wall_passes: r.wall.as_ref().map(|w| w.median_passes),
                         free_running: r.median_free_running.clone(),
                     })
                     .collect(),
@@ -401,6 +421,95 @@ fn write_figures(
     )?;
     names.push("figures/xor_success.png".into());
     for f in forecasts {
+        for r in &f.results {
+            let mut rates: Vec<f64> = r.tuned.scores.iter().map(|c| c.rate).collect();
+            let mut seconds: Vec<f64> = r.tuned.scores.iter().map(|c| c.second).collect();
+            for v in [&mut rates, &mut seconds] {
+                v.sort_by(f64::total_cmp);
+                v.dedup();
+            }
+            let cells = seconds
+                .iter()
+                .map(|&y| {
+                    rates
+                        .iter()
+                        .map(|&x| {
+                            r.tuned
+                                .scores
+                                .iter()
+                                .find(|c| c.rate == x && c.second == y)
+                                .map_or(f64::NAN, |c| c.score)
+                        })
+                        .collect()
+                })
+                .collect();
+            let stem = format!("{}_grid_{}", f.name, slug(r.optimizer));
+            write_heat_map(
+                &HeatMap {
+                    title: format!(
+                        "{}: {} validation NRMSE over its tuning grid",
+                        f.name, r.optimizer
+                    ),
+                    x_label: crate::experiments::tuning::rate_name(r.optimizer).into(),
+                    y_label: r.tuned.second_axis.clone(),
+                    x_values: rates.iter().map(|v| fmt_sig(*v, 3)).collect(),
+                    y_values: seconds.iter().map(|v| fmt_sig(*v, 3)).collect(),
+                    cells,
+                },
+                &fig(&stem),
+            )?;
+            names.push(format!("figures/{stem}.png"));
+        }
+        // Test NRMSE against wall time at the equal-wall-time budget.
+        let curves: Vec<Curve> = f
+            .results
+            .iter()
+            .filter_map(|r| {
+                let w = r.wall.as_ref()?;
+                let ys: Vec<Vec<f64>> = w
+                    .runs
+                    .iter()
+                    .map(|run| run.test_curve.iter().map(|p| p.nrmse).collect())
+                    .collect();
+                let ts: Vec<Vec<f64>> = w
+                    .runs
+                    .iter()
+                    .map(|run| run.test_curve.iter().map(|p| p.seconds).collect())
+                    .collect();
+                let xs = band(&ts, 0.5, 0.5).median;
+                let b = band(&ys, 0.25, 0.75);
+                let n = xs.len().min(b.median.len());
+                if n == 0 {
+                    return None;
+                }
+                let mut c = b.into_curve(r.optimizer.to_string(), &xs[..n]);
+                c.x.truncate(n);
+                c.y.truncate(n);
+                if let Some(band) = &mut c.band {
+                    band.lo.truncate(n);
+                    band.hi.truncate(n);
+                }
+                Some(c)
+            })
+            .collect();
+        if !curves.is_empty() {
+            let stem = format!("{}_test_vs_time", f.name);
+            write_line_plot(
+                &LinePlot {
+                    title: format!(
+                        "{}: test NRMSE at equal wall time (median, 25-75% over seeds)",
+                        f.name
+                    ),
+                    x_label: "training wall time (s)".into(),
+                    y_label: "test NRMSE (1 step, teacher-forced)".into(),
+                    x_scale: Scale::Linear,
+                    y_scale: Scale::Log10,
+                    curves,
+                },
+                &fig(&stem),
+            )?;
+            names.push(format!("figures/{stem}.png"));
+        }
         for (x_label, by_time) in [("forward-pass equivalents", false), ("wall time (s)", true)] {
             let curves = f
                 .results
@@ -627,14 +736,38 @@ fn report_markdown(
     let _ = writeln!(md, "{}", t.render());
     let _ = writeln!(
         md,
-        "C3 compares cost *per training step*; the number of steps each method needs is in C1/C2 and the tables below.\n"
+        "C1 takes Dopamine's best variant (Dopamine-1 or -2) against the best of WP, OpenES and SNES; C2 and C3 take Dopamine's best variant too. C3's first checks compare cost *per training step*; its last ones the compute to reach the worst method's final test NRMSE.\n"
     );
+    let _ = writeln!(
+        md,
+        "## Robustness to settings\n\nFor every method on E2 and E3: the validation NRMSE (median over tuning seeds) over its whole tuning grid — the fraction of the grid within 2x of its best cell and the number of cells that diverged. Heat maps per method are in the figures (`*_grid_*`).\n"
+    );
+    let mut t = Table::new([
+        "experiment",
+        "optimizer",
+        "grid",
+        "best validation NRMSE",
+        "within 2x of best",
+        "diverged",
+    ]);
+    for r in &s.robustness {
+        t.row([
+            r.experiment.clone(),
+            r.optimizer.to_string(),
+            r.grid.to_string(),
+            fmt_sig(r.best, 3),
+            format!("{:.0}%", 100.0 * r.within_2x),
+            r.diverged.to_string(),
+        ]);
+    }
+    let _ = writeln!(md, "{}", t.render());
     let seeds = s.xor.first().map_or(0, |x| x.seeds);
     let _ = writeln!(
         md,
-        "## E1 XOR\n\nMLP 2-H-1, tanh hidden, sigmoid output, MSE on the 4 patterns (full batch); solved = all four outputs on the right side of 0.5. {seeds} evaluation seeds (0..{seeds}); every optimizer tuned on {} separate seeds over a grid of {} learning rates (the chosen one is shown). Forward-pass equivalents count a backward pass as one forward pass.\n",
+        "## E1 XOR\n\nMLP 2-H-1, tanh hidden, sigmoid output, MSE on the 4 patterns (full batch); solved = all four outputs on the right side of 0.5. {seeds} evaluation seeds (0..{seeds}); every optimizer tuned on {} separate seeds over a grid of {} configurations (learning rate x sigma, or learning rate x momentum / beta1; the chosen one is shown, flagged when it lies on the edge of its grid). Every method gets the same budget of {} forward-pass equivalents (a backward pass counts as one forward pass).\n",
         xor_cfg.tuning_seeds.get(s.mode),
-        xor_cfg.optimizers.first().map_or(0, |c| c.rates.len())
+        xor_cfg.optimizers.first().map_or(0, |c| c.grid_size()),
+        2 * xor_cfg.steps.get(s.mode)
     );
     let mut t = Table::new([
         "net",
@@ -658,7 +791,7 @@ fn report_markdown(
     for (f, cfg) in s.forecasts.iter().zip([mg, lz]) {
         let _ = writeln!(
             md,
-            "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (a perturbation step costs 2, a gradient step 2: forward + backward); {} evaluation seeds; tuned on the validation part with {} tuning seed(s). NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
+            "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (every evaluation counted: a gradient step costs 2, forward + backward; a Dopamine step with K antithetic probes and no baseline 2K; OpenES 2K; SNES its population); {} evaluation seeds; every method tuned on the validation part with {} tuning seed(s) over a grid of {} configurations (chosen one shown, flagged on the grid's edge).{} NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
             f.name,
             cfg.hidden,
             f.params,
@@ -670,6 +803,11 @@ fn report_markdown(
             cfg.budget.get(s.mode),
             cfg.seeds.get(s.mode),
             cfg.tuning_seeds.get(s.mode),
+            cfg.optimizers.first().map_or(0, |c| c.grid_size()),
+            cfg.seconds.as_ref().map_or(String::new(), |sec| format!(
+                " Equal wall time: the same chosen configurations train for {} s per seed, one run per core at a time, nothing else of the experiment running meanwhile; the schedule's length is the steps the method made per second at equal passes.",
+                sec.get(s.mode)
+            )),
             cfg.origins,
             cfg.context
         );
@@ -684,6 +822,11 @@ fn report_markdown(
                 .iter()
                 .map(|(h, _)| format!("free-running h={h}")),
         );
+        let timed = f.optimizers.iter().any(|o| o.wall_teacher_forced.is_some());
+        if timed {
+            headers.push("test NRMSE, equal wall time".into());
+            headers.push("passes in that time".into());
+        }
         let mut t = Table::new(headers);
         let mut row = vec![
             "persistence".to_string(),
@@ -696,6 +839,9 @@ fn report_markdown(
                 .iter()
                 .map(|(_, v)| fmt_sig(*v, 3)),
         );
+        if timed {
+            row.extend(["-".to_string(), "-".to_string()]);
+        }
         t.row(row);
         for o in &f.optimizers {
             let mut row = vec![
@@ -704,9 +850,35 @@ fn report_markdown(
                 fmt_sig(o.teacher_forced, 3),
             ];
             row.extend(o.free_running.iter().map(|(_, v)| fmt_sig(*v, 3)));
+            if timed {
+                row.push(o.wall_teacher_forced.map_or("-".into(), |v| fmt_sig(v, 3)));
+                row.push(o.wall_passes.map_or("-".into(), |v| fmt_sig(v, 3)));
+            }
             t.row(row);
         }
         let _ = writeln!(md, "{}", t.render());
+        if !f.ablations.is_empty() {
+            let _ = writeln!(
+                md,
+                "Ablations on {}: each row changes one knob of a tuned Dopamine configuration (its sigma and eta are the tuned ones, not re-tuned), same budget in forward passes, same evaluation seeds.\n",
+                f.name
+            );
+            let mut t = Table::new([
+                "variant",
+                "configuration",
+                "passes per step",
+                "test NRMSE (1 step, TF), median",
+            ]);
+            for a in &f.ablations {
+                t.row([
+                    a.label.clone(),
+                    a.hyperparameters.clone(),
+                    a.passes_per_step.to_string(),
+                    fmt_sig(a.median_teacher_forced, 3),
+                ]);
+            }
+            let _ = writeln!(md, "{}", t.render());
+        }
     }
     let _ = writeln!(
         md,

@@ -1,4 +1,4 @@
-//! Every bad experiment config the lab refuses — an empty or unequal tuning grid, zero seeds, a zero budget, unknown fields — as one table: the file, the field and the text of each error.
+//! Every bad experiment config the lab refuses — an empty or unequal tuning grid (either axis), a second axis that does not fit the method, an option that does not apply, zero seeds, a zero budget, unknown fields — as one table: the file, the field and the text of each error.
 
 use dopamine_bench::config::{ExperimentConfig, parse};
 use dopamine_bench::experiments::cost::CostConfig;
@@ -52,8 +52,111 @@ fn cases() -> Vec<Case> {
             edited(builtin::MACKEY_GLASS, |v| {
                 v["optimizers"][1]["rates"] = json!([0.001, 0.003, 0.01])
             }),
-            "optimizers[1].rates",
-            "3 rates where optimizers[0] has 4",
+            "optimizers[1]",
+            "a grid of 3 rates x 3 sigma = 9 configurations where optimizers[0] has 4 rates x 3 sigma = 12 configurations",
+        ),
+        (
+            "a second axis that makes one grid larger",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][6]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
+            }),
+            "optimizers[6]",
+            "a grid of 4 rates x 4 beta1 = 16 configurations where optimizers[0] has 4 rates x 3 sigma = 12",
+        ),
+        (
+            "a grid without its second axis",
+            "xor.json",
+            edited(builtin::XOR, |v| {
+                v["optimizers"][2]
+                    .as_object_mut()
+                    .expect("an object")
+                    .remove("sigmas");
+            }),
+            "optimizers[2]",
+            "a grid of 4 rates x 1 sigma = 4 configurations",
+        ),
+        (
+            "a sigma axis on a gradient method",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][5]["sigmas"] = json!([0.1])
+            }),
+            "optimizers[5].sigmas",
+            "SGD has no sigma",
+        ),
+        (
+            "a momentum axis on a perturbation method",
+            "xor.json",
+            edited(builtin::XOR, |v| {
+                v["optimizers"][0]["momenta"] = json!([0.9])
+            }),
+            "optimizers[0].momenta",
+            "WP has no momentum",
+        ),
+        (
+            "a momentum outside [0, 1)",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][5]["momenta"][2] = json!(1.0)
+            }),
+            "optimizers[5].momenta",
+            "1 is not in [0, 1)",
+        ),
+        (
+            "a sigma that is not positive",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][1]["sigmas"][0] = json!(-0.01)
+            }),
+            "optimizers[1].sigmas",
+            "sigma -0.01 is not a finite number > 0",
+        ),
+        (
+            "an option that does not fit the method",
+            "xor.json",
+            edited(builtin::XOR, |v| {
+                v["optimizers"][0]["options"] = json!({"second_moment": 0.99})
+            }),
+            "optimizers[0].options.second_moment",
+            "is an option of Dopamine-1 and Dopamine-2, not WP",
+        ),
+        (
+            "an unknown option",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][3]["options"]["ranks"] = json!(1)
+            }),
+            "optimizers[3].options.ranks",
+            "unknown field `ranks`",
+        ),
+        (
+            "an ablation of a method that is not run",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["ablations"][0]["from"] = json!("SGD");
+                v["optimizers"].as_array_mut().expect("a list").remove(5);
+            }),
+            "ablations[0].from",
+            "SGD is not among the optimizers",
+        ),
+        (
+            "an ablation option that does not fit",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["ablations"][0]["options"] = json!({"baseline_from_probes": true})
+            }),
+            "ablations[0].options.baseline_from_probes",
+            "needs a perturbation rule with antithetic RPE, not Dopamine-1",
+        ),
+        (
+            "a wall-time budget of zero",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["seconds"]["quick"] = json!(0.0)
+            }),
+            "seconds.quick",
+            "must be a finite number of seconds > 0",
         ),
         (
             "a rate that is not positive",

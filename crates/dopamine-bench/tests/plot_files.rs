@@ -1,10 +1,10 @@
-//! Writes a line plot and a bar plot to a temporary folder and checks the SVG text and PNG files.
+//! Writes a line plot, a bar plot and a heat map to a temporary folder and checks the SVG text and PNG files.
 
 use std::path::PathBuf;
 
 use dopamine_bench::plot::{
-    Band, BarGroup, BarPlot, Curve, FIGURE_HEIGHT, FIGURE_WIDTH, LinePlot, PlotError, Scale,
-    write_bar_plot, write_line_plot,
+    Band, BarGroup, BarPlot, Curve, FIGURE_HEIGHT, FIGURE_WIDTH, HeatMap, LinePlot, PlotError,
+    Scale, write_bar_plot, write_heat_map, write_line_plot,
 };
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
@@ -161,4 +161,43 @@ fn bad_input_gives_typed_errors() {
     ));
     assert!(!dir.join("a.svg").exists() && !dir.join("b.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_heat_map_writes_every_cell_and_refuses_a_ragged_grid() {
+    let dir = temp_folder("heat");
+    let map = HeatMap {
+        title: "Grid check".into(),
+        x_label: "eta".into(),
+        y_label: "sigma".into(),
+        x_values: vec!["0.001".into(), "0.01".into(), "0.1".into()],
+        y_values: vec!["0.01".into(), "0.1".into()],
+        cells: vec![vec![0.5, 0.0123, 2.0], vec![f64::INFINITY, 0.04, 0.9]],
+    };
+    let fig = write_heat_map(&map, &dir.join("grid")).expect("writes");
+    let svg = std::fs::read_to_string(&fig.svg).expect("svg written");
+    for text in ["Grid check", "eta", "sigma", "0.0123", "div."] {
+        assert!(svg.contains(text), "{text} missing from the SVG");
+    }
+    let (w, h, colours) = decode_png(&fig.png);
+    assert_eq!((w, h), (FIGURE_WIDTH, FIGURE_HEIGHT));
+    // Five coloured cells, a grey one, text and white.
+    assert!(colours > 6, "{colours} colours");
+    let ragged = HeatMap {
+        cells: vec![vec![1.0; 3], vec![1.0; 2]],
+        ..map.clone()
+    };
+    assert!(matches!(
+        write_heat_map(&ragged, &dir.join("ragged")),
+        Err(PlotError::LengthMismatch { .. })
+    ));
+    let empty = HeatMap {
+        x_values: vec![],
+        cells: vec![vec![], vec![]],
+        ..map
+    };
+    assert!(matches!(
+        write_heat_map(&empty, &dir.join("empty")),
+        Err(PlotError::NoDrawablePoints { .. })
+    ));
 }

@@ -38,8 +38,8 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         assert!(report.contains(claim.verdict.label()));
     }
     assert_eq!(parsed.claims, summary.claims);
-    // Both XOR sizes and all five optimizers, both forecasting tasks with persistence beside them.
-    assert_eq!(parsed.xor.len(), 10);
+    // Both XOR sizes and all seven optimizers, both forecasting tasks with persistence beside them.
+    assert_eq!(parsed.xor.len(), 14);
     assert_eq!(parsed.forecasts.len(), 2);
     for f in &parsed.forecasts {
         assert!(f.persistence.teacher_forced > 0.0);
@@ -49,9 +49,28 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
             f.name
         );
     }
+    // Every method's row has a measured equal-wall-time result, and every
+    // method's tuning grid has a robustness row.
+    for f in &parsed.forecasts {
+        assert_eq!(f.optimizers.len(), 7);
+        for o in &f.optimizers {
+            assert!(
+                o.wall_teacher_forced.is_some_and(|v| v > 0.0),
+                "{} {}: no equal-wall-time result",
+                f.name,
+                o.optimizer
+            );
+        }
+    }
+    assert_eq!(parsed.robustness.len(), 14);
+    assert!(parsed.robustness.iter().all(|r| r.grid == 12));
+    assert!(report.contains("## Robustness to settings"));
     for fig in [
         "xor_success",
         "mackey_glass_loss_passes",
+        "mackey_glass_test_vs_time",
+        "lorenz_grid_openes",
+        "lorenz_grid_dopamine1",
         "lorenz_prediction_free_running",
         "cost_vs_seq_len_memory",
     ] {

@@ -25,12 +25,15 @@
 //!   [`FnObjective`], [`MlpObjective`] and [`RnnObjective`] in [`objectives`].
 //! * [`Optimizer`] (in [`optimizer`]): an open trait. The perturbation rules
 //!   are `dopamine-core`'s `PerturbationOptimizer` with any rule that
-//!   implements [`NamedRule`] — a rule of your own included; the gradient
+//!   implements [`NamedRule`] — a rule of your own included, and OpenES;
+//!   SNES is [`SnesOptimizer`]; the gradient
 //!   methods are [`GradientDescent`] over SGD or Adam. An optimizer whose
 //!   steps are a population of points ([`PopulationStep`]) lets the objective
 //!   evaluate them in one sweep and a [`ProbePool`] on threads.
 //! * [`OptimizerSpec`] (in [`spec`]): the built-in optimizers as a config
-//!   file names them, turned into an [`Optimizer`] once.
+//!   file names them (WP, Dopamine-1/2, OpenES, SNES, SGD, Adam), with
+//!   [`SpecOptions`] (low rank, no baseline, second moment), turned into an
+//!   [`Optimizer`] once.
 //! * [`Trainer`] and [`train`] (in [`trainer`]): budgets in steps, forward
 //!   passes or seconds ([`Budget`]), a target loss, [`Observer`]s, per-step
 //!   [`Record`]s.
@@ -83,10 +86,12 @@ pub use observer::{Control, NoObserver, Observer};
 pub use optimizer::{
     Optimizer, PopulationScratch, PopulationStep, StepInfo, population_step, step_preferred,
 };
-pub use optimizers::{AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer};
+pub use optimizers::{
+    AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
+};
 pub use probe_pool::ProbePool;
 pub use record::{Budget, Record, RunResult, StopReason, TrainSpec, TrainState};
-pub use spec::{OptimizerKind, OptimizerSpec, PerturbSpec};
+pub use spec::{EsSpec, OptimizerKind, OptimizerSpec, PerturbSpec, SnesSpec, SpecOptions};
 pub use state::{decode_state, encode_state};
 pub use store::{CheckpointPolicy, LoadedCheckpoint, load_latest};
 pub use trainer::{Trainer, train};

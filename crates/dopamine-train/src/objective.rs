@@ -3,7 +3,7 @@
 //! Adapters are in [`crate::objectives`]: a loss closure of a parameter
 //! slice and the models of `dopamine-nets`.
 
-use dopamine_core::StepPlan;
+use dopamine_core::{ParamLayout, StepPlan};
 use dopamine_nets::Scalar;
 
 use crate::error::TrainError;
@@ -115,5 +115,14 @@ pub trait Objective<T: Scalar>: Send {
     /// What a pass costs.
     fn cost(&self) -> PassCost {
         PassCost::default()
+    }
+
+    /// The parameters' layout for low-rank probes of rank `rank` (which
+    /// slices are weight matrices), or `None` when the objective has none;
+    /// [`crate::OptimizerSpec::build_with`] needs it for
+    /// [`crate::SpecOptions::rank`].
+    fn param_layout(&self, rank: usize) -> Option<ParamLayout> {
+        let _ = rank;
+        None
     }
 }

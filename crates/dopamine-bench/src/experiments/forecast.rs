@@ -6,8 +6,8 @@ use dopamine_tasks::{
     one_step_pairs, persistence_forecast, split_by_fractions,
 };
 use dopamine_train::{
-    Budget, NoObserver, OptimizerKind, OptimizerSpec, Record, RnnObjective, TrainError, TrainSpec,
-    train,
+    Budget, Control, Objective, OptimizerKind, OptimizerSpec, Record, RnnObjective, SpecOptions,
+    TrainError, TrainSpec, train,
 };
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
@@ -62,8 +62,50 @@ pub struct ForecastConfig {
     pub origins: usize,
     /// Teacher-forced context before each origin.
     pub context: usize,
-    /// The optimizers and their learning-rate grids.
+    /// Wall-clock budget in seconds of the equal-wall-time runs (none: not
+    /// run). Every method's configuration chosen at equal passes trains for
+    /// this long on every evaluation seed, one run at a time.
+    #[serde(default)]
+    pub seconds: Option<ByMode<f64>>,
+    /// The optimizers and their tuning grids.
     pub optimizers: Vec<Candidate>,
+    /// Ablation rows: variants of a tuned method run on the evaluation seeds
+    /// (not re-tuned).
+    #[serde(default)]
+    pub ablations: Vec<Ablation>,
+}
+
+/// An ablation row: `base` with `options`, its sigma and learning rate
+/// taken from the configuration chosen for `from`, run on the evaluation
+/// seeds at the same pass budget. It is not re-tuned, so it isolates the
+/// knob it changes at the tuned method's sigma and eta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ablation {
+    /// The row's label in the report.
+    pub label: String,
+    /// The variant (its sigma and eta are replaced).
+    pub base: OptimizerSpec,
+    /// Its options.
+    #[serde(default)]
+    pub options: SpecOptions,
+    /// The tuned method whose sigma and eta it takes.
+    pub from: OptimizerKind,
+}
+
+/// An ablation row's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AblationResult {
+    /// The row's label.
+    pub label: String,
+    /// The configuration run.
+    pub hyperparameters: String,
+    /// Forward-pass equivalents per step.
+    pub passes_per_step: u64,
+    /// Test one-step NRMSE of every evaluation seed.
+    pub test: Vec<f64>,
+    /// Their median.
+    pub median_teacher_forced: f64,
 }
 
 impl ExperimentConfig for ForecastConfig {
@@ -100,7 +142,35 @@ impl ExperimentConfig for ForecastConfig {
         if self.origins == 0 {
             return Err(FieldError::new("origins", "must be >= 1"));
         }
-        tuning_grid(&self.optimizers)
+        if let Some(sec) = &self.seconds {
+            for (mode, v) in [("full", sec.full), ("quick", sec.quick)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(FieldError::new(
+                        format!("seconds.{mode}"),
+                        "must be a finite number of seconds > 0",
+                    ));
+                }
+            }
+        }
+        tuning_grid(&self.optimizers)?;
+        for (i, a) in self.ablations.iter().enumerate() {
+            a.options.check(&a.base).map_err(|e| {
+                FieldError::new(format!("ablations[{i}].options.{}", e.field), e.reason)
+            })?;
+            if !self.optimizers.iter().any(|c| c.base.kind() == a.from) {
+                return Err(FieldError::new(
+                    format!("ablations[{i}].from"),
+                    format!("{} is not among the optimizers", a.from),
+                ));
+            }
+            if a.base.sigma().is_none() {
+                return Err(FieldError::new(
+                    format!("ablations[{i}].base"),
+                    "an ablation varies a method with noise (sigma and eta)",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -279,20 +349,80 @@ pub struct ForecastRun {
     pub test: ForecastScores,
     /// Validation one-step NRMSE.
     pub validation: f64,
+    /// Test one-step NRMSE along training (evaluation runs only; empty for
+    /// tuning runs): snapshots of the weights, scored after the run, so the
+    /// scoring never counts in the training time.
+    #[serde(default)]
+    pub test_curve: Vec<TestPoint>,
 }
+
+/// The test NRMSE of the weights at one point of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TestPoint {
+    /// Training seconds so far.
+    pub seconds: f64,
+    /// Forward-pass equivalents so far.
+    pub passes: u64,
+    /// FLOPs so far.
+    pub flops: u64,
+    /// Test one-step NRMSE (NaN for a diverged model).
+    pub nrmse: f64,
+}
+
+/// How long a run trains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunBudget {
+    /// Forward-pass equivalents.
+    Passes(u64),
+    /// Wall-clock seconds, with the step count the schedule assumes.
+    Seconds {
+        /// Seconds.
+        seconds: f64,
+        /// Expected steps (the length of a cosine schedule).
+        steps: u64,
+    },
+}
+
+/// Snapshots kept along an evaluation run for its test curve.
+const SNAPSHOTS: usize = 20;
 
 /// Steps a budget of forward-pass equivalents buys for `spec`.
 pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
     (budget / spec.passes_per_step()).max(1)
 }
 
-/// Trains one seed and evaluates it; returns the run and the trained network.
+/// Trains one seed at the config's pass budget without options and
+/// evaluates it; returns the run and the trained network.
 pub fn run_one(
     config: &ForecastConfig,
     data: &ForecastData,
     spec: &OptimizerSpec,
     seed: u64,
     mode: Mode,
+) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
+    run_one_with(
+        config,
+        data,
+        spec,
+        &SpecOptions::default(),
+        seed,
+        RunBudget::Passes(config.budget.get(mode)),
+        false,
+    )
+}
+
+/// Trains one seed with `options` for `budget` and evaluates it; with
+/// `test_curve`, also scores 20 snapshots of the weights taken
+/// along the run. A run whose optimizer gives up (non-finite losses again
+/// and again, a distribution that would overflow) is scored as it stands.
+pub fn run_one_with(
+    config: &ForecastConfig,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
 ) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
     let d = data.series.dim();
     let net = Rnn::new(
@@ -307,23 +437,54 @@ pub fn run_one(
     )?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
     let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?;
-    let budget = config.budget.get(mode);
-    let steps = steps_for_budget(spec, budget);
-    let mut opt = spec.build::<f64>(obj.net().num_params(), seed, steps)?;
+    let (budget, steps) = match budget {
+        RunBudget::Passes(p) => (
+            Budget {
+                forward_equivalents: Some(p),
+                ..Default::default()
+            },
+            (p / spec.passes_per_step_with(options)).max(1),
+        ),
+        RunBudget::Seconds { seconds, steps } => (
+            Budget {
+                seconds: Some(seconds),
+                ..Default::default()
+            },
+            steps.max(1),
+        ),
+    };
+    let layout = options.rank.and_then(|r| obj.param_layout(r));
+    let mut opt = spec.build_with::<f64>(
+        options,
+        layout.as_ref(),
+        obj.net().num_params(),
+        seed,
+        steps,
+    )?;
     let train_spec = TrainSpec {
-        budget: Budget {
-            forward_equivalents: Some(budget),
-            ..Default::default()
-        },
+        budget,
         record_every: config.record_every,
         target_loss: None,
         max_consecutive_rejections: 200,
     };
-    let result = train(&mut obj, opt.as_mut(), &train_spec, &mut NoObserver);
+    // Snapshots at evenly spaced fractions of the budget.
+    let mut snapshots: Vec<(Record, Vec<f64>)> = Vec::new();
+    let fraction = |r: &Record| match (budget.forward_equivalents, budget.seconds) {
+        (Some(p), _) => (r.forward_passes + r.backward_passes) as f64 / p as f64,
+        (_, Some(s)) => r.seconds / s,
+        _ => 1.0,
+    };
+    let mut observer = |r: &Record, o: &mut RnnObjective<f64>| {
+        if test_curve && fraction(r) * SNAPSHOTS as f64 >= (snapshots.len() + 1) as f64 {
+            snapshots.push((*r, o.params().to_vec()));
+        }
+        Control::Continue
+    };
+    let result = train(&mut obj, opt.as_mut(), &train_spec, &mut observer);
     let curve = match result {
         Ok(r) => r.records,
         // A run that keeps diverging is reported with what it has.
-        Err(TrainError::Diverged { .. }) => vec![],
+        Err(TrainError::Diverged { .. } | TrainError::Optimizer(_)) => vec![],
         Err(e) => return Err(e.into()),
     };
     let net = obj.net().clone();
@@ -348,12 +509,44 @@ pub fn run_one(
         config.context,
     )?
     .teacher_forced;
+    let mut points = Vec::with_capacity(snapshots.len() + 1);
+    for (r, params) in snapshots {
+        let mut at = net.clone();
+        at.params_mut().copy_from_slice(&params);
+        let nrmse = evaluate(
+            &at,
+            data,
+            data.val_end,
+            data.series.len(),
+            &[],
+            &[],
+            config.context,
+        )?
+        .teacher_forced;
+        points.push(TestPoint {
+            seconds: r.seconds,
+            passes: r.forward_passes + r.backward_passes,
+            flops: r.flops,
+            nrmse,
+        });
+    }
+    if test_curve {
+        if let Some(last) = curve.last() {
+            points.push(TestPoint {
+                seconds: last.seconds,
+                passes: last.forward_passes + last.backward_passes,
+                flops: last.flops,
+                nrmse: test.teacher_forced,
+            });
+        }
+    }
     Ok((
         ForecastRun {
             seed,
             curve,
             test,
             validation,
+            test_curve: points,
         },
         net,
     ))
@@ -376,6 +569,23 @@ pub struct ForecastResult {
     pub example_teacher_forced: Vec<Vec<f64>>,
     /// Free-running forecast of seed 0 from the first origin (for plots).
     pub example_free_running: Vec<Vec<f64>>,
+    /// The same chosen configuration at an equal wall-clock budget (when
+    /// the config sets `seconds`).
+    #[serde(default)]
+    pub wall: Option<WallResult>,
+}
+
+/// One optimizer at an equal wall-clock budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WallResult {
+    /// The budget in seconds.
+    pub seconds: f64,
+    /// Every evaluation run (one per core at a time).
+    pub runs: Vec<ForecastRun>,
+    /// Median test teacher-forced NRMSE over seeds.
+    pub median_teacher_forced: f64,
+    /// Median forward-pass equivalents a run got in that time.
+    pub median_passes: f64,
 }
 
 /// The experiment's results.
@@ -393,6 +603,9 @@ pub struct ForecastReport {
     pub example_truth_free: Vec<Vec<f64>>,
     /// Model parameters.
     pub params: usize,
+    /// Ablation rows.
+    #[serde(default)]
+    pub ablations: Vec<AblationResult>,
 }
 
 /// Median in which a NaN (a diverged run) counts as the worst value.
@@ -411,8 +624,73 @@ pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
     config
         .optimizers
         .iter()
-        .map(|c| c.rates.len() as u64 * config.tuning_seeds.get(mode) + config.seeds.get(mode))
-        .sum()
+        .map(|c| {
+            c.grid_size() as u64 * config.tuning_seeds.get(mode)
+                + config.seeds.get(mode) * (1 + u64::from(config.seconds.is_some()))
+        })
+        .sum::<u64>()
+        + config.ablations.len() as u64 * config.seeds.get(mode)
+}
+
+/// The chosen configuration on every evaluation seed at `seconds` of
+/// training, one run per core at a time (nothing else of the experiment
+/// runs meanwhile, so runs of this table never share a core). The cosine schedule's length is the steps the equal-pass runs
+/// made per second, times `seconds`.
+fn wall_runs(
+    config: &ForecastConfig,
+    data: &ForecastData,
+    tuned: &Tuned,
+    pass_runs: &[ForecastRun],
+    seconds: f64,
+    progress: &Progress,
+) -> Result<WallResult, BenchError> {
+    let rate = crate::stats::median(
+        &pass_runs
+            .iter()
+            .filter_map(|r| r.curve.last())
+            .filter(|r| r.seconds > 0.0)
+            .map(|r| r.step as f64 / r.seconds)
+            .collect::<Vec<f64>>(),
+    );
+    let steps = if rate.is_finite() {
+        (rate * seconds) as u64
+    } else {
+        1
+    };
+    // One run per core at a time: rayon's pool has one thread per core and
+    // every run is single-threaded.
+    let runs: Vec<ForecastRun> = (0..pass_runs.len() as u64)
+        .into_par_iter()
+        .map(|seed| {
+            let r = run_one_with(
+                config,
+                data,
+                &tuned.chosen,
+                &tuned.options,
+                seed,
+                RunBudget::Seconds { seconds, steps },
+                true,
+            )
+            .map(|r| r.0);
+            progress.inc(1);
+            r
+        })
+        .collect::<Result<_, BenchError>>()?;
+    Ok(WallResult {
+        seconds,
+        median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
+        median_passes: crate::stats::median(
+            &runs
+                .iter()
+                .map(|r| {
+                    r.curve
+                        .last()
+                        .map_or(0.0, |c| (c.forward_passes + c.backward_passes) as f64)
+                })
+                .collect::<Vec<f64>>(),
+        ),
+        runs,
+    })
 }
 
 /// Runs the experiment: tune on the validation part, evaluate on the test part.
@@ -438,9 +716,11 @@ pub fn run(
     let mut results = Vec::new();
     let mut params = 0;
     for cand in &config.optimizers {
-        let tuned = try_tune(cand, |spec| {
+        let passes = RunBudget::Passes(config.budget.get(mode));
+        let tuned = try_tune(cand, |spec, options| {
             let scores = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                let r = run_one(config, &data, spec, s, mode).map(|r| r.0.validation);
+                let r = run_one_with(config, &data, spec, options, s, passes, false)
+                    .map(|r| r.0.validation);
                 progress.inc(1);
                 r
             })?;
@@ -449,7 +729,15 @@ pub fn run(
         let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {
-                let r = run_one(config, &data, &tuned.chosen, s, mode);
+                let r = run_one_with(
+                    config,
+                    &data,
+                    &tuned.chosen,
+                    &tuned.options,
+                    s,
+                    passes,
+                    true,
+                );
                 progress.inc(1);
                 r
             })
@@ -476,6 +764,17 @@ pub fn run(
             .map(|t| (0..free.ncols()).map(|j| free[(t, j)]).collect())
             .collect();
         let runs: Vec<ForecastRun> = runs.into_iter().map(|r| r.0).collect();
+        let wall = match &config.seconds {
+            Some(sec) => Some(wall_runs(
+                config,
+                &data,
+                &tuned,
+                &runs,
+                sec.get(mode),
+                progress,
+            )?),
+            None => None,
+        };
         let median_free_running = config
             .horizons
             .iter()
@@ -495,9 +794,51 @@ pub fn run(
             runs,
             example_teacher_forced,
             example_free_running,
+            wall,
+        });
+    }
+    let mut ablations = Vec::new();
+    for a in &config.ablations {
+        let Some(from) = results.iter().find(|r| r.optimizer == a.from) else {
+            continue;
+        };
+        let chosen = &from.tuned.chosen;
+        let spec = a
+            .base
+            .with_sigma(chosen.sigma().unwrap_or(f64::NAN))
+            .with_rate(chosen.rate());
+        let test: Vec<f64> = (0..config.seeds.get(mode))
+            .into_par_iter()
+            .map(|s| {
+                let r = run_one_with(
+                    config,
+                    &data,
+                    &spec,
+                    &a.options,
+                    s,
+                    RunBudget::Passes(config.budget.get(mode)),
+                    false,
+                )
+                .map(|r| r.0.test.teacher_forced);
+                progress.inc(1);
+                r
+            })
+            .collect::<Result<_, BenchError>>()?;
+        let opts = a.options.describe();
+        ablations.push(AblationResult {
+            label: a.label.clone(),
+            hyperparameters: if opts.is_empty() {
+                spec.describe()
+            } else {
+                format!("{} {opts}", spec.describe())
+            },
+            passes_per_step: spec.passes_per_step_with(&a.options),
+            median_teacher_forced: median(test.clone()),
+            test,
         });
     }
     Ok(ForecastReport {
+        ablations,
         name: config.name.clone(),
         persistence,
         results,

@@ -3,8 +3,8 @@
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_tasks::xor;
 use dopamine_train::{
-    Budget, Control, MlpObjective, Objective, OptimizerKind, OptimizerSpec, Record, TrainSpec,
-    train,
+    Budget, Control, MlpObjective, Objective, OptimizerKind, OptimizerSpec, Record, SpecOptions,
+    TrainError, TrainSpec, train,
 };
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
@@ -26,7 +26,10 @@ pub struct XorConfig {
     pub seeds: ByMode<u64>,
     /// Tuning seeds, disjoint from the evaluation seeds (`10_000..`).
     pub tuning_seeds: ByMode<u64>,
-    /// Step budget of each run.
+    /// Budget of each run, in steps of a method that takes two forward-pass
+    /// equivalents per step (WP or Dopamine with one probe, SGD, Adam): every
+    /// method gets `2 * steps` forward-pass equivalents, so a method with
+    /// `p` passes per step runs `2 * steps / p` steps.
     pub steps: ByMode<u64>,
     /// The optimizers and their learning-rate grids.
     pub optimizers: Vec<Candidate>,
@@ -105,7 +108,7 @@ fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective<f64>, Mat<f64>), 
     ))
 }
 
-/// One run: trains until solved or out of steps.
+/// One run without options: [`run_one_with`] with `steps` steps.
 pub fn run_one(
     hidden: usize,
     spec: &OptimizerSpec,
@@ -113,8 +116,37 @@ pub fn run_one(
     steps: u64,
     curve_every: Option<u64>,
 ) -> Result<(XorRun, Vec<Record>), BenchError> {
+    run_one_with(
+        hidden,
+        spec,
+        &SpecOptions::default(),
+        seed,
+        steps,
+        curve_every,
+    )
+}
+
+/// The steps a method gets from the budget of `steps` two-pass steps
+/// (`2 * steps` forward-pass equivalents; see [`XorConfig::steps`]).
+pub fn steps_for(spec: &OptimizerSpec, options: &SpecOptions, steps: u64) -> u64 {
+    (2 * steps / spec.passes_per_step_with(options)).max(1)
+}
+
+/// One run: trains until solved or out of steps (`steps` of this method;
+/// see [`steps_for`]). A run whose optimizer gives up (a distribution that
+/// would overflow, repeated non-finite losses) counts as not solved.
+pub fn run_one_with(
+    hidden: usize,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    steps: u64,
+    curve_every: Option<u64>,
+) -> Result<(XorRun, Vec<Record>), BenchError> {
     let (mut obj, targets) = objective(hidden, seed)?;
-    let mut opt = spec.build::<f64>(obj.params().len(), seed, steps)?;
+    let layout = options.rank.and_then(|r| obj.param_layout(r));
+    let mut opt =
+        spec.build_with::<f64>(options, layout.as_ref(), obj.params().len(), seed, steps)?;
     let train_spec = TrainSpec {
         budget: Budget::steps(steps),
         record_every: 1,
@@ -133,7 +165,10 @@ pub fn run_one(
         }
         Control::Continue
     };
-    train(&mut obj, opt.as_mut(), &train_spec, &mut observer)?;
+    match train(&mut obj, opt.as_mut(), &train_spec, &mut observer) {
+        Ok(_) | Err(TrainError::Diverged { .. } | TrainError::Optimizer(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     let final_loss = obj.loss();
     Ok((
         XorRun {
@@ -167,7 +202,7 @@ pub fn run_count(config: &XorConfig, mode: Mode) -> u64 {
     let per_size: u64 = config
         .optimizers
         .iter()
-        .map(|c| c.rates.len() as u64 * config.tuning_seeds.get(mode) + config.seeds.get(mode))
+        .map(|c| c.grid_size() as u64 * config.tuning_seeds.get(mode) + config.seeds.get(mode))
         .sum();
     per_size * config.hidden.len() as u64
 }
@@ -184,18 +219,27 @@ pub fn run(
     let mut results = Vec::new();
     for &hidden in &config.hidden {
         for cand in &config.optimizers {
-            let tuned = try_tune(cand, |spec| {
+            let tuned = try_tune(cand, |spec, options| {
+                let n = steps_for(spec, options, steps);
                 let runs = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                    let r = run_one(hidden, spec, s, steps, None).map(|r| r.0);
+                    let r = run_one_with(hidden, spec, options, s, n, None).map(|r| r.0);
                     progress.inc(1);
                     r
                 })?;
                 Ok(tuning_score(&runs, steps))
             })?;
+            let n = steps_for(&tuned.chosen, &tuned.options, steps);
             let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))
                 .into_par_iter()
                 .map(|s| {
-                    let r = run_one(hidden, &tuned.chosen, s, steps, (s == 0).then_some(10));
+                    let r = run_one_with(
+                        hidden,
+                        &tuned.chosen,
+                        &tuned.options,
+                        s,
+                        n,
+                        (s == 0).then_some(10),
+                    );
                     progress.inc(1);
                     r
                 })

@@ -1,6 +1,6 @@
 //! [`MlpObjective`]: a `dopamine-nets` MLP on a fixed (full) batch.
 
-use dopamine_core::StepPlan;
+use dopamine_core::{ParamLayout, StepPlan};
 use dopamine_nets::{Loss, Mlp, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar};
 use faer::{Mat, MatRef};
 
@@ -121,6 +121,10 @@ impl<T: Scalar> Objective<T> for MlpObjective<T> {
                 )
                 .unwrap_or(T::from_f64(f64::NAN)),
         )
+    }
+    /// [`Mlp::param_layout`] (`None` when the network refuses the rank).
+    fn param_layout(&self, rank: usize) -> Option<ParamLayout> {
+        self.net.param_layout(rank).ok()
     }
     fn cost(&self) -> PassCost {
         let c = self.net.cost(self.inputs.nrows(), self.loss);

@@ -1,6 +1,6 @@
 //! [`RnnObjective`]: a `dopamine-nets` Elman RNN on one teacher-forced training sequence, with a washout.
 
-use dopamine_core::StepPlan;
+use dopamine_core::{ParamLayout, StepPlan};
 use dopamine_nets::{
     Bptt, NetError, Rnn, RnnGradWorkspace, RnnPopulationWorkspace, RnnWorkspace, Scalar,
 };
@@ -137,6 +137,10 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
                 )
                 .unwrap_or(T::from_f64(f64::NAN)),
         )
+    }
+    /// [`Rnn::param_layout`].
+    fn param_layout(&self, rank: usize) -> Option<ParamLayout> {
+        Some(self.net.param_layout(rank))
     }
     fn cost(&self) -> PassCost {
         let c = self.net.cost(self.inputs.nrows(), self.washout, self.bptt);

@@ -129,6 +129,17 @@ impl<T: Float> AdamOptimizer<T> {
         })?;
         Ok(Self::new(rule, dim))
     }
+
+    /// Adam with learning rate `lr`, first-moment factor `beta1` and the
+    /// default second moment, validated.
+    pub fn adam_with_beta1(lr: T, beta1: T, dim: usize) -> Result<Self, TrainError> {
+        let rule = Adam::new(AdamConfig {
+            lr,
+            beta1,
+            ..Default::default()
+        })?;
+        Ok(Self::new(rule, dim))
+    }
 }
 
 impl<T: Float, G: GradientRule<T>> Optimizer<T> for GradientDescent<T, G> {

@@ -1,12 +1,12 @@
-//! The perturbation rules as [`Optimizer`]s: `dopamine-core`'s `PerturbationOptimizer` with any [`NamedRule`].
+//! The perturbation rules (WP, Dopamine-1/2, OpenES) as [`Optimizer`]s: `dopamine-core`'s `PerturbationOptimizer` with any [`NamedRule`].
 //!
 //! A rule written outside this workspace trains through the trainer, with
 //! checkpoints, as soon as it implements `dopamine_core::UpdateRule`,
 //! [`NamedRule`] and serde's `Serialize`/`Deserialize`.
 
 use dopamine_core::{
-    Dopamine1Rule, Dopamine2Rule, PerturbationOptimizer, StepOutcome, StepPlan, StepReport, Told,
-    UpdateRule, WpRule,
+    Dopamine1Rule, Dopamine2Rule, OpenEsRule, PerturbationOptimizer, StepOutcome, StepPlan,
+    StepReport, Told, UpdateRule, WpRule,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,12 +36,16 @@ impl<T: Float> NamedRule for WpRule<T> {
     }
 }
 
-impl<T: Float> NamedRule for Dopamine1Rule<T> {
+impl<T: Float, U> NamedRule for Dopamine1Rule<T, U> {
     const NAME: &'static str = "Dopamine-1";
 }
 
-impl<T: Float, S> NamedRule for Dopamine2Rule<T, S> {
+impl<T: Float, S, U> NamedRule for Dopamine2Rule<T, S, U> {
     const NAME: &'static str = "Dopamine-2";
+}
+
+impl<T: Float, S> NamedRule for OpenEsRule<T, S> {
+    const NAME: &'static str = "OpenES";
 }
 
 /// The report of an applied update, as the trainer records it.

@@ -1,9 +1,11 @@
-//! Shared helpers of the checkpoint tests: an XOR MLP objective, the five optimizers, and record comparison without wall time.
+//! Shared helpers of the checkpoint tests: an XOR MLP objective, the seven built-in optimizers, and record comparison without wall time.
 
 #![allow(dead_code)]
 
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
-use dopamine_train::{MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record};
+use dopamine_train::{
+    EsSpec, MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record, SnesSpec,
+};
 use faer::Mat;
 
 /// XOR on an MLP 2-4-1 (17 parameters), Xavier weights from `seed`.
@@ -51,6 +53,19 @@ pub fn all_specs() -> Vec<OptimizerSpec> {
             momentum: 0.9,
         },
         OptimizerSpec::Adam { lr: 0.05 },
+        OptimizerSpec::OpenEs(EsSpec {
+            sigma: 0.05,
+            eta: 0.05,
+            pairs: 3,
+            cosine_to: Some(0.1),
+            l2: 0.0,
+        }),
+        OptimizerSpec::Snes(SnesSpec {
+            sigma: 0.1,
+            eta: 1.0,
+            population: 8,
+            eta_sigma: None,
+        }),
     ]
 }
 
