@@ -17,8 +17,9 @@ const USAGE: &str = "usage: cargo xtask <COMMAND> [OPTIONS]
 commands:
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
               E4 cost) and write report.md, summary.json, CSV curves and figures
-  bench       measure kernels, step overhead, memory, parallel probes and scaling
-              (B1-B6) and write the tables to docs/benchmarks.md
+  bench       measure kernels, step overhead, memory, parallel probes, scaling,
+              population steps and forward passes (B1-B8) and write the
+              tables to docs/benchmarks.md
   help        print this message
 
 cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
