@@ -570,7 +570,7 @@ fn b5(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(
          sequential step. Target: speedup >= 1.7 (met: {}). Results bit-identical to the \
          sequential run over {check_steps} steps (parameters, losses and the whole optimizer \
          state): {}. With 9 equal evaluations per step on 2 threads the best possible speedup is \
-         9/5 = 1.8 on two full cores, about 1.6 with the serial replay (see Findings). The \
+         9/5 = 1.8 on two full cores (see Findings). The \
          last two rows time the same {n} forward passes with nothing shared and nothing \
          serial, in the same run: what the two threads gave on independent work ({ceiling}x; \
          the pool got {share}% of it).\n\n{}",
