@@ -27,6 +27,8 @@ fn main() -> Result<(), BenchError> {
     if let OptimizerSpec::OpenEs(e) = cand.base {
         cand.base = OptimizerSpec::OpenEs(EsSpec { pairs, ..e });
     }
+    // The pairs are the command line's: sigma x eta only.
+    cand.variants.clear();
     let start = std::time::Instant::now();
     let tuned = tune(&cand, |spec, options| {
         run_one_with(
@@ -39,7 +41,7 @@ fn main() -> Result<(), BenchError> {
             false,
         )
         .map_or(f64::NAN, |r| r.0.validation)
-    });
+    })?;
     for s in &tuned.scores {
         println!(
             "eta={} sigma={} validation NRMSE {:.4}",

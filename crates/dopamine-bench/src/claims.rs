@@ -475,6 +475,9 @@ pub struct Robustness {
     pub optimizer: OptimizerKind,
     /// Cells in the grid.
     pub grid: usize,
+    /// The grid's axes (`4 eta x 3 sigma x 2 variants`).
+    #[serde(default)]
+    pub shape: String,
     /// Best validation NRMSE of the grid (median over tuning seeds).
     pub best: f64,
     /// Fraction of the grid within 2x of the best.
@@ -495,6 +498,7 @@ pub fn robustness(forecasts: &[ForecastReport]) -> Vec<Robustness> {
                     experiment: f.name.clone(),
                     optimizer: r.optimizer,
                     grid: r.tuned.scores.len(),
+                    shape: r.tuned.shape(),
                     best: r.tuned.best(),
                     within_2x,
                     diverged,
@@ -549,6 +553,7 @@ mod tests {
             results: vec![ForecastResult {
                 optimizer: OptimizerKind::Wp,
                 tuned: Tuned {
+                    chosen_variant: 0,
                     chosen: OptimizerSpec::Adam { lr: 1.0 },
                     options: Default::default(),
                     second_axis: "beta1".into(),
@@ -582,6 +587,7 @@ mod tests {
             hidden: 2,
             optimizer,
             tuned: Tuned {
+                chosen_variant: 0,
                 chosen: OptimizerSpec::Adam { lr: 1.0 },
                 options: Default::default(),
                 second_axis: "sigma".into(),
@@ -640,6 +646,7 @@ mod tests {
             test_curve: curve,
         };
         let cell = |score| GridScore {
+            variant: 0,
             rate: 1.0,
             second: 1.0,
             score,
@@ -650,6 +657,7 @@ mod tests {
             results: vec![ForecastResult {
                 optimizer: OptimizerKind::Adam,
                 tuned: Tuned {
+                    chosen_variant: 0,
                     chosen: OptimizerSpec::Adam { lr: 1.0 },
                     options: Default::default(),
                     second_axis: "beta1".into(),
@@ -701,6 +709,7 @@ mod tests {
         let result = |optimizer, median: f64, curve: Vec<(f64, f64)>| ForecastResult {
             optimizer,
             tuned: Tuned {
+                chosen_variant: 0,
                 chosen: OptimizerSpec::Adam { lr: 1.0 },
                 options: Default::default(),
                 second_axis: "beta1".into(),

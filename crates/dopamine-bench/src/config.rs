@@ -99,7 +99,7 @@ pub fn positive(field: &str, value: &ByMode<u64>) -> Result<(), FieldError> {
 /// The tuning grid: at least one optimizer; each with a non-empty list of
 /// finite positive rates, a second axis that fits it (`sigmas`, finite and
 /// positive, for the methods with noise; `momenta` in `[0, 1)` for SGD and Adam),
-/// options that apply to it; and every grid of the same size (the
+/// options and variants that apply to it; and every grid of the same size (the
 /// fair-tuning rule: every optimizer gets as many tries).
 pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
     let Some(first) = optimizers.first() else {
@@ -107,8 +107,13 @@ pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
     };
     let describe = |c: &Candidate| {
         let axis = c.second_axis();
+        let variants = if c.variants.is_empty() {
+            String::new()
+        } else {
+            format!(" x {} variants", c.variants.len())
+        };
         format!(
-            "{} rates x {} {} = {} configurations",
+            "{} rates x {} {}{variants} = {} configurations",
             c.rates.len(),
             axis.values.len(),
             axis.name,
@@ -156,6 +161,12 @@ pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
         }
         c.options.check(&c.base).map_err(|e| {
             FieldError::new(format!("optimizers[{i}].options.{}", e.field), e.reason)
+        })?;
+        c.variant_bases().map_err(|e| {
+            FieldError::new(
+                format!("optimizers[{i}].variants[{}].{}", e.index, e.field),
+                e.reason,
+            )
         })?;
         if c.grid_size() != first.grid_size() {
             return Err(FieldError::new(

@@ -422,8 +422,15 @@ fn write_figures(
     names.push("figures/xor_success.png".into());
     for f in forecasts {
         for r in &f.results {
-            let mut rates: Vec<f64> = r.tuned.scores.iter().map(|c| c.rate).collect();
-            let mut seconds: Vec<f64> = r.tuned.scores.iter().map(|c| c.second).collect();
+            // The chosen variant's plane of the grid.
+            let plane: Vec<_> = r
+                .tuned
+                .scores
+                .iter()
+                .filter(|c| c.variant == r.tuned.chosen_variant)
+                .collect();
+            let mut rates: Vec<f64> = plane.iter().map(|c| c.rate).collect();
+            let mut seconds: Vec<f64> = plane.iter().map(|c| c.second).collect();
             for v in [&mut rates, &mut seconds] {
                 v.sort_by(f64::total_cmp);
                 v.dedup();
@@ -434,8 +441,7 @@ fn write_figures(
                     rates
                         .iter()
                         .map(|&x| {
-                            r.tuned
-                                .scores
+                            plane
                                 .iter()
                                 .find(|c| c.rate == x && c.second == y)
                                 .map_or(f64::NAN, |c| c.score)
@@ -446,10 +452,17 @@ fn write_figures(
             let stem = format!("{}_grid_{}", f.name, slug(r.optimizer));
             write_heat_map(
                 &HeatMap {
-                    title: format!(
-                        "{}: {} validation NRMSE over its tuning grid",
-                        f.name, r.optimizer
-                    ),
+                    title: if plane.len() < r.tuned.scores.len() {
+                        format!(
+                            "{}: {} validation NRMSE, chosen variant of its grid",
+                            f.name, r.optimizer
+                        )
+                    } else {
+                        format!(
+                            "{}: {} validation NRMSE over its tuning grid",
+                            f.name, r.optimizer
+                        )
+                    },
                     x_label: crate::experiments::tuning::rate_name(r.optimizer).into(),
                     y_label: r.tuned.second_axis.clone(),
                     x_values: rates.iter().map(|v| fmt_sig(*v, 3)).collect(),
@@ -740,7 +753,7 @@ fn report_markdown(
     );
     let _ = writeln!(
         md,
-        "## Robustness to settings\n\nFor every method on E2 and E3: the validation NRMSE (median over tuning seeds) over its whole tuning grid — the fraction of the grid within 2x of its best cell and the number of cells that diverged. Heat maps per method are in the figures (`*_grid_*`).\n"
+        "## Robustness to settings\n\nFor every method on E2 and E3: the validation NRMSE (median over tuning seeds) over its whole tuning grid — the fraction of the grid within 2x of its best cell and the number of cells that diverged. Heat maps per method are in the figures (`*_grid_*`; for a grid with variants, the plane of the chosen variant).\n"
     );
     let mut t = Table::new([
         "experiment",
@@ -754,7 +767,11 @@ fn report_markdown(
         t.row([
             r.experiment.clone(),
             r.optimizer.to_string(),
-            r.grid.to_string(),
+            if r.shape.is_empty() {
+                r.grid.to_string()
+            } else {
+                format!("{} ({})", r.grid, r.shape)
+            },
             fmt_sig(r.best, 3),
             format!("{:.0}%", 100.0 * r.within_2x),
             r.diverged.to_string(),
@@ -791,7 +808,7 @@ fn report_markdown(
     for (f, cfg) in s.forecasts.iter().zip([mg, lz]) {
         let _ = writeln!(
             md,
-            "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (every evaluation counted: a gradient step costs 2, forward + backward; a Dopamine step with K antithetic probes and no baseline 2K; OpenES 2K; SNES its population); {} evaluation seeds; every method tuned on the validation part with {} tuning seed(s) over a grid of {} configurations (chosen one shown, flagged on the grid's edge).{} NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
+            "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (every evaluation counted: a gradient step costs 2, forward + backward; a Dopamine step with K antithetic probes and no baseline 2K; OpenES 2K; SNES its population); {} evaluation seeds; every method tuned on the validation part with {} tuning seed(s) over a grid of {} configurations per method (its axes are in the robustness table: learning rate x sigma or momentum / beta1, times the variants of the step where the config lists some, each variant's settings shown in the pick; chosen one shown, flagged on the edge of a numeric axis).{} NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
             f.name,
             cfg.hidden,
             f.params,

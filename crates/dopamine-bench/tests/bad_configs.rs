@@ -53,7 +53,7 @@ fn cases() -> Vec<Case> {
                 v["optimizers"][1]["rates"] = json!([0.001, 0.003, 0.01])
             }),
             "optimizers[1]",
-            "a grid of 3 rates x 3 sigma = 9 configurations where optimizers[0] has 4 rates x 3 sigma = 12 configurations",
+            "a grid of 3 rates x 3 sigma x 2 variants = 18 configurations where optimizers[0] has 4 rates x 3 sigma x 2 variants = 24 configurations",
         ),
         (
             "a second axis that makes one grid larger",
@@ -62,7 +62,55 @@ fn cases() -> Vec<Case> {
                 v["optimizers"][6]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
             }),
             "optimizers[6]",
-            "a grid of 4 rates x 4 beta1 = 16 configurations where optimizers[0] has 4 rates x 3 sigma = 12",
+            "a grid of 8 rates x 4 beta1 = 32 configurations where optimizers[0] has 4 rates x 3 sigma x 2 variants = 24",
+        ),
+        (
+            "a variant that makes one grid larger",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][3]["variants"]
+                    .as_array_mut()
+                    .expect("a list")
+                    .push(json!({"spec": {"probes": 2}}))
+            }),
+            "optimizers[3]",
+            "a grid of 4 rates x 3 sigma x 3 variants = 36 configurations",
+        ),
+        (
+            "a variant that changes the optimizer",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][1]["variants"][1] = json!({"spec": {"kind": "snes"}})
+            }),
+            "optimizers[1].variants[1].spec.kind",
+            "a variant cannot change the optimizer",
+        ),
+        (
+            "a variant field the optimizer does not have",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][2]["variants"][1] = json!({"spec": {"pairs": 8}})
+            }),
+            "optimizers[2].variants[1].spec.pairs",
+            "is not a field of the base",
+        ),
+        (
+            "a variant option that does not fit the method",
+            "lorenz.json",
+            edited(builtin::LORENZ, |v| {
+                v["optimizers"][2]["variants"][1] = json!({"options": {"rank": 1}})
+            }),
+            "optimizers[2].variants[1].options.rank",
+            "SNES has no probes to make low-rank",
+        ),
+        (
+            "a variant field of the wrong type",
+            "mackey_glass.json",
+            edited(builtin::MACKEY_GLASS, |v| {
+                v["optimizers"][3]["variants"][1] = json!({"spec": {"probes": -4}})
+            }),
+            "optimizers[3].variants[1].spec",
+            "invalid value",
         ),
         (
             "a grid without its second axis",

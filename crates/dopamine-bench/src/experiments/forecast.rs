@@ -436,7 +436,12 @@ pub fn run_one_with(
         },
     )?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
-    let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?;
+    // Low-rank points share one product per time step in a population
+    // sweep (`Rnn::plan_losses`), which is faster than one by one; full-rank
+    // points are not (a lockstep sweep reads each point's matrices every
+    // step), so they keep the one-point path.
+    let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?
+        .with_population(options.rank.is_some());
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {

@@ -1,8 +1,9 @@
-//! Fair tuning: every optimizer gets a two-dimensional grid of the same size (learning rate × sigma for the perturbation methods and the evolution strategies, learning rate × momentum / beta1 for the gradient methods) on held-out seeds or data.
+//! Fair tuning: every optimizer gets a grid of the same size (learning rate × sigma for the perturbation methods and the evolution strategies, learning rate × momentum / beta1 for the gradient methods, times a list of variants of the step itself: probes, probe mode, rank, population) on held-out seeds or data.
 
 use dopamine_train::{OptimizerKind, OptimizerSpec, SpecOptions};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::error::BenchError;
 
@@ -29,6 +30,65 @@ pub struct Candidate {
     /// Momenta (SGD) or `beta1` values (Adam) to try (empty: the base's only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub momenta: Vec<f64>,
+    /// Variants of the step to try, each with every rate and second-axis
+    /// value: the third, categorical axis of the grid (empty: the base alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One value of a grid's categorical axis: fields of the base spec and of
+/// its options replaced, by their config names. `{"spec": {"probes": 4},
+/// "options": {"rank": 1}}` turns a one-probe Dopamine step into four
+/// rank-1 probes; `{"spec": {"pairs": 16}}` gives OpenES a larger
+/// population; `{}` is the base itself. The kind cannot change, and a field
+/// the optimizer does not have is refused.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Spec fields to replace (`probes`, `antithetic`, `pairs`, `population`, `lambda`, ...).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub spec: Map<String, Value>,
+    /// Option fields to replace (`rank`, `baseline_from_probes`, `second_moment`).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub options: Map<String, Value>,
+}
+
+/// Why a variant does not apply to its base: the field (relative to the
+/// variant, `spec.pairs`, `options.rank`) and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantError {
+    /// Index of the variant in the candidate's list.
+    pub index: usize,
+    /// The field, relative to the variant.
+    pub field: String,
+    /// Why it is refused.
+    pub reason: String,
+}
+
+/// `base` with the fields of `changes` replaced, through its config form.
+fn patched<T: Clone + Serialize + serde::de::DeserializeOwned>(
+    base: &T,
+    changes: &Map<String, Value>,
+    what: &str,
+) -> Result<T, (String, String)> {
+    if changes.is_empty() {
+        return Ok(base.clone());
+    }
+    let mut value = serde_json::to_value(base).map_err(|e| (what.to_string(), e.to_string()))?;
+    let Some(fields) = value.as_object_mut() else {
+        return Err((what.to_string(), "is not a table of fields".to_string()));
+    };
+    for (name, new) in changes {
+        let field = format!("{what}.{name}");
+        if name == "kind" {
+            return Err((field, "a variant cannot change the optimizer".to_string()));
+        }
+        if !fields.contains_key(name) {
+            return Err((field, "is not a field of the base".to_string()));
+        }
+        fields.insert(name.clone(), new.clone());
+    }
+    serde_json::from_value(value).map_err(|e| (what.to_string(), e.to_string()))
 }
 
 /// The second axis of a grid: its name and its values.
@@ -74,25 +134,65 @@ impl Candidate {
 
     /// Number of configurations in the grid.
     pub fn grid_size(&self) -> usize {
-        self.rates.len() * self.second_axis().values.len()
+        self.rates.len() * self.second_axis().values.len() * self.variants.len().max(1)
     }
 
-    /// The spec and options of the cell (`rate`, second-axis `value`).
-    pub fn cell(&self, rate: f64, value: f64) -> (OptimizerSpec, SpecOptions) {
-        let mut options = self.options;
-        let spec = match self.base {
-            OptimizerSpec::Sgd { lr, .. } => OptimizerSpec::Sgd {
-                lr,
-                momentum: value,
-            },
-            OptimizerSpec::Adam { .. } => {
-                options.beta1 = Some(value);
-                self.base
-            }
-            _ => self.base.with_sigma(value),
-        };
-        (spec.with_rate(rate), options)
+    /// The base spec and options of every variant, in config order (the
+    /// base alone when the candidate lists no variant), each checked
+    /// against its optimizer.
+    pub fn variant_bases(&self) -> Result<Vec<(OptimizerSpec, SpecOptions)>, VariantError> {
+        if self.variants.is_empty() {
+            return Ok(vec![(self.base, self.options)]);
+        }
+        self.variants
+            .iter()
+            .enumerate()
+            .map(|(index, v)| {
+                let error = |(field, reason)| VariantError {
+                    index,
+                    field,
+                    reason,
+                };
+                let spec = patched(&self.base, &v.spec, "spec").map_err(error)?;
+                let options = patched(&self.options, &v.options, "options").map_err(error)?;
+                options.check(&spec).map_err(|e| VariantError {
+                    index,
+                    field: format!("options.{}", e.field),
+                    reason: e.reason,
+                })?;
+                Ok((spec, options))
+            })
+            .collect()
     }
+
+    /// The spec and options of the cell (`rate`, second-axis `value`) of
+    /// the base variant.
+    pub fn cell(&self, rate: f64, value: f64) -> (OptimizerSpec, SpecOptions) {
+        cell_of(self.base, self.options, rate, value)
+    }
+}
+
+/// The spec and options of a cell: `rate` and the second-axis `value` set
+/// on a variant's base.
+fn cell_of(
+    base: OptimizerSpec,
+    options: SpecOptions,
+    rate: f64,
+    value: f64,
+) -> (OptimizerSpec, SpecOptions) {
+    let mut options = options;
+    let spec = match base {
+        OptimizerSpec::Sgd { lr, .. } => OptimizerSpec::Sgd {
+            lr,
+            momentum: value,
+        },
+        OptimizerSpec::Adam { .. } => {
+            options.beta1 = Some(value);
+            base
+        }
+        _ => base.with_sigma(value),
+    };
+    (spec.with_rate(rate), options)
 }
 
 /// One grid cell's validation score.
@@ -104,6 +204,9 @@ pub struct GridScore {
     pub second: f64,
     /// Validation score (lower is better; infinite for a diverged or failed cell).
     pub score: f64,
+    /// Index of the cell's variant in the candidate's list (0 when it lists none).
+    #[serde(default)]
+    pub variant: usize,
 }
 
 /// The outcome of tuning one optimizer.
@@ -115,8 +218,12 @@ pub struct Tuned {
     pub options: SpecOptions,
     /// Name of the second axis (`sigma`, `momentum`, `beta1`).
     pub second_axis: String,
-    /// Every cell tried with its validation score, rates fastest.
+    /// Every cell tried with its validation score: variants outermost,
+    /// then the second axis, rates fastest.
     pub scores: Vec<GridScore>,
+    /// Index of the chosen cell's variant (0 when the candidate lists none).
+    #[serde(default)]
+    pub chosen_variant: usize,
     /// The axes on whose edge the pick lies (`eta`, `sigma`, ...): a better
     /// setting may lie outside the grid. Axes with one value are never an edge.
     pub edge: Vec<String>,
@@ -144,6 +251,25 @@ impl Tuned {
                 self.edge.join(", ")
             )
         }
+    }
+
+    /// The grid's shape for reports: `4 eta x 3 sigma x 2 variants`
+    /// (distinct values on each axis; the variant axis only when there is more than one).
+    pub fn shape(&self) -> String {
+        let distinct = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v.len()
+        };
+        let rates = distinct(self.scores.iter().map(|c| c.rate).collect());
+        let seconds = distinct(self.scores.iter().map(|c| c.second).collect());
+        let variants = self.scores.iter().map(|c| c.variant + 1).max().unwrap_or(1);
+        let rate = rate_name(self.chosen.kind());
+        let mut shape = format!("{rates} {rate} x {seconds} {}", self.second_axis);
+        if variants > 1 {
+            shape.push_str(&format!(" x {variants} variants"));
+        }
+        shape
     }
 
     /// The best (lowest) score of the grid.
@@ -175,32 +301,43 @@ pub fn rate_name(kind: OptimizerKind) -> &'static str {
     if kind.uses_gradients() { "lr" } else { "eta" }
 }
 
-/// Tries every cell (second axis outer, rates inner; the cells run in
-/// parallel, each a pure function of its spec, so the outcome does not
-/// depend on the thread count) and picks the lowest score (NaN counts as
-/// worst; ties go to the first cell). `score` evaluates one spec with its
-/// options on validation data.
+/// Tries every cell (variants outermost, then the second axis, rates
+/// innermost; the cells run in parallel, each a pure function of its spec,
+/// so the outcome does not depend on the thread count) and picks the lowest
+/// score (NaN counts as worst; ties go to the first cell). `score`
+/// evaluates one spec with its options on validation data. A variant that
+/// does not apply to its base is a [`BenchError::Setup`] naming it (a
+/// checked config has none).
 pub fn tune(
     candidate: &Candidate,
     score: impl Fn(&OptimizerSpec, &SpecOptions) -> f64 + Sync,
-) -> Tuned {
+) -> Result<Tuned, BenchError> {
+    let bases = candidate.variant_bases().map_err(|e| {
+        BenchError::Setup(format!(
+            "{} variants[{}].{}: {}",
+            candidate.base.name(),
+            e.index,
+            e.field,
+            e.reason
+        ))
+    })?;
     let axis = candidate.second_axis();
-    let cells: Vec<(usize, usize, f64, f64)> = axis
-        .values
-        .iter()
-        .enumerate()
-        .flat_map(|(j, &value)| {
-            candidate
-                .rates
-                .iter()
-                .enumerate()
-                .map(move |(i, &rate)| (i, j, rate, value))
+    // (variant, rate index, second-axis index, rate, value)
+    let cells: Vec<(usize, usize, usize, f64, f64)> = (0..bases.len())
+        .flat_map(|k| {
+            axis.values.iter().enumerate().flat_map(move |(j, &value)| {
+                candidate
+                    .rates
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, &rate)| (k, i, j, rate, value))
+            })
         })
         .collect();
     let values: Vec<f64> = cells
         .par_iter()
-        .map(|&(_, _, rate, value)| {
-            let (spec, options) = candidate.cell(rate, value);
+        .map(|&(k, _, _, rate, value)| {
+            let (spec, options) = cell_of(bases[k].0, bases[k].1, rate, value);
             let s = score(&spec, &options);
             if s.is_nan() { f64::INFINITY } else { s }
         })
@@ -210,22 +347,22 @@ pub fn tune(
         .first()
         .copied()
         .unwrap_or(candidate.base.rate());
-    let mut best = (
-        f64::INFINITY,
-        candidate.cell(first_rate, axis.values[0]),
-        (0, 0),
-    );
+    let mut best = (f64::INFINITY, (0, 0, 0));
     let mut scores = Vec::with_capacity(cells.len());
-    for (&(i, j, rate, value), &s) in cells.iter().zip(&values) {
+    for (&(k, i, j, rate, value), &s) in cells.iter().zip(&values) {
         scores.push(GridScore {
             rate,
             second: value,
             score: s,
+            variant: k,
         });
         if s < best.0 {
-            best = (s, candidate.cell(rate, value), (i, j));
+            best = (s, (k, i, j));
         }
     }
+    let (k, i, j) = best.1;
+    let rate = candidate.rates.get(i).copied().unwrap_or(first_rate);
+    let (chosen, options) = cell_of(bases[k].0, bases[k].1, rate, axis.values[j]);
     let on_edge = |index: usize, values: &[f64]| {
         values.len() > 1 && {
             let v = values[index];
@@ -235,19 +372,20 @@ pub fn tune(
         }
     };
     let mut edge = Vec::new();
-    if on_edge(best.2.0, &candidate.rates) {
+    if on_edge(i, &candidate.rates) {
         edge.push(rate_name(candidate.base.kind()).to_string());
     }
-    if on_edge(best.2.1, &axis.values) {
+    if on_edge(j, &axis.values) {
         edge.push(axis.name.to_string());
     }
-    Tuned {
-        chosen: best.1.0,
-        options: best.1.1,
+    Ok(Tuned {
+        chosen,
+        options,
         second_axis: axis.name.to_string(),
         scores,
+        chosen_variant: k,
         edge,
-    }
+    })
 }
 
 /// [`tune`] with a score that can fail: the error of the first failing
@@ -270,12 +408,16 @@ pub fn try_tune(
                 .push((key(spec, options), e));
             f64::NAN
         }
-    });
+    })?;
     let mut errors = errors
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let bases = candidate.variant_bases().unwrap_or_default();
     for c in &tuned.scores {
-        let (spec, options) = candidate.cell(c.rate, c.second);
+        let Some(&(base, options)) = bases.get(c.variant) else {
+            continue;
+        };
+        let (spec, options) = cell_of(base, options, c.rate, c.second);
         let k = key(&spec, &options);
         if let Some(i) = errors.iter().position(|(e, _)| *e == k) {
             return Err(errors.swap_remove(i).1);
@@ -306,7 +448,16 @@ mod tests {
             rates: vec![0.1, 0.01, 0.001],
             sigmas: vec![],
             momenta: vec![0.0, 0.5, 0.9],
+            variants: vec![],
         }
+    }
+
+    fn dopamine_grid(variants: &str) -> Candidate {
+        serde_json::from_str(&format!(
+            r#"{{"base": {{"kind": "dopamine1", "sigma": 0.01, "eta": 0.1, "beta": 0.9, "antithetic": true}},
+                "rates": [0.01, 0.1], "sigmas": [0.001, 0.01, 0.1], "variants": {variants}}}"#
+        ))
+        .expect("parses")
     }
 
     #[test]
@@ -321,15 +472,17 @@ mod tests {
             } else {
                 2.0
             }
-        });
+        })
+        .expect("no variants to refuse");
         assert_eq!(t.chosen.rate(), 0.01);
         assert_eq!(t.options.beta1, Some(0.5));
         assert!(t.edge.is_empty(), "{:?}", t.edge);
         assert_eq!(t.scores.len(), 9);
+        assert_eq!(t.shape(), "3 lr x 3 beta1");
         assert_eq!(t.scores[0].score, f64::INFINITY);
         // Three NaN cells diverged; the six others are within 2x of the best.
         assert_eq!(t.robustness(2.0), (6.0 / 9.0, 3));
-        let t = tune(&c, |s, o| s.rate() + o.beta1.unwrap_or(0.0));
+        let t = tune(&c, |s, o| s.rate() + o.beta1.unwrap_or(0.0)).expect("tunes");
         assert_eq!(t.chosen.rate(), 0.001);
         assert_eq!(t.edge, vec!["lr".to_string(), "beta1".to_string()]);
     }
@@ -387,5 +540,89 @@ mod tests {
         assert_eq!(es.second_axis().name, "sigma");
         assert_eq!(es.cell(0.1, 0.03).0.sigma(), Some(0.03));
         assert_eq!(es.grid_size(), 6);
+    }
+
+    #[test]
+    fn variants_are_a_third_axis_applied_to_the_base_and_the_pick_can_be_any_variant() {
+        let c = dopamine_grid(
+            r#"[{}, {"spec": {"probes": 4}, "options": {"rank": 1, "baseline_from_probes": true}}]"#,
+        );
+        assert_eq!(c.grid_size(), 2 * 3 * 2);
+        let bases = c.variant_bases().expect("both apply");
+        assert_eq!(bases[0], (c.base, c.options));
+        assert_eq!(bases[1].0.perturb().map(|p| p.probes), Some(4));
+        assert_eq!(bases[1].1.rank, Some(1));
+        assert!(bases[1].1.baseline_from_probes);
+        // The best cell is the four-probe variant at eta 0.01, sigma 0.01:
+        // the pick carries the variant's settings with the cell's rate and sigma.
+        let t = tune(&c, |s, o| {
+            let k = s.perturb().map_or(0, |p| p.probes) as f64;
+            (s.rate() - 0.01).abs() + (s.sigma().unwrap_or(0.0) - 0.01).abs() + 1.0 / k
+                - f64::from(u8::from(o.rank == Some(1)))
+        })
+        .expect("tunes");
+        assert_eq!(t.scores.len(), 12);
+        assert_eq!(t.shape(), "2 eta x 3 sigma x 2 variants");
+        assert_eq!(t.chosen_variant, 1);
+        assert_eq!(t.chosen.perturb().map(|p| p.probes), Some(4));
+        assert_eq!(t.options.rank, Some(1));
+        assert_eq!((t.chosen.rate(), t.chosen.sigma()), (0.01, Some(0.01)));
+        // Variants outermost, then sigma, rates fastest.
+        let order: Vec<(usize, f64, f64)> = t
+            .scores
+            .iter()
+            .map(|g| (g.variant, g.second, g.rate))
+            .collect();
+        assert_eq!(order[0], (0, 0.001, 0.01));
+        assert_eq!(order[1], (0, 0.001, 0.1));
+        assert_eq!(order[2], (0, 0.01, 0.01));
+        assert_eq!(order[6], (1, 0.001, 0.01));
+        // The categorical axis is never an edge; eta 0.01 is its grid's lower edge.
+        assert_eq!(t.edge, vec!["eta".to_string()]);
+    }
+
+    #[test]
+    fn a_variant_that_does_not_fit_its_base_is_refused_with_its_field() {
+        let cases = [
+            (
+                r#"[{"spec": {"kind": "wp"}}]"#,
+                "spec.kind",
+                "cannot change",
+            ),
+            (r#"[{"spec": {"pairs": 4}}]"#, "spec.pairs", "not a field"),
+            (
+                r#"[{}, {"spec": {"probes": "four"}}]"#,
+                "spec",
+                "invalid type",
+            ),
+            (
+                r#"[{"options": {"beta1": 0.5}}]"#,
+                "options.beta1",
+                "option of Adam",
+            ),
+            (r#"[{"options": {"rank": 0}}]"#, "options.rank", ">= 1"),
+            (
+                r#"[{"options": {"colour": 1}}]"#,
+                "options.colour",
+                "not a field",
+            ),
+        ];
+        for (variants, field, reason) in cases {
+            let c = dopamine_grid(variants);
+            let e = c.variant_bases().expect_err(variants);
+            assert_eq!(e.field, field, "{variants}");
+            assert!(e.reason.contains(reason), "{variants}: {}", e.reason);
+            assert_eq!(
+                e.index,
+                usize::from(variants.starts_with("[{}")),
+                "{variants}"
+            );
+            match tune(&c, |_, _| 1.0) {
+                Err(BenchError::Setup(m)) => assert!(m.contains(field), "{m}"),
+                other => panic!("{variants}: {other:?}"),
+            }
+        }
+        // A variant key the variant itself does not know is a parse error.
+        assert!(serde_json::from_str::<Variant>(r#"{"spec": {}, "extra": {}}"#).is_err());
     }
 }
