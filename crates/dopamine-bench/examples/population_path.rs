@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
 use dopamine_bench::reproduce::builtin;
+use dopamine_bench::stats::median;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
@@ -55,11 +56,6 @@ fn seconds_per_step<T: Float>(
     Ok(start.elapsed().as_secs_f64() / r.last.step.max(1) as f64)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() -> Result<(), BenchError> {
     let probes: usize = std::env::args()
         .nth(1)
@@ -93,7 +89,7 @@ fn main() -> Result<(), BenchError> {
                 if population { pop.push(s) } else { one.push(s) }
             }
         }
-        let (one, pop) = (median(one), median(pop));
+        let (one, pop) = (median(&one), median(&pop));
         println!(
             "{precision}: one by one {:.3} ms/step, population sweep {:.3} ms/step, sweep / one-by-one {:.2}",
             one * 1e3,

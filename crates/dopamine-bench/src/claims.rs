@@ -512,6 +512,21 @@ pub fn robustness(forecasts: &[ForecastReport]) -> Vec<Robustness> {
 mod tests {
     use super::*;
 
+    /// A tuning outcome that only carries its axis name and scores.
+    fn fixture_tuned(
+        second_axis: &str,
+        scores: Vec<crate::experiments::tuning::GridScore>,
+    ) -> crate::experiments::tuning::Tuned {
+        crate::experiments::tuning::Tuned {
+            chosen_variant: 0,
+            chosen: dopamine_train::OptimizerSpec::Adam { lr: 1.0 },
+            options: Default::default(),
+            second_axis: second_axis.into(),
+            scores,
+            edge: vec![],
+        }
+    }
+
     fn check(passed: bool) -> Check {
         Check {
             what: String::new(),
@@ -523,8 +538,7 @@ mod tests {
     #[test]
     fn a_threshold_half_the_seeds_never_reach_gives_an_infinite_median() {
         use crate::experiments::forecast::{ForecastResult, ForecastRun, ForecastScores};
-        use crate::experiments::tuning::Tuned;
-        use dopamine_train::{OptimizerSpec, Record};
+        use dopamine_train::Record;
         let scores = ForecastScores {
             teacher_forced: 0.0,
             free_running: vec![],
@@ -552,14 +566,7 @@ mod tests {
             persistence: scores.clone(),
             results: vec![ForecastResult {
                 optimizer: OptimizerKind::Wp,
-                tuned: Tuned {
-                    chosen_variant: 0,
-                    chosen: OptimizerSpec::Adam { lr: 1.0 },
-                    options: Default::default(),
-                    second_axis: "beta1".into(),
-                    scores: vec![],
-                    edge: vec![],
-                },
+                tuned: fixture_tuned("beta1", vec![]),
                 runs: vec![run(0, 0.1), run(1, 0.2), run(2, 0.3), run(3, 0.4)],
                 median_teacher_forced: 0.0,
                 median_free_running: vec![],
@@ -581,19 +588,10 @@ mod tests {
     }
 
     fn xor_result(optimizer: OptimizerKind, success_rate: f64, passes: f64) -> XorResult {
-        use crate::experiments::tuning::Tuned;
-        use dopamine_train::OptimizerSpec;
         XorResult {
             hidden: 2,
             optimizer,
-            tuned: Tuned {
-                chosen_variant: 0,
-                chosen: OptimizerSpec::Adam { lr: 1.0 },
-                options: Default::default(),
-                second_axis: "sigma".into(),
-                scores: vec![],
-                edge: vec![],
-            },
+            tuned: fixture_tuned("sigma", vec![]),
             runs: vec![],
             success_rate,
             median_passes: Some(passes),
@@ -626,8 +624,7 @@ mod tests {
         use crate::experiments::forecast::{
             ForecastResult, ForecastRun, ForecastScores, TestPoint,
         };
-        use crate::experiments::tuning::{GridScore, Tuned};
-        use dopamine_train::OptimizerSpec;
+        use crate::experiments::tuning::GridScore;
         let scores = ForecastScores {
             teacher_forced: 0.1,
             free_running: vec![],
@@ -656,14 +653,10 @@ mod tests {
             persistence: scores.clone(),
             results: vec![ForecastResult {
                 optimizer: OptimizerKind::Adam,
-                tuned: Tuned {
-                    chosen_variant: 0,
-                    chosen: OptimizerSpec::Adam { lr: 1.0 },
-                    options: Default::default(),
-                    second_axis: "beta1".into(),
-                    scores: vec![cell(1.0), cell(1.5), cell(3.0), cell(f64::INFINITY)],
-                    edge: vec![],
-                },
+                tuned: fixture_tuned(
+                    "beta1",
+                    vec![cell(1.0), cell(1.5), cell(3.0), cell(f64::INFINITY)],
+                ),
                 runs: vec![
                     run(vec![point(1.0, 0.5), point(2.0, 0.2), point(3.0, 0.1)]),
                     run(vec![point(1.0, 0.3), point(4.0, 0.15)]),
@@ -700,22 +693,13 @@ mod tests {
         use crate::experiments::forecast::{
             ForecastResult, ForecastRun, ForecastScores, TestPoint,
         };
-        use crate::experiments::tuning::Tuned;
-        use dopamine_train::OptimizerSpec;
         let scores = |nrmse| ForecastScores {
             teacher_forced: nrmse,
             free_running: vec![],
         };
         let result = |optimizer, median: f64, curve: Vec<(f64, f64)>| ForecastResult {
             optimizer,
-            tuned: Tuned {
-                chosen_variant: 0,
-                chosen: OptimizerSpec::Adam { lr: 1.0 },
-                options: Default::default(),
-                second_axis: "beta1".into(),
-                scores: vec![],
-                edge: vec![],
-            },
+            tuned: fixture_tuned("beta1", vec![]),
             runs: vec![ForecastRun {
                 seed: 0,
                 curve: vec![],

@@ -312,6 +312,16 @@ pub fn tune(
     candidate: &Candidate,
     score: impl Fn(&OptimizerSpec, &SpecOptions) -> f64 + Sync,
 ) -> Result<Tuned, BenchError> {
+    try_tune(candidate, |spec, options| Ok(score(spec, options)))
+}
+
+/// [`tune`] with a score that can fail: the error of the first failing
+/// cell in grid order (whatever order the threads ran in) is returned after
+/// the grid has been tried, otherwise the tuning outcome.
+pub fn try_tune(
+    candidate: &Candidate,
+    score: impl Fn(&OptimizerSpec, &SpecOptions) -> Result<f64, BenchError> + Sync,
+) -> Result<Tuned, BenchError> {
     let bases = candidate.variant_bases().map_err(|e| {
         BenchError::Setup(format!(
             "{} variants[{}].{}: {}",
@@ -334,22 +344,18 @@ pub fn tune(
             })
         })
         .collect();
-    let values: Vec<f64> = cells
+    // Every cell runs; the results come back in grid order.
+    let values: Vec<Result<f64, BenchError>> = cells
         .par_iter()
         .map(|&(k, _, _, rate, value)| {
             let (spec, options) = cell_of(bases[k].0, bases[k].1, rate, value);
-            let s = score(&spec, &options);
-            if s.is_nan() { f64::INFINITY } else { s }
+            score(&spec, &options).map(|s| if s.is_nan() { f64::INFINITY } else { s })
         })
         .collect();
-    let first_rate = candidate
-        .rates
-        .first()
-        .copied()
-        .unwrap_or(candidate.base.rate());
     let mut best = (f64::INFINITY, (0, 0, 0));
     let mut scores = Vec::with_capacity(cells.len());
-    for (&(k, i, j, rate, value), &s) in cells.iter().zip(&values) {
+    for (&(k, i, j, rate, value), s) in cells.iter().zip(values) {
+        let s = s?;
         scores.push(GridScore {
             rate,
             second: value,
@@ -361,7 +367,11 @@ pub fn tune(
         }
     }
     let (k, i, j) = best.1;
-    let rate = candidate.rates.get(i).copied().unwrap_or(first_rate);
+    let rate = candidate
+        .rates
+        .get(i)
+        .copied()
+        .unwrap_or(candidate.base.rate());
     let (chosen, options) = cell_of(bases[k].0, bases[k].1, rate, axis.values[j]);
     let on_edge = |index: usize, values: &[f64]| {
         values.len() > 1 && {
@@ -386,44 +396,6 @@ pub fn tune(
         chosen_variant: k,
         edge,
     })
-}
-
-/// [`tune`] with a score that can fail: the error of the first failing
-/// cell in grid order (whatever order the threads ran in) is returned after
-/// the grid has been tried, otherwise the tuning outcome.
-pub fn try_tune(
-    candidate: &Candidate,
-    score: impl Fn(&OptimizerSpec, &SpecOptions) -> Result<f64, BenchError> + Sync,
-) -> Result<Tuned, BenchError> {
-    let key = |spec: &OptimizerSpec, options: &SpecOptions| {
-        format!("{} {}", spec.describe(), options.describe())
-    };
-    let errors = std::sync::Mutex::new(Vec::new());
-    let tuned = tune(candidate, |spec, options| match score(spec, options) {
-        Ok(s) => s,
-        Err(e) => {
-            errors
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((key(spec, options), e));
-            f64::NAN
-        }
-    })?;
-    let mut errors = errors
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let bases = candidate.variant_bases().unwrap_or_default();
-    for c in &tuned.scores {
-        let Some(&(base, options)) = bases.get(c.variant) else {
-            continue;
-        };
-        let (spec, options) = cell_of(base, options, c.rate, c.second);
-        let k = key(&spec, &options);
-        if let Some(i) = errors.iter().position(|(e, _)| *e == k) {
-            return Err(errors.swap_remove(i).1);
-        }
-    }
-    Ok(tuned)
 }
 
 /// Runs `run` on each of `count` tuning seeds in parallel; results in seed order.
