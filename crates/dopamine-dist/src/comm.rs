@@ -1,6 +1,7 @@
-//! The [`Communicator`] trait: the two collectives a distributed step needs,
-//! with an in-process implementation for one rank and one for several ranks
-//! on threads.
+//! The [`Communicator`] trait: the collectives a distributed run needs (a
+//! sum and a gather for the step, broadcasts from rank 0 for its decisions
+//! and its checkpoint), with an in-process implementation for one rank and
+//! one for several ranks on threads.
 
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
 
@@ -21,6 +22,11 @@ pub trait Communicator {
     /// Gathers one `u64` from every rank: on return `out[r]` holds rank `r`'s
     /// `value`. `out.len()` must be [`Communicator::size`].
     fn all_gather_u64(&self, value: u64, out: &mut [u64]);
+    /// Rank 0's `value`, returned on every rank.
+    fn broadcast_u64(&self, value: u64) -> u64;
+    /// Rank 0's `bytes` on every rank: the other ranks' buffers are replaced
+    /// (resized to rank 0's length).
+    fn broadcast_bytes(&self, bytes: &mut Vec<u8>);
 }
 
 /// A single rank: the collectives are the identity.
@@ -38,6 +44,10 @@ impl Communicator for LocalCommunicator {
     fn all_gather_u64(&self, value: u64, out: &mut [u64]) {
         out[0] = value;
     }
+    fn broadcast_u64(&self, value: u64) -> u64 {
+        value
+    }
+    fn broadcast_bytes(&self, _bytes: &mut Vec<u8>) {}
 }
 
 #[derive(Debug)]
@@ -45,6 +55,7 @@ struct Shared {
     barrier: Barrier,
     sums: Mutex<Vec<Vec<f64>>>,
     words: Mutex<Vec<u64>>,
+    bytes: Mutex<Vec<u8>>,
 }
 
 /// One of `size` ranks that run as threads of one process and meet at
@@ -68,6 +79,7 @@ impl ThreadCommunicator {
             barrier: Barrier::new(size),
             sums: Mutex::new(vec![Vec::new(); size]),
             words: Mutex::new(vec![0; size]),
+            bytes: Mutex::new(Vec::new()),
         });
         (0..size)
             .map(|rank| Self {
@@ -127,6 +139,45 @@ impl Communicator for ThreadCommunicator {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        self.shared.barrier.wait();
+    }
+    fn broadcast_u64(&self, value: u64) -> u64 {
+        if self.rank == 0 {
+            self.shared
+                .words
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)[0] = value;
+        }
+        self.shared.barrier.wait();
+        let agreed = self
+            .shared
+            .words
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[0];
+        self.shared.barrier.wait();
+        agreed
+    }
+    fn broadcast_bytes(&self, bytes: &mut Vec<u8>) {
+        if self.rank == 0 {
+            let mut shared = self
+                .shared
+                .bytes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            shared.clear();
+            shared.extend_from_slice(bytes);
+        }
+        self.shared.barrier.wait();
+        if self.rank != 0 {
+            bytes.clear();
+            bytes.extend_from_slice(
+                &self
+                    .shared
+                    .bytes
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+        }
         self.shared.barrier.wait();
     }
 }

@@ -69,9 +69,11 @@ mod comm;
 pub mod demo;
 mod error;
 mod mpi_comm;
+mod run;
 mod step;
 
 pub use comm::{Communicator, LocalCommunicator, ThreadCommunicator};
 pub use error::DistError;
 pub use mpi_comm::MpiCommunicator;
+pub use run::{DistributedRun, load_latest_shared};
 pub use step::{CommStats, DistributedStepper, param_hash, verify_identical};

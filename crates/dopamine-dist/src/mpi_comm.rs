@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use mpi::collective::SystemOperation;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator as _, CommunicatorCollectives as _};
+use mpi::traits::{Communicator as _, CommunicatorCollectives as _, Root as _};
 
 use crate::comm::Communicator;
 use crate::error::DistError;
@@ -64,5 +64,19 @@ impl Communicator for MpiCommunicator {
     }
     fn all_gather_u64(&self, value: u64, out: &mut [u64]) {
         self.world.all_gather_into(&value, out);
+    }
+    fn broadcast_u64(&self, value: u64) -> u64 {
+        let mut value = value;
+        self.world.process_at_rank(0).broadcast_into(&mut value);
+        value
+    }
+    fn broadcast_bytes(&self, bytes: &mut Vec<u8>) {
+        let mut len = bytes.len() as u64;
+        self.world.process_at_rank(0).broadcast_into(&mut len);
+        let len = usize::try_from(len).expect("rank 0's buffer fits in memory");
+        bytes.resize(len, 0);
+        if len > 0 {
+            self.world.process_at_rank(0).broadcast_into(&mut bytes[..]);
+        }
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use dopamine_core::{Error, PerturbationOptimizer, Query, Real, StepOutcome, UpdateRule};
+use dopamine_core::{
+    Error, PerturbationOptimizer, Query, Real, StepOutcome, StepPlan, UpdateRule,
+};
 
 use crate::comm::Communicator;
 use crate::error::DistError;
@@ -58,29 +60,20 @@ pub struct CommStats {
 /// process with the same settings, for any number of ranks.
 #[derive(Debug, Clone)]
 pub struct DistributedStepper<T> {
-    base: Vec<T>,
-    point: Vec<T>,
-    losses: Vec<f64>,
-    told: Vec<T>,
-    stats: CommStats,
+    exchange: Exchange<T>,
 }
 
 impl<T: Real> DistributedStepper<T> {
     /// A stepper for `dim` parameters; allocates its scratch buffers once.
     pub fn new(dim: usize) -> Self {
-        let most = 1 + 2 * dopamine_core::MAX_PROBES;
         Self {
-            base: vec![T::ZERO; dim],
-            point: vec![T::ZERO; dim],
-            losses: Vec::with_capacity(most),
-            told: Vec::with_capacity(most),
-            stats: CommStats::default(),
+            exchange: Exchange::new(dim),
         }
     }
 
     /// The communication counters.
     pub fn stats(&self) -> &CommStats {
-        &self.stats
+        &self.exchange.stats
     }
 
     /// One distributed step; every rank must call it with the same optimizer
@@ -99,7 +92,7 @@ impl<T: Real> DistributedStepper<T> {
         &mut self,
         opt: &mut PerturbationOptimizer<T, R>,
         params: &mut [T],
-        mut loss: F,
+        loss: F,
         comm: &C,
     ) -> Result<StepOutcome<T>, DistError>
     where
@@ -107,9 +100,9 @@ impl<T: Real> DistributedStepper<T> {
         C: Communicator + ?Sized,
         F: FnMut(&[T]) -> T,
     {
-        if params.len() != self.base.len() {
+        if params.len() != self.exchange.base.len() {
             return Err(DistError::LengthMismatch {
-                expected: self.base.len(),
+                expected: self.exchange.base.len(),
                 got: params.len(),
             });
         }
@@ -119,6 +112,56 @@ impl<T: Real> DistributedStepper<T> {
             Err(Error::BatchOutOfOrder) => return Err(DistError::NotAtStepStart),
             Err(e) => return Err(e.into()),
         };
+        self.exchange
+            .evaluate_shared(&plan, params, loss, comm, started)?;
+        let replay = Instant::now();
+        let outcome = opt.tell_all(params, &self.exchange.told)?;
+        self.exchange.stats.replay_time += replay.elapsed();
+        Ok(outcome)
+    }
+}
+
+/// The shared evaluation of one step's points: the scratch buffers and the
+/// counters of a rank. Used by [`DistributedStepper`] and by
+/// [`crate::DistributedRun`].
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange<T> {
+    base: Vec<T>,
+    point: Vec<T>,
+    losses: Vec<f64>,
+    /// The step's losses in plan order, after [`Exchange::evaluate_shared`].
+    pub(crate) told: Vec<T>,
+    pub(crate) stats: CommStats,
+}
+
+impl<T: Real> Exchange<T> {
+    pub(crate) fn new(dim: usize) -> Self {
+        let most = 1 + 2 * dopamine_core::MAX_PROBES;
+        Self {
+            base: vec![T::ZERO; dim],
+            point: vec![T::ZERO; dim],
+            losses: Vec::with_capacity(most),
+            told: Vec::with_capacity(most),
+            stats: CommStats::default(),
+        }
+    }
+
+    /// Evaluates this rank's share of `plan` (planned at `params`, whose
+    /// length is the stepper's), exchanges the losses and leaves all of them
+    /// in [`Exchange::told`]; `started` is when the step began (for the
+    /// evaluation time).
+    pub(crate) fn evaluate_shared<C, F>(
+        &mut self,
+        plan: &StepPlan<T>,
+        params: &[T],
+        mut loss: F,
+        comm: &C,
+        started: Instant,
+    ) -> Result<(), Error>
+    where
+        C: Communicator + ?Sized,
+        F: FnMut(&[T]) -> T,
+    {
         let evaluations = plan.len();
         let (rank, size) = (comm.rank(), comm.size());
         self.losses.clear();
@@ -147,19 +190,14 @@ impl<T: Real> DistributedStepper<T> {
         let evaluated = Instant::now();
         self.stats.evaluation_time += evaluated - started;
         comm.all_reduce_sum(&mut self.losses);
-        let reduced = Instant::now();
-        self.stats.communication_time += reduced - evaluated;
+        self.stats.communication_time += evaluated.elapsed();
         self.stats.all_reduces += 1;
         self.stats.bytes_reduced += 8 * evaluations as u64;
         self.stats.steps += 1;
-
-        // Finish the step with the known losses.
         self.told.clear();
         self.told
             .extend(self.losses.iter().map(|l| T::from_f64(*l)));
-        let outcome = opt.tell_all(params, &self.told)?;
-        self.stats.replay_time += reduced.elapsed();
-        Ok(outcome)
+        Ok(())
     }
 }
 

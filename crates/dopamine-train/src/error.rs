@@ -187,6 +187,14 @@ pub enum CheckpointError {
         /// The files tried, newest first, and why each was refused.
         skipped: Vec<SkippedCheckpoint>,
     },
+    /// In a run spread over several processes ([`crate::Replicas`]), the
+    /// process that writes the checkpoints could not write this step's and
+    /// the policy stops the run ([`crate::store::OnWriteFailure::Stop`]);
+    /// that process's own error names the file.
+    WriterFailed {
+        /// The step whose checkpoint was not written.
+        step: u64,
+    },
 }
 
 /// A checkpoint file that [`crate::store::load_latest`] passed over.
@@ -251,6 +259,11 @@ impl fmt::Display for CheckpointError {
                 }
                 Ok(())
             }
+            CheckpointError::WriterFailed { step } => write!(
+                f,
+                "the process that writes the checkpoints could not write step {step}'s \
+                 (its error names the file); the run stops"
+            ),
         }
     }
 }

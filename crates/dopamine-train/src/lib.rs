@@ -40,6 +40,12 @@
 //! * [`Checkpoint`] (in [`checkpoint`], files in [`store`]): versioned,
 //!   checked, written atomically, loaded newest-valid-first; the parameters'
 //!   type is recorded, so an `f64` checkpoint never loads into an `f32` run.
+//!   A checkpoint that cannot be written (full disk, read-only folder) is
+//!   reported and, as the policy says ([`OnWriteFailure`]), the run goes on
+//!   or stops; earlier checkpoints are never touched by a failed write.
+//! * [`Replicas`] (in [`replicas`]): a run spread over processes that share
+//!   each step's evaluations (`dopamine-dist`, over MPI) runs the same
+//!   trainer; [`SingleProcess`] is the run in one.
 //!
 //! Everything is generic over the parameters' type `T` ([`Float`]: `f32` or
 //! `f64`); records keep losses as `f64` for reporting.
@@ -72,6 +78,7 @@ pub mod optimizer;
 pub mod optimizers;
 pub mod probe_pool;
 pub mod record;
+pub mod replicas;
 pub mod spec;
 pub mod state;
 pub mod store;
@@ -90,10 +97,13 @@ pub use optimizers::{
     AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
 };
 pub use probe_pool::ProbePool;
-pub use record::{Budget, Record, RunResult, StopReason, TrainSpec, TrainState};
+pub use record::{
+    Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState,
+};
+pub use replicas::{Replicas, SingleProcess};
 pub use spec::{EsSpec, OptimizerKind, OptimizerSpec, PerturbSpec, SnesSpec, SpecOptions};
 pub use state::{decode_state, encode_state};
-pub use store::{CheckpointPolicy, LoadedCheckpoint, load_latest};
+pub use store::{CheckpointPolicy, LoadedCheckpoint, OnWriteFailure, load_latest};
 pub use trainer::{Trainer, train};
 
 /// The README's code example, compiled and run as a doctest of this crate

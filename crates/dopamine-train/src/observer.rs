@@ -1,6 +1,6 @@
-//! Observers: what a run calls every `record_every` steps ([`Observer`], [`NoObserver`], [`Control`]).
+//! Observers: what a run calls every `record_every` steps and when a checkpoint cannot be written ([`Observer`], [`NoObserver`], [`Control`]).
 
-use crate::record::Record;
+use crate::record::{CheckpointFailure, Record};
 
 /// What an observer wants after a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,14 @@ pub enum Control {
 pub trait Observer<O: ?Sized> {
     /// Looks at the run; may stop it.
     fn observe(&mut self, record: &Record, objective: &mut O) -> Control;
+
+    /// Called when a checkpoint could not be written, before the run goes
+    /// on or stops as its [`crate::store::OnWriteFailure`] says; a progress
+    /// display prints it. Does nothing by default (the failure is also in
+    /// [`crate::RunResult::checkpoint_failures`]).
+    fn checkpoint_failed(&mut self, failure: &CheckpointFailure) {
+        let _ = failure;
+    }
 }
 
 /// An observer that never stops a run.

@@ -1,4 +1,6 @@
-//! What a run is asked to do and what it records: [`Budget`], [`TrainSpec`], [`Record`], [`StopReason`], [`RunResult`], [`TrainState`].
+//! What a run is asked to do and what it records: [`Budget`], [`TrainSpec`], [`Record`], [`StopReason`], [`RunResult`], [`TrainState`], [`CheckpointFailure`].
+
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +149,32 @@ pub struct RunResult {
     pub stop: StopReason,
     /// The last record (also the last element of `records`).
     pub last: Record,
+    /// The checkpoints this trainer could not write, oldest first (empty
+    /// without a checkpoint policy). Not part of the checkpointed state: a
+    /// failed write changes nothing in the run, and a resumed trainer starts
+    /// with an empty list.
+    pub checkpoint_failures: Vec<CheckpointFailure>,
+}
+
+/// A checkpoint that could not be written, as a run reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointFailure {
+    /// The step whose checkpoint was not written.
+    pub step: u64,
+    /// The file or folder the error is about.
+    pub path: PathBuf,
+    /// The error, as text (it names `path`).
+    pub error: String,
+}
+
+impl std::fmt::Display for CheckpointFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the checkpoint of step {} was not written: {}",
+            self.step, self.error
+        )
+    }
 }
 
 /// The trainer's side of a run: its spec, the records so far and the
@@ -190,6 +218,7 @@ impl TrainState {
             records: self.records.clone(),
             stop,
             last: *self.records.last().unwrap_or(&self.current),
+            checkpoint_failures: Vec::new(),
         }
     }
 }

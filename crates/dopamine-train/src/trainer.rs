@@ -7,9 +7,16 @@ use crate::error::{CheckpointError, TrainError};
 use crate::float::Float;
 use crate::objective::Objective;
 use crate::observer::{Control, Observer};
-use crate::optimizer::{Optimizer, PopulationScratch, step_preferred};
-use crate::record::{RunResult, StopReason, TrainSpec, TrainState};
-use crate::store::{self, CheckpointPolicy};
+use crate::optimizer::{Optimizer, PopulationScratch};
+use crate::record::{CheckpointFailure, RunResult, StopReason, TrainSpec, TrainState};
+use crate::replicas::{Replicas, SingleProcess};
+use crate::store::{self, CheckpointPolicy, OnWriteFailure};
+
+/// Bits of the decisions the replicas of a run agree on ([`Replicas::agree`]).
+const OUT_OF_TIME: u64 = 1;
+const CHECKPOINT_DUE: u64 = 1 << 1;
+const OBSERVER_STOP: u64 = 1 << 2;
+const WRITE_FAILED: u64 = 1 << 3;
 
 /// A resumable run: the optimizer, the trainer's state and, optionally, a
 /// checkpoint policy.
@@ -38,6 +45,7 @@ pub struct Trainer<T> {
     state: TrainState,
     checkpoints: Option<CheckpointPolicy>,
     scratch: PopulationScratch<T>,
+    failures: Vec<CheckpointFailure>,
 }
 
 impl<T: Float> std::fmt::Debug for Trainer<T> {
@@ -46,6 +54,7 @@ impl<T: Float> std::fmt::Debug for Trainer<T> {
             .field("optimizer", &self.optimizer.name())
             .field("state", &self.state)
             .field("checkpoints", &self.checkpoints)
+            .field("failures", &self.failures)
             .finish()
     }
 }
@@ -59,10 +68,15 @@ impl<T: Float> Trainer<T> {
             state: TrainState::new(spec),
             checkpoints: None,
             scratch: PopulationScratch::new(),
+            failures: Vec::new(),
         })
     }
 
-    /// Writes a checkpoint every `policy.every_steps` steps (validated).
+    /// Writes a checkpoint every `policy.every_steps` steps, and every
+    /// `policy.every_seconds` seconds if set (validated). A checkpoint that
+    /// cannot be written is reported to the observer and kept in
+    /// [`RunResult::checkpoint_failures`]; the run goes on or stops with the
+    /// error as `policy.on_write_failure` says.
     pub fn with_checkpoints(mut self, policy: CheckpointPolicy) -> Result<Self, TrainError> {
         policy.validate()?;
         self.checkpoints = Some(policy);
@@ -108,6 +122,7 @@ impl<T: Float> Trainer<T> {
             state: checkpoint.state,
             checkpoints: None,
             scratch: PopulationScratch::new(),
+            failures: Vec::new(),
         })
     }
 
@@ -130,6 +145,11 @@ impl<T: Float> Trainer<T> {
         &self.state
     }
 
+    /// The checkpoints this trainer could not write so far, oldest first.
+    pub fn checkpoint_failures(&self) -> &[CheckpointFailure] {
+        &self.failures
+    }
+
     /// Trains until the budget, the target or the observer stops the run
     /// (at once if it already stopped). Writes checkpoints if a policy is
     /// set. Errors as [`train`]; after [`TrainError::Diverged`] the last
@@ -139,7 +159,29 @@ impl<T: Float> Trainer<T> {
         objective: &mut O,
         observer: &mut dyn Observer<O>,
     ) -> Result<RunResult, TrainError> {
-        self.drive(objective, None, observer)
+        self.drive(objective, None, observer, &mut SingleProcess)
+    }
+
+    /// As [`Trainer::run`], with the run spread over `replicas`: each of
+    /// them runs this on its own trainer (same settings, optimizer and
+    /// parameters). Steps go through [`Replicas::step`], only the replica
+    /// that [writes checkpoints](Replicas::writes_checkpoints) writes them,
+    /// and the decisions that depend on a clock (a time budget,
+    /// [`CheckpointPolicy::every_seconds`]), on the observer or on a failed
+    /// write under [`OnWriteFailure::Stop`] are the writer's, so every
+    /// replica records, checkpoints and stops at the same steps. The state
+    /// is that of a run in one process, bit for bit, except wall time.
+    ///
+    /// Errors as [`Trainer::run`]; a replica that does not write stops with
+    /// [`CheckpointError::WriterFailed`] when the writer's checkpoint failed
+    /// under [`OnWriteFailure::Stop`].
+    pub fn run_with<O: Objective<T>>(
+        &mut self,
+        objective: &mut O,
+        observer: &mut dyn Observer<O>,
+        replicas: &mut dyn Replicas<T>,
+    ) -> Result<RunResult, TrainError> {
+        self.drive(objective, None, observer, replicas)
     }
 
     /// As [`Trainer::run`], but also pauses (returns `None`) once `steps`
@@ -153,7 +195,7 @@ impl<T: Float> Trainer<T> {
         if self.state.stop.is_none() && self.state.current.step >= steps {
             return Ok(None);
         }
-        let result = self.drive(objective, Some(steps), observer)?;
+        let result = self.drive(objective, Some(steps), observer, &mut SingleProcess)?;
         Ok(self.state.stop.map(|_| result))
     }
 
@@ -162,14 +204,19 @@ impl<T: Float> Trainer<T> {
         objective: &mut O,
         pause_at: Option<u64>,
         observer: &mut dyn Observer<O>,
+        replicas: &mut dyn Replicas<T>,
     ) -> Result<RunResult, TrainError> {
         let mut run = Run {
             optimizer: self.optimizer.as_mut(),
             state: &mut self.state,
             checkpoints: self.checkpoints.as_ref(),
             scratch: &mut self.scratch,
+            replicas,
+            failures: &mut self.failures,
         };
-        run.run_loop(objective, pause_at, observer)
+        let mut result = run.run_loop(objective, pause_at, observer)?;
+        result.checkpoint_failures.clone_from(&self.failures);
+        Ok(result)
     }
 }
 
@@ -205,11 +252,14 @@ pub fn train<T: Float, O: Objective<T>>(
     spec.validate()?;
     let mut state = TrainState::new(*spec);
     let mut scratch = PopulationScratch::new();
+    let mut failures = Vec::new();
     let mut run = Run {
         optimizer,
         state: &mut state,
         checkpoints: None,
         scratch: &mut scratch,
+        replicas: &mut SingleProcess,
+        failures: &mut failures,
     };
     run.run_loop(objective, None, observer)
 }
@@ -220,6 +270,8 @@ struct Run<'a, T> {
     state: &'a mut TrainState,
     checkpoints: Option<&'a CheckpointPolicy>,
     scratch: &'a mut PopulationScratch<T>,
+    replicas: &'a mut dyn Replicas<T>,
+    failures: &'a mut Vec<CheckpointFailure>,
 }
 
 impl<T: Float> Run<'_, T> {
@@ -242,11 +294,20 @@ impl<T: Float> Run<'_, T> {
         let cost = objective.cost();
         let start = Instant::now();
         let before = state.elapsed_seconds;
+        // Decisions on a clock must be agreed by the replicas; whether there
+        // are any is the same on every replica (the same settings).
+        let clocked = b.seconds.is_some()
+            || self
+                .checkpoints
+                .is_some_and(|p| p.every_seconds.is_some());
+        let mut last_checkpoint = start;
         loop {
             if pause_at.is_some_and(|p| state.current.step >= p) {
                 return Ok(state.result(StopReason::Steps));
             }
-            let info = step_preferred(&mut *self.optimizer, objective, self.scratch)?;
+            let info = self
+                .replicas
+                .step(&mut *self.optimizer, objective, self.scratch)?;
             let rec = &mut state.current;
             rec.step += 1;
             rec.forward_passes += info.forward_passes;
@@ -269,13 +330,26 @@ impl<T: Float> Run<'_, T> {
                 rec.expected_rpe = info.expected_rpe;
                 rec.surprise_size = info.surprise_size;
             }
+            let elapsed = before + start.elapsed().as_secs_f64();
+            state.elapsed_seconds = elapsed;
+            let mut clock = 0;
+            if b.seconds.is_some_and(|s| elapsed >= s) {
+                clock |= OUT_OF_TIME;
+            }
+            if let Some(every) = self.checkpoints.and_then(|p| p.every_seconds) {
+                if last_checkpoint.elapsed().as_secs_f64() >= every {
+                    clock |= CHECKPOINT_DUE;
+                }
+            }
+            if clocked {
+                clock = self.replicas.agree(clock);
+            }
+            let out_of_time = clock & OUT_OF_TIME != 0;
+            let rec = &mut state.current;
             let out_of_steps = b.steps.is_some_and(|s| rec.step >= s);
             let out_of_passes = b
                 .forward_equivalents
                 .is_some_and(|f| rec.forward_passes + rec.backward_passes >= f);
-            let elapsed = before + start.elapsed().as_secs_f64();
-            state.elapsed_seconds = elapsed;
-            let out_of_time = b.seconds.is_some_and(|s| elapsed >= s);
             let reached = spec.target_loss.is_some_and(|t| rec.loss <= t);
             let finishing = out_of_steps || out_of_passes || out_of_time || reached;
             let mut stop = None;
@@ -283,7 +357,11 @@ impl<T: Float> Run<'_, T> {
                 rec.seconds = elapsed;
                 let rec = *rec;
                 state.records.push(rec);
+                let mut said = 0;
                 if observer.observe(&rec, objective) == Control::Stop {
+                    said = OBSERVER_STOP;
+                }
+                if self.replicas.agree(said) & OBSERVER_STOP != 0 {
                     stop = Some(StopReason::Observer);
                 }
             }
@@ -300,10 +378,16 @@ impl<T: Float> Run<'_, T> {
             });
             state.stop = stop;
             if let Some(policy) = self.checkpoints {
-                if state.current.step % policy.every_steps == 0 {
-                    store::save(
+                if state.current.step % policy.every_steps == 0 || clock & CHECKPOINT_DUE != 0 {
+                    last_checkpoint = Instant::now();
+                    write_checkpoint(
                         policy,
-                        &capture(&*self.optimizer, state, objective.params())?,
+                        &*self.optimizer,
+                        state,
+                        objective,
+                        &mut *self.replicas,
+                        self.failures,
+                        observer,
                     )?;
                 }
             }
@@ -312,4 +396,58 @@ impl<T: Float> Run<'_, T> {
             }
         }
     }
+}
+
+/// Writes the checkpoint of the step just done (on the writing replica) and
+/// handles a failure as `policy` says: reported to the observer and kept in
+/// `failures` on the writer; under [`OnWriteFailure::Stop`] every replica
+/// stops, the writer with its error, the others with
+/// [`CheckpointError::WriterFailed`].
+fn write_checkpoint<T: Float, O: Objective<T>>(
+    policy: &CheckpointPolicy,
+    optimizer: &dyn Optimizer<T>,
+    state: &TrainState,
+    objective: &mut O,
+    replicas: &mut dyn Replicas<T>,
+    failures: &mut Vec<CheckpointFailure>,
+    observer: &mut dyn Observer<O>,
+) -> Result<(), TrainError> {
+    let step = state.current.step;
+    let failure = if replicas.writes_checkpoints() {
+        capture(optimizer, state, objective.params())
+            .and_then(|checkpoint| store::save(policy, &checkpoint))
+            .err()
+    } else {
+        None
+    };
+    let stop = policy.on_write_failure == OnWriteFailure::Stop;
+    let failed_at_writer = if stop {
+        let mine = if failure.is_some() { WRITE_FAILED } else { 0 };
+        replicas.agree(mine) & WRITE_FAILED != 0
+    } else {
+        failure.is_some()
+    };
+    match failure {
+        Some(error) => {
+            let path = match &error {
+                CheckpointError::Io { path, .. } => path.clone(),
+                _ => policy.dir.join(store::file_name(step)),
+            };
+            let report = CheckpointFailure {
+                step,
+                path,
+                error: error.to_string(),
+            };
+            observer.checkpoint_failed(&report);
+            failures.push(report);
+            if stop {
+                return Err(error.into());
+            }
+        }
+        None if stop && failed_at_writer => {
+            return Err(CheckpointError::WriterFailed { step }.into());
+        }
+        None => {}
+    }
+    Ok(())
 }

@@ -152,7 +152,7 @@ fn measure(o: &Opts) -> Result<(), String> {
     let mut step = |n: u64, stepper: &mut DistributedStepper<f64>| -> Result<(), String> {
         for _ in 0..n {
             let _ = stepper
-                .step(&mut opt, &mut w, |p| problem.loss(p), &comm)
+                .step(&mut opt, &mut w, |p| problem.loss_of(p), &comm)
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
