@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use dopamine_train::store::{file_name, list_checkpoints};
 use dopamine_train::{
-    Checkpoint, CheckpointError, Float, LoadedCheckpoint, Objective, Optimizer,
-    PopulationScratch, Replicas, SpecError, StepInfo, TrainError, load_latest,
+    Checkpoint, CheckpointError, Float, LoadedCheckpoint, Objective, Optimizer, PopulationScratch,
+    Replicas, SpecError, StepInfo, TrainError, load_latest,
 };
 
 use crate::comm::Communicator;

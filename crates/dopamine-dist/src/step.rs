@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dopamine_core::{
-    Error, PerturbationOptimizer, Query, Real, StepOutcome, StepPlan, UpdateRule,
-};
+use dopamine_core::{Error, PerturbationOptimizer, Query, Real, StepOutcome, StepPlan, UpdateRule};
 
 use crate::comm::Communicator;
 use crate::error::DistError;

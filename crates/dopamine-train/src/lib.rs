@@ -97,9 +97,7 @@ pub use optimizers::{
     AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
 };
 pub use probe_pool::ProbePool;
-pub use record::{
-    Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState,
-};
+pub use record::{Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState};
 pub use replicas::{Replicas, SingleProcess};
 pub use spec::{EsSpec, OptimizerKind, OptimizerSpec, PerturbSpec, SnesSpec, SpecOptions};
 pub use state::{decode_state, encode_state};

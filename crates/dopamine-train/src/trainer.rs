@@ -296,10 +296,8 @@ impl<T: Float> Run<'_, T> {
         let before = state.elapsed_seconds;
         // Decisions on a clock must be agreed by the replicas; whether there
         // are any is the same on every replica (the same settings).
-        let clocked = b.seconds.is_some()
-            || self
-                .checkpoints
-                .is_some_and(|p| p.every_seconds.is_some());
+        let clocked =
+            b.seconds.is_some() || self.checkpoints.is_some_and(|p| p.every_seconds.is_some());
         let mut last_checkpoint = start;
         loop {
             if pause_at.is_some_and(|p| state.current.step >= p) {

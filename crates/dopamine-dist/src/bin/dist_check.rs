@@ -105,10 +105,7 @@ fn parse(args: &[String]) -> Result<(DemoSpec, RunOptions), String> {
 
 fn env_number(name: &str) -> Result<Option<u64>, String> {
     match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|e| format!("{name}={v}: {e}")),
+        Ok(v) => v.parse().map(Some).map_err(|e| format!("{name}={v}: {e}")),
         Err(_) => Ok(None),
     }
 }

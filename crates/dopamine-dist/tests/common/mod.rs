@@ -48,7 +48,11 @@ pub fn spec_args(spec: &DemoSpec) -> Vec<String> {
     if spec.rpe == RpeMode::Antithetic {
         args.push("--antithetic".to_string());
     }
-    assert_eq!(spec.seed, DemoSpec::default().seed, "dist_check has no --seed");
+    assert_eq!(
+        spec.seed,
+        DemoSpec::default().seed,
+        "dist_check has no --seed"
+    );
     args
 }
 
