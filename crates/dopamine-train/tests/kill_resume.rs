@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::{assert_same_records, param_bits, xor_objective};
 use dopamine_train::store::{PauseBeforeRename, file_name, list_checkpoints};
 use dopamine_train::{
-    Budget, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult,
+    Budget, Checkpoint, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult,
     TrainSpec, Trainer, load_latest,
 };
 
@@ -207,9 +207,11 @@ fn sigkill_mid_save_resumes_from_the_last_complete_checkpoint() {
     let pause_at = 3 * EVERY;
     let mut child = spawn_child(&dir, Some(pause_at));
     let tmp = dir.join(format!(".{}.tmp", file_name(pause_at)));
-    wait_for(&mut child, "the paused save", || tmp.exists());
-    // Give the writer time to finish its temporary file (it then sleeps).
-    std::thread::sleep(Duration::from_millis(200));
+    // The temporary file is whole (it reads back as a checkpoint), so the
+    // writer is past it and paused before the rename: the kill lands there.
+    wait_for(&mut child, "the paused save", || {
+        std::fs::read(&tmp).is_ok_and(|b| Checkpoint::<f64>::from_bytes(&b).is_ok())
+    });
     kill(&mut child);
     assert!(tmp.exists(), "the temporary file is left behind");
     assert!(!dir.join(file_name(pause_at)).exists(), "never renamed");
