@@ -109,3 +109,8 @@ pub use trainer::{Trainer, train};
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The code of `docs/resuming.md`, run as a doctest of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/resuming.md")]
+pub struct ResumingDoctests;
