@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use common::{assert_same_records, param_bits, xor_objective};
 use dopamine_train::store::{PauseBeforeRename, file_name, list_checkpoints};
 use dopamine_train::{
-    Budget, Checkpoint, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec, PassCost, RunResult,
-    TrainSpec, Trainer, load_latest,
+    Budget, Checkpoint, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec,
+    PassCost, RunResult, TrainSpec, Trainer, load_latest,
 };
 
 /// Set in the child: the checkpoint folder.

@@ -171,16 +171,23 @@ fn soak(dir: &Path) -> Soak {
         .expect("finished");
     let records: Vec<[u64; 10]> = run.records.iter().map(record_bits).collect();
     let rejected = run.last.rejected_steps;
-    assert!(run.checkpoint_failures.is_empty(), "{:?}", run.checkpoint_failures);
+    assert!(
+        run.checkpoint_failures.is_empty(),
+        "{:?}",
+        run.checkpoint_failures
+    );
     drop(run);
-    let record_bytes = (trainer.state().records.capacity() - warm_records)
-        * std::mem::size_of::<Record>();
+    let record_bytes =
+        (trainer.state().records.capacity() - warm_records) * std::mem::size_of::<Record>();
     // `records` (the copy above) was allocated after warm-up; leave it out.
     let copy_bytes = records.capacity() * std::mem::size_of::<[u64; 10]>();
     let end = ALLOCATOR.snapshot();
     let growth = end.current_bytes as i64 - warm.current_bytes as i64 - copy_bytes as i64;
 
-    assert_eq!(objective.non_finite_seen, 0, "a loss call saw non-finite parameters");
+    assert_eq!(
+        objective.non_finite_seen, 0,
+        "a loss call saw non-finite parameters"
+    );
     assert_eq!(inspect.records_seen, STEPS / 1000);
     let files = list_checkpoints(dir).expect("lists");
     assert_eq!(files.len(), KEEP);

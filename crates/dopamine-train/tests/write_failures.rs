@@ -40,9 +40,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// The parameters of the run without checkpoints.
 fn uninterrupted(steps: u64) -> Vec<u64> {
     let mut obj = xor_objective(4);
-    trainer(steps)
-        .run(&mut obj, &mut NoObserver)
-        .expect("runs");
+    trainer(steps).run(&mut obj, &mut NoObserver).expect("runs");
     param_bits(obj.params())
 }
 
@@ -106,7 +104,9 @@ fn named_path(dir: &Path, stage: WriteStage) -> PathBuf {
     let name = file_name(FAIL_AT);
     match stage {
         WriteStage::CreateDir | WriteStage::SyncDir | WriteStage::Rotate => dir.to_path_buf(),
-        WriteStage::Create | WriteStage::Write | WriteStage::Sync => dir.join(format!(".{name}.tmp")),
+        WriteStage::Create | WriteStage::Write | WriteStage::Sync => {
+            dir.join(format!(".{name}.tmp"))
+        }
         WriteStage::Rename => dir.join(name),
     }
 }
@@ -129,11 +129,18 @@ fn a_write_failing_at_any_stage_is_reported_and_the_run_goes_on_unchanged() {
         let run = t.run(&mut obj, &mut watch).expect("goes on");
         let what = format!("{stage:?}");
 
-        assert_eq!(param_bits(obj.params()), expected, "{what}: training unchanged");
+        assert_eq!(
+            param_bits(obj.params()),
+            expected,
+            "{what}: training unchanged"
+        );
         assert_eq!(run.checkpoint_failures, watch.failures, "{what}");
         assert_eq!(run.checkpoint_failures, t.checkpoint_failures(), "{what}");
         let [failure] = &run.checkpoint_failures[..] else {
-            panic!("{what}: one failure expected: {:?}", run.checkpoint_failures);
+            panic!(
+                "{what}: one failure expected: {:?}",
+                run.checkpoint_failures
+            );
         };
         assert_eq!(failure.step, FAIL_AT, "{what}");
         assert_eq!(failure.path, named_path(&dir, stage), "{what}");
@@ -141,7 +148,11 @@ fn a_write_failing_at_any_stage_is_reported_and_the_run_goes_on_unchanged() {
         assert!(failure.error.contains(&shown), "{what}: {}", failure.error);
         assert!(failure.to_string().contains(&shown), "{what}: {failure}");
         // At the failure: the previous checkpoint loaded, no temporary left.
-        let previous = if in_place(stage) { FAIL_AT } else { FAIL_AT - EVERY };
+        let previous = if in_place(stage) {
+            FAIL_AT
+        } else {
+            FAIL_AT - EVERY
+        };
         assert_eq!(watch.at_failure, [(previous, vec![])], "{what}");
         // Afterwards the run wrote on and rotated as usual.
         let steps: Vec<u64> = list_checkpoints(&dir)
@@ -179,7 +190,11 @@ fn a_write_failing_at_any_stage_stops_the_run_when_configured_and_it_resumes_bit
         // The trainer still holds the state, and the disk the previous one.
         t.checkpoint(&obj).expect("the state is whole");
         let loaded = load_latest::<f64>(&dir).expect("loads");
-        let previous = if in_place(stage) { FAIL_AT } else { FAIL_AT - EVERY };
+        let previous = if in_place(stage) {
+            FAIL_AT
+        } else {
+            FAIL_AT - EVERY
+        };
         assert_eq!(loaded.checkpoint.step(), previous, "{what}");
         assert!(temporaries(&dir).is_empty(), "{what}");
         drop(t);
@@ -233,7 +248,10 @@ fn a_folder_removed_under_the_run_is_made_again_and_a_file_in_its_place_is_repor
         dir: &dir,
         actions: vec![
             // After the checkpoint of step 10: the folder vanishes.
-            (15, Box::new(|d: &Path| fs::remove_dir_all(d).expect("removes"))),
+            (
+                15,
+                Box::new(|d: &Path| fs::remove_dir_all(d).expect("removes")),
+            ),
             // After that of 20: the folder is moved away and a file takes
             // its path (what a read-only or unusable folder looks like to a
             // writer running as root, whom permissions do not stop).
