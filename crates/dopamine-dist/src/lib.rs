@@ -18,6 +18,14 @@
 //! threads, for tests). The crate's README says how to install Open MPI and
 //! run under `mpirun` or `srun`, and what scaling to expect.
 //!
+//! A whole run is `dopamine-train`'s `Trainer` with the ranks as its
+//! replicas, [`DistributedRun`]: budgets, records, observers and
+//! checkpoints as in one process. Rank 0 writes the checkpoints (the
+//! trainer's format, atomic, rotated) and decides what depends on its clock;
+//! [`load_latest_shared`] resumes from rank 0's folder on any number of
+//! ranks, bit for bit, because the state of a distributed run is the state
+//! of a single-process run.
+//!
 //! # Example
 //!
 //! Four ranks as threads train a quadratic; each ends with exactly the
