@@ -152,7 +152,8 @@ pub struct RunResult {
     /// The checkpoints this trainer could not write, oldest first (empty
     /// without a checkpoint policy). Not part of the checkpointed state: a
     /// failed write changes nothing in the run, and a resumed trainer starts
-    /// with an empty list.
+    /// with an empty list. Absent in results serialized before it existed.
+    #[serde(default)]
     pub checkpoint_failures: Vec<CheckpointFailure>,
 }
 
