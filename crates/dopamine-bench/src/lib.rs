@@ -24,7 +24,7 @@
 //! * [`config`]: experiment configs, refused with the file and the field
 //!   when a value cannot run or a field is unknown.
 //! * [`claims`]: the verdicts of C1-C3, computed from the measurements.
-//! * Reporting: [`plot`] (SVG + PNG figures with an embedded font),
+//! * Reporting: figures through `dopamine-plot` (SVG + PNG with an embedded font),
 //!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
 //!   revision), [`markdown`] and [`stats`].
 //! * [`reproduce`] runs everything; [`reproduce_state`] saves each finished
@@ -55,7 +55,6 @@ pub mod experiments;
 pub mod machine;
 pub mod markdown;
 pub mod mode;
-pub mod plot;
 pub mod progress;
 pub mod reproduce;
 pub mod reproduce_state;

@@ -18,7 +18,7 @@ use crate::experiments::xor::{self, XorConfig, XorResult};
 use crate::machine::MachineInfo;
 use crate::markdown::{Table, fmt_sig};
 use crate::mode::Mode;
-use crate::plot::{
+use dopamine_plot::{
     BarGroup, BarPlot, Curve, HeatMap, LinePlot, Scale, write_bar_plot, write_heat_map,
     write_line_plot,
 };

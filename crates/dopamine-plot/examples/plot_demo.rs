@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use dopamine_bench::plot::{
+use dopamine_plot::{
     Band, BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot,
 };
 
