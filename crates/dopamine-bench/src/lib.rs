@@ -55,6 +55,7 @@ pub mod experiments;
 pub mod machine;
 pub mod markdown;
 pub mod mode;
+pub mod output;
 pub mod progress;
 pub mod reproduce;
 pub mod reproduce_state;

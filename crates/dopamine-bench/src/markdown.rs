@@ -158,7 +158,6 @@ pub fn looks_numeric(cell: &str) -> bool {
     !number.is_empty() && number.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
