@@ -103,6 +103,7 @@ pub fn section(sweeps: &CostSweeps) -> String {
             ]);
         }
     }
+    let _ = writeln!(md, "{}", t.render());
     md
 }
 
