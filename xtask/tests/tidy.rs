@@ -379,10 +379,11 @@ fn benchmark_ids_in(text: &str) -> Vec<u32> {
     let mut i = 0;
     while i < bytes.len() {
         let starts_word = i == 0 || !word_char(bytes[i - 1]);
-        let (Some(first), mut end) = (bytes[i] == b'B' && starts_word)
-            .then(|| number(i + 1))
-            .unwrap_or((None, i + 1))
-        else {
+        let (Some(first), mut end) = (if bytes[i] == b'B' && starts_word {
+            number(i + 1)
+        } else {
+            (None, i + 1)
+        }) else {
             i += 1;
             continue;
         };
