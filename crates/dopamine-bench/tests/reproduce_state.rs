@@ -69,3 +69,21 @@ fn unreadable_state_means_the_experiment_runs_again() {
     assert_eq!(rerun, 3);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn state_saved_before_versions_existed_is_version_1() {
+    let out = out_dir("unversioned");
+    let store = StageStore::new(&out, Mode::Quick, true, "def5678").expect("creates state/");
+    // A file as `reproduce` wrote it before the `version` field existed.
+    let old = r#"{"experiment":"e1_xor","mode":"Quick","config_hash":"00000000000000ff","revision":"abc1234","result":[1,2]}"#;
+    std::fs::write(out.join("state/e1_xor.json"), old).expect("writes");
+    assert_eq!(store.load::<Vec<u32>>("e1_xor", 0xff, 1), Some(vec![1, 2]));
+    // E4 measures as version 2 now: its old results are not reused.
+    std::fs::write(
+        out.join("state/e4_cost.json"),
+        old.replace("e1_xor", "e4_cost"),
+    )
+    .expect("writes");
+    assert_eq!(store.load::<Vec<u32>>("e4_cost", 0xff, 2), None);
+    let _ = std::fs::remove_dir_all(&out);
+}
