@@ -136,9 +136,22 @@ fn parse(args: Vec<String>, command_line: &str) -> Result<Command, lexopt::Error
     }
 }
 
+/// Warns when results are about to be written by uncommitted code: a
+/// report under `docs/` must name a committed revision (the tidy test
+/// refuses `-dirty` there).
+fn warn_if_dirty(revision: &str) {
+    if revision.ends_with("-dirty") {
+        eprintln!(
+            "warning: revision {revision}: the working tree has uncommitted changes; \
+             commit first if these results are to be committed"
+        );
+    }
+}
+
 fn run_reproduce(opts: &ReproduceOptions) -> Result<(), String> {
     let summary =
         reproduce(opts, Some(&ALLOCATOR)).map_err(|e| format!("reproduce failed: {e}"))?;
+    warn_if_dirty(&summary.machine.git_revision);
     for c in &summary.claims {
         println!("{} {}: {}", c.id, c.statement, c.verdict.label());
     }
@@ -152,6 +165,7 @@ fn run_bench(mode: Mode, out: &std::path::Path, command: String) -> Result<(), S
         .map_err(|e| format!("bench failed: {e}"))?;
     std::fs::write(out, &report.markdown)
         .map_err(|e| format!("bench failed: {}: {e}", out.display()))?;
+    warn_if_dirty(&report.revision);
     for c in &report.checks {
         let verdict = if c.met { "met" } else { "MISSED" };
         println!(

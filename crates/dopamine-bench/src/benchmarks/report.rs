@@ -29,6 +29,9 @@ pub struct BenchReport {
     pub markdown: String,
     /// Every target, met or not.
     pub checks: Vec<TargetCheck>,
+    /// The git revision of the code that measured (`-dirty` with
+    /// uncommitted changes).
+    pub revision: String,
 }
 
 /// Runs every benchmark of [`BENCHMARKS`] and renders `docs/benchmarks.md`.
@@ -78,5 +81,9 @@ pub fn run(
         summary.render(),
         include_str!("findings.md"),
     );
-    Ok(BenchReport { markdown, checks })
+    Ok(BenchReport {
+        markdown,
+        checks,
+        revision: machine.git_revision,
+    })
 }
