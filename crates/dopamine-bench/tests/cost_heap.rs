@@ -24,7 +24,10 @@ fn the_peak_heap_is_the_training_loops_at_every_h_and_t() {
     config.fixed_seq_len = 100;
     config.steps.quick = 1;
     let sweeps = cost::run(&config, Mode::Quick, Some(&ALLOCATOR)).expect("E4 runs");
-    let peak = |p: &CostPoint| p.peak_heap_bytes.expect("measured with the meter installed");
+    let peak = |p: &CostPoint| {
+        p.peak_heap_bytes
+            .expect("measured with the meter installed")
+    };
 
     let d_by_h = single(&sweeps.by_hidden, OptimizerKind::Dopamine1);
     let a_by_h = single(&sweeps.by_hidden, OptimizerKind::Adam);
@@ -59,6 +62,9 @@ fn the_peak_heap_is_the_training_loops_at_every_h_and_t() {
     assert!(
         d_by_t.iter().all(|p| peak(p) == peak(d_by_t[0])),
         "{:?}",
-        d_by_t.iter().map(|p| (p.seq_len, peak(p))).collect::<Vec<_>>()
+        d_by_t
+            .iter()
+            .map(|p| (p.seq_len, peak(p)))
+            .collect::<Vec<_>>()
     );
 }
