@@ -1,4 +1,4 @@
-//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`, `bench`), a thin command line over `dopamine-bench`.
+//! `cargo xtask`: developer tasks for the dopamine workspace (`reproduce`, `bench`, `readme`), a thin command line over `dopamine-bench`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,8 +18,9 @@ commands:
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
               E4 cost) and write report.md, summary.json, CSV curves and figures
   bench       measure kernels, step overhead, memory, parallel probes, scaling,
-              population steps and forward passes (B1-B8) and write the
-              tables to docs/benchmarks.md
+              population steps and forward passes (B1, B2, B4-B8; B3 is a test)
+              and write the tables to docs/benchmarks.md
+  readme      regenerate the results block of README.md from docs/results/summary.json
   help        print this message
 
 cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
@@ -32,13 +33,18 @@ cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
 
 cargo xtask bench [--quick] [--out FILE]
   --quick        smaller sizes and fewer samples (CI speed)
-  --out FILE     write the report there instead of docs/benchmarks.md";
+  --out FILE     write the report there instead of docs/benchmarks.md
+
+cargo xtask readme [--summary FILE] [--readme FILE]
+  --summary FILE the run's summary (default docs/results/summary.json)
+  --readme FILE  the README to update (default README.md)";
 
 /// A parsed command line.
 enum Command {
     Help,
     Reproduce(ReproduceOptions),
     Bench { mode: Mode, out: PathBuf },
+    Readme { summary: PathBuf, readme: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         }
         Command::Reproduce(opts) => run_reproduce(&opts),
         Command::Bench { mode, out } => run_bench(mode, &out, command_line),
+        Command::Readme { summary, readme } => run_readme(&summary, &readme),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,13 +119,39 @@ fn parse(args: Vec<String>, command_line: &str) -> Result<Command, lexopt::Error
             }
             Ok(Command::Bench { mode, out })
         }
+        "readme" => {
+            let mut summary = PathBuf::from("docs/results/summary.json");
+            let mut readme = PathBuf::from("README.md");
+            while let Some(arg) = parser.next()? {
+                match arg {
+                    Long("summary") => summary = parser.value()?.into(),
+                    Long("readme") => readme = parser.value()?.into(),
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    other => return Err(other.unexpected()),
+                }
+            }
+            Ok(Command::Readme { summary, readme })
+        }
         other => Err(format!("unknown command `{other}`").into()),
+    }
+}
+
+/// Warns when results are about to be written by uncommitted code: a
+/// report under `docs/` must name a committed revision (the tidy test
+/// refuses `-dirty` there).
+fn warn_if_dirty(revision: &str) {
+    if revision.ends_with("-dirty") {
+        eprintln!(
+            "warning: revision {revision}: the working tree has uncommitted changes; \
+             commit first if these results are to be committed"
+        );
     }
 }
 
 fn run_reproduce(opts: &ReproduceOptions) -> Result<(), String> {
     let summary =
         reproduce(opts, Some(&ALLOCATOR)).map_err(|e| format!("reproduce failed: {e}"))?;
+    warn_if_dirty(&summary.machine.git_revision);
     for c in &summary.claims {
         println!("{} {}: {}", c.id, c.statement, c.verdict.label());
     }
@@ -132,6 +165,7 @@ fn run_bench(mode: Mode, out: &std::path::Path, command: String) -> Result<(), S
         .map_err(|e| format!("bench failed: {e}"))?;
     std::fs::write(out, &report.markdown)
         .map_err(|e| format!("bench failed: {}: {e}", out.display()))?;
+    warn_if_dirty(&report.revision);
     for c in &report.checks {
         let verdict = if c.met { "met" } else { "MISSED" };
         println!(
@@ -140,5 +174,26 @@ fn run_bench(mode: Mode, out: &std::path::Path, command: String) -> Result<(), S
         );
     }
     println!("report: {}", out.display());
+    Ok(())
+}
+
+fn run_readme(summary: &std::path::Path, readme: &std::path::Path) -> Result<(), String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("readme failed: {}: {e}", p.display()))
+    };
+    let (text, json) = (read(readme)?, read(summary)?);
+    let updated = dopamine_bench::readme::regenerate(&text, &json)
+        .map_err(|e| format!("readme failed: {e}"))?;
+    if updated == text {
+        println!("{}: results block already fresh", readme.display());
+        return Ok(());
+    }
+    std::fs::write(readme, updated)
+        .map_err(|e| format!("readme failed: {}: {e}", readme.display()))?;
+    println!(
+        "{}: results block regenerated from {}",
+        readme.display(),
+        summary.display()
+    );
     Ok(())
 }

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
-use dopamine_bench::reproduce::builtin;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
@@ -46,7 +45,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Into::into,
     );
     let _ = std::fs::remove_dir_all(&dir);
-    let config: ForecastConfig = config::parse("mackey_glass.json", builtin::MACKEY_GLASS)?;
+    let config: ForecastConfig = config::parse(
+        "mackey_glass.json",
+        dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
+    )?;
     let data = ForecastData::generate(&config, Mode::Quick)?;
     let spec = OptimizerSpec::Dopamine1 {
         perturb: PerturbSpec {

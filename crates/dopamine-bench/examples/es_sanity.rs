@@ -6,7 +6,6 @@ use dopamine_bench::experiments::forecast::{
     ForecastConfig, ForecastData, RunBudget, run_one_with,
 };
 use dopamine_bench::experiments::tuning::{TUNING_SEED_BASE, tune};
-use dopamine_bench::reproduce::builtin;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_train::{EsSpec, OptimizerKind, OptimizerSpec};
 
@@ -15,7 +14,10 @@ fn main() -> Result<(), BenchError> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(4);
-    let config: ForecastConfig = config::parse("mackey_glass.json", builtin::MACKEY_GLASS)?;
+    let config: ForecastConfig = config::parse(
+        "mackey_glass.json",
+        dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
+    )?;
     let data = ForecastData::generate(&config, Mode::Full)?;
     let budget = RunBudget::Passes(config.budget.get(Mode::Full));
     let mut cand = config

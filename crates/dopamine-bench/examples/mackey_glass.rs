@@ -3,12 +3,14 @@
 //! Run: `cargo run --release -p dopamine-bench --example mackey_glass`
 
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData, persistence, run_one};
-use dopamine_bench::reproduce::builtin;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_train::OptimizerKind;
 
 fn main() -> Result<(), BenchError> {
-    let config: ForecastConfig = config::parse("mackey_glass.json", builtin::MACKEY_GLASS)?;
+    let config: ForecastConfig = config::parse(
+        "mackey_glass.json",
+        dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
+    )?;
     let data = ForecastData::generate(&config, Mode::Quick)?;
     let base = persistence(&data, &[], &[])?;
     println!(

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
-use dopamine_bench::reproduce::builtin;
 use dopamine_bench::stats::median;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
@@ -61,7 +60,10 @@ fn main() -> Result<(), BenchError> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(4);
-    let config: ForecastConfig = config::parse("lorenz.json", builtin::LORENZ)?;
+    let config: ForecastConfig = config::parse(
+        "lorenz.json",
+        dopamine_bench::experiments::forecast::LORENZ_CONFIG,
+    )?;
     let data = ForecastData::generate(&config, Mode::Full)?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
     let spec: OptimizerSpec = serde_json::from_str(&format!(

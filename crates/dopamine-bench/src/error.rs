@@ -31,7 +31,7 @@ pub enum BenchError {
         source: io::Error,
     },
     /// A figure could not be drawn.
-    Plot(crate::plot::PlotError),
+    Plot(dopamine_plot::PlotError),
     /// Something the lab needs of the machine (a thread pool) is unavailable.
     Setup(String),
 }
@@ -112,8 +112,8 @@ impl From<dopamine_train::CheckpointError> for BenchError {
     }
 }
 
-impl From<crate::plot::PlotError> for BenchError {
-    fn from(e: crate::plot::PlotError) -> Self {
+impl From<dopamine_plot::PlotError> for BenchError {
+    fn from(e: dopamine_plot::PlotError) -> Self {
         BenchError::Plot(e)
     }
 }

@@ -20,16 +20,22 @@
 //! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, each
 //!   tuned fairly (same learning-rate grid size per optimizer, on held-out
 //!   seeds or the validation split). Optimizers are named by
-//!   [`dopamine_train::OptimizerKind`].
+//!   [`dopamine_train::OptimizerKind`]. Each is an
+//!   [`Experiment`](experiments::Experiment) of the one list
+//!   [`EXPERIMENTS`](experiments::EXPERIMENTS).
 //! * [`config`]: experiment configs, refused with the file and the field
 //!   when a value cannot run or a field is unknown.
-//! * [`claims`]: the verdicts of C1-C3, computed from the measurements.
-//! * Reporting: [`plot`] (SVG + PNG figures with an embedded font),
+//! * [`claims`]: the verdicts of C1-C3, computed from the measurements the
+//!   experiments give as [`Evidence`](claims::Evidence).
+//! * Reporting: figures through `dopamine-plot` (SVG + PNG with an embedded font),
 //!   [`progress`] (a bar only on terminals), [`machine`] (CPU, memory, git
 //!   revision), [`markdown`] and [`stats`].
-//! * [`reproduce`] runs everything; [`reproduce_state`] saves each finished
-//!   experiment so an interrupted run can `--resume`.
-//! * [`benchmarks`]: `cargo xtask bench` (B1-B6).
+//! * [`reproduce`] is a loop over the experiments; [`reproduce_state`] saves
+//!   each finished experiment so an interrupted run can `--resume`;
+//!   [`output`] writes files and CSV tables.
+//! * [`benchmarks`]: `cargo xtask bench` (B1, B2, B4-B8; B3, no allocation
+//!   per step, is a test), one file per benchmark and one list of them.
+//! * [`readme`]: README's results block, generated from a run's summary.
 //!
 //! # Example
 //!
@@ -55,8 +61,9 @@ pub mod experiments;
 pub mod machine;
 pub mod markdown;
 pub mod mode;
-pub mod plot;
+pub mod output;
 pub mod progress;
+pub mod readme;
 pub mod reproduce;
 pub mod reproduce_state;
 pub mod stats;

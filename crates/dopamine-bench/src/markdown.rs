@@ -1,4 +1,6 @@
-//! A small Markdown table builder and a significant-digit number formatter for reports.
+//! A small Markdown table builder for reports, and the significant-digit number formatter they share with the figures ([`fmt_sig`], from `dopamine-plot`).
+
+pub use dopamine_plot::fmt_sig;
 
 /// How a column's cells are aligned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,56 +158,9 @@ pub fn looks_numeric(cell: &str) -> bool {
     !number.is_empty() && number.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
-/// Formats `x` with `digits` significant digits (at least 1) for a report.
-///
-/// Magnitudes from 0.001 up to 1e6 print as plain decimals, keeping trailing
-/// zeros that are significant (`fmt_sig(0.5, 3) == "0.500"`); larger and
-/// smaller ones print in scientific notation (`"1.23e-7"`). Zero is `"0"`,
-/// NaN is `"n/a"` and infinities are `"inf"` / `"-inf"`.
-pub fn fmt_sig(x: f64, digits: usize) -> String {
-    if x.is_nan() {
-        return "n/a".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    if x == 0.0 {
-        return "0".to_string();
-    }
-    let digits = digits.max(1);
-    // Round first in scientific form, so 9.996 -> 1.00e1 decides the exponent.
-    let scientific = format!("{:.*e}", digits - 1, x);
-    let (_, exponent) = scientific
-        .split_once('e')
-        .expect("`{:e}` output always has an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` exponent is an integer");
-    if (-3..6).contains(&exponent) {
-        let rounded: f64 = scientific.parse().expect("`{:e}` output parses back");
-        let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
-        format!("{rounded:.decimals$}")
-    } else {
-        scientific
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fmt_sig_examples() {
-        assert_eq!(fmt_sig(0.5, 3), "0.500");
-        assert_eq!(fmt_sig(1234.5678, 3), "1230");
-        assert_eq!(fmt_sig(9.996, 3), "10.0");
-        assert_eq!(fmt_sig(-0.012345, 2), "-0.012");
-        assert_eq!(fmt_sig(1.23456e-7, 3), "1.23e-7");
-        assert_eq!(fmt_sig(2.5e9, 2), "2.5e9");
-        assert_eq!(fmt_sig(42.0, 0), "40");
-        assert_eq!(fmt_sig(0.0, 3), "0");
-        assert_eq!(fmt_sig(f64::NAN, 3), "n/a");
-        assert_eq!(fmt_sig(f64::INFINITY, 3), "inf");
-        assert_eq!(fmt_sig(f64::NEG_INFINITY, 3), "-inf");
-    }
 
     #[test]
     fn numeric_detection() {

@@ -1,8 +1,10 @@
 //! Finished experiments of `reproduce`, saved as JSON under `<out>/state/` so that `--resume` skips them.
 //!
 //! Each file `<out>/state/<experiment>.json` holds the mode, a 64-bit FNV-1a
-//! hash (the `fnv` crate) of the experiment's config text and the experiment's result. With
-//! `--resume`, a result is reused only when its mode and config hash match;
+//! hash (the `fnv` crate) of the experiment's config text, the version of
+//! what the experiment measures ([`crate::experiments::Experiment::version`])
+//! and the experiment's result. With `--resume`, a result is reused only
+//! when its mode, config hash and version match;
 //! a missing, unreadable or mismatched file means the experiment runs again
 //! (and says why on stderr). A result holding a NaN or infinite number (a
 //! diverged run) cannot be read back from JSON, which has no such numbers;
@@ -33,11 +35,18 @@ struct StageFile<T> {
     mode: Mode,
     /// [`config_hash`] in hex (JSON numbers lose precision above 2^53).
     config_hash: String,
+    /// The experiment's version (1 in files saved before this field existed).
+    #[serde(default = "first_version")]
+    version: u32,
     /// Git revision of the code that produced the result ("unknown" in
     /// files saved before this field existed).
     #[serde(default = "unknown_revision")]
     revision: String,
     result: T,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 fn unknown_revision() -> String {
@@ -82,10 +91,15 @@ impl StageStore {
         self.dir.join(format!("{experiment}.json"))
     }
 
-    /// The saved result of `experiment` if resuming and its mode and config
-    /// hash match; otherwise `None` (with the reason on stderr when a file
-    /// was there but not usable).
-    pub fn load<T: DeserializeOwned>(&self, experiment: &str, config_hash: u64) -> Option<T> {
+    /// The saved result of `experiment` if resuming and its mode, config
+    /// hash and version match; otherwise `None` (with the reason on stderr
+    /// when a file was there but not usable).
+    pub fn load<T: DeserializeOwned>(
+        &self,
+        experiment: &str,
+        config_hash: u64,
+        version: u32,
+    ) -> Option<T> {
         if !self.resume {
             return None;
         }
@@ -97,6 +111,10 @@ impl StageStore {
             Ok(f) if f.config_hash != format!("{config_hash:016x}") => {
                 "saved for another config".to_string()
             }
+            Ok(f) if f.version != version => format!(
+                "saved by version {} of the experiment, which now measures as version {version}",
+                f.version
+            ),
             Ok(f) => {
                 if let Ok(mut r) = self.resumed.lock() {
                     r.push((experiment.to_string(), f.revision));
@@ -116,12 +134,14 @@ impl StageStore {
         &self,
         experiment: &str,
         config_hash: u64,
+        version: u32,
         result: &T,
     ) -> Result<(), BenchError> {
         let file = StageFile {
             experiment: experiment.to_string(),
             mode: self.mode,
             config_hash: format!("{config_hash:016x}"),
+            version,
             revision: self.revision.clone(),
             result,
         };
@@ -140,14 +160,15 @@ impl StageStore {
         &self,
         experiment: &str,
         config_hash: u64,
+        version: u32,
         run: impl FnOnce() -> Result<T, BenchError>,
     ) -> Result<T, BenchError> {
-        if let Some(result) = self.load(experiment, config_hash) {
+        if let Some(result) = self.load(experiment, config_hash, version) {
             eprintln!("[reproduce] {experiment}: resumed from saved state");
             return Ok(result);
         }
         let result = run()?;
-        self.save(experiment, config_hash, &result)?;
+        self.save(experiment, config_hash, version, &result)?;
         Ok(result)
     }
 }

@@ -5,7 +5,7 @@
 //! and reported separately) and returns NaN when nothing is left. Infinities
 //! are kept and take part like any other value.
 
-use crate::plot::{Band, Curve};
+use dopamine_plot::{Band, Curve};
 
 /// The two-sided 95% normal quantile, for [`wilson_interval`].
 pub const Z_95: f64 = 1.959_963_984_540_054;

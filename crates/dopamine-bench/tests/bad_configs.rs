@@ -4,7 +4,16 @@ use dopamine_bench::config::{ExperimentConfig, parse};
 use dopamine_bench::experiments::cost::CostConfig;
 use dopamine_bench::experiments::forecast::ForecastConfig;
 use dopamine_bench::experiments::xor::XorConfig;
-use dopamine_bench::reproduce::{ReproduceOptions, builtin, reproduce};
+use dopamine_bench::reproduce::{ReproduceOptions, reproduce};
+
+/// The built-in configs.
+mod builtin {
+    pub use dopamine_bench::experiments::cost::CONFIG as COST;
+    pub use dopamine_bench::experiments::forecast::{
+        LORENZ_CONFIG as LORENZ, MACKEY_GLASS_CONFIG as MACKEY_GLASS,
+    };
+    pub use dopamine_bench::experiments::xor::CONFIG as XOR;
+}
 use dopamine_bench::{BenchError, Mode};
 use serde_json::{Value, json};
 

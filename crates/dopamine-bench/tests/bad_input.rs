@@ -591,7 +591,7 @@ fn cases() -> Vec<Case> {
             Box::new(|| {
                 let dir = missing("configs-rmsprop");
                 std::fs::create_dir_all(&dir).map_err(BenchError::io(&dir))?;
-                let xor = dopamine_bench::reproduce::builtin::XOR.replacen(
+                let xor = dopamine_bench::experiments::xor::CONFIG.replacen(
                     r#""kind": "wp""#,
                     r#""kind": "rmsprop""#,
                     1,

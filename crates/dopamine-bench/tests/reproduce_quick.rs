@@ -93,7 +93,7 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
     let e4 = out.join("state/e4_cost.json");
     let mut saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&e4).expect("reads")).expect("parses");
-    saved["result"][0][0]["seconds_per_step"] = serde_json::json!(12345.0);
+    saved["result"]["by_hidden"][0]["seconds_per_step"] = serde_json::json!(12345.0);
     std::fs::write(&e4, saved.to_string()).expect("writes");
     let resumed = reproduce(
         &ReproduceOptions {

@@ -18,7 +18,8 @@ use dopamine_nets::{Rnn, RnnInit, RnnWorkspace, Scalar, tanh_in_place};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::{Settings, TargetCheck, interleaved_medians, met, ratio};
+use super::benchmark::{BenchContext, Benchmark};
+use super::harness::{Sampling, TargetCheck, interleaved_medians, met, ratio};
 use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 
@@ -32,7 +33,7 @@ const SMALL_TARGET_NS: f64 = 100.0;
 const RATE_TARGET: f64 = 0.7;
 
 /// Nanoseconds per time step of the forward pass and of the reference.
-fn point<T: Scalar>(hidden: usize, s: &Settings) -> Result<(f64, f64), BenchError> {
+fn point<T: Scalar>(hidden: usize, s: &Sampling) -> Result<(f64, f64), BenchError> {
     let net = Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
     let x: Vec<T> = (0..=SEQ_LEN)
         .map(|t| T::from_f64((0.1 * t as f64).sin()))
@@ -72,77 +73,94 @@ fn point<T: Scalar>(hidden: usize, s: &Settings) -> Result<(f64, f64), BenchErro
     Ok((t[0] * per_step, t[1] * per_step))
 }
 
-/// Runs B8 and appends its section; the `f32` figures are targets.
-pub(super) fn b8(
-    s: &Settings,
-    out: &mut String,
-    checks: &mut Vec<TargetCheck>,
-) -> Result<(), BenchError> {
-    let mut table = Table::new([
-        "H",
-        "type",
-        "forward ns/step",
-        "reference ns/step",
-        "forward rate / reference rate",
-        "target",
-        "met",
-    ]);
-    for &h in &HIDDEN {
-        for is_f32 in [true, false] {
-            let (fwd, reference) = if is_f32 {
-                point::<f32>(h, s)?
-            } else {
-                point::<f64>(h, s)?
-            };
-            let rate = reference / fwd;
-            let (target, ok) = if !is_f32 {
-                ("-".to_string(), None)
-            } else if h < 64 {
-                (
-                    format!("<= {SMALL_TARGET_NS} ns/step"),
-                    Some(fwd <= SMALL_TARGET_NS),
-                )
-            } else {
-                (format!("rate >= {RATE_TARGET}"), Some(rate >= RATE_TARGET))
-            };
-            if let Some(ok) = ok {
-                checks.push(if h < 64 {
-                    TargetCheck {
-                        name: format!("B8 f32 H={h} forward ns per time step"),
-                        measured: fwd,
-                        target: format!("<= {SMALL_TARGET_NS}"),
-                        met: ok,
-                    }
-                } else {
-                    TargetCheck {
-                        name: format!("B8 f32 H={h} forward rate / reference"),
-                        measured: rate,
-                        target: format!(">= {RATE_TARGET}"),
-                        met: ok,
-                    }
-                });
-            }
-            table.row([
-                h.to_string(),
-                if is_f32 { "f32" } else { "f64" }.to_string(),
-                fmt_sig(fwd, 3),
-                fmt_sig(reference, 3),
-                ratio(rate),
-                target,
-                ok.map_or_else(|| "-".to_string(), |ok| met(ok).to_string()),
-            ]);
-        }
+/// B8: one forward pass against a matvec-and-tanh reference; the `f32` figures are targets.
+pub struct SingleForward;
+
+/// B8, as the list holds it.
+pub const B8: SingleForward = SingleForward;
+
+impl Benchmark for SingleForward {
+    fn id(&self) -> &'static str {
+        "B8"
     }
-    let _ = writeln!(
-        out,
-        "## B8 single forward pass\n\nNanoseconds per time step of `Rnn::loss` (the streamed \
+
+    fn name(&self) -> &'static str {
+        "single forward pass"
+    }
+
+    fn run(
+        &self,
+        context: &BenchContext<'_>,
+        out: &mut String,
+        checks: &mut Vec<TargetCheck>,
+    ) -> Result<(), BenchError> {
+        let s = &context.sampling;
+        let mut table = Table::new([
+            "H",
+            "type",
+            "forward ns/step",
+            "reference ns/step",
+            "forward rate / reference rate",
+            "target",
+            "met",
+        ]);
+        for &h in &HIDDEN {
+            for is_f32 in [true, false] {
+                let (fwd, reference) = if is_f32 {
+                    point::<f32>(h, s)?
+                } else {
+                    point::<f64>(h, s)?
+                };
+                let rate = reference / fwd;
+                let (target, ok) = if !is_f32 {
+                    ("-".to_string(), None)
+                } else if h < 64 {
+                    (
+                        format!("<= {SMALL_TARGET_NS} ns/step"),
+                        Some(fwd <= SMALL_TARGET_NS),
+                    )
+                } else {
+                    (format!("rate >= {RATE_TARGET}"), Some(rate >= RATE_TARGET))
+                };
+                if let Some(ok) = ok {
+                    checks.push(if h < 64 {
+                        TargetCheck {
+                            name: format!("B8 f32 H={h} forward ns per time step"),
+                            measured: fwd,
+                            target: format!("<= {SMALL_TARGET_NS}"),
+                            met: ok,
+                        }
+                    } else {
+                        TargetCheck {
+                            name: format!("B8 f32 H={h} forward rate / reference"),
+                            measured: rate,
+                            target: format!(">= {RATE_TARGET}"),
+                            met: ok,
+                        }
+                    });
+                }
+                table.row([
+                    h.to_string(),
+                    if is_f32 { "f32" } else { "f64" }.to_string(),
+                    fmt_sig(fwd, 3),
+                    fmt_sig(reference, 3),
+                    ratio(rate),
+                    target,
+                    ok.map_or_else(|| "-".to_string(), |ok| met(ok).to_string()),
+                ]);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "Nanoseconds per time step of `Rnn::loss` (the streamed \
          loss, T = {SEQ_LEN}, 1-D input and output, washout 0) against a reference measured in \
          the same run, interleaved with it: faer's `H x H` by `H x 1` product (`Par::Seq`) and \
          the vectorised `tanh_in_place` over the `H` values, fed back, {SEQ_LEN} times. The \
          rate column is reference time over forward time. Targets (f32): rate >= \
          {RATE_TARGET} at H >= 64, at most {SMALL_TARGET_NS} ns per time step at H = 16; the \
          f64 rows are for comparison.\n\n{}",
-        table.render()
-    );
-    Ok(())
+            table.render()
+        );
+        Ok(())
+    }
 }

@@ -29,7 +29,8 @@ use dopamine_nets::{Rnn, RnnInit, RnnPopulationWorkspace, RnnWorkspace, tanh_in_
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
-use super::{Settings, TargetCheck, interleaved_medians, met, ratio};
+use super::benchmark::{BenchContext, Benchmark};
+use super::harness::{Sampling, TargetCheck, interleaved_medians, met, ratio};
 use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 
@@ -81,7 +82,7 @@ fn optimizer(net: &Rnn<f32>, low_rank: bool) -> Result<Dopamine1<f32>, BenchErro
     )?)
 }
 
-fn row(hidden: usize, s: &Settings) -> Result<Row, BenchError> {
+fn row(hidden: usize, s: &Sampling) -> Result<Row, BenchError> {
     let net = Rnn::<f32>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
     let x: Vec<f32> = (0..=SEQ_LEN).map(|t| (0.1 * t as f32).sin()).collect();
     let inputs = MatRef::from_column_major_slice(&x[..SEQ_LEN], SEQ_LEN, 1);
@@ -205,51 +206,67 @@ fn row(hidden: usize, s: &Settings) -> Result<Row, BenchError> {
     })
 }
 
-/// Runs B7 and appends its section; the low-rank ratios are targets.
-pub(super) fn b7(
-    s: &Settings,
-    out: &mut String,
-    checks: &mut Vec<TargetCheck>,
-) -> Result<(), BenchError> {
-    let mut table = Table::new([
-        "H",
-        "P",
-        "forward ms",
-        "low-rank step / forward",
-        "target",
-        "met",
-        "full-rank lockstep / forward",
-        "full-rank one by one / forward",
-        "kernel limit (x32 / x1)",
-        "low-rank step / kernel limit",
-    ]);
-    for &h in &HIDDEN {
-        let r = row(h, s)?;
-        let low = r.low_rank / r.forward;
-        let limit = r.limit_batch / r.limit_single;
-        let ok = low <= TARGET;
-        checks.push(TargetCheck {
-            name: format!("B7 f32 H={h} low-rank K=16 antithetic step / forward"),
-            measured: low,
-            target: format!("<= {TARGET}"),
-            met: ok,
-        });
-        table.row([
-            r.hidden.to_string(),
-            r.params.to_string(),
-            fmt_sig(r.forward * 1e3, 3),
-            ratio(low),
-            format!("<= {TARGET}"),
-            met(ok).to_string(),
-            ratio(r.lockstep / r.forward),
-            ratio(r.one_by_one / r.forward),
-            ratio(limit),
-            ratio(low / limit),
-        ]);
+/// B7: a population step against one forward pass; the low-rank ratios are targets.
+pub struct PopulationStep;
+
+/// B7, as the list holds it.
+pub const B7: PopulationStep = PopulationStep;
+
+impl Benchmark for PopulationStep {
+    fn id(&self) -> &'static str {
+        "B7"
     }
-    let _ = writeln!(
-        out,
-        "## B7 population step\n\nA Dopamine-1 step with K = {PROBES} antithetic probes and no \
+
+    fn name(&self) -> &'static str {
+        "population step"
+    }
+
+    fn run(
+        &self,
+        context: &BenchContext<'_>,
+        out: &mut String,
+        checks: &mut Vec<TargetCheck>,
+    ) -> Result<(), BenchError> {
+        let s = &context.sampling;
+        let mut table = Table::new([
+            "H",
+            "P",
+            "forward ms",
+            "low-rank step / forward",
+            "target",
+            "met",
+            "full-rank lockstep / forward",
+            "full-rank one by one / forward",
+            "kernel limit (x32 / x1)",
+            "low-rank step / kernel limit",
+        ]);
+        for &h in &HIDDEN {
+            let r = row(h, s)?;
+            let low = r.low_rank / r.forward;
+            let limit = r.limit_batch / r.limit_single;
+            let ok = low <= TARGET;
+            checks.push(TargetCheck {
+                name: format!("B7 f32 H={h} low-rank K=16 antithetic step / forward"),
+                measured: low,
+                target: format!("<= {TARGET}"),
+                met: ok,
+            });
+            table.row([
+                r.hidden.to_string(),
+                r.params.to_string(),
+                fmt_sig(r.forward * 1e3, 3),
+                ratio(low),
+                format!("<= {TARGET}"),
+                met(ok).to_string(),
+                ratio(r.lockstep / r.forward),
+                ratio(r.one_by_one / r.forward),
+                ratio(limit),
+                ratio(low / limit),
+            ]);
+        }
+        let _ = writeln!(
+            out,
+            "A Dopamine-1 step with K = {PROBES} antithetic probes and no \
          baseline (32 evaluated points plus the update: `plan`, `Rnn::plan_losses`, `tell_all`) \
          on an `f32` RNN (T = {SEQ_LEN}, 1-D input and output), in single forward passes \
          (`Rnn::loss`) of the same model measured in the same run, interleaved. Low-rank: rank-1 \
@@ -258,7 +275,8 @@ pub(super) fn b7(
          limit is faer's `H x H` by `H x 32` product plus the vectorised `tanh` over the 32 \
          columns, against `H x H` by `H x 1` plus `tanh`, per time step: what batching can buy \
          with faer's product. Target: the low-rank step at most {TARGET} forward passes.\n\n{}",
-        table.render()
-    );
-    Ok(())
+            table.render()
+        );
+        Ok(())
+    }
 }

@@ -1,8 +1,12 @@
-//! The paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost) and their shared tuning step.
+//! The paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost), their shared tuning step, the `Experiment` abstraction and the one list `reproduce` runs.
 
 pub mod cost;
+mod experiment;
 pub mod forecast;
+mod list;
 pub mod tuning;
 pub mod xor;
 
 pub use crate::mode::{ByMode, Mode};
+pub use experiment::{AnyExperiment, Experiment, Outcome, Prepared, RunContext, Session};
+pub use list::EXPERIMENTS;

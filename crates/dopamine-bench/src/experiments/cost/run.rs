@@ -8,7 +8,12 @@
 //! baseline: 32 points evaluated in one population sweep of the model).
 //! The three are timed interleaved, step after step in turn, and each
 //! time is the median of its samples, so a busy machine slows them alike.
-//! The peak heap of each is measured in a separate pass, one at a time.
+//! The peak heap of each is measured in a separate pass, one at a time:
+//! the peak of the training loop (building the objective and the
+//! optimizer, then two steps) above the heap in use once the model and the
+//! data are built. The model's own construction (its initialisation, whose
+//! spectral-radius computation needs far more memory than training at large
+//! H) is not the training loop's and is left out.
 
 use std::time::Instant;
 
@@ -25,71 +30,9 @@ use dopamine_train::{
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ExperimentConfig, FieldError, positive};
+use super::config::{CostConfig, Precision};
 use crate::error::BenchError;
-use crate::mode::{ByMode, Mode};
-
-/// Settings of E4, as in `configs/cost.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CostConfig {
-    /// Hidden sizes, at `fixed_seq_len`.
-    pub hidden: ByMode<[usize; 4]>,
-    /// Sequence lengths, at `fixed_hidden`.
-    pub seq_len: ByMode<[usize; 3]>,
-    /// H for the sweep over T.
-    pub fixed_hidden: usize,
-    /// T for the sweep over H.
-    pub fixed_seq_len: usize,
-    /// Timed steps per point (after one warm-up step).
-    pub steps: ByMode<u64>,
-    /// The precision of parameters and data (`f32` when absent).
-    #[serde(default)]
-    pub precision: Precision,
-}
-
-/// The floating-point type an experiment trains in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// `f32`: what users of this field train in; the speed targets are in it.
-    #[default]
-    F32,
-    /// `f64`.
-    F64,
-}
-
-impl Precision {
-    /// `f32` or `f64`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        }
-    }
-}
-
-impl ExperimentConfig for CostConfig {
-    fn check(&self) -> Result<(), FieldError> {
-        for (field, sizes) in [
-            ("hidden.full", &self.hidden.full[..]),
-            ("hidden.quick", &self.hidden.quick[..]),
-            ("seq_len.full", &self.seq_len.full[..]),
-            ("seq_len.quick", &self.seq_len.quick[..]),
-        ] {
-            if let Some(i) = sizes.iter().position(|&n| n == 0) {
-                return Err(FieldError::new(format!("{field}[{i}]"), "must be >= 1"));
-            }
-        }
-        if self.fixed_hidden == 0 {
-            return Err(FieldError::new("fixed_hidden", "must be >= 1"));
-        }
-        if self.fixed_seq_len == 0 {
-            return Err(FieldError::new("fixed_seq_len", "must be >= 1"));
-        }
-        positive("steps", &self.steps)
-    }
-}
+use crate::mode::Mode;
 
 /// Which step of an optimizer a cost point measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,9 +87,21 @@ pub struct CostPoint {
     pub gflops: f64,
     /// Bytes the optimizer and model keep beyond the data (accounting).
     pub accounted_bytes: u64,
-    /// Peak heap bytes of building and running the trainer, measured by the
-    /// counting allocator (`None` when it is not installed).
+    /// Peak heap bytes of the training loop (building the objective and
+    /// the optimizer, then two steps) above the heap in use once the model
+    /// and the data are built, measured by the counting allocator (`None`
+    /// when it is not installed).
     pub peak_heap_bytes: Option<u64>,
+}
+
+/// E4's results: the sweep over H (at the config's `fixed_seq_len`) and
+/// the sweep over T (at `fixed_hidden`), three points (steps) each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostSweeps {
+    /// Every step at every hidden size.
+    pub by_hidden: Vec<CostPoint>,
+    /// Every step at every sequence length.
+    pub by_seq_len: Vec<CostPoint>,
 }
 
 /// A smooth 1-D sequence of length `t` and its one-step-ahead targets.
@@ -176,15 +131,20 @@ struct Runner<T: Float> {
     info: dopamine_train::StepInfo,
 }
 
+/// The network every step of E4 trains: 1-D input and output, `hidden` units, seed 1.
+fn model<T: Float>(hidden: usize) -> Result<Rnn<T>, BenchError> {
+    Ok(Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?)
+}
+
 impl<T: Float> Runner<T> {
+    /// The objective over `net` and the data, and the optimizer of `shape`.
     fn new(
         optimizer: OptimizerSpec,
         shape: StepShape,
-        hidden: usize,
+        net: Rnn<T>,
         (inputs, targets): (Mat<T>, Mat<T>),
         steps: u64,
     ) -> Result<Self, BenchError> {
-        let net = Rnn::<T>::new(1, hidden, 1, &RnnInit::with_seed(1))?;
         let params = net.num_params();
         let opt: Box<dyn Optimizer<T>> = match shape {
             StepShape::Single => optimizer.build::<T>(params, 1, steps + 1)?,
@@ -234,8 +194,11 @@ fn data<T: Float>(seq_len: usize) -> (Mat<T>, Mat<T>) {
     (cast(&inputs), cast(&targets))
 }
 
-/// Peak heap of building a runner and running two steps, one runner at a
-/// time; the training data is allocated before the measurement starts.
+/// Peak heap of the training loop, one runner at a time: building the
+/// objective and the optimizer and running two steps, above the heap in use
+/// once the model and the training data are built (both allocated before
+/// the measurement starts, so neither the data nor the model's
+/// initialisation is charged to the method).
 fn peak_heap<T: Float>(
     spec: OptimizerSpec,
     shape: StepShape,
@@ -245,9 +208,10 @@ fn peak_heap<T: Float>(
 ) -> Result<Option<u64>, BenchError> {
     let Some(m) = meter else { return Ok(None) };
     let data = data::<T>(seq_len);
+    let net = model::<T>(hidden)?;
     m.reset_peak();
     let base = m.snapshot().current_bytes;
-    let mut r = Runner::<T>::new(spec, shape, hidden, data, 2)?;
+    let mut r = Runner::<T>::new(spec, shape, net, data, 2)?;
     r.times.reserve(2);
     r.step()?;
     r.step()?;
@@ -276,7 +240,7 @@ fn measure<T: Float>(
     }
     let mut runners = runs
         .iter()
-        .map(|&(spec, shape)| Runner::<T>::new(spec, shape, hidden, data::<T>(seq_len), steps))
+        .map(|&(spec, shape)| Runner::<T>::new(spec, shape, model(hidden)?, data(seq_len), steps))
         .collect::<Result<Vec<_>, _>>()?;
     for r in &mut runners {
         r.step()?;
@@ -339,13 +303,13 @@ pub fn compared() -> [OptimizerSpec; 2] {
     ]
 }
 
-/// Runs E4 serially (so the heap meter sees one run at a time). Returns the
-/// sweep over H and the sweep over T.
+/// Runs E4 serially (so the heap meter sees one run at a time): the sweep
+/// over H and the sweep over T.
 pub fn run(
     config: &CostConfig,
     mode: Mode,
     meter: Option<&CountingAllocator>,
-) -> Result<(Vec<CostPoint>, Vec<CostPoint>), BenchError> {
+) -> Result<CostSweeps, BenchError> {
     match config.precision {
         Precision::F32 => run_in::<f32>(config, mode, meter),
         Precision::F64 => run_in::<f64>(config, mode, meter),
@@ -356,7 +320,7 @@ fn run_in<T: Float>(
     config: &CostConfig,
     mode: Mode,
     meter: Option<&CountingAllocator>,
-) -> Result<(Vec<CostPoint>, Vec<CostPoint>), BenchError> {
+) -> Result<CostSweeps, BenchError> {
     let steps = config.steps.get(mode);
     let precision = config.precision;
     // One unmeasured round first, so that one-time allocations of the
@@ -384,5 +348,8 @@ fn run_in<T: Float>(
             meter,
         )?);
     }
-    Ok((by_h, by_t))
+    Ok(CostSweeps {
+        by_hidden: by_h,
+        by_seq_len: by_t,
+    })
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use dopamine_bench::plot::{
+use dopamine_plot::{
     Band, BarGroup, BarPlot, Curve, FIGURE_HEIGHT, FIGURE_WIDTH, HeatMap, LinePlot, PlotError,
     Scale, write_bar_plot, write_heat_map, write_line_plot,
 };
@@ -12,7 +12,7 @@ const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n
 /// A fresh folder under the system temp dir, unique to this process and test.
 fn temp_folder(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
-        "dopamine-bench-{test}-{}-{}",
+        "dopamine-plot-{test}-{}-{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

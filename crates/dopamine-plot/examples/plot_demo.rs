@@ -1,8 +1,8 @@
-//! Draws a log-scale line plot with seed bands, a grouped bar chart and a log-log plot into `target/plot_demo/`.
+//! Draws a log-scale line plot with seed bands, a grouped bar chart and a log-log plot into a folder (`target/plot_demo/` by default): `cargo run -p dopamine-plot --example plot_demo [-- FOLDER]`.
 
 use std::path::PathBuf;
 
-use dopamine_bench::plot::{
+use dopamine_plot::{
     Band, BarGroup, BarPlot, Curve, LinePlot, Scale, write_bar_plot, write_line_plot,
 };
 
@@ -23,7 +23,9 @@ fn loss_curve(label: &str, rate: f64, floor: f64, spread: f64) -> Curve {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/plot_demo");
+    let out = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("target/plot_demo"), PathBuf::from);
     let line = LinePlot {
         title: "Training loss on 2-4-1 XOR (median, 25th-75th percentile over 10 seeds)".into(),
         x_label: "step".into(),

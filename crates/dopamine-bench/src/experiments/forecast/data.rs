@@ -1,0 +1,178 @@
+//! A forecasting experiment's data (the series generated, split in time order and normalised on the training part), how a trained network is scored on it, and the persistence baseline.
+
+use dopamine_nets::{Rnn, RnnWorkspace};
+use dopamine_tasks::{
+    LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, nrmse, nrmse_scaled,
+    one_step_pairs, persistence_forecast, split_by_fractions,
+};
+use faer::{Mat, MatRef};
+use serde::{Deserialize, Serialize};
+
+use super::config::{ForecastConfig, System};
+use crate::error::BenchError;
+use crate::mode::Mode;
+
+/// The data of one experiment, normalised on the training part.
+pub struct ForecastData {
+    /// The whole normalised series.
+    pub series: Series,
+    /// Rows of the training part: `0..train_end`.
+    pub train_end: usize,
+    /// Rows of the validation part: `train_end..val_end`; test: `val_end..`.
+    pub val_end: usize,
+}
+
+/// A series as a matrix, one row per time step (the models' input form).
+fn to_mat(s: &Series) -> Mat<f64> {
+    Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j])
+}
+
+/// Rows of a matrix as a series; `None` when a value is not finite (a
+/// diverged model), which scores as NaN.
+fn to_series(m: MatRef<'_, f64>, rows: std::ops::Range<usize>) -> Option<Series> {
+    let data: Vec<f64> = rows
+        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)]))
+        .collect();
+    Series::new(m.ncols(), data).ok()
+}
+
+impl ForecastData {
+    /// Generates, splits and normalises the series.
+    pub fn generate(config: &ForecastConfig, mode: Mode) -> Result<Self, BenchError> {
+        let n = config.samples.get(mode);
+        let raw = match config.system {
+            System::MackeyGlass => MackeyGlassConfig::default().generate(n)?,
+            System::Lorenz => LorenzConfig::default().generate(n)?,
+        };
+        let split = split_by_fractions(&raw, config.train_fraction, config.validation_fraction)?;
+        let (_, normalizer) = split.normalized(NormalizationMethod::ZScore)?;
+        let series = normalizer.transform(&raw)?;
+        let train_end = split.train.len();
+        let val_end = train_end + split.validation.len();
+        Ok(Self {
+            series,
+            train_end,
+            val_end,
+        })
+    }
+
+    /// Rows `start..end` of the normalised series as a matrix.
+    pub(super) fn rows(&self, start: usize, end: usize) -> Result<Mat<f64>, BenchError> {
+        Ok(to_mat(&self.series.slice_rows(start, end)?))
+    }
+
+    /// Teacher-forced pairs over rows `start..end`: inputs `x_t`, targets `x_{t+1}`.
+    pub fn pairs(&self, start: usize, end: usize) -> Result<(Mat<f64>, Mat<f64>), BenchError> {
+        let pairs = one_step_pairs(&self.series.slice_rows(start, end)?)?;
+        Ok((to_mat(&pairs.inputs), to_mat(&pairs.targets)))
+    }
+
+    /// Forecast origins spread evenly over the test part, leaving room for
+    /// `context` rows before and `max_h` rows after.
+    pub(super) fn origins(&self, count: usize, context: usize, max_h: usize) -> Vec<usize> {
+        let first = self.val_end.max(context);
+        let last = self.series.len().saturating_sub(max_h);
+        if last <= first {
+            return vec![];
+        }
+        let count = count.max(1).min(last - first);
+        (0..count)
+            .map(|i| first + i * (last - first) / count)
+            .collect()
+    }
+
+    /// The rows `o + offset` for every origin `o`.
+    fn at_origins(&self, origins: &[usize], offset: isize) -> Result<Series, BenchError> {
+        let rows: Vec<&[f64]> = origins
+            .iter()
+            .map(|&o| self.series.row((o as isize + offset) as usize))
+            .collect();
+        Ok(Series::from_rows(&rows)?)
+    }
+}
+
+/// NRMSE of free-running predictions (one row per origin) against the
+/// truth, scaled by the test part's spread; NaN for a diverged model.
+fn free_running_nrmse(pred: Option<Series>, truth: &Series, scale: &[f64]) -> f64 {
+    pred.and_then(|p| nrmse_scaled(&p, truth, scale).ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Test-set errors of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastScores {
+    /// One-step teacher-forced NRMSE on the test part.
+    pub teacher_forced: f64,
+    /// Free-running NRMSE at each configured horizon.
+    pub free_running: Vec<(usize, f64)>,
+}
+
+/// Evaluates `net` on rows `start..end` (teacher-forced, one step ahead,
+/// with everything before `start` as context) and free-running from origins.
+/// NRMSE is [`dopamine_tasks::nrmse`]: RMSE over the standard deviation of
+/// rows `start..end`, per dimension, averaged.
+pub fn evaluate(
+    net: &Rnn<f64>,
+    data: &ForecastData,
+    start: usize,
+    end: usize,
+    horizons: &[usize],
+    origins: &[usize],
+    context: usize,
+) -> Result<ForecastScores, BenchError> {
+    let mut ws = RnnWorkspace::new(net);
+    let (inputs, _) = data.pairs(0, end)?;
+    let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
+    net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
+    let truth = data.series.slice_rows(start, end)?;
+    let teacher_forced = to_series(out.as_ref(), (start - 1)..(end - 1))
+        .and_then(|pred| nrmse(&pred, &truth).ok())
+        .unwrap_or(f64::NAN);
+    let scale = truth.std_per_dim()?;
+    let max_h = horizons.iter().copied().max().unwrap_or(1);
+    let mut forecasts = Mat::zeros(max_h, net.output_dim());
+    // Per horizon: the prediction at every origin.
+    let mut per_h: Vec<Vec<f64>> = vec![Vec::new(); horizons.len()];
+    for &o in origins {
+        let ctx = data.rows(o - context, o)?;
+        net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
+        for (k, &h) in horizons.iter().enumerate() {
+            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]));
+        }
+    }
+    let mut free_running = Vec::new();
+    for (k, &h) in horizons.iter().enumerate() {
+        let pred = Series::new(net.output_dim(), std::mem::take(&mut per_h[k])).ok();
+        let truth = data.at_origins(origins, h as isize - 1)?;
+        free_running.push((h, free_running_nrmse(pred, &truth, &scale)));
+    }
+    Ok(ForecastScores {
+        teacher_forced,
+        free_running,
+    })
+}
+
+/// Persistence (next value = last value) on the same test rows and origins,
+/// from [`dopamine_tasks::persistence_forecast`].
+pub fn persistence(
+    data: &ForecastData,
+    horizons: &[usize],
+    origins: &[usize],
+) -> Result<ForecastScores, BenchError> {
+    let (start, end) = (data.val_end, data.series.len());
+    let pairs = persistence_forecast(&data.series.slice_rows(start - 1, end)?, 1)?;
+    let teacher_forced = nrmse(&pairs.inputs, &pairs.targets)?;
+    let scale = pairs.targets.std_per_dim()?;
+    let last = data.at_origins(origins, -1)?;
+    let free_running = horizons
+        .iter()
+        .map(|&h| {
+            let truth = data.at_origins(origins, h as isize - 1)?;
+            Ok((h, free_running_nrmse(Some(last.clone()), &truth, &scale)))
+        })
+        .collect::<Result<_, BenchError>>()?;
+    Ok(ForecastScores {
+        teacher_forced,
+        free_running,
+    })
+}
