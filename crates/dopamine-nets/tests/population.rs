@@ -289,3 +289,54 @@ fn mlp_population_matches_the_built_points() {
         }
     }
 }
+
+/// FNV-1a 64 over the bits of every low-rank population loss of a set of
+/// shapes, ranks, RPE modes and both float types: pins the low-rank sweep's
+/// values (its order of operations) so a faster kernel cannot change them
+/// silently. Pinned (issue 22) from the sweep as it was before the
+/// population kernels were reworked; change it only deliberately.
+#[test]
+fn low_rank_population_values_are_pinned() {
+    fn losses_bits<T: Scalar>(
+        dims: (usize, usize, usize),
+        rank: usize,
+        rpe: RpeMode,
+        probes: usize,
+        out: &mut Vec<u64>,
+    ) {
+        let (i, h, o) = dims;
+        let net = Rnn::<T>::new(i, h, o, &RnnInit::with_seed(h as u64)).unwrap();
+        let (xs, _) = data::<T>(90, i);
+        let (_, ys) = data::<T>(90, o);
+        let x = MatRef::from_row_major_slice(&xs, 90, i);
+        let y = MatRef::from_row_major_slice(&ys, 90, o);
+        let plan = plan(&net, probes, rpe, Some(rank), 0.05);
+        let mut ws = RnnPopulationWorkspace::new(&net);
+        let mut losses = vec![T::ZERO; plan.len()];
+        net.plan_losses(net.params(), &plan, x, y, 7, &mut ws, &mut losses)
+            .unwrap();
+        out.extend(losses.iter().map(|l| l.to_f64().to_bits()));
+    }
+    let mut bits = Vec::new();
+    for rpe in [RpeMode::Forward, RpeMode::Antithetic] {
+        for (dims, probes) in [
+            ((1, 16, 1), 4),
+            ((3, 24, 3), 3),
+            ((1, 9, 2), 5),
+            ((1, 64, 1), 16),
+            ((2, 40, 1), 9),
+        ] {
+            for rank in [1, 2] {
+                losses_bits::<f32>(dims, rank, rpe, probes, &mut bits);
+                losses_bits::<f64>(dims, rank, rpe, probes, &mut bits);
+            }
+        }
+    }
+    let hash = bits.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        b.to_le_bytes()
+            .iter()
+            .fold(h, |h, &byte| (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    });
+    assert_eq!(bits.len(), 484);
+    assert_eq!(hash, 0xd981_48ed_b0d0_f65d, "low-rank population losses changed: {hash:#018x}");
+}
