@@ -78,6 +78,8 @@ pub mod mlp_population;
 pub mod rnn;
 mod rnn_forward;
 mod rnn_grad;
+mod rnn_lockstep;
+mod rnn_low_rank;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]
 mod simd;

@@ -40,6 +40,35 @@ pub trait StepAvx2: Copy {
     /// The CPU must support AVX2.
     unsafe fn dot_lanes(w: &[Self], h: &[Self]) -> [Self; 8];
 
+    /// [`StepAvx2::pre_activations`] of `G` points at once, their
+    /// dependency chains interleaved: point `g`'s parameters are `w_in[g]`,
+    /// `w_hh[g]`, `bias[g]`, its state `h_prev[g H..(g + 1) H]` and its
+    /// pre-activations go to `h_next[g H..]`. Every row of every point is
+    /// computed with exactly the single-point operations. Returns the rows
+    /// done per point.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn pre_activations_group<const G: usize>(
+        w_in: &[&[Self]; G],
+        x: MatRef<'_, Self>,
+        w_hh: &[&[Self]; G],
+        bias: &[&[Self]; G],
+        h_prev: &[Self],
+        h_next: &mut [Self],
+    ) -> usize;
+
+    /// [`StepAvx2::dot_lanes`] of `G` points at once: `w[g]` against
+    /// `h[g n..(g + 1) n]`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn dot_lanes_group<const G: usize>(
+        w: &[&[Self]; G],
+        h: &[Self],
+        n: usize,
+    ) -> [[Self; 8]; G];
+
     /// A population's product `out = W H_s` for rows `0..r` of `W`, `r` the
     /// largest multiple of 4 not above `m`, returned: `W` is `m x n`
     /// column-major, `H_s` (`n x ep`) and `out` (`m x ep`) are row-major
@@ -84,7 +113,7 @@ macro_rules! impl_step {
         $t:ty, $v:ty, lanes: $lanes:expr,
         splat: $splat:ident, load: $load:ident, store: $store:ident,
         add: $add:ident, mul: $mul:ident, zero: $zero:ident,
-        block: $block:ident
+        block: $block:ident, group_block: $gblock:ident
     ) => {
         /// Rows `i0..i0 + NV * lanes` of a step's pre-activations.
         ///
@@ -130,6 +159,60 @@ macro_rules! impl_step {
             }
         }
 
+        /// Rows `i0..i0 + NV * lanes` of the pre-activations of `G`
+        /// points, the points' chains interleaved (see
+        /// [`StepAvx2::pre_activations_group`]).
+        ///
+        /// # Safety
+        /// AVX2, the lengths checked by the caller with `i0 + NV * lanes <=
+        /// H` and `h_prev`, `h_next` of `G H` values.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $gblock<const G: usize, const NV: usize>(
+            i0: usize,
+            h: usize,
+            w_in: &[&[$t]; G],
+            x: MatRef<'_, $t>,
+            w_hh: &[&[$t]; G],
+            bias: &[&[$t]; G],
+            h_prev: &[$t],
+            h_next: &mut [$t],
+        ) {
+            // SAFETY (every pointer below): rows i0..i0 + NV * lanes of
+            // columns of length h of each point, within the checked lengths.
+            unsafe {
+                let mut acc = [[$zero(); NV]; G];
+                for (g, a) in acc.iter_mut().enumerate() {
+                    for (v, a) in a.iter_mut().enumerate() {
+                        *a = $load(bias[g].as_ptr().add(i0 + v * $lanes));
+                    }
+                }
+                for k in 0..x.nrows() {
+                    let xk = $splat(x[(k, 0)]);
+                    for (g, a) in acc.iter_mut().enumerate() {
+                        let col = w_in[g].as_ptr().add(k * h + i0);
+                        for (v, a) in a.iter_mut().enumerate() {
+                            *a = $add(*a, $mul($load(col.add(v * $lanes)), xk));
+                        }
+                    }
+                }
+                for j in 0..h {
+                    for (g, a) in acc.iter_mut().enumerate() {
+                        let hj = $splat(*h_prev.as_ptr().add(g * h + j));
+                        let col = w_hh[g].as_ptr().add(j * h + i0);
+                        for (v, a) in a.iter_mut().enumerate() {
+                            *a = $add(*a, $mul($load(col.add(v * $lanes)), hj));
+                        }
+                    }
+                }
+                for (g, a) in acc.iter().enumerate() {
+                    for (v, a) in a.iter().enumerate() {
+                        $store(h_next.as_mut_ptr().add(g * h + i0 + v * $lanes), *a);
+                    }
+                }
+            }
+        }
+
         impl StepAvx2 for $t {
             #[inline]
             #[target_feature(enable = "avx2")]
@@ -161,6 +244,98 @@ macro_rules! impl_step {
                     }
                 }
                 i0
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn pre_activations_group<const G: usize>(
+                w_in: &[&[$t]; G],
+                x: MatRef<'_, $t>,
+                w_hh: &[&[$t]; G],
+                bias: &[&[$t]; G],
+                h_prev: &[$t],
+                h_next: &mut [$t],
+            ) -> usize {
+                let h = bias[0].len();
+                for g in 0..G {
+                    check_lengths(
+                        w_in[g],
+                        x,
+                        w_hh[g],
+                        bias[g],
+                        &h_prev[g * h..],
+                        &h_next[g * h..],
+                    );
+                }
+                assert!(
+                    h_prev.len() >= G * h && h_next.len() >= G * h,
+                    "RNN group buffers do not match the hidden size"
+                );
+                // At most 8 accumulators (16 vector registers in all).
+                let wide = 8 / G;
+                let mut i0 = 0;
+                // SAFETY: AVX2 (our caller's contract), lengths checked, and
+                // each block ends at or before row h.
+                unsafe {
+                    if wide >= 4 {
+                        while i0 + 4 * $lanes <= h {
+                            $gblock::<G, 4>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                            i0 += 4 * $lanes;
+                        }
+                    }
+                    if wide >= 2 {
+                        while i0 + 2 * $lanes <= h {
+                            $gblock::<G, 2>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                            i0 += 2 * $lanes;
+                        }
+                    }
+                    while i0 + $lanes <= h {
+                        $gblock::<G, 1>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                        i0 += $lanes;
+                    }
+                }
+                i0
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn dot_lanes_group<const G: usize>(
+                w: &[&[$t]; G],
+                h: &[$t],
+                n: usize,
+            ) -> [[$t; 8]; G] {
+                let whole = n / 8 * 8;
+                assert!(
+                    h.len() >= G * n && w.iter().all(|w| w.len() >= whole),
+                    "readout weights shorter than the hidden state"
+                );
+                const PER: usize = 8 / $lanes;
+                let mut acc = [[$zero(); PER]; G];
+                // SAFETY: chunks of 8 within the first `whole` values of
+                // each point's weights and state.
+                unsafe {
+                    for c in (0..whole).step_by(8) {
+                        for (g, a) in acc.iter_mut().enumerate() {
+                            for (v, a) in a.iter_mut().enumerate() {
+                                let off = c + v * $lanes;
+                                *a = $add(
+                                    *a,
+                                    $mul(
+                                        $load(w[g].as_ptr().add(off)),
+                                        $load(h.as_ptr().add(g * n + off)),
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    let mut out = [[0.0; 8]; G];
+                    for (o, a) in out.iter_mut().zip(&acc) {
+                        for (v, a) in a.iter().enumerate() {
+                            $store(o.as_mut_ptr().add(v * $lanes), *a);
+                        }
+                    }
+                    out
+                }
             }
 
             #[inline]
@@ -246,12 +421,12 @@ impl_step!(
     f32, __m256, lanes: 8,
     splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
-    block: block_f32
+    block: block_f32, group_block: group_block_f32
 );
 
 impl_step!(
     f64, __m256d, lanes: 4,
     splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
-    block: block_f64
+    block: block_f64, group_block: group_block_f64
 );

@@ -1,0 +1,464 @@
+//! The low-rank population sweep of the Elman RNN: every point `w + c_e A_e B_e^T` of a step plan shares the base matrices, so the states of all points advance by one shared product per time step plus per-point rank-`r` corrections.
+//!
+//! Every per-point quantity is stored *point-minor*: row `i` of an `H x ep`
+//! block holds unit `i` of every point (`ep` the number of points padded to
+//! a multiple of [`POINT_PAD`]), so each operation on the population is a
+//! loop over contiguous points that vectorises, with no per-point
+//! horizontal sum. See [`crate::rnn_population`] for what the sweep computes.
+
+use dopamine_core::{Block, ParamLayout, Query, StepPlan};
+use faer::MatRef;
+
+use crate::rnn_forward::RnnParams;
+use crate::rnn_population::{RnnPopulationWorkspace, sized};
+use crate::vmath::{Isa, Kernel};
+use crate::{NetError, Rnn, Scalar};
+
+/// How one weight matrix's noise reaches the population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MatrixNoise {
+    /// A matrix block of the layout: `c_e A_e B_e^T`.
+    LowRank,
+    /// A vector block: dense noise `s_e Z_e`.
+    Dense,
+}
+
+/// Points are padded to a multiple of this (two AVX2 vectors of `f32`).
+pub(crate) const POINT_PAD: usize = 16;
+
+/// The probe and scale of each point of a plan.
+#[derive(Debug, Clone, Copy)]
+struct PointNoise<T> {
+    /// `None` for the baseline.
+    probe: Option<usize>,
+    /// `s_e` (`+-sigma`, 0 for the baseline).
+    scale: T,
+}
+
+fn point_noise<T: Scalar>(plan: &StepPlan<T>, e: usize) -> PointNoise<T> {
+    match plan.point(e) {
+        Query::Baseline => PointNoise {
+            probe: None,
+            scale: T::ZERO,
+        },
+        Query::Probe { probe, .. } => PointNoise {
+            probe: Some(probe),
+            scale: plan.scale(e),
+        },
+    }
+}
+
+impl<T: Scalar> Rnn<T> {
+    /// How each weight matrix's noise enters a low-rank population, checked
+    /// against the model's blocks.
+    pub(crate) fn population_noise(
+        &self,
+        layout: &ParamLayout,
+    ) -> Result<[MatrixNoise; 3], NetError> {
+        let (i, h, o) = (self.input_dim(), self.hidden_dim(), self.output_dim());
+        let blocks = layout.blocks();
+        if blocks.len() != 5 {
+            return Err(NetError::PlanLayout {
+                what: "an RNN layout has five blocks [W_in, W_hh, b, W_out, b_out]",
+            });
+        }
+        let weight = |block: Block, rows: usize, cols: usize, what| match block {
+            Block::Matrix { rows: r, cols: c } if (r, c) == (rows, cols) => {
+                Ok(MatrixNoise::LowRank)
+            }
+            Block::Vector { len } if len == rows * cols => Ok(MatrixNoise::Dense),
+            _ => Err(NetError::PlanLayout { what }),
+        };
+        let bias = |block: Block, len: usize, what| match block {
+            Block::Vector { len: l } if l == len => Ok(()),
+            _ => Err(NetError::PlanLayout { what }),
+        };
+        let w_in = weight(blocks[0], h, i, "block 0 must be W_in (H x I)")?;
+        let w_hh = weight(blocks[1], h, h, "block 1 must be W_hh (H x H)")?;
+        bias(
+            blocks[2],
+            h,
+            "block 2 must be the hidden bias (a vector of H)",
+        )?;
+        let w_out = weight(blocks[3], o, h, "block 3 must be W_out (O x H)")?;
+        bias(
+            blocks[4],
+            o,
+            "block 4 must be the output bias (a vector of O)",
+        )?;
+        Ok([w_in, w_hh, w_out])
+    }
+
+    /// Low-rank noise: every point's factors (or dense noise) of the three
+    /// weight matrices, biases and coefficients, point-minor, into the
+    /// workspace.
+    pub(crate) fn prepare_low_rank(
+        &self,
+        params: &[T],
+        plan: &StepPlan<T>,
+        kinds: [MatrixNoise; 3],
+        ws: &mut RnnPopulationWorkspace<T>,
+    ) {
+        let (i, h, o) = (self.input_dim(), self.hidden_dim(), self.output_dim());
+        let noise = plan.noise();
+        let rank = noise.rank().unwrap_or(1);
+        let e_len = plan.len();
+        let ep = e_len.div_ceil(POINT_PAD) * POINT_PAD;
+        let inv = noise.rank_scale::<T>();
+        let layout = self.layout();
+        sized(&mut ws.coef, ep);
+        sized(&mut ws.scale, ep);
+        for e in 0..e_len {
+            let pn = point_noise(plan, e);
+            ws.scale[e] = pn.scale;
+            ws.coef[e] = pn.scale * inv;
+        }
+        // The noise of each probe once, then spread over its points.
+        let shapes = [
+            (h, i, layout.w_in.start, 0),
+            (h, h, layout.w_hh.start, 1),
+            (o, h, layout.w_out.start, 3),
+        ];
+        let mut one = core::mem::take(&mut ws.u);
+        for ((buf, (rows, cols, offset, block)), kind) in
+            [&mut ws.w_in, &mut ws.w_hh, &mut ws.w_out]
+                .into_iter()
+                .zip(shapes)
+                .zip(kinds)
+        {
+            let per_point = match kind {
+                MatrixNoise::LowRank => (rows + cols) * rank,
+                MatrixNoise::Dense => rows * cols,
+            };
+            sized(buf, per_point * ep);
+            sized(&mut one, per_point);
+            for e in 0..e_len {
+                let Some(k) = point_noise(plan, e).probe else {
+                    continue;
+                };
+                match kind {
+                    MatrixNoise::LowRank => {
+                        let (a, b) = one.split_at_mut(rows * rank);
+                        noise.factors(k, block, a, b);
+                    }
+                    MatrixNoise::Dense => noise.fill(k, offset, &mut one),
+                }
+                for (q, &value) in one.iter().enumerate() {
+                    buf[q * ep + e] = value;
+                }
+            }
+        }
+        // Each point's biases `b + s_e z_b`, point-minor.
+        sized(&mut ws.bias, h * ep);
+        sized(&mut ws.bias_out, o * ep);
+        for (dst, range, len) in [
+            (&mut ws.bias, layout.bias.clone(), h),
+            (&mut ws.bias_out, layout.bias_out.clone(), o),
+        ] {
+            let base = &params[range.clone()];
+            sized(&mut one, len);
+            for e in 0..e_len {
+                let pn = point_noise(plan, e);
+                match pn.probe {
+                    Some(k) => noise.fill(k, range.start, &mut one),
+                    None => one.fill(T::ZERO),
+                }
+                for (q, (&b, &z)) in base.iter().zip(one.iter()).enumerate() {
+                    dst[q * ep + e] = if pn.probe.is_some() {
+                        b + pn.scale * z
+                    } else {
+                        b
+                    };
+                }
+            }
+        }
+        ws.u = one;
+        sized(&mut ws.u, 2 * rank * ep);
+        sized(&mut ws.hs, h * ep);
+        sized(&mut ws.next, h * ep);
+        sized(&mut ws.y, o * ep);
+        sized(&mut ws.v, h);
+        sized(&mut ws.x, i);
+        sized(&mut ws.sse, ep);
+    }
+}
+
+/// `out = W H_s` for a column-major `m x n` matrix `W` and point-minor
+/// `H_s` (`n x ep`): rows in blocks of 4 with AVX2 when available, the
+/// remaining rows here, all in the same order of operations.
+#[inline(always)]
+fn product<I: Isa, T: Scalar>(w: &[T], m: usize, n: usize, hs: &[T], ep: usize, out: &mut [T]) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if I::AVX2 {
+        // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy.
+        done = unsafe { T::population_product(w, m, n, hs, ep, out) };
+    }
+    for i in done..m {
+        let row = &mut out[i * ep..(i + 1) * ep];
+        row.fill(T::ZERO);
+        for j in 0..n {
+            let wij = w[j * m + i];
+            for (r, &h) in row.iter_mut().zip(&hs[j * ep..(j + 1) * ep]) {
+                *r += wij * h;
+            }
+        }
+    }
+}
+
+/// `row += c ∘ a` over the points.
+#[inline(always)]
+fn add_product<T: Scalar>(row: &mut [T], c: &[T], a: &[T]) {
+    for ((r, &ci), &ai) in row.iter_mut().zip(c).zip(a) {
+        *r += ci * ai;
+    }
+}
+
+/// The input of a correction: each point's own vector (point-minor,
+/// `cols x ep`) or one vector shared by every point.
+#[derive(Clone, Copy)]
+enum Input<'a, T> {
+    PerPoint(&'a [T]),
+    Shared(&'a [T]),
+}
+
+/// `z += c_e A_e (B_e^T x_e)` (low-rank, factors point-minor) or `z += s_e
+/// Z_e x_e` (dense), for every point at once; `z` is `rows x ep`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn correction<T: Scalar>(
+    z: &mut [T],
+    rows: usize,
+    cols: usize,
+    kind: MatrixNoise,
+    noise: &[T],
+    rank: usize,
+    coef: &[T],
+    scale: &[T],
+    x: Input<'_, T>,
+    u: &mut [T],
+) {
+    let ep = coef.len();
+    match kind {
+        MatrixNoise::LowRank => {
+            let (a, b) = noise.split_at(rows * rank * ep);
+            for l in 0..rank {
+                // u = c ∘ (B_l^T x), the sum over j in order.
+                u.fill(T::ZERO);
+                for j in 0..cols {
+                    let bj = &b[(l * cols + j) * ep..(l * cols + j + 1) * ep];
+                    match x {
+                        Input::PerPoint(x) => {
+                            for ((s, &bv), &xv) in
+                                u.iter_mut().zip(bj).zip(&x[j * ep..(j + 1) * ep])
+                            {
+                                *s += bv * xv;
+                            }
+                        }
+                        Input::Shared(x) => {
+                            let xv = x[j];
+                            for (s, &bv) in u.iter_mut().zip(bj) {
+                                *s += bv * xv;
+                            }
+                        }
+                    }
+                }
+                for (ui, &c) in u.iter_mut().zip(coef) {
+                    *ui *= c;
+                }
+                for i in 0..rows {
+                    let ai = &a[(l * rows + i) * ep..(l * rows + i + 1) * ep];
+                    add_product(&mut z[i * ep..(i + 1) * ep], u, ai);
+                }
+            }
+        }
+        MatrixNoise::Dense => {
+            for j in 0..cols {
+                match x {
+                    Input::PerPoint(x) => {
+                        for ((ui, &xv), &s) in u.iter_mut().zip(&x[j * ep..(j + 1) * ep]).zip(scale)
+                        {
+                            *ui = s * xv;
+                        }
+                    }
+                    Input::Shared(x) => {
+                        let xv = x[j];
+                        for (ui, &s) in u.iter_mut().zip(scale) {
+                            *ui = s * xv;
+                        }
+                    }
+                }
+                for i in 0..rows {
+                    let zj = &noise[(j * rows + i) * ep..(j * rows + i + 1) * ep];
+                    add_product(&mut z[i * ep..(i + 1) * ep], u, zj);
+                }
+            }
+        }
+    }
+}
+
+/// The low-rank population loop.
+pub(crate) struct LowRankSweep<'a, 'd, T> {
+    pub(crate) params: RnnParams<'a, T>,
+    pub(crate) kinds: [MatrixNoise; 3],
+    pub(crate) rank: usize,
+    pub(crate) inputs: MatRef<'d, T>,
+    pub(crate) targets: MatRef<'d, T>,
+    pub(crate) washout: usize,
+    pub(crate) ws: &'a mut RnnPopulationWorkspace<T>,
+}
+
+impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run<I: Isa>(self) {
+        let Self {
+            params: p,
+            kinds: [k_in, k_hh, k_out],
+            rank,
+            inputs,
+            targets,
+            washout,
+            ws,
+        } = self;
+        let (h, o) = (p.hidden_dim, p.output_dim);
+        let i_dim = inputs.ncols();
+        let ep = ws.coef.len();
+        let mut u = core::mem::take(&mut ws.u);
+        ws.hs.fill(T::ZERO);
+        ws.sse.fill(T::ZERO);
+        for t in 0..inputs.nrows() {
+            for (k, xk) in ws.x.iter_mut().enumerate() {
+                *xk = inputs[(t, k)];
+            }
+            // The shared input product `W_in x_t`.
+            for (i, v) in ws.v.iter_mut().enumerate() {
+                let mut s = T::ZERO;
+                for (k, &xk) in ws.x.iter().enumerate() {
+                    s += p.w_in[k * h + i] * xk;
+                }
+                *v = s;
+            }
+            // The shared recurrent product `W_hh H_s`, then biases, input,
+            // corrections and `tanh`.
+            product::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next);
+            if k_hh == MatrixNoise::LowRank && k_in == MatrixNoise::LowRank {
+                // One pass per row: `u_l = c ∘ (B_l^T h)` and `c ∘ (B_in,l^T
+                // x)` first, then each row's sum and `tanh`.
+                let (u_hh, rest) = u.split_at_mut(rank * ep);
+                let u_in = &mut rest[..rank * ep];
+                let (a_hh, b_hh) = ws.w_hh.split_at(h * rank * ep);
+                let (a_in, b_in) = ws.w_in.split_at(h * rank * ep);
+                for l in 0..rank {
+                    let uh = &mut u_hh[l * ep..(l + 1) * ep];
+                    uh.fill(T::ZERO);
+                    for j in 0..h {
+                        let bj = &b_hh[(l * h + j) * ep..(l * h + j + 1) * ep];
+                        for ((s, &bv), &hv) in
+                            uh.iter_mut().zip(bj).zip(&ws.hs[j * ep..(j + 1) * ep])
+                        {
+                            *s += bv * hv;
+                        }
+                    }
+                    let ui = &mut u_in[l * ep..(l + 1) * ep];
+                    ui.fill(T::ZERO);
+                    for (k, &xk) in ws.x.iter().enumerate() {
+                        let bk = &b_in[(l * i_dim + k) * ep..(l * i_dim + k + 1) * ep];
+                        for (s, &bv) in ui.iter_mut().zip(bk) {
+                            *s += bv * xk;
+                        }
+                    }
+                    for ((a, b), &c) in uh.iter_mut().zip(ui.iter_mut()).zip(&ws.coef) {
+                        *a *= c;
+                        *b *= c;
+                    }
+                }
+                for i in 0..h {
+                    let row = &mut ws.next[i * ep..(i + 1) * ep];
+                    let vi = ws.v[i];
+                    for (z, &b) in row.iter_mut().zip(&ws.bias[i * ep..(i + 1) * ep]) {
+                        *z = (*z + b) + vi;
+                    }
+                    for l in 0..rank {
+                        add_product(
+                            row,
+                            &u_hh[l * ep..(l + 1) * ep],
+                            &a_hh[(l * h + i) * ep..(l * h + i + 1) * ep],
+                        );
+                        add_product(
+                            row,
+                            &u_in[l * ep..(l + 1) * ep],
+                            &a_in[(l * h + i) * ep..(l * h + i + 1) * ep],
+                        );
+                    }
+                    for z in row.iter_mut() {
+                        *z = z.vtanh();
+                    }
+                }
+            } else {
+                for i in 0..h {
+                    let row = &mut ws.next[i * ep..(i + 1) * ep];
+                    let vi = ws.v[i];
+                    for (z, &b) in row.iter_mut().zip(&ws.bias[i * ep..(i + 1) * ep]) {
+                        *z = (*z + b) + vi;
+                    }
+                }
+                correction(
+                    &mut ws.next,
+                    h,
+                    h,
+                    k_hh,
+                    &ws.w_hh,
+                    rank,
+                    &ws.coef,
+                    &ws.scale,
+                    Input::PerPoint(&ws.hs),
+                    &mut u[..ep],
+                );
+                correction(
+                    &mut ws.next,
+                    h,
+                    i_dim,
+                    k_in,
+                    &ws.w_in,
+                    rank,
+                    &ws.coef,
+                    &ws.scale,
+                    Input::Shared(&ws.x),
+                    &mut u[..ep],
+                );
+                for z in ws.next.iter_mut() {
+                    *z = z.vtanh();
+                }
+            }
+            core::mem::swap(&mut ws.hs, &mut ws.next);
+            if t < washout {
+                continue;
+            }
+            product::<I, T>(p.w_out, o, h, &ws.hs, ep, &mut ws.y);
+            for (y, &b) in ws.y.iter_mut().zip(&ws.bias_out) {
+                *y += b;
+            }
+            correction(
+                &mut ws.y,
+                o,
+                h,
+                k_out,
+                &ws.w_out,
+                rank,
+                &ws.coef,
+                &ws.scale,
+                Input::PerPoint(&ws.hs),
+                &mut u[..ep],
+            );
+            for oi in 0..o {
+                let target = targets[(t, oi)];
+                for (s, &y) in ws.sse.iter_mut().zip(&ws.y[oi * ep..(oi + 1) * ep]) {
+                    let d = y - target;
+                    *s += d * d;
+                }
+            }
+        }
+        ws.u = u;
+    }
+}
