@@ -83,6 +83,8 @@ mod rnn_low_rank;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+#[cfg(target_arch = "x86_64")]
+mod simd_lanes;
 pub mod vmath;
 
 pub use activation::Activation;

@@ -46,7 +46,7 @@
 use dopamine_core::{Block, ParamLayout, Population, StepPlan};
 use faer::MatRef;
 
-use crate::rnn_lockstep::{LockstepSse, MAX_GROUP, PointSet, group_size};
+use crate::rnn_lockstep::{LockstepSse, MAX_GROUP, MAX_LANES, PointSet, next_group};
 use crate::rnn_low_rank::LowRankSweep;
 use crate::vmath::dispatch;
 use crate::{NetError, Rnn, Scalar};
@@ -94,6 +94,8 @@ pub struct RnnPopulationWorkspace<T> {
     /// (`P` values each), and the walking base.
     pub(crate) points: Vec<T>,
     pub(crate) base: Vec<T>,
+    /// Full-rank path: a lane-parallel group's parameters, point-minor.
+    pub(crate) wt: Vec<T>,
 }
 
 impl<T: Scalar> RnnPopulationWorkspace<T> {
@@ -117,6 +119,7 @@ impl<T: Scalar> RnnPopulationWorkspace<T> {
             sse: Vec::new(),
             points: Vec::new(),
             base: Vec::new(),
+            wt: Vec::new(),
         }
     }
 }
@@ -273,12 +276,12 @@ impl<T: Scalar> Rnn<T> {
         self.check_population(n, inputs, targets, washout, ws, losses)?;
         let p = params.len();
         self.size_lockstep(n, ws);
-        sized(&mut ws.points, MAX_GROUP * p);
+        sized(&mut ws.points, MAX_LANES * p);
         ws.base.clear();
         ws.base.extend_from_slice(params);
         let mut e0 = 0;
         while e0 < n {
-            let g = group_size::<T>(self.hidden_dim(), n - e0);
+            let g = next_group::<T>(self.hidden_dim(), n - e0).len::<T>();
             for (k, point) in ws.points[..g * p].chunks_exact_mut(p).enumerate() {
                 population
                     .build_point(e0 + k, &mut ws.base, point)
@@ -298,6 +301,8 @@ impl<T: Scalar> Rnn<T> {
                 hs: &mut ws.hs,
                 next: &mut ws.next,
                 y: &mut ws.y,
+                x: &mut ws.x,
+                wt: &mut ws.wt,
                 sse: &mut ws.sse[e0..e0 + g],
             });
             e0 += g;
@@ -338,17 +343,22 @@ impl<T: Scalar> Rnn<T> {
             hs: &mut ws.hs,
             next: &mut ws.next,
             y: &mut ws.y,
+            x: &mut ws.x,
+            wt: &mut ws.wt,
             sse: &mut ws.sse,
         });
         self.finish(inputs, washout, &ws.sse, losses);
         Ok(())
     }
 
-    /// Sizes the workspace's state buffers for lockstep groups of `n` points.
+    /// Sizes the workspace's buffers for lockstep groups of `n` points.
     fn size_lockstep(&self, n: usize, ws: &mut RnnPopulationWorkspace<T>) {
-        sized(&mut ws.hs, MAX_GROUP * self.hidden_dim());
-        sized(&mut ws.next, MAX_GROUP * self.hidden_dim());
-        sized(&mut ws.y, MAX_GROUP * self.output_dim());
+        let most = MAX_GROUP.max(MAX_LANES);
+        sized(&mut ws.hs, most * self.hidden_dim());
+        sized(&mut ws.next, most * self.hidden_dim());
+        sized(&mut ws.y, most * self.output_dim());
+        sized(&mut ws.wt, MAX_LANES * self.num_params());
+        sized(&mut ws.x, self.input_dim());
         sized(&mut ws.sse, n);
     }
 }

@@ -42,32 +42,37 @@ pub trait StepAvx2: Copy {
 
     /// [`StepAvx2::pre_activations`] of `G` points at once, their
     /// dependency chains interleaved: point `g`'s parameters are `w_in[g]`,
-    /// `w_hh[g]`, `bias[g]`, its state `h_prev[g H..(g + 1) H]` and its
-    /// pre-activations go to `h_next[g H..]`. Every row of every point is
+    /// `w_hh[g]`, `bias[g]` (`H = bias[g].len()`), its state `h_prev[g
+    /// H..(g + 1) H]`, and its pre-activations go to `h_next[g H..]`; `x`
+    /// is the input every point shares. Every row of every point is
     /// computed with exactly the single-point operations. Returns the rows
     /// done per point.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2, and the lengths must match: `w_in[g]` of
+    /// `H x.len()`, `w_hh[g]` of `H H` values, `h_prev` and `h_next` of at
+    /// least `G H` (the caller checks them once per sequence; debug builds
+    /// check them here).
     unsafe fn pre_activations_group<const G: usize>(
         w_in: &[&[Self]; G],
-        x: MatRef<'_, Self>,
+        x: &[Self],
         w_hh: &[&[Self]; G],
         bias: &[&[Self]; G],
         h_prev: &[Self],
         h_next: &mut [Self],
     ) -> usize;
 
-    /// [`StepAvx2::dot_lanes`] of `G` points at once: `w[g]` against
-    /// `h[g n..(g + 1) n]`.
+    /// The readout sums of `G` points, `w[g]` against `h[g n..(g + 1) n]`,
+    /// over the first `8 floor(n / 8)` values: the 8 partial sums of
+    /// [`StepAvx2::dot_lanes`], combined in registers in the order of the
+    /// portable `combine`, `((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 +
+    /// s7))`.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn dot_lanes_group<const G: usize>(
-        w: &[&[Self]; G],
-        h: &[Self],
-        n: usize,
-    ) -> [[Self; 8]; G];
+    /// The CPU must support AVX2, `h` must hold `G n` values and each
+    /// `w[g]` at least `8 floor(n / 8)` (checked by the caller; debug
+    /// builds check here).
+    unsafe fn dot_group<const G: usize>(w: &[&[Self]; G], h: &[Self], n: usize) -> [Self; G];
 
     /// A population's product `out = W H_s` for rows `0..r` of `W`, `r` the
     /// largest multiple of 4 not above `m`, returned: `W` is `m x n`
@@ -108,12 +113,45 @@ fn check_lengths<T>(
     );
 }
 
+/// The 8 partial sums of one `f32` vector combined as the portable
+/// `combine`: `((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))`.
+///
+/// # Safety
+/// AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn combine_f32(s: &[__m256; 1]) -> f32 {
+    let s = s[0];
+    // [s0 + s4, s1 + s5, s2 + s6, s3 + s7]
+    let a = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+    // [a0 + a2, a1 + a3, ..]
+    let b = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    // (a0 + a2) + (a1 + a3)
+    _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)))
+}
+
+/// The 8 partial sums of two `f64` vectors (`s0..s3`, `s4..s7`) combined
+/// as the portable `combine`.
+///
+/// # Safety
+/// AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn combine_f64(s: &[__m256d; 2]) -> f64 {
+    // [s0 + s4, s1 + s5, s2 + s6, s3 + s7]
+    let a = _mm256_add_pd(s[0], s[1]);
+    // [a0 + a2, a1 + a3]
+    let b = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
+    // (a0 + a2) + (a1 + a3)
+    _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)))
+}
+
 macro_rules! impl_step {
     (
         $t:ty, $v:ty, lanes: $lanes:expr,
         splat: $splat:ident, load: $load:ident, store: $store:ident,
         add: $add:ident, mul: $mul:ident, zero: $zero:ident,
-        block: $block:ident, group_block: $gblock:ident
+        block: $block:ident, group_block: $gblock:ident, combine: $combine:ident
     ) => {
         /// Rows `i0..i0 + NV * lanes` of a step's pre-activations.
         ///
@@ -164,22 +202,23 @@ macro_rules! impl_step {
         /// [`StepAvx2::pre_activations_group`]).
         ///
         /// # Safety
-        /// AVX2, the lengths checked by the caller with `i0 + NV * lanes <=
-        /// H` and `h_prev`, `h_next` of `G H` values.
+        /// AVX2, the lengths of [`StepAvx2::pre_activations_group`] and
+        /// `i0 + NV * lanes <= H`.
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn $gblock<const G: usize, const NV: usize>(
             i0: usize,
             h: usize,
             w_in: &[&[$t]; G],
-            x: MatRef<'_, $t>,
+            x: &[$t],
             w_hh: &[&[$t]; G],
             bias: &[&[$t]; G],
             h_prev: &[$t],
             h_next: &mut [$t],
         ) {
             // SAFETY (every pointer below): rows i0..i0 + NV * lanes of
-            // columns of length h of each point, within the checked lengths.
+            // columns of length h of each point, within the lengths of the
+            // caller's contract.
             unsafe {
                 let mut acc = [[$zero(); NV]; G];
                 for (g, a) in acc.iter_mut().enumerate() {
@@ -187,8 +226,8 @@ macro_rules! impl_step {
                         *a = $load(bias[g].as_ptr().add(i0 + v * $lanes));
                     }
                 }
-                for k in 0..x.nrows() {
-                    let xk = $splat(x[(k, 0)]);
+                for (k, &xk) in x.iter().enumerate() {
+                    let xk = $splat(xk);
                     for (g, a) in acc.iter_mut().enumerate() {
                         let col = w_in[g].as_ptr().add(k * h + i0);
                         for (v, a) in a.iter_mut().enumerate() {
@@ -250,31 +289,25 @@ macro_rules! impl_step {
             #[target_feature(enable = "avx2")]
             unsafe fn pre_activations_group<const G: usize>(
                 w_in: &[&[$t]; G],
-                x: MatRef<'_, $t>,
+                x: &[$t],
                 w_hh: &[&[$t]; G],
                 bias: &[&[$t]; G],
                 h_prev: &[$t],
                 h_next: &mut [$t],
             ) -> usize {
                 let h = bias[0].len();
-                for g in 0..G {
-                    check_lengths(
-                        w_in[g],
-                        x,
-                        w_hh[g],
-                        bias[g],
-                        &h_prev[g * h..],
-                        &h_next[g * h..],
-                    );
-                }
-                assert!(
-                    h_prev.len() >= G * h && h_next.len() >= G * h,
+                debug_assert!(
+                    (0..G).all(|g| w_in[g].len() >= h * x.len()
+                        && w_hh[g].len() >= h * h
+                        && bias[g].len() == h)
+                        && h_prev.len() >= G * h
+                        && h_next.len() >= G * h,
                     "RNN group buffers do not match the hidden size"
                 );
                 // At most 8 accumulators (16 vector registers in all).
                 let wide = 8 / G;
                 let mut i0 = 0;
-                // SAFETY: AVX2 (our caller's contract), lengths checked, and
+                // SAFETY: AVX2 and the lengths (our caller's contract), and
                 // each block ends at or before row h.
                 unsafe {
                     if wide >= 4 {
@@ -299,20 +332,16 @@ macro_rules! impl_step {
 
             #[inline]
             #[target_feature(enable = "avx2")]
-            unsafe fn dot_lanes_group<const G: usize>(
-                w: &[&[$t]; G],
-                h: &[$t],
-                n: usize,
-            ) -> [[$t; 8]; G] {
+            unsafe fn dot_group<const G: usize>(w: &[&[$t]; G], h: &[$t], n: usize) -> [$t; G] {
                 let whole = n / 8 * 8;
-                assert!(
+                debug_assert!(
                     h.len() >= G * n && w.iter().all(|w| w.len() >= whole),
                     "readout weights shorter than the hidden state"
                 );
                 const PER: usize = 8 / $lanes;
                 let mut acc = [[$zero(); PER]; G];
                 // SAFETY: chunks of 8 within the first `whole` values of
-                // each point's weights and state.
+                // each point's weights and state (our caller's contract).
                 unsafe {
                     for c in (0..whole).step_by(8) {
                         for (g, a) in acc.iter_mut().enumerate() {
@@ -328,13 +357,7 @@ macro_rules! impl_step {
                             }
                         }
                     }
-                    let mut out = [[0.0; 8]; G];
-                    for (o, a) in out.iter_mut().zip(&acc) {
-                        for (v, a) in a.iter().enumerate() {
-                            $store(o.as_mut_ptr().add(v * $lanes), *a);
-                        }
-                    }
-                    out
+                    core::array::from_fn(|g| $combine(&acc[g]))
                 }
             }
 
@@ -421,12 +444,12 @@ impl_step!(
     f32, __m256, lanes: 8,
     splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
-    block: block_f32, group_block: group_block_f32
+    block: block_f32, group_block: group_block_f32, combine: combine_f32
 );
 
 impl_step!(
     f64, __m256d, lanes: 4,
     splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
-    block: block_f64, group_block: group_block_f64
+    block: block_f64, group_block: group_block_f64, combine: combine_f64
 );

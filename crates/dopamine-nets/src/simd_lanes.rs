@@ -1,0 +1,192 @@
+//! Explicit AVX2 kernels of the lane-parallel RNN step (x86-64 only): one point per SIMD lane, every parameter and state stored point-minor, with exactly the IEEE operations of the single-point kernels.
+//!
+//! A group of `L` points (8 `f32` or 4 `f64`, one AVX2 vector) is stored
+//! *point-minor*: value `q` of every point side by side (`wt[q L + l]` is
+//! value `q` of point `l`), and so are the hidden states (`hs[j L + l]`).
+//! Each vector operation then performs, for every point at once, the
+//! operation the single-point kernel performs on that point's value: a
+//! row's pre-activation is `b_i`, then `+ w * x_k` for each input, then `+ w
+//! * h_j` for each `j`, and the readout sums its products in the 8
+//! interleaved partial sums of `rnn_forward`, combined in the same tree. So
+//! every point's values are bit for bit those of [`crate::Rnn::loss_at`].
+//!
+//! Every function here must only be called on a CPU with AVX2.
+
+use core::arch::x86_64::*;
+
+/// The lane-parallel step and readout, for one element type.
+pub trait LanesAvx2: Copy {
+    /// Pre-activations `next = b + W_in x + W_hh hs` of a point-minor group
+    /// (`L` points per vector): `bias_t` is `H x L`, `wt_in` `(H I) x L`,
+    /// `wt_hh` `(H H) x L` (the column-major matrices' values, each
+    /// point-minor), `hs` and `next` `H x L`; `x` is the input (`I` values)
+    /// every point shares.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn lanes_pre_activations(
+        wt_in: &[Self],
+        x: &[Self],
+        wt_hh: &[Self],
+        bias_t: &[Self],
+        hs: &[Self],
+        next: &mut [Self],
+    );
+
+    /// Readouts `y = W_out hs + b_out` of a point-minor group: `wt_out` is
+    /// `(O H) x L`, `bias_out_t` and `y` `O x L`, `hs` `H x L`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn lanes_readout(wt_out: &[Self], bias_out_t: &[Self], hs: &[Self], y: &mut [Self]);
+}
+
+macro_rules! impl_lanes {
+    (
+        $t:ty, $v:ty, lanes: $lanes:expr,
+        splat: $splat:ident, load: $load:ident, store: $store:ident,
+        add: $add:ident, mul: $mul:ident, zero: $zero:ident,
+        block: $block:ident
+    ) => {
+        /// Rows `i0..i0 + R` of a lane-parallel step.
+        ///
+        /// # Safety
+        /// AVX2, and the lengths asserted by `lanes_pre_activations` with
+        /// `i0 + R <= H`.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $block<const R: usize>(
+            i0: usize,
+            h: usize,
+            wt_in: &[$t],
+            x: &[$t],
+            wt_hh: &[$t],
+            bias_t: &[$t],
+            hs: &[$t],
+            next: &mut [$t],
+        ) {
+            const L: usize = $lanes;
+            // SAFETY (every pointer below): rows i0..i0 + R of the checked
+            // H x L, (H I) x L and (H H) x L blocks.
+            unsafe {
+                let mut acc = [$zero(); R];
+                for (r, a) in acc.iter_mut().enumerate() {
+                    *a = $load(bias_t.as_ptr().add((i0 + r) * L));
+                }
+                for (k, &xk) in x.iter().enumerate() {
+                    let xk = $splat(xk);
+                    let col = wt_in.as_ptr().add((k * h + i0) * L);
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        *a = $add(*a, $mul($load(col.add(r * L)), xk));
+                    }
+                }
+                for j in 0..h {
+                    let hj = $load(hs.as_ptr().add(j * L));
+                    let col = wt_hh.as_ptr().add((j * h + i0) * L);
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        *a = $add(*a, $mul($load(col.add(r * L)), hj));
+                    }
+                }
+                for (r, a) in acc.iter().enumerate() {
+                    $store(next.as_mut_ptr().add((i0 + r) * L), *a);
+                }
+            }
+        }
+
+        impl LanesAvx2 for $t {
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn lanes_pre_activations(
+                wt_in: &[$t],
+                x: &[$t],
+                wt_hh: &[$t],
+                bias_t: &[$t],
+                hs: &[$t],
+                next: &mut [$t],
+            ) {
+                const L: usize = $lanes;
+                let h = bias_t.len() / L;
+                assert!(
+                    wt_in.len() >= h * x.len() * L
+                        && wt_hh.len() >= h * h * L
+                        && hs.len() >= h * L
+                        && next.len() >= h * L,
+                    "lane-parallel step buffers do not match the hidden size"
+                );
+                let mut i0 = 0;
+                // SAFETY: AVX2 (our caller's contract), lengths asserted,
+                // each block ends at or before row h.
+                unsafe {
+                    while i0 + 8 <= h {
+                        $block::<8>(i0, h, wt_in, x, wt_hh, bias_t, hs, next);
+                        i0 += 8;
+                    }
+                    while i0 + 2 <= h {
+                        $block::<2>(i0, h, wt_in, x, wt_hh, bias_t, hs, next);
+                        i0 += 2;
+                    }
+                    while i0 < h {
+                        $block::<1>(i0, h, wt_in, x, wt_hh, bias_t, hs, next);
+                        i0 += 1;
+                    }
+                }
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn lanes_readout(
+                wt_out: &[$t],
+                bias_out_t: &[$t],
+                hs: &[$t],
+                y: &mut [$t],
+            ) {
+                const L: usize = $lanes;
+                let o_dim = bias_out_t.len() / L;
+                let h = hs.len() / L;
+                assert!(
+                    wt_out.len() >= o_dim * h * L && y.len() >= o_dim * L,
+                    "lane-parallel readout buffers do not match"
+                );
+                let whole = h / 8 * 8;
+                // SAFETY: values (o + j O) L .. + L of wt_out, j L .. + L of
+                // hs and o L .. + L of bias_out_t and y, within the asserted
+                // lengths.
+                unsafe {
+                    let w = |o: usize, j: usize| $load(wt_out.as_ptr().add((o + j * o_dim) * L));
+                    let hv = |j: usize| $load(hs.as_ptr().add(j * L));
+                    for o in 0..o_dim {
+                        let mut s = [$zero(); 8];
+                        for c in (0..whole).step_by(8) {
+                            for (l, s) in s.iter_mut().enumerate() {
+                                *s = $add(*s, $mul(w(o, c + l), hv(c + l)));
+                            }
+                        }
+                        let mut sum = $add(
+                            $add($add(s[0], s[4]), $add(s[2], s[6])),
+                            $add($add(s[1], s[5]), $add(s[3], s[7])),
+                        );
+                        for j in whole..h {
+                            sum = $add(sum, $mul(w(o, j), hv(j)));
+                        }
+                        let b = $load(bias_out_t.as_ptr().add(o * L));
+                        $store(y.as_mut_ptr().add(o * L), $add(b, sum));
+                    }
+                }
+            }
+        }
+    };
+}
+
+impl_lanes!(
+    f32, __m256, lanes: 8,
+    splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
+    add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
+    block: lanes_block_f32
+);
+
+impl_lanes!(
+    f64, __m256d, lanes: 4,
+    splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
+    add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
+    block: lanes_block_f64
+);
