@@ -16,8 +16,8 @@
 //!   sweep alone, in single forward passes, against the same-run faer limit
 //!   (faer's `H x H` by `H x 32` product plus `tanh` over `H x 32` values
 //!   against `H x H` by `H x 1` plus `tanh`, per time step).
-//! * `repeat H POINTS CALLS`: only `CALLS` lockstep evaluations, for a
-//!   profiler.
+//! * `repeat H POINTS CALLS`, `repeat-sweep H CALLS`: only `CALLS`
+//!   lockstep evaluations or B7 sweeps, for a profiler.
 
 mod common;
 
@@ -267,9 +267,42 @@ fn repeat_lockstep(h: usize, points: usize, calls: usize) {
     println!("{losses:?}");
 }
 
+/// A fixed number of B7 sweeps (`Rnn::plan_losses`, K = 16 antithetic,
+/// rank 1) at hidden size `h`, for profilers.
+fn repeat_sweep(h: usize, calls: usize) {
+    let xs = data();
+    let inputs = MatRef::from_column_major_slice(&xs[..SEQ_LEN], SEQ_LEN, 1);
+    let targets = MatRef::from_column_major_slice(&xs[1..], SEQ_LEN, 1);
+    let net = Rnn::<f32>::new(1, h, 1, &RnnInit::with_seed(1)).expect("net");
+    let config = PerturbConfig {
+        sigma: 1e-2f32,
+        probes: 16,
+        rpe: RpeMode::Antithetic,
+        baseline: BaselinePolicy::FromProbes,
+        structure: NoiseStructure::LowRank { rank: 1 },
+        seed: 5,
+        ..Default::default()
+    };
+    let mut opt = Dopamine1::with_layout(config, Dopamine1Rule::default(), net.param_layout(1))
+        .expect("optimizer");
+    let plan = opt.plan(net.params()).expect("plan");
+    let mut pws = RnnPopulationWorkspace::new(&net);
+    let mut losses = vec![0.0f32; plan.len()];
+    for _ in 0..calls {
+        net.plan_losses(net.params(), &plan, black_box(inputs), targets, 0, &mut pws, &mut losses)
+            .expect("losses");
+    }
+    println!("{losses:?}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map_or("all", String::as_str);
+    if what == "repeat-sweep" {
+        let n = |i: usize, d: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
+        repeat_sweep(n(1, 16), n(2, 20));
+        return;
+    }
     if what == "repeat" {
         let n = |i: usize, d: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
         repeat_lockstep(n(1, 16), n(2, 4), n(3, 100));

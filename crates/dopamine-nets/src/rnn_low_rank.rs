@@ -11,7 +11,7 @@ use faer::MatRef;
 
 use crate::rnn_forward::RnnParams;
 use crate::rnn_population::{RnnPopulationWorkspace, sized};
-use crate::vmath::{Isa, Kernel};
+use crate::vmath::{Isa, Kernel, tanh_by_vector};
 use crate::{NetError, Rnn, Scalar};
 
 /// How one weight matrix's noise reaches the population.
@@ -183,18 +183,26 @@ impl<T: Scalar> Rnn<T> {
     }
 }
 
-/// `out = W H_s` for a column-major `m x n` matrix `W` and point-minor
-/// `H_s` (`n x ep`): rows in blocks of 4 with AVX2 when available, the
-/// remaining rows here, all in the same order of operations.
+/// Rows `rows` of `out = W H_s` for a column-major `m x n` matrix `W` and
+/// point-minor `H_s` (`n x ep`): blocks of 4 rows with AVX2 when
+/// available, the remaining rows here, all in the same order of operations.
 #[inline(always)]
-fn product<I: Isa, T: Scalar>(w: &[T], m: usize, n: usize, hs: &[T], ep: usize, out: &mut [T]) {
-    let mut done = 0;
+fn product_rows<I: Isa, T: Scalar>(
+    w: &[T],
+    m: usize,
+    n: usize,
+    hs: &[T],
+    ep: usize,
+    out: &mut [T],
+    rows: core::ops::Range<usize>,
+) {
+    let mut done = rows.start;
     #[cfg(target_arch = "x86_64")]
     if I::AVX2 {
         // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy.
-        done = unsafe { T::population_product(w, m, n, hs, ep, out) };
+        done = unsafe { T::shared_product_rows(w, m, n, hs, ep, out, rows.clone()) };
     }
-    for i in done..m {
+    for i in done..rows.end {
         let row = &mut out[i * ep..(i + 1) * ep];
         row.fill(T::ZERO);
         for j in 0..n {
@@ -205,6 +213,16 @@ fn product<I: Isa, T: Scalar>(w: &[T], m: usize, n: usize, hs: &[T], ep: usize, 
         }
     }
 }
+
+/// `out = W H_s` (every row; see [`product_rows`]).
+#[inline(always)]
+fn product<I: Isa, T: Scalar>(w: &[T], m: usize, n: usize, hs: &[T], ep: usize, out: &mut [T]) {
+    product_rows::<I, T>(w, m, n, hs, ep, out, 0..m);
+}
+
+/// Rows per block of the fused sweep: the product of a block, its
+/// corrections and its `tanh`, before the next block.
+const ROW_BLOCK: usize = 4;
 
 /// `row += c ∘ a` over the points.
 #[inline(always)]
@@ -341,7 +359,6 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
             }
             // The shared recurrent product `W_hh H_s`, then biases, input,
             // corrections and `tanh`.
-            product::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next);
             if k_hh == MatrixNoise::LowRank && k_in == MatrixNoise::LowRank {
                 // One pass per row: `u_l = c ∘ (B_l^T h)` and `c ∘ (B_in,l^T
                 // x)` first, then each row's sum and `tanh`.
@@ -373,29 +390,35 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                         *b *= c;
                     }
                 }
-                for i in 0..h {
-                    let row = &mut ws.next[i * ep..(i + 1) * ep];
-                    let vi = ws.v[i];
-                    for (z, &b) in row.iter_mut().zip(&ws.bias[i * ep..(i + 1) * ep]) {
-                        *z = (*z + b) + vi;
+                // Blocks of rows: the product, each row's sum, the block's
+                // `tanh` (whose long dependency chains then overlap the next
+                // block's product).
+                for i0 in (0..h).step_by(ROW_BLOCK) {
+                    let i1 = (i0 + ROW_BLOCK).min(h);
+                    product_rows::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next, i0..i1);
+                    for i in i0..i1 {
+                        let row = &mut ws.next[i * ep..(i + 1) * ep];
+                        let vi = ws.v[i];
+                        for (z, &b) in row.iter_mut().zip(&ws.bias[i * ep..(i + 1) * ep]) {
+                            *z = (*z + b) + vi;
+                        }
+                        for l in 0..rank {
+                            add_product(
+                                row,
+                                &u_hh[l * ep..(l + 1) * ep],
+                                &a_hh[(l * h + i) * ep..(l * h + i + 1) * ep],
+                            );
+                            add_product(
+                                row,
+                                &u_in[l * ep..(l + 1) * ep],
+                                &a_in[(l * h + i) * ep..(l * h + i + 1) * ep],
+                            );
+                        }
                     }
-                    for l in 0..rank {
-                        add_product(
-                            row,
-                            &u_hh[l * ep..(l + 1) * ep],
-                            &a_hh[(l * h + i) * ep..(l * h + i + 1) * ep],
-                        );
-                        add_product(
-                            row,
-                            &u_in[l * ep..(l + 1) * ep],
-                            &a_in[(l * h + i) * ep..(l * h + i + 1) * ep],
-                        );
-                    }
-                    for z in row.iter_mut() {
-                        *z = z.vtanh();
-                    }
+                    tanh_by_vector(&mut ws.next[i0 * ep..i1 * ep]);
                 }
             } else {
+                product::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next);
                 for i in 0..h {
                     let row = &mut ws.next[i * ep..(i + 1) * ep];
                     let vi = ws.v[i];
@@ -427,9 +450,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                     Input::Shared(&ws.x),
                     &mut u[..ep],
                 );
-                for z in ws.next.iter_mut() {
-                    *z = z.vtanh();
-                }
+                tanh_by_vector(&mut ws.next);
             }
             core::mem::swap(&mut ws.hs, &mut ws.next);
             if t < washout {

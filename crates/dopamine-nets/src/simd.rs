@@ -73,24 +73,6 @@ pub trait StepAvx2: Copy {
     /// `w[g]` at least `8 floor(n / 8)` (checked by the caller; debug
     /// builds check here).
     unsafe fn dot_group<const G: usize>(w: &[&[Self]; G], h: &[Self], n: usize) -> [Self; G];
-
-    /// A population's product `out = W H_s` for rows `0..r` of `W`, `r` the
-    /// largest multiple of 4 not above `m`, returned: `W` is `m x n`
-    /// column-major, `H_s` (`n x ep`) and `out` (`m x ep`) are row-major
-    /// with `ep` (the padded number of points) a multiple of two vectors.
-    /// Each entry is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one
-    /// rounding per multiplication and addition (the portable code's order).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn population_product(
-        w: &[Self],
-        m: usize,
-        n: usize,
-        hs: &[Self],
-        ep: usize,
-        out: &mut [Self],
-    ) -> usize;
 }
 
 /// Checks the lengths the unchecked loads below rely on (a violation is a
@@ -359,53 +341,6 @@ macro_rules! impl_step {
                     }
                     core::array::from_fn(|g| $combine(&acc[g]))
                 }
-            }
-
-            #[inline]
-            #[target_feature(enable = "avx2")]
-            unsafe fn population_product(
-                w: &[$t],
-                m: usize,
-                n: usize,
-                hs: &[$t],
-                ep: usize,
-                out: &mut [$t],
-            ) -> usize {
-                assert!(
-                    w.len() >= m * n
-                        && hs.len() >= n * ep
-                        && out.len() >= m * ep
-                        && ep % (2 * $lanes) == 0,
-                    "population product buffers do not match"
-                );
-                let rows = m / 4 * 4;
-                // SAFETY (every pointer below): rows i0..i0 + 4 <= m of a
-                // column of length m, lanes e0..e0 + 2 lanes <= ep of a row
-                // of length ep, within the lengths asserted above.
-                unsafe {
-                    for i0 in (0..rows).step_by(4) {
-                        for e0 in (0..ep).step_by(2 * $lanes) {
-                            let mut acc = [[$zero(); 2]; 4];
-                            for j in 0..n {
-                                let row = hs.as_ptr().add(j * ep + e0);
-                                let h0 = $load(row);
-                                let h1 = $load(row.add($lanes));
-                                let col = w.as_ptr().add(j * m + i0);
-                                for (r, a) in acc.iter_mut().enumerate() {
-                                    let wr = $splat(*col.add(r));
-                                    a[0] = $add(a[0], $mul(wr, h0));
-                                    a[1] = $add(a[1], $mul(wr, h1));
-                                }
-                            }
-                            for (r, a) in acc.iter().enumerate() {
-                                let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
-                                $store(dst, a[0]);
-                                $store(dst.add($lanes), a[1]);
-                            }
-                        }
-                    }
-                }
-                rows
             }
 
             #[inline]

@@ -1,6 +1,11 @@
-//! Explicit AVX2 kernels of the lane-parallel RNN step (x86-64 only): one point per SIMD lane, every parameter and state stored point-minor, with exactly the IEEE operations of the single-point kernels.
+//! Explicit AVX2 kernels of the RNN's point-minor populations (x86-64 only): one point per SIMD lane, with exactly the IEEE operations of the single-point kernels.
 //!
-//! A group of `L` points (8 `f32` or 4 `f64`, one AVX2 vector) is stored
+//! **Shared weights** (the low-rank sweep): the points' states `H_s` are
+//! stored point-minor (`hs[j ep + e]`, `ep` the padded number of points),
+//! and [`LanesAvx2::shared_product_rows`] multiplies them by one matrix
+//! every point shares, `W` broadcast against vectors of points.
+//!
+//! **Own weights** (full-rank groups): a group of `L` points (8 `f32` or 4 `f64`, one AVX2 vector) is stored
 //! *point-minor*: value `q` of every point side by side (`wt[q L + l]` is
 //! value `q` of point `l`), and so are the hidden states (`hs[j L + l]`).
 //! Each vector operation then performs, for every point at once, the
@@ -39,6 +44,26 @@ pub trait LanesAvx2: Copy {
     /// # Safety
     /// The CPU must support AVX2.
     unsafe fn lanes_readout(wt_out: &[Self], bias_out_t: &[Self], hs: &[Self], y: &mut [Self]);
+
+    /// Rows `rows.start..end` of a population's product `out = W H_s`,
+    /// `end` the largest with `end - rows.start` a multiple of 4, returned:
+    /// `W` is `m x n` column-major (shared by every point), `H_s` (`n x
+    /// ep`) and `out` (`m x ep`) point-minor, `ep` a multiple of two
+    /// vectors. Each entry is `0 + w_0 h_0 + w_1 h_1 + ...` in order of
+    /// `j`, one rounding per multiplication and addition (the portable
+    /// code's order).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn shared_product_rows(
+        w: &[Self],
+        m: usize,
+        n: usize,
+        hs: &[Self],
+        ep: usize,
+        out: &mut [Self],
+        rows: core::ops::Range<usize>,
+    ) -> usize;
 }
 
 macro_rules! impl_lanes {
@@ -130,6 +155,55 @@ macro_rules! impl_lanes {
                         i0 += 1;
                     }
                 }
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn shared_product_rows(
+                w: &[$t],
+                m: usize,
+                n: usize,
+                hs: &[$t],
+                ep: usize,
+                out: &mut [$t],
+                rows: core::ops::Range<usize>,
+            ) -> usize {
+                let end = rows.start + (rows.end - rows.start) / 4 * 4;
+                assert!(
+                    w.len() >= m * n
+                        && hs.len() >= n * ep
+                        && out.len() >= m * ep
+                        && rows.end <= m
+                        && ep % (2 * $lanes) == 0,
+                    "population product buffers do not match"
+                );
+                // SAFETY (every pointer below): rows i0..i0 + 4 <= m of a
+                // column of length m, lanes e0..e0 + 2 lanes <= ep of a row
+                // of length ep, within the lengths asserted above.
+                unsafe {
+                    for i0 in (rows.start..end).step_by(4) {
+                        for e0 in (0..ep).step_by(2 * $lanes) {
+                            let mut acc = [[$zero(); 2]; 4];
+                            for j in 0..n {
+                                let row = hs.as_ptr().add(j * ep + e0);
+                                let h0 = $load(row);
+                                let h1 = $load(row.add($lanes));
+                                let col = w.as_ptr().add(j * m + i0);
+                                for (r, a) in acc.iter_mut().enumerate() {
+                                    let wr = $splat(*col.add(r));
+                                    a[0] = $add(a[0], $mul(wr, h0));
+                                    a[1] = $add(a[1], $mul(wr, h1));
+                                }
+                            }
+                            for (r, a) in acc.iter().enumerate() {
+                                let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
+                                $store(dst, a[0]);
+                                $store(dst.add($lanes), a[1]);
+                            }
+                        }
+                    }
+                }
+                end
             }
 
             #[inline]
