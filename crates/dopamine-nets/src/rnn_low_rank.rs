@@ -23,6 +23,28 @@ pub(crate) enum MatrixNoise {
     Dense,
 }
 
+/// The terms the low-rank sweep adds to each row `i` of the shared product,
+/// per point `e` and in this order: `(z + bias[i ep + e]) + v[i]`, then for
+/// each factor `l`: `+ u_hh[l ep + e] a_hh[(l H + i) ep + e]` and `+
+/// u_in[l ep + e] a_in[(l H + i) ep + e]` (`H` the rows of the product).
+#[derive(Debug, Clone, Copy)]
+pub struct Sums<'a, T> {
+    /// Each point's hidden bias, `H x ep`.
+    pub bias: &'a [T],
+    /// The shared input product `W_in x`, `H`.
+    pub v: &'a [T],
+    /// The rank `r` of the factors.
+    pub rank: usize,
+    /// `c ∘ (B_hh,l^T h)`, `r x ep`.
+    pub u_hh: &'a [T],
+    /// The `A` factors of `W_hh`, `(r H) x ep`.
+    pub a_hh: &'a [T],
+    /// `c ∘ (B_in,l^T x)`, `r x ep`.
+    pub u_in: &'a [T],
+    /// The `A` factors of `W_in`, `(r H) x ep`.
+    pub a_in: &'a [T],
+}
+
 /// Points are padded to a multiple of this (two AVX2 vectors of `f32`).
 pub(crate) const POINT_PAD: usize = 16;
 
@@ -184,8 +206,8 @@ impl<T: Scalar> Rnn<T> {
 }
 
 /// Rows `rows` of `out = W H_s` for a column-major `m x n` matrix `W` and
-/// point-minor `H_s` (`n x ep`): blocks of 4 rows with AVX2 when
-/// available, the remaining rows here, all in the same order of operations.
+/// point-minor `H_s` (`n x ep`), with AVX2 when available, in the same
+/// order of operations either way.
 #[inline(always)]
 fn product_rows<I: Isa, T: Scalar>(
     w: &[T],
@@ -196,13 +218,13 @@ fn product_rows<I: Isa, T: Scalar>(
     out: &mut [T],
     rows: core::ops::Range<usize>,
 ) {
-    let mut done = rows.start;
     #[cfg(target_arch = "x86_64")]
     if I::AVX2 {
         // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy.
-        done = unsafe { T::shared_product_rows(w, m, n, hs, ep, out, rows.clone()) };
+        unsafe { T::shared_product_rows(w, m, n, hs, ep, out, rows, None) };
+        return;
     }
-    for i in done..rows.end {
+    for i in rows {
         let row = &mut out[i * ep..(i + 1) * ep];
         row.fill(T::ZERO);
         for j in 0..n {
@@ -210,6 +232,70 @@ fn product_rows<I: Isa, T: Scalar>(
             for (r, &h) in row.iter_mut().zip(&hs[j * ep..(j + 1) * ep]) {
                 *r += wij * h;
             }
+        }
+    }
+}
+
+/// `out[e] = 0 + sum_j b[j ep + e] hs[j ep + e]` over `n` rows, in order
+/// of `j`, for every point.
+#[inline(always)]
+fn columns_dot<I: Isa, T: Scalar>(b: &[T], hs: &[T], n: usize, ep: usize, out: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if I::AVX2 {
+        // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy.
+        unsafe { T::columns_dot(b, hs, n, ep, out) };
+        return;
+    }
+    out.fill(T::ZERO);
+    for j in 0..n {
+        for ((s, &bv), &hv) in out
+            .iter_mut()
+            .zip(&b[j * ep..(j + 1) * ep])
+            .zip(&hs[j * ep..(j + 1) * ep])
+        {
+            *s += bv * hv;
+        }
+    }
+}
+
+/// Rows `rows` of the hidden pre-activations: `W_hh H_s` plus the terms of
+/// `sums` (see [`Sums`]), in that order, with AVX2 in registers where
+/// available.
+#[inline(always)]
+fn summed_rows<I: Isa, T: Scalar>(
+    w: &[T],
+    h: usize,
+    hs: &[T],
+    ep: usize,
+    out: &mut [T],
+    rows: core::ops::Range<usize>,
+    sums: &Sums<'_, T>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if I::AVX2 {
+        // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy;
+        // the sums' lengths follow from `prepare_low_rank`.
+        unsafe { T::shared_product_rows(w, h, h, hs, ep, out, rows, Some(sums)) };
+        return;
+    }
+    product_rows::<I, T>(w, h, h, hs, ep, out, rows.clone());
+    for i in rows {
+        let row = &mut out[i * ep..(i + 1) * ep];
+        let vi = sums.v[i];
+        for (z, &b) in row.iter_mut().zip(&sums.bias[i * ep..(i + 1) * ep]) {
+            *z = (*z + b) + vi;
+        }
+        for l in 0..sums.rank {
+            add_product(
+                row,
+                &sums.u_hh[l * ep..(l + 1) * ep],
+                &sums.a_hh[(l * h + i) * ep..(l * h + i + 1) * ep],
+            );
+            add_product(
+                row,
+                &sums.u_in[l * ep..(l + 1) * ep],
+                &sums.a_in[(l * h + i) * ep..(l * h + i + 1) * ep],
+            );
         }
     }
 }
@@ -244,7 +330,7 @@ enum Input<'a, T> {
 /// Z_e x_e` (dense), for every point at once; `z` is `rows x ep`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn correction<T: Scalar>(
+fn correction<I: Isa, T: Scalar>(
     z: &mut [T],
     rows: usize,
     cols: usize,
@@ -262,18 +348,12 @@ fn correction<T: Scalar>(
             let (a, b) = noise.split_at(rows * rank * ep);
             for l in 0..rank {
                 // u = c ∘ (B_l^T x), the sum over j in order.
-                u.fill(T::ZERO);
-                for j in 0..cols {
-                    let bj = &b[(l * cols + j) * ep..(l * cols + j + 1) * ep];
-                    match x {
-                        Input::PerPoint(x) => {
-                            for ((s, &bv), &xv) in
-                                u.iter_mut().zip(bj).zip(&x[j * ep..(j + 1) * ep])
-                            {
-                                *s += bv * xv;
-                            }
-                        }
-                        Input::Shared(x) => {
+                let b_l = &b[l * cols * ep..(l + 1) * cols * ep];
+                match x {
+                    Input::PerPoint(x) => columns_dot::<I, T>(b_l, x, cols, ep, u),
+                    Input::Shared(x) => {
+                        u.fill(T::ZERO);
+                        for (j, bj) in b_l.chunks_exact(ep).enumerate() {
                             let xv = x[j];
                             for (s, &bv) in u.iter_mut().zip(bj) {
                                 *s += bv * xv;
@@ -359,24 +439,19 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
             }
             // The shared recurrent product `W_hh H_s`, then biases, input,
             // corrections and `tanh`.
-            if k_hh == MatrixNoise::LowRank && k_in == MatrixNoise::LowRank {
-                // One pass per row: `u_l = c ∘ (B_l^T h)` and `c ∘ (B_in,l^T
-                // x)` first, then each row's sum and `tanh`.
+            let low_rank = k_hh == MatrixNoise::LowRank && k_in == MatrixNoise::LowRank;
+            if low_rank {
+                // `u_l = c ∘ (B_l^T h)` and `c ∘ (B_in,l^T x)` first, then
+                // blocks of rows: the product, each row's sum, the block's
+                // `tanh` (whose long dependency chains then overlap the next
+                // block's product).
                 let (u_hh, rest) = u.split_at_mut(rank * ep);
                 let u_in = &mut rest[..rank * ep];
                 let (a_hh, b_hh) = ws.w_hh.split_at(h * rank * ep);
                 let (a_in, b_in) = ws.w_in.split_at(h * rank * ep);
                 for l in 0..rank {
                     let uh = &mut u_hh[l * ep..(l + 1) * ep];
-                    uh.fill(T::ZERO);
-                    for j in 0..h {
-                        let bj = &b_hh[(l * h + j) * ep..(l * h + j + 1) * ep];
-                        for ((s, &bv), &hv) in
-                            uh.iter_mut().zip(bj).zip(&ws.hs[j * ep..(j + 1) * ep])
-                        {
-                            *s += bv * hv;
-                        }
-                    }
+                    columns_dot::<I, T>(&b_hh[l * h * ep..(l + 1) * h * ep], &ws.hs, h, ep, uh);
                     let ui = &mut u_in[l * ep..(l + 1) * ep];
                     ui.fill(T::ZERO);
                     for (k, &xk) in ws.x.iter().enumerate() {
@@ -390,31 +465,18 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                         *b *= c;
                     }
                 }
-                // Blocks of rows: the product, each row's sum, the block's
-                // `tanh` (whose long dependency chains then overlap the next
-                // block's product).
+                let sums = Sums {
+                    bias: &ws.bias,
+                    v: &ws.v,
+                    rank,
+                    u_hh,
+                    a_hh,
+                    u_in,
+                    a_in,
+                };
                 for i0 in (0..h).step_by(ROW_BLOCK) {
                     let i1 = (i0 + ROW_BLOCK).min(h);
-                    product_rows::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next, i0..i1);
-                    for i in i0..i1 {
-                        let row = &mut ws.next[i * ep..(i + 1) * ep];
-                        let vi = ws.v[i];
-                        for (z, &b) in row.iter_mut().zip(&ws.bias[i * ep..(i + 1) * ep]) {
-                            *z = (*z + b) + vi;
-                        }
-                        for l in 0..rank {
-                            add_product(
-                                row,
-                                &u_hh[l * ep..(l + 1) * ep],
-                                &a_hh[(l * h + i) * ep..(l * h + i + 1) * ep],
-                            );
-                            add_product(
-                                row,
-                                &u_in[l * ep..(l + 1) * ep],
-                                &a_in[(l * h + i) * ep..(l * h + i + 1) * ep],
-                            );
-                        }
-                    }
+                    summed_rows::<I, T>(p.w_hh, h, &ws.hs, ep, &mut ws.next, i0..i1, &sums);
                     tanh_by_vector(&mut ws.next[i0 * ep..i1 * ep]);
                 }
             } else {
@@ -426,7 +488,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                         *z = (*z + b) + vi;
                     }
                 }
-                correction(
+                correction::<I, T>(
                     &mut ws.next,
                     h,
                     h,
@@ -438,7 +500,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                     Input::PerPoint(&ws.hs),
                     &mut u[..ep],
                 );
-                correction(
+                correction::<I, T>(
                     &mut ws.next,
                     h,
                     i_dim,
@@ -460,7 +522,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
             for (y, &b) in ws.y.iter_mut().zip(&ws.bias_out) {
                 *y += b;
             }
-            correction(
+            correction::<I, T>(
                 &mut ws.y,
                 o,
                 h,

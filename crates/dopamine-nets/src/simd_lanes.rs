@@ -19,6 +19,8 @@
 
 use core::arch::x86_64::*;
 
+use crate::rnn_low_rank::Sums;
+
 /// The lane-parallel step and readout, for one element type.
 pub trait LanesAvx2: Copy {
     /// Pre-activations `next = b + W_in x + W_hh hs` of a point-minor group
@@ -45,16 +47,17 @@ pub trait LanesAvx2: Copy {
     /// The CPU must support AVX2.
     unsafe fn lanes_readout(wt_out: &[Self], bias_out_t: &[Self], hs: &[Self], y: &mut [Self]);
 
-    /// Rows `rows.start..end` of a population's product `out = W H_s`,
-    /// `end` the largest with `end - rows.start` a multiple of 4, returned:
-    /// `W` is `m x n` column-major (shared by every point), `H_s` (`n x
-    /// ep`) and `out` (`m x ep`) point-minor, `ep` a multiple of two
-    /// vectors. Each entry is `0 + w_0 h_0 + w_1 h_1 + ...` in order of
-    /// `j`, one rounding per multiplication and addition (the portable
-    /// code's order).
+    /// Rows `rows` of a population's product `out = W H_s`: `W` is `m x n`
+    /// column-major (shared by every point), `H_s` (`n x ep`) and `out`
+    /// (`m x ep`) point-minor, `ep` a multiple of two vectors. Each entry
+    /// is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one rounding per
+    /// multiplication and addition (the portable code's order). With
+    /// `sums`, each row `i` of the block then gets, in registers, the
+    /// low-rank sweep's pre-activation terms in its order (see [`Sums`]).
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2, and `sums` (when given) must hold the
+    /// lengths its fields document for `m` rows and rank `sums.rank`.
     unsafe fn shared_product_rows(
         w: &[Self],
         m: usize,
@@ -63,15 +66,26 @@ pub trait LanesAvx2: Copy {
         ep: usize,
         out: &mut [Self],
         rows: core::ops::Range<usize>,
-    ) -> usize;
+        sums: Option<&Sums<'_, Self>>,
+    );
+
+    /// `out[e] = 0 + b[0 ep + e] hs[0 ep + e] + b[1 ep + e] hs[1 ep + e] +
+    /// ...` over `n` rows, for every point `e < ep` (`ep` a multiple of two
+    /// vectors): a low-rank factor's `B^T h` for every point at once.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    unsafe fn columns_dot(b: &[Self], hs: &[Self], n: usize, ep: usize, out: &mut [Self]);
 }
+
+
 
 macro_rules! impl_lanes {
     (
         $t:ty, $v:ty, lanes: $lanes:expr,
         splat: $splat:ident, load: $load:ident, store: $store:ident,
         add: $add:ident, mul: $mul:ident, zero: $zero:ident,
-        block: $block:ident
+        block: $block:ident, shared: $shared:ident
     ) => {
         /// Rows `i0..i0 + R` of a lane-parallel step.
         ///
@@ -114,6 +128,71 @@ macro_rules! impl_lanes {
                 }
                 for (r, a) in acc.iter().enumerate() {
                     $store(next.as_mut_ptr().add((i0 + r) * L), *a);
+                }
+            }
+        }
+
+        /// Rows `i0..i0 + R` of a shared product, all points, with the
+        /// sweep's terms when `sums` is given (see
+        /// [`LanesAvx2::shared_product_rows`]).
+        ///
+        /// # Safety
+        /// AVX2, the lengths asserted by `shared_product_rows`, `i0 + R <=
+        /// m`.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $shared<const R: usize>(
+            w: &[$t],
+            m: usize,
+            n: usize,
+            hs: &[$t],
+            ep: usize,
+            out: &mut [$t],
+            i0: usize,
+            sums: Option<&Sums<'_, $t>>,
+        ) {
+            // SAFETY (every pointer below): rows i0..i0 + R <= m of columns
+            // of length m, lanes e0..e0 + 2 lanes <= ep of rows of length ep,
+            // within the lengths the caller asserted.
+            unsafe {
+                for e0 in (0..ep).step_by(2 * $lanes) {
+                    let mut acc = [[$zero(); 2]; R];
+                    for j in 0..n {
+                        let row = hs.as_ptr().add(j * ep + e0);
+                        let h0 = $load(row);
+                        let h1 = $load(row.add($lanes));
+                        let col = w.as_ptr().add(j * m + i0);
+                        for (r, a) in acc.iter_mut().enumerate() {
+                            let wr = $splat(*col.add(r));
+                            a[0] = $add(a[0], $mul(wr, h0));
+                            a[1] = $add(a[1], $mul(wr, h1));
+                        }
+                    }
+                    if let Some(s) = sums {
+                        let at = |v: &[$t], k: usize| v.as_ptr().add(k);
+                        for (r, a) in acc.iter_mut().enumerate() {
+                            let i = i0 + r;
+                            let vi = $splat(*s.v.as_ptr().add(i));
+                            let b = at(s.bias, i * ep + e0);
+                            a[0] = $add($add(a[0], $load(b)), vi);
+                            a[1] = $add($add(a[1], $load(b.add($lanes))), vi);
+                            for l in 0..s.rank {
+                                let uh = at(s.u_hh, l * ep + e0);
+                                let ah = at(s.a_hh, (l * m + i) * ep + e0);
+                                a[0] = $add(a[0], $mul($load(uh), $load(ah)));
+                                a[1] = $add(a[1], $mul($load(uh.add($lanes)), $load(ah.add($lanes))));
+                                let ui = at(s.u_in, l * ep + e0);
+                                let ai = at(s.a_in, (l * m + i) * ep + e0);
+                                a[0] = $add(a[0], $mul($load(ui), $load(ai)));
+                                a[1] = $add(a[1], $mul($load(ui.add($lanes)), $load(ai.add($lanes))));
+                            }
+                        }
+                    }
+                    for (r, a) in acc.iter().enumerate() {
+                        let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
+                        $store(dst, a[0]);
+                        $store(dst.add($lanes), a[1]);
+                    }
                 }
             }
         }
@@ -167,8 +246,8 @@ macro_rules! impl_lanes {
                 ep: usize,
                 out: &mut [$t],
                 rows: core::ops::Range<usize>,
-            ) -> usize {
-                let end = rows.start + (rows.end - rows.start) / 4 * 4;
+                sums: Option<&Sums<'_, $t>>,
+            ) {
                 assert!(
                     w.len() >= m * n
                         && hs.len() >= n * ep
@@ -177,33 +256,58 @@ macro_rules! impl_lanes {
                         && ep % (2 * $lanes) == 0,
                     "population product buffers do not match"
                 );
-                // SAFETY (every pointer below): rows i0..i0 + 4 <= m of a
-                // column of length m, lanes e0..e0 + 2 lanes <= ep of a row
-                // of length ep, within the lengths asserted above.
+                if let Some(s) = sums {
+                    let r = s.rank;
+                    assert!(
+                        s.bias.len() >= m * ep
+                            && s.v.len() >= m
+                            && s.u_hh.len() >= r * ep
+                            && s.u_in.len() >= r * ep
+                            && s.a_hh.len() >= r * m * ep
+                            && s.a_in.len() >= r * m * ep,
+                        "population sums do not match"
+                    );
+                }
+                let mut i0 = rows.start;
+                // SAFETY: AVX2 (our caller's contract), lengths asserted,
+                // each block within rows.
                 unsafe {
-                    for i0 in (rows.start..end).step_by(4) {
-                        for e0 in (0..ep).step_by(2 * $lanes) {
-                            let mut acc = [[$zero(); 2]; 4];
-                            for j in 0..n {
-                                let row = hs.as_ptr().add(j * ep + e0);
-                                let h0 = $load(row);
-                                let h1 = $load(row.add($lanes));
-                                let col = w.as_ptr().add(j * m + i0);
-                                for (r, a) in acc.iter_mut().enumerate() {
-                                    let wr = $splat(*col.add(r));
-                                    a[0] = $add(a[0], $mul(wr, h0));
-                                    a[1] = $add(a[1], $mul(wr, h1));
-                                }
-                            }
-                            for (r, a) in acc.iter().enumerate() {
-                                let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
-                                $store(dst, a[0]);
-                                $store(dst.add($lanes), a[1]);
-                            }
-                        }
+                    while i0 + 4 <= rows.end {
+                        $shared::<4>(w, m, n, hs, ep, out, i0, sums);
+                        i0 += 4;
+                    }
+                    while i0 < rows.end {
+                        $shared::<1>(w, m, n, hs, ep, out, i0, sums);
+                        i0 += 1;
                     }
                 }
-                end
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn columns_dot(b: &[$t], hs: &[$t], n: usize, ep: usize, out: &mut [$t]) {
+                assert!(
+                    b.len() >= n * ep
+                        && hs.len() >= n * ep
+                        && out.len() >= ep
+                        && ep % (2 * $lanes) == 0,
+                    "population dot buffers do not match"
+                );
+                // SAFETY: lanes e0..e0 + 2 lanes <= ep of rows j < n, within
+                // the asserted lengths.
+                unsafe {
+                    for e0 in (0..ep).step_by(2 * $lanes) {
+                        let (mut s0, mut s1) = ($zero(), $zero());
+                        for j in 0..n {
+                            let bj = b.as_ptr().add(j * ep + e0);
+                            let hj = hs.as_ptr().add(j * ep + e0);
+                            s0 = $add(s0, $mul($load(bj), $load(hj)));
+                            s1 = $add(s1, $mul($load(bj.add($lanes)), $load(hj.add($lanes))));
+                        }
+                        $store(out.as_mut_ptr().add(e0), s0);
+                        $store(out.as_mut_ptr().add(e0 + $lanes), s1);
+                    }
+                }
             }
 
             #[inline]
@@ -255,12 +359,12 @@ impl_lanes!(
     f32, __m256, lanes: 8,
     splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
-    block: lanes_block_f32
+    block: lanes_block_f32, shared: shared_block_f32
 );
 
 impl_lanes!(
     f64, __m256d, lanes: 4,
     splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
-    block: lanes_block_f64
+    block: lanes_block_f64, shared: shared_block_f64
 );
