@@ -141,7 +141,7 @@ macro_rules! impl_lanes {
         /// m`.
         #[inline]
         #[target_feature(enable = "avx2")]
-        unsafe fn $shared<const R: usize>(
+        unsafe fn $shared<const R: usize, const V: usize>(
             w: &[$t],
             m: usize,
             n: usize,
@@ -152,46 +152,47 @@ macro_rules! impl_lanes {
             sums: Option<&Sums<'_, $t>>,
         ) {
             // SAFETY (every pointer below): rows i0..i0 + R <= m of columns
-            // of length m, lanes e0..e0 + 2 lanes <= ep of rows of length ep,
+            // of length m, lanes e0..e0 + V lanes <= ep of rows of length ep,
             // within the lengths the caller asserted.
             unsafe {
-                for e0 in (0..ep).step_by(2 * $lanes) {
-                    let mut acc = [[$zero(); 2]; R];
-                    for j in 0..n {
-                        let row = hs.as_ptr().add(j * ep + e0);
-                        let h0 = $load(row);
-                        let h1 = $load(row.add($lanes));
-                        let col = w.as_ptr().add(j * m + i0);
+                for e0 in (0..ep).step_by(V * $lanes) {
+                    let mut acc = [[$zero(); V]; R];
+                    let mut row = hs.as_ptr().add(e0);
+                    let mut col = w.as_ptr().add(i0);
+                    for _ in 0..n {
+                        let h: [$v; V] = core::array::from_fn(|v| $load(row.add(v * $lanes)));
                         for (r, a) in acc.iter_mut().enumerate() {
                             let wr = $splat(*col.add(r));
-                            a[0] = $add(a[0], $mul(wr, h0));
-                            a[1] = $add(a[1], $mul(wr, h1));
+                            for (a, &h) in a.iter_mut().zip(&h) {
+                                *a = $add(*a, $mul(wr, h));
+                            }
                         }
+                        row = row.add(ep);
+                        col = col.add(m);
                     }
                     if let Some(s) = sums {
                         let at = |v: &[$t], k: usize| v.as_ptr().add(k);
                         for (r, a) in acc.iter_mut().enumerate() {
                             let i = i0 + r;
                             let vi = $splat(*s.v.as_ptr().add(i));
-                            let b = at(s.bias, i * ep + e0);
-                            a[0] = $add($add(a[0], $load(b)), vi);
-                            a[1] = $add($add(a[1], $load(b.add($lanes))), vi);
-                            for l in 0..s.rank {
-                                let uh = at(s.u_hh, l * ep + e0);
-                                let ah = at(s.a_hh, (l * m + i) * ep + e0);
-                                a[0] = $add(a[0], $mul($load(uh), $load(ah)));
-                                a[1] = $add(a[1], $mul($load(uh.add($lanes)), $load(ah.add($lanes))));
-                                let ui = at(s.u_in, l * ep + e0);
-                                let ai = at(s.a_in, (l * m + i) * ep + e0);
-                                a[0] = $add(a[0], $mul($load(ui), $load(ai)));
-                                a[1] = $add(a[1], $mul($load(ui.add($lanes)), $load(ai.add($lanes))));
+                            for (v, a) in a.iter_mut().enumerate() {
+                                let e = e0 + v * $lanes;
+                                *a = $add($add(*a, $load(at(s.bias, i * ep + e))), vi);
+                                for l in 0..s.rank {
+                                    let uh = $load(at(s.u_hh, l * ep + e));
+                                    let ah = $load(at(s.a_hh, (l * m + i) * ep + e));
+                                    *a = $add(*a, $mul(uh, ah));
+                                    let ui = $load(at(s.u_in, l * ep + e));
+                                    let ai = $load(at(s.a_in, (l * m + i) * ep + e));
+                                    *a = $add(*a, $mul(ui, ai));
+                                }
                             }
                         }
                     }
                     for (r, a) in acc.iter().enumerate() {
-                        let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
-                        $store(dst, a[0]);
-                        $store(dst.add($lanes), a[1]);
+                        for (v, a) in a.iter().enumerate() {
+                            $store(out.as_mut_ptr().add((i0 + r) * ep + e0 + v * $lanes), *a);
+                        }
                     }
                 }
             }
@@ -272,12 +273,14 @@ macro_rules! impl_lanes {
                 // SAFETY: AVX2 (our caller's contract), lengths asserted,
                 // each block within rows.
                 unsafe {
+                    // 4 rows x 2 vectors: 8 accumulators, 2 states and a
+                    // broadcast in registers (3 x 4 spills to the stack).
                     while i0 + 4 <= rows.end {
-                        $shared::<4>(w, m, n, hs, ep, out, i0, sums);
+                        $shared::<4, 2>(w, m, n, hs, ep, out, i0, sums);
                         i0 += 4;
                     }
                     while i0 < rows.end {
-                        $shared::<1>(w, m, n, hs, ep, out, i0, sums);
+                        $shared::<1, 2>(w, m, n, hs, ep, out, i0, sums);
                         i0 += 1;
                     }
                 }
