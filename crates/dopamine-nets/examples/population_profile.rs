@@ -289,8 +289,16 @@ fn repeat_sweep(h: usize, calls: usize) {
     let mut pws = RnnPopulationWorkspace::new(&net);
     let mut losses = vec![0.0f32; plan.len()];
     for _ in 0..calls {
-        net.plan_losses(net.params(), &plan, black_box(inputs), targets, 0, &mut pws, &mut losses)
-            .expect("losses");
+        net.plan_losses(
+            net.params(),
+            &plan,
+            black_box(inputs),
+            targets,
+            0,
+            &mut pws,
+            &mut losses,
+        )
+        .expect("losses");
     }
     println!("{losses:?}");
 }

@@ -34,10 +34,6 @@ pub(crate) const MAX_GROUP: usize = 4;
 /// The largest group of lane-parallel points (8 `f32` per AVX2 vector).
 pub(crate) const MAX_LANES: usize = 8;
 
-/// The largest `H` evaluated lane-parallel (measured: see
-/// `examples/population_profile.rs`).
-const LANES_MAX_HIDDEN: usize = 64;
-
 /// The points a lockstep pass evaluates.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PointSet<'a, T> {
@@ -84,16 +80,19 @@ impl Group {
     }
 }
 
-/// The next group for hidden size `h` with `left` points to go: lanes where
-/// a whole vector of points is left and `H` is small, otherwise interleaved
-/// groups of 4 at small `H` (where one point's chain leaves the vector units
-/// idle), single points above (the product is throughput-bound and a
-/// point's weights fill the L1 cache).
+/// The next group for hidden size `h` with `left` points to go. At small
+/// `H` (up to 4 vectors of rows: 32 `f32`, 16 `f64`), where one point's
+/// chain leaves the vector units idle: lanes where a whole vector of points
+/// is left, otherwise interleaved groups of 4 or 2. Above, single points:
+/// the product is throughput-bound, and a group's weights leave the L1
+/// cache (measured with `examples/population_profile.rs`: at H = 64 a lane
+/// group of `f32` points ran 0.68 times as fast as one by one).
 pub(crate) fn next_group<T: Scalar>(h: usize, left: usize) -> Group {
-    if left >= T::LANES && h <= LANES_MAX_HIDDEN && avx2() {
+    let small = h <= 4 * T::LANES;
+    if small && left >= T::LANES && avx2() {
         return Group::Lanes;
     }
-    let best = if h <= 4 * T::LANES { 4 } else { 1 };
+    let best = if small { 4 } else { 1 };
     Group::Interleaved(if left >= best {
         best
     } else if left >= 2 && best >= 2 {
@@ -148,14 +147,7 @@ impl<'p, T: Scalar, const G: usize> GroupParams<'p, T, G> {
             // copy; the blocks' lengths follow from `RnnParams::new` and the
             // states' were checked by `LockstepSse::group`.
             done = unsafe {
-                T::pre_activations_group::<G>(
-                    &self.w_in,
-                    x,
-                    &self.w_hh,
-                    &self.bias,
-                    h_prev,
-                    h_next,
-                )
+                T::pre_activations_group::<G>(&self.w_in, x, &self.w_hh, &self.bias, h_prev, h_next)
             };
             if done == h {
                 for v in &mut h_next[..G * h] {

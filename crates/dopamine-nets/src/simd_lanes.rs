@@ -78,8 +78,6 @@ pub trait LanesAvx2: Copy {
     unsafe fn columns_dot(b: &[Self], hs: &[Self], n: usize, ep: usize, out: &mut [Self]);
 }
 
-
-
 macro_rules! impl_lanes {
     (
         $t:ty, $v:ty, lanes: $lanes:expr,
@@ -315,12 +313,7 @@ macro_rules! impl_lanes {
 
             #[inline]
             #[target_feature(enable = "avx2")]
-            unsafe fn lanes_readout(
-                wt_out: &[$t],
-                bias_out_t: &[$t],
-                hs: &[$t],
-                y: &mut [$t],
-            ) {
+            unsafe fn lanes_readout(wt_out: &[$t], bias_out_t: &[$t], hs: &[$t], y: &mut [$t]) {
                 const L: usize = $lanes;
                 let o_dim = bias_out_t.len() / L;
                 let h = hs.len() / L;
