@@ -47,7 +47,8 @@ pub trait LanesAvx2: Copy {
     /// The CPU must support AVX2.
     unsafe fn lanes_readout(wt_out: &[Self], bias_out_t: &[Self], hs: &[Self], y: &mut [Self]);
 
-    /// Rows `rows` of a population's product `out = W H_s`: `W` is `m x n`
+    /// Rows `rows` of a population's product `out = W H_s`, for the points
+    /// `points` (a range of whole pairs of vectors): `W` is `m x n`
     /// column-major (shared by every point), `H_s` (`n x ep`) and `out`
     /// (`m x ep`) point-minor, `ep` a multiple of two vectors. Each entry
     /// is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one rounding per
@@ -66,6 +67,7 @@ pub trait LanesAvx2: Copy {
         ep: usize,
         out: &mut [Self],
         rows: core::ops::Range<usize>,
+        points: core::ops::Range<usize>,
         sums: Option<&Sums<'_, Self>>,
     );
 
@@ -147,13 +149,14 @@ macro_rules! impl_lanes {
             ep: usize,
             out: &mut [$t],
             i0: usize,
+            points: core::ops::Range<usize>,
             sums: Option<&Sums<'_, $t>>,
         ) {
             // SAFETY (every pointer below): rows i0..i0 + R <= m of columns
-            // of length m, lanes e0..e0 + V lanes <= ep of rows of length ep,
-            // within the lengths the caller asserted.
+            // of length m, lanes e0..e0 + V lanes <= points.end <= ep of rows
+            // of length ep, within the lengths the caller asserted.
             unsafe {
-                for e0 in (0..ep).step_by(V * $lanes) {
+                for e0 in points.step_by(V * $lanes) {
                     let mut acc = [[$zero(); V]; R];
                     let mut row = hs.as_ptr().add(e0);
                     let mut col = w.as_ptr().add(i0);
@@ -245,6 +248,7 @@ macro_rules! impl_lanes {
                 ep: usize,
                 out: &mut [$t],
                 rows: core::ops::Range<usize>,
+                points: core::ops::Range<usize>,
                 sums: Option<&Sums<'_, $t>>,
             ) {
                 assert!(
@@ -252,7 +256,10 @@ macro_rules! impl_lanes {
                         && hs.len() >= n * ep
                         && out.len() >= m * ep
                         && rows.end <= m
-                        && ep % (2 * $lanes) == 0,
+                        && points.end <= ep
+                        && ep % (2 * $lanes) == 0
+                        && points.start % (2 * $lanes) == 0
+                        && points.end % (2 * $lanes) == 0,
                     "population product buffers do not match"
                 );
                 if let Some(s) = sums {
@@ -274,11 +281,11 @@ macro_rules! impl_lanes {
                     // 4 rows x 2 vectors: 8 accumulators, 2 states and a
                     // broadcast in registers (3 x 4 spills to the stack).
                     while i0 + 4 <= rows.end {
-                        $shared::<4, 2>(w, m, n, hs, ep, out, i0, sums);
+                        $shared::<4, 2>(w, m, n, hs, ep, out, i0, points.clone(), sums);
                         i0 += 4;
                     }
                     while i0 < rows.end {
-                        $shared::<1, 2>(w, m, n, hs, ep, out, i0, sums);
+                        $shared::<1, 2>(w, m, n, hs, ep, out, i0, points.clone(), sums);
                         i0 += 1;
                     }
                 }
