@@ -45,6 +45,33 @@ pub struct Sums<'a, T> {
     pub a_in: &'a [T],
 }
 
+/// A weight matrix every point shares, `m x n` column-major, with a copy
+/// of its whole blocks of 4 rows packed for the AVX2 product (`packed[(b n +
+/// j) 4 + r]` is row `4 b + r` of column `j`), so that a block's weights are
+/// one contiguous stream.
+#[derive(Debug, Clone, Copy)]
+pub struct Shared<'a, T> {
+    /// The matrix, column-major.
+    pub w: &'a [T],
+    /// Its blocks of 4 rows, packed (`4 floor(m / 4) n` values).
+    pub packed: &'a [T],
+    /// Rows.
+    pub m: usize,
+    /// Columns.
+    pub n: usize,
+}
+
+/// Packs the whole blocks of 4 rows of the column-major `m x n` matrix `w`
+/// into `out` (see [`Shared`]).
+fn pack_rows<T: Scalar>(w: &[T], m: usize, n: usize, out: &mut Vec<T>) {
+    out.clear();
+    for b in 0..m / 4 {
+        for j in 0..n {
+            out.extend_from_slice(&w[j * m + 4 * b..j * m + 4 * b + 4]);
+        }
+    }
+}
+
 /// Points are padded to a multiple of this (two AVX2 vectors of `f32`).
 pub(crate) const POINT_PAD: usize = 16;
 
@@ -126,6 +153,9 @@ impl<T: Scalar> Rnn<T> {
         let rank = noise.rank().unwrap_or(1);
         let e_len = plan.len();
         let ep = e_len.div_ceil(POINT_PAD) * POINT_PAD;
+        let view = self.view(params);
+        pack_rows(view.w_hh, h, h, &mut ws.w_hh_packed);
+        pack_rows(view.w_out, o, h, &mut ws.w_out_packed);
         let inv = noise.rank_scale::<T>();
         let layout = self.layout();
         sized(&mut ws.coef, ep);
@@ -210,20 +240,20 @@ impl<T: Scalar> Rnn<T> {
 /// order of operations either way.
 #[inline(always)]
 fn product_rows<I: Isa, T: Scalar>(
-    w: &[T],
-    m: usize,
-    n: usize,
+    w: &Shared<'_, T>,
     hs: &[T],
     ep: usize,
     out: &mut [T],
     rows: core::ops::Range<usize>,
 ) {
+    let (m, n) = (w.m, w.n);
     #[cfg(target_arch = "x86_64")]
     if I::AVX2 {
         // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2 copy.
-        unsafe { T::shared_product_rows(w, m, n, hs, ep, out, rows, 0..ep, None) };
+        unsafe { T::shared_product_rows(w, hs, ep, out, rows, 0..ep, None) };
         return;
     }
+    let w = w.w;
     for i in rows {
         let row = &mut out[i * ep..(i + 1) * ep];
         row.fill(T::ZERO);
@@ -265,14 +295,14 @@ fn columns_dot<I: Isa, T: Scalar>(b: &[T], hs: &[T], n: usize, ep: usize, out: &
 /// overlap the next block's product.
 #[inline(always)]
 fn summed_rows<I: Isa, T: Scalar>(
-    w: &[T],
-    h: usize,
+    w: &Shared<'_, T>,
     hs: &[T],
     ep: usize,
     out: &mut [T],
     points: core::ops::Range<usize>,
     sums: &Sums<'_, T>,
 ) {
+    let h = w.m;
     for i0 in (0..h).step_by(ROW_BLOCK) {
         let rows = i0..(i0 + ROW_BLOCK).min(h);
         let mut done = false;
@@ -281,17 +311,7 @@ fn summed_rows<I: Isa, T: Scalar>(
             // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2
             // copy; the sums' lengths follow from `prepare_low_rank`.
             unsafe {
-                T::shared_product_rows(
-                    w,
-                    h,
-                    h,
-                    hs,
-                    ep,
-                    out,
-                    rows.clone(),
-                    points.clone(),
-                    Some(sums),
-                );
+                T::shared_product_rows(w, hs, ep, out, rows.clone(), points.clone(), Some(sums));
             }
             done = true;
         }
@@ -299,7 +319,7 @@ fn summed_rows<I: Isa, T: Scalar>(
             let row = &mut out[i * ep + points.start..i * ep + points.end];
             row.fill(T::ZERO);
             for j in 0..h {
-                let wij = w[j * h + i];
+                let wij = w.w[j * h + i];
                 for (r, &hv) in row
                     .iter_mut()
                     .zip(&hs[j * ep + points.start..j * ep + points.end])
@@ -333,8 +353,8 @@ fn summed_rows<I: Isa, T: Scalar>(
 
 /// `out = W H_s` (every row; see [`product_rows`]).
 #[inline(always)]
-fn product<I: Isa, T: Scalar>(w: &[T], m: usize, n: usize, hs: &[T], ep: usize, out: &mut [T]) {
-    product_rows::<I, T>(w, m, n, hs, ep, out, 0..m);
+fn product<I: Isa, T: Scalar>(w: &Shared<'_, T>, hs: &[T], ep: usize, out: &mut [T]) {
+    product_rows::<I, T>(w, hs, ep, out, 0..w.m);
 }
 
 /// Rows per block of the fused sweep: the product of a block, its sums and
@@ -454,6 +474,22 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
         let i_dim = inputs.ncols();
         let ep = ws.coef.len();
         let mut u = core::mem::take(&mut ws.u);
+        let (w_hh_packed, w_out_packed) = (
+            core::mem::take(&mut ws.w_hh_packed),
+            core::mem::take(&mut ws.w_out_packed),
+        );
+        let w_hh = Shared {
+            w: p.w_hh,
+            packed: &w_hh_packed,
+            m: h,
+            n: h,
+        };
+        let w_out = Shared {
+            w: p.w_out,
+            packed: &w_out_packed,
+            m: o,
+            n: h,
+        };
         ws.hs.fill(T::ZERO);
         ws.sse.fill(T::ZERO);
         for t in 0..inputs.nrows() {
@@ -509,10 +545,10 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
                 // the L1 cache while the rows stream past (H = 256: 16 KB).
                 let chunk = 2 * T::LANES;
                 for e0 in (0..ep).step_by(chunk) {
-                    summed_rows::<I, T>(p.w_hh, h, &ws.hs, ep, &mut ws.next, e0..e0 + chunk, &sums);
+                    summed_rows::<I, T>(&w_hh, &ws.hs, ep, &mut ws.next, e0..e0 + chunk, &sums);
                 }
             } else {
-                product::<I, T>(p.w_hh, h, h, &ws.hs, ep, &mut ws.next);
+                product::<I, T>(&w_hh, &ws.hs, ep, &mut ws.next);
                 for i in 0..h {
                     let row = &mut ws.next[i * ep..(i + 1) * ep];
                     let vi = ws.v[i];
@@ -550,7 +586,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
             if t < washout {
                 continue;
             }
-            product::<I, T>(p.w_out, o, h, &ws.hs, ep, &mut ws.y);
+            product::<I, T>(&w_out, &ws.hs, ep, &mut ws.y);
             for (y, &b) in ws.y.iter_mut().zip(&ws.bias_out) {
                 *y += b;
             }
@@ -575,5 +611,7 @@ impl<T: Scalar> Kernel for LowRankSweep<'_, '_, T> {
             }
         }
         ws.u = u;
+        ws.w_hh_packed = w_hh_packed;
+        ws.w_out_packed = w_out_packed;
     }
 }

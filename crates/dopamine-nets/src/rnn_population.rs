@@ -88,6 +88,10 @@ pub struct RnnPopulationWorkspace<T> {
     pub(crate) w_in: Vec<T>,
     pub(crate) w_hh: Vec<T>,
     pub(crate) w_out: Vec<T>,
+    /// The shared `W_hh` and `W_out` in blocks of 4 rows (see
+    /// `rnn_low_rank::Shared`).
+    pub(crate) w_hh_packed: Vec<T>,
+    pub(crate) w_out_packed: Vec<T>,
     /// Sum of squared errors per point.
     pub(crate) sse: Vec<T>,
     /// Full-rank path: the points of one group, built one after another
@@ -116,6 +120,8 @@ impl<T: Scalar> RnnPopulationWorkspace<T> {
             w_in: Vec::new(),
             w_hh: Vec::new(),
             w_out: Vec::new(),
+            w_hh_packed: Vec::new(),
+            w_out_packed: Vec::new(),
             sse: Vec::new(),
             points: Vec::new(),
             base: Vec::new(),

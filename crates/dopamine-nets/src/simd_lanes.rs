@@ -19,7 +19,7 @@
 
 use core::arch::x86_64::*;
 
-use crate::rnn_low_rank::Sums;
+use crate::rnn_low_rank::{Shared, Sums};
 
 /// The lane-parallel step and readout, for one element type.
 pub trait LanesAvx2: Copy {
@@ -47,10 +47,11 @@ pub trait LanesAvx2: Copy {
     /// The CPU must support AVX2.
     unsafe fn lanes_readout(wt_out: &[Self], bias_out_t: &[Self], hs: &[Self], y: &mut [Self]);
 
-    /// Rows `rows` of a population's product `out = W H_s`, for the points
-    /// `points` (a range of whole pairs of vectors): `W` is `m x n`
-    /// column-major (shared by every point), `H_s` (`n x ep`) and `out`
-    /// (`m x ep`) point-minor, `ep` a multiple of two vectors. Each entry
+    /// Rows `rows` (starting at a multiple of 4) of a population's product
+    /// `out = W H_s`, for the points `points` (a range of whole pairs of
+    /// vectors): `W` is `m x n` (shared by every point; blocks of 4 rows
+    /// read from its packed copy), `H_s` (`n x ep`) and `out` (`m x ep`)
+    /// point-minor, `ep` a multiple of two vectors. Each entry
     /// is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one rounding per
     /// multiplication and addition (the portable code's order). With
     /// `sums`, each row `i` of the block then gets, in registers, the
@@ -60,9 +61,7 @@ pub trait LanesAvx2: Copy {
     /// The CPU must support AVX2, and `sums` (when given) must hold the
     /// lengths its fields document for `m` rows and rank `sums.rank`.
     unsafe fn shared_product_rows(
-        w: &[Self],
-        m: usize,
-        n: usize,
+        w: &Shared<'_, Self>,
         hs: &[Self],
         ep: usize,
         out: &mut [Self],
@@ -132,9 +131,10 @@ macro_rules! impl_lanes {
             }
         }
 
-        /// Rows `i0..i0 + R` of a shared product, all points, with the
-        /// sweep's terms when `sums` is given (see
-        /// [`LanesAvx2::shared_product_rows`]).
+        /// Rows `i0..i0 + R` of a shared `m x n` product for the points
+        /// `points`, with the sweep's terms when `sums` is given (see
+        /// [`LanesAvx2::shared_product_rows`]). `w` is column-major (`stride
+        /// = m`) or, for `R = 4`, the packed blocks (`stride = 4`).
         ///
         /// # Safety
         /// AVX2, the lengths asserted by `shared_product_rows`, `i0 + R <=
@@ -143,6 +143,7 @@ macro_rules! impl_lanes {
         #[target_feature(enable = "avx2")]
         unsafe fn $shared<const R: usize, const V: usize>(
             w: &[$t],
+            stride: usize,
             m: usize,
             n: usize,
             hs: &[$t],
@@ -159,7 +160,13 @@ macro_rules! impl_lanes {
                 for e0 in points.step_by(V * $lanes) {
                     let mut acc = [[$zero(); V]; R];
                     let mut row = hs.as_ptr().add(e0);
-                    let mut col = w.as_ptr().add(i0);
+                    // Column-major (stride m) or a packed block (stride 4,
+                    // the block's columns one after another).
+                    let mut col = if stride == 4 && R == 4 {
+                        w.as_ptr().add(i0 * n)
+                    } else {
+                        w.as_ptr().add(i0)
+                    };
                     for _ in 0..n {
                         let h: [$v; V] = core::array::from_fn(|v| $load(row.add(v * $lanes)));
                         for (r, a) in acc.iter_mut().enumerate() {
@@ -169,7 +176,7 @@ macro_rules! impl_lanes {
                             }
                         }
                         row = row.add(ep);
-                        col = col.add(m);
+                        col = col.add(stride);
                     }
                     if let Some(s) = sums {
                         let at = |v: &[$t], k: usize| v.as_ptr().add(k);
@@ -241,9 +248,7 @@ macro_rules! impl_lanes {
             #[inline]
             #[target_feature(enable = "avx2")]
             unsafe fn shared_product_rows(
-                w: &[$t],
-                m: usize,
-                n: usize,
+                w: &Shared<'_, $t>,
                 hs: &[$t],
                 ep: usize,
                 out: &mut [$t],
@@ -251,8 +256,11 @@ macro_rules! impl_lanes {
                 points: core::ops::Range<usize>,
                 sums: Option<&Sums<'_, $t>>,
             ) {
+                let (m, n) = (w.m, w.n);
                 assert!(
-                    w.len() >= m * n
+                    w.w.len() >= m * n
+                        && w.packed.len() >= m / 4 * 4 * n
+                        && rows.start % 4 == 0
                         && hs.len() >= n * ep
                         && out.len() >= m * ep
                         && rows.end <= m
@@ -281,11 +289,11 @@ macro_rules! impl_lanes {
                     // 4 rows x 2 vectors: 8 accumulators, 2 states and a
                     // broadcast in registers (3 x 4 spills to the stack).
                     while i0 + 4 <= rows.end {
-                        $shared::<4, 2>(w, m, n, hs, ep, out, i0, points.clone(), sums);
+                        $shared::<4, 2>(w.packed, 4, m, n, hs, ep, out, i0, points.clone(), sums);
                         i0 += 4;
                     }
                     while i0 < rows.end {
-                        $shared::<1, 2>(w, m, n, hs, ep, out, i0, points.clone(), sums);
+                        $shared::<1, 2>(w.w, m, m, n, hs, ep, out, i0, points.clone(), sums);
                         i0 += 1;
                     }
                 }
