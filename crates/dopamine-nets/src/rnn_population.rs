@@ -40,7 +40,7 @@
 //! `1e-4` in `f32` and `1e-12` in `f64` on trained-size networks.
 //!
 //! Whether a sweep beats evaluating the points one by one depends on `H`,
-//! the number of points and the noise; [`Rnn::population_pays`] answers from
+//! the number of points and the noise; [`Rnn::population_path`] answers from
 //! measurements (see [`crate::population_path`]).
 
 use dopamine_core::{Block, ParamLayout, Population, StepPlan};
@@ -444,8 +444,7 @@ mod tests {
             ..Default::default()
         };
         let layout = net.param_layout(rank);
-        let mut opt =
-            Dopamine1::with_layout(config, Dopamine1Rule::default(), layout.clone()).unwrap();
+        let mut opt = Dopamine1::with_layout(config, Dopamine1Rule::default(), layout).unwrap();
         let plan = opt.plan(net.params()).unwrap();
         let kinds = net.population_noise(&layout).unwrap();
         let sweep = |portable: bool| {

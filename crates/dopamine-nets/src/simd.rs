@@ -186,6 +186,7 @@ macro_rules! impl_step {
         /// # Safety
         /// AVX2, the lengths of [`StepAvx2::pre_activations_group`] and
         /// `i0 + NV * lanes <= H`.
+        #[allow(clippy::too_many_arguments)]
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn $gblock<const G: usize, const NV: usize>(

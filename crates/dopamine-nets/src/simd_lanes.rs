@@ -91,6 +91,7 @@ macro_rules! impl_lanes {
         /// # Safety
         /// AVX2, and the lengths asserted by `lanes_pre_activations` with
         /// `i0 + R <= H`.
+        #[allow(clippy::too_many_arguments)]
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn $block<const R: usize>(
@@ -139,6 +140,7 @@ macro_rules! impl_lanes {
         /// # Safety
         /// AVX2, the lengths asserted by `shared_product_rows`, `i0 + R <=
         /// m`.
+        #[allow(clippy::too_many_arguments)]
         #[inline]
         #[target_feature(enable = "avx2")]
         unsafe fn $shared<const R: usize, const V: usize>(

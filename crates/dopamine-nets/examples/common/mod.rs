@@ -30,7 +30,7 @@ fn thread_cpu() -> Option<f64> {
     // SAFETY: `clock_gettime` from the C library std links, writing one
     // `timespec` we own.
     let rc = unsafe { clock_gettime(THREAD_CPUTIME, &mut ts) };
-    (rc == 0).then(|| ts.sec as f64 + ts.nsec as f64 * 1e-9)
+    (rc == 0).then_some(ts.sec as f64 + ts.nsec as f64 * 1e-9)
 }
 
 /// Wall time only, off 64-bit Linux.
