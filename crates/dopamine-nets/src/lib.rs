@@ -83,6 +83,7 @@ mod rnn_forward;
 mod rnn_grad;
 mod rnn_lockstep;
 mod rnn_low_rank;
+mod rnn_low_rank_setup;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]
 mod simd;
