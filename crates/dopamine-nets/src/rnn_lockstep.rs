@@ -28,12 +28,6 @@ use crate::Scalar;
 use crate::rnn_forward::RnnParams;
 use crate::vmath::{Isa, Kernel, avx2, tanh_by_vector};
 
-/// The largest group of interleaved points.
-pub(crate) const MAX_GROUP: usize = 4;
-
-/// The largest group of lane-parallel points (8 `f32` per AVX2 vector).
-pub(crate) const MAX_LANES: usize = 8;
-
 /// The points a lockstep pass evaluates.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum PointSet<'a, T> {
@@ -58,6 +52,17 @@ impl<'a, T> PointSet<'a, T> {
             Self::Flat { data, dim } => &data[e * dim..(e + 1) * dim],
             Self::Slices(s) => s[e],
         }
+    }
+}
+
+/// The most points one group of a model with `h` hidden units holds (see
+/// [`next_group`]), and whether its groups can be lane-parallel.
+pub(crate) fn largest_group<T: Scalar>(h: usize) -> (usize, bool) {
+    if h <= 4 * T::LANES {
+        let lanes = avx2();
+        (if lanes { T::LANES.max(4) } else { 4 }, lanes)
+    } else {
+        (1, false)
     }
 }
 
@@ -208,14 +213,15 @@ pub(crate) struct LockstepSse<'a, 'd, T> {
     pub(crate) inputs: MatRef<'d, T>,
     pub(crate) targets: MatRef<'d, T>,
     pub(crate) washout: usize,
-    /// `MAX_GROUP H` values each.
+    /// `H` values per point of the largest group, each.
     pub(crate) hs: &'a mut [T],
     pub(crate) next: &'a mut [T],
-    /// `MAX_GROUP O` values.
+    /// `O` values per point of the largest group.
     pub(crate) y: &'a mut [T],
     /// The input of a time step, `I` values.
     pub(crate) x: &'a mut [T],
-    /// The lane-parallel group's parameters, point-minor, `MAX_LANES P`.
+    /// The lane-parallel group's parameters, point-minor, `L P` (empty
+    /// where groups are not lane-parallel).
     pub(crate) wt: &'a mut [T],
     /// One per point.
     pub(crate) sse: &'a mut [T],

@@ -46,7 +46,7 @@
 use dopamine_core::{Block, ParamLayout, Population, StepPlan};
 use faer::MatRef;
 
-use crate::rnn_lockstep::{LockstepSse, MAX_GROUP, MAX_LANES, PointSet, next_group};
+use crate::rnn_lockstep::{LockstepSse, PointSet, largest_group, next_group};
 use crate::rnn_low_rank::LowRankSweep;
 use crate::vmath::dispatch;
 use crate::{NetError, Rnn, Scalar};
@@ -282,7 +282,7 @@ impl<T: Scalar> Rnn<T> {
         self.check_population(n, inputs, targets, washout, ws, losses)?;
         let p = params.len();
         self.size_lockstep(n, ws);
-        sized(&mut ws.points, MAX_LANES * p);
+        sized(&mut ws.points, largest_group::<T>(self.hidden_dim()).0 * p);
         ws.base.clear();
         ws.base.extend_from_slice(params);
         let mut e0 = 0;
@@ -359,11 +359,11 @@ impl<T: Scalar> Rnn<T> {
 
     /// Sizes the workspace's buffers for lockstep groups of `n` points.
     fn size_lockstep(&self, n: usize, ws: &mut RnnPopulationWorkspace<T>) {
-        let most = MAX_GROUP.max(MAX_LANES);
+        let (most, lanes) = largest_group::<T>(self.hidden_dim());
         sized(&mut ws.hs, most * self.hidden_dim());
         sized(&mut ws.next, most * self.hidden_dim());
         sized(&mut ws.y, most * self.output_dim());
-        sized(&mut ws.wt, MAX_LANES * self.num_params());
+        sized(&mut ws.wt, if lanes { most * self.num_params() } else { 0 });
         sized(&mut ws.x, self.input_dim());
         sized(&mut ws.sse, n);
     }
