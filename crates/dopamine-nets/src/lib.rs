@@ -75,12 +75,20 @@ pub mod loss;
 pub mod mlp;
 mod mlp_grad;
 pub mod mlp_population;
+pub mod population_path;
+mod population_table;
 pub mod rnn;
+mod rnn_cost;
 mod rnn_forward;
 mod rnn_grad;
+mod rnn_lockstep;
+mod rnn_low_rank;
+mod rnn_low_rank_setup;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]
 mod simd;
+#[cfg(target_arch = "x86_64")]
+mod simd_lanes;
 pub mod vmath;
 
 pub use activation::Activation;

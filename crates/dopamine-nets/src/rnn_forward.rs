@@ -78,7 +78,7 @@ impl<'a, T: Scalar> RnnParams<'a, T> {
     /// Rows `start..` of one step in blocks of `R` rows, as far as whole
     /// blocks fit; returns the first row not done.
     #[inline(always)]
-    fn step_rows<const R: usize>(
+    pub(crate) fn step_rows<const R: usize>(
         &self,
         x: MatRef<'_, T>,
         h_prev: &[T],
@@ -181,13 +181,13 @@ fn dot<I: Isa, T: Scalar>(w: &[T], h: &[T]) -> T {
 }
 
 #[inline(always)]
-fn combine<T: Scalar>(s: &[T; 8]) -> T {
+pub(crate) fn combine<T: Scalar>(s: &[T; 8]) -> T {
     ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]))
 }
 
 /// Row `t` of `m` as a column.
 #[inline(always)]
-fn row<'a, T>(m: MatRef<'a, T>, t: usize) -> MatRef<'a, T> {
+pub(crate) fn row<'a, T>(m: MatRef<'a, T>, t: usize) -> MatRef<'a, T> {
     m.subrows(t, 1).transpose()
 }
 

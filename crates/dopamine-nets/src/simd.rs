@@ -40,23 +40,39 @@ pub trait StepAvx2: Copy {
     /// The CPU must support AVX2.
     unsafe fn dot_lanes(w: &[Self], h: &[Self]) -> [Self; 8];
 
-    /// A population's product `out = W H_s` for rows `0..r` of `W`, `r` the
-    /// largest multiple of 4 not above `m`, returned: `W` is `m x n`
-    /// column-major, `H_s` (`n x ep`) and `out` (`m x ep`) are row-major
-    /// with `ep` (the padded number of points) a multiple of two vectors.
-    /// Each entry is `0 + w_0 h_0 + w_1 h_1 + ...` in order of `j`, one
-    /// rounding per multiplication and addition (the portable code's order).
+    /// [`StepAvx2::pre_activations`] of `G` points at once, their
+    /// dependency chains interleaved: point `g`'s parameters are `w_in[g]`,
+    /// `w_hh[g]`, `bias[g]` (`H = bias[g].len()`), its state `h_prev[g
+    /// H..(g + 1) H]`, and its pre-activations go to `h_next[g H..]`; `x`
+    /// is the input every point shares. Every row of every point is
+    /// computed with exactly the single-point operations. Returns the rows
+    /// done per point.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
-    unsafe fn population_product(
-        w: &[Self],
-        m: usize,
-        n: usize,
-        hs: &[Self],
-        ep: usize,
-        out: &mut [Self],
+    /// The CPU must support AVX2, and the lengths must match: `w_in[g]` of
+    /// `H x.len()`, `w_hh[g]` of `H H` values, `h_prev` and `h_next` of at
+    /// least `G H` (the caller checks them once per sequence; debug builds
+    /// check them here).
+    unsafe fn pre_activations_group<const G: usize>(
+        w_in: &[&[Self]; G],
+        x: &[Self],
+        w_hh: &[&[Self]; G],
+        bias: &[&[Self]; G],
+        h_prev: &[Self],
+        h_next: &mut [Self],
     ) -> usize;
+
+    /// The readout sums of `G` points, `w[g]` against `h[g n..(g + 1) n]`,
+    /// over the first `8 floor(n / 8)` values: the 8 partial sums of
+    /// [`StepAvx2::dot_lanes`], combined in registers in the order of the
+    /// portable `combine`, `((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 +
+    /// s7))`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2, `h` must hold `G n` values and each
+    /// `w[g]` at least `8 floor(n / 8)` (checked by the caller; debug
+    /// builds check here).
+    unsafe fn dot_group<const G: usize>(w: &[&[Self]; G], h: &[Self], n: usize) -> [Self; G];
 }
 
 /// Checks the lengths the unchecked loads below rely on (a violation is a
@@ -79,12 +95,45 @@ fn check_lengths<T>(
     );
 }
 
+/// The 8 partial sums of one `f32` vector combined as the portable
+/// `combine`: `((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7))`.
+///
+/// # Safety
+/// AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn combine_f32(s: &[__m256; 1]) -> f32 {
+    let s = s[0];
+    // [s0 + s4, s1 + s5, s2 + s6, s3 + s7]
+    let a = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+    // [a0 + a2, a1 + a3, ..]
+    let b = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    // (a0 + a2) + (a1 + a3)
+    _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)))
+}
+
+/// The 8 partial sums of two `f64` vectors (`s0..s3`, `s4..s7`) combined
+/// as the portable `combine`.
+///
+/// # Safety
+/// AVX2.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn combine_f64(s: &[__m256d; 2]) -> f64 {
+    // [s0 + s4, s1 + s5, s2 + s6, s3 + s7]
+    let a = _mm256_add_pd(s[0], s[1]);
+    // [a0 + a2, a1 + a3]
+    let b = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
+    // (a0 + a2) + (a1 + a3)
+    _mm_cvtsd_f64(_mm_add_sd(b, _mm_unpackhi_pd(b, b)))
+}
+
 macro_rules! impl_step {
     (
         $t:ty, $v:ty, lanes: $lanes:expr,
         splat: $splat:ident, load: $load:ident, store: $store:ident,
         add: $add:ident, mul: $mul:ident, zero: $zero:ident,
-        block: $block:ident
+        block: $block:ident, group_block: $gblock:ident, combine: $combine:ident
     ) => {
         /// Rows `i0..i0 + NV * lanes` of a step's pre-activations.
         ///
@@ -130,6 +179,62 @@ macro_rules! impl_step {
             }
         }
 
+        /// Rows `i0..i0 + NV * lanes` of the pre-activations of `G`
+        /// points, the points' chains interleaved (see
+        /// [`StepAvx2::pre_activations_group`]).
+        ///
+        /// # Safety
+        /// AVX2, the lengths of [`StepAvx2::pre_activations_group`] and
+        /// `i0 + NV * lanes <= H`.
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $gblock<const G: usize, const NV: usize>(
+            i0: usize,
+            h: usize,
+            w_in: &[&[$t]; G],
+            x: &[$t],
+            w_hh: &[&[$t]; G],
+            bias: &[&[$t]; G],
+            h_prev: &[$t],
+            h_next: &mut [$t],
+        ) {
+            // SAFETY (every pointer below): rows i0..i0 + NV * lanes of
+            // columns of length h of each point, within the lengths of the
+            // caller's contract.
+            unsafe {
+                let mut acc = [[$zero(); NV]; G];
+                for (g, a) in acc.iter_mut().enumerate() {
+                    for (v, a) in a.iter_mut().enumerate() {
+                        *a = $load(bias[g].as_ptr().add(i0 + v * $lanes));
+                    }
+                }
+                for (k, &xk) in x.iter().enumerate() {
+                    let xk = $splat(xk);
+                    for (g, a) in acc.iter_mut().enumerate() {
+                        let col = w_in[g].as_ptr().add(k * h + i0);
+                        for (v, a) in a.iter_mut().enumerate() {
+                            *a = $add(*a, $mul($load(col.add(v * $lanes)), xk));
+                        }
+                    }
+                }
+                for j in 0..h {
+                    for (g, a) in acc.iter_mut().enumerate() {
+                        let hj = $splat(*h_prev.as_ptr().add(g * h + j));
+                        let col = w_hh[g].as_ptr().add(j * h + i0);
+                        for (v, a) in a.iter_mut().enumerate() {
+                            *a = $add(*a, $mul($load(col.add(v * $lanes)), hj));
+                        }
+                    }
+                }
+                for (g, a) in acc.iter().enumerate() {
+                    for (v, a) in a.iter().enumerate() {
+                        $store(h_next.as_mut_ptr().add(g * h + i0 + v * $lanes), *a);
+                    }
+                }
+            }
+        }
+
         impl StepAvx2 for $t {
             #[inline]
             #[target_feature(enable = "avx2")]
@@ -165,49 +270,78 @@ macro_rules! impl_step {
 
             #[inline]
             #[target_feature(enable = "avx2")]
-            unsafe fn population_product(
-                w: &[$t],
-                m: usize,
-                n: usize,
-                hs: &[$t],
-                ep: usize,
-                out: &mut [$t],
+            unsafe fn pre_activations_group<const G: usize>(
+                w_in: &[&[$t]; G],
+                x: &[$t],
+                w_hh: &[&[$t]; G],
+                bias: &[&[$t]; G],
+                h_prev: &[$t],
+                h_next: &mut [$t],
             ) -> usize {
-                assert!(
-                    w.len() >= m * n
-                        && hs.len() >= n * ep
-                        && out.len() >= m * ep
-                        && ep % (2 * $lanes) == 0,
-                    "population product buffers do not match"
+                let h = bias[0].len();
+                debug_assert!(
+                    (0..G).all(|g| w_in[g].len() >= h * x.len()
+                        && w_hh[g].len() >= h * h
+                        && bias[g].len() == h)
+                        && h_prev.len() >= G * h
+                        && h_next.len() >= G * h,
+                    "RNN group buffers do not match the hidden size"
                 );
-                let rows = m / 4 * 4;
-                // SAFETY (every pointer below): rows i0..i0 + 4 <= m of a
-                // column of length m, lanes e0..e0 + 2 lanes <= ep of a row
-                // of length ep, within the lengths asserted above.
+                // At most 8 accumulators (16 vector registers in all).
+                let wide = 8 / G;
+                let mut i0 = 0;
+                // SAFETY: AVX2 and the lengths (our caller's contract), and
+                // each block ends at or before row h.
                 unsafe {
-                    for i0 in (0..rows).step_by(4) {
-                        for e0 in (0..ep).step_by(2 * $lanes) {
-                            let mut acc = [[$zero(); 2]; 4];
-                            for j in 0..n {
-                                let row = hs.as_ptr().add(j * ep + e0);
-                                let h0 = $load(row);
-                                let h1 = $load(row.add($lanes));
-                                let col = w.as_ptr().add(j * m + i0);
-                                for (r, a) in acc.iter_mut().enumerate() {
-                                    let wr = $splat(*col.add(r));
-                                    a[0] = $add(a[0], $mul(wr, h0));
-                                    a[1] = $add(a[1], $mul(wr, h1));
-                                }
-                            }
-                            for (r, a) in acc.iter().enumerate() {
-                                let dst = out.as_mut_ptr().add((i0 + r) * ep + e0);
-                                $store(dst, a[0]);
-                                $store(dst.add($lanes), a[1]);
+                    if wide >= 4 {
+                        while i0 + 4 * $lanes <= h {
+                            $gblock::<G, 4>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                            i0 += 4 * $lanes;
+                        }
+                    }
+                    if wide >= 2 {
+                        while i0 + 2 * $lanes <= h {
+                            $gblock::<G, 2>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                            i0 += 2 * $lanes;
+                        }
+                    }
+                    while i0 + $lanes <= h {
+                        $gblock::<G, 1>(i0, h, w_in, x, w_hh, bias, h_prev, h_next);
+                        i0 += $lanes;
+                    }
+                }
+                i0
+            }
+
+            #[inline]
+            #[target_feature(enable = "avx2")]
+            unsafe fn dot_group<const G: usize>(w: &[&[$t]; G], h: &[$t], n: usize) -> [$t; G] {
+                let whole = n / 8 * 8;
+                debug_assert!(
+                    h.len() >= G * n && w.iter().all(|w| w.len() >= whole),
+                    "readout weights shorter than the hidden state"
+                );
+                const PER: usize = 8 / $lanes;
+                let mut acc = [[$zero(); PER]; G];
+                // SAFETY: chunks of 8 within the first `whole` values of
+                // each point's weights and state (our caller's contract).
+                unsafe {
+                    for c in (0..whole).step_by(8) {
+                        for (g, a) in acc.iter_mut().enumerate() {
+                            for (v, a) in a.iter_mut().enumerate() {
+                                let off = c + v * $lanes;
+                                *a = $add(
+                                    *a,
+                                    $mul(
+                                        $load(w[g].as_ptr().add(off)),
+                                        $load(h.as_ptr().add(g * n + off)),
+                                    ),
+                                );
                             }
                         }
                     }
+                    core::array::from_fn(|g| $combine(&acc[g]))
                 }
-                rows
             }
 
             #[inline]
@@ -246,12 +380,12 @@ impl_step!(
     f32, __m256, lanes: 8,
     splat: _mm256_set1_ps, load: _mm256_loadu_ps, store: _mm256_storeu_ps,
     add: _mm256_add_ps, mul: _mm256_mul_ps, zero: _mm256_setzero_ps,
-    block: block_f32
+    block: block_f32, group_block: group_block_f32, combine: combine_f32
 );
 
 impl_step!(
     f64, __m256d, lanes: 4,
     splat: _mm256_set1_pd, load: _mm256_loadu_pd, store: _mm256_storeu_pd,
     add: _mm256_add_pd, mul: _mm256_mul_pd, zero: _mm256_setzero_pd,
-    block: block_f64
+    block: block_f64, group_block: group_block_f64, combine: combine_f64
 );

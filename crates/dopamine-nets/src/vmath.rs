@@ -77,12 +77,25 @@ pub(crate) mod sealed {
 
     /// Implemented for `f32` and `f64` only.
     #[cfg(target_arch = "x86_64")]
-    pub trait Sealed: crate::simd::StepAvx2 {}
+    pub trait Sealed: crate::simd::StepAvx2 + crate::simd_lanes::LanesAvx2 + Parts {}
     /// Implemented for `f32` and `f64` only.
     #[cfg(not(target_arch = "x86_64"))]
-    pub trait Sealed: Copy {}
+    pub trait Sealed: Parts {}
     impl Sealed for f32 {}
     impl Sealed for f64 {}
+
+    /// The two branches of the `tanh`, for kernels that evaluate only the
+    /// one a whole vector of values needs (the same bits as `vtanh`).
+    pub trait Parts: Copy {
+        /// Values per AVX2 vector.
+        const LANES: usize;
+        /// `|self| < 0.625`: `vtanh` takes the polynomial branch.
+        fn tanh_is_small(self) -> bool;
+        /// The polynomial branch (`vtanh` where `tanh_is_small`).
+        fn tanh_small(self) -> Self;
+        /// The exponential branch (`vtanh` elsewhere, NaN included).
+        fn tanh_large(self) -> Self;
+    }
 }
 
 /// The floating-point types with vectorised activations: `f32` and `f64`
@@ -160,6 +173,16 @@ pub(crate) trait Kernel {
     type Output;
     /// Runs it, compiled for `I`.
     fn run<I: Isa>(self) -> Self::Output;
+}
+
+/// Whether [`dispatch`] runs the AVX2 copy of a kernel on this CPU.
+#[inline]
+pub(crate) fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return true;
+    }
+    false
 }
 
 /// Runs `kernel` compiled with AVX2 when the CPU has it, portable otherwise.
@@ -262,6 +285,49 @@ macro_rules! element_kernels {
                 p * s1 * s2
             }
 
+            /// [`exp`] for `y` in `[0, 2 tanh_clamp]` (the `tanh`'s
+            /// argument), where `2^k` is a normal number and `p 2^k` does
+            /// not overflow: one exact scaling by `2^k` instead of two, the
+            /// same bits as [`exp`] there (and the same NaN), with fewer
+            /// operations.
+            #[inline(always)]
+            fn exp_tanh_range(y: $t) -> $t {
+                let shifted = y * LOG2_E + ROUND;
+                let k = shifted - ROUND;
+                let ki = shifted.to_bits().wrapping_sub(ROUND.to_bits()) as $ibits;
+                let r = (y - k * $ln2_hi) - k * $ln2_lo;
+                let p = exp_poly(r);
+                p * <$t>::from_bits((ki.wrapping_add($bias) as $bits).wrapping_shl($mant))
+            }
+
+            /// `|x| < 0.625`: the `tanh` takes its polynomial branch.
+            #[inline(always)]
+            pub(super) fn tanh_is_small(x: $t) -> bool {
+                <$t>::from_bits(x.to_bits() & !SIGN) < 0.625
+            }
+
+            /// The `tanh`'s polynomial branch, exact for `|x| < 0.625`.
+            #[inline(always)]
+            pub(super) fn tanh_small(x: $t) -> $t {
+                let bits = x.to_bits();
+                let a = <$t>::from_bits(bits & !SIGN);
+                let z = a * a;
+                let small = a + a * (z * horner(z, &[$($p),+]));
+                <$t>::from_bits(small.to_bits() | (bits & SIGN))
+            }
+
+            /// The `tanh`'s exponential branch, exact for `|x| >= 0.625`
+            /// and NaN.
+            #[inline(always)]
+            pub(super) fn tanh_large(x: $t) -> $t {
+                let bits = x.to_bits();
+                let a = <$t>::from_bits(bits & !SIGN);
+                let clamped = if a > $tclamp { $tclamp } else { a };
+                let e = exp_tanh_range(clamped + clamped);
+                let large = 1.0 - 2.0 / (e + 1.0);
+                <$t>::from_bits(large.to_bits() | (bits & SIGN))
+            }
+
             #[inline(always)]
             pub(super) fn tanh(x: $t) -> $t {
                 let bits = x.to_bits();
@@ -272,7 +338,7 @@ macro_rules! element_kernels {
                 let small = a + a * (z * horner(z, &[$($p),+]));
                 // Otherwise 1 - 2 / (e^{2a} + 1); NaN passes the clamp.
                 let clamped = if a > $tclamp { $tclamp } else { a };
-                let e = exp(clamped + clamped);
+                let e = exp_tanh_range(clamped + clamped);
                 let large = 1.0 - 2.0 / (e + 1.0);
                 let magnitude = if a < 0.625 { small } else { large };
                 <$t>::from_bits(magnitude.to_bits() | sign)
@@ -372,6 +438,64 @@ macro_rules! impl_vector_math {
 
 impl_vector_math!(f32, f32_kernels);
 impl_vector_math!(f64, f64_kernels);
+
+macro_rules! impl_parts {
+    ($t:ty, $m:ident) => {
+        impl sealed::Parts for $t {
+            const LANES: usize = 32 / core::mem::size_of::<$t>();
+            #[inline(always)]
+            fn tanh_is_small(self) -> bool {
+                $m::tanh_is_small(self)
+            }
+            #[inline(always)]
+            fn tanh_small(self) -> Self {
+                $m::tanh_small(self)
+            }
+            #[inline(always)]
+            fn tanh_large(self) -> Self {
+                $m::tanh_large(self)
+            }
+        }
+    };
+}
+
+impl_parts!(f32, f32_kernels);
+impl_parts!(f64, f64_kernels);
+
+/// `tanh` of every value of `xs` (the bits of [`VectorMath::vtanh`]),
+/// evaluating per AVX2 vector of values only the branch that vector needs:
+/// the polynomial where every value is below 0.625 in magnitude, the
+/// exponential where none is, both where they mix. For blocks whose vectors
+/// hold one unit of nearby points (a population stored point-minor), whose
+/// values nearly always fall on one side.
+#[inline(always)]
+pub(crate) fn tanh_by_vector<T: VectorMath>(xs: &mut [T]) {
+    let mut chunks = xs.chunks_exact_mut(T::LANES);
+    for c in &mut chunks {
+        let (mut all_small, mut any_small) = (true, false);
+        for &x in c.iter() {
+            let small = x.tanh_is_small();
+            all_small &= small;
+            any_small |= small;
+        }
+        if all_small {
+            for x in c.iter_mut() {
+                *x = x.tanh_small();
+            }
+        } else if !any_small {
+            for x in c.iter_mut() {
+                *x = x.tanh_large();
+            }
+        } else {
+            for x in c.iter_mut() {
+                *x = x.vtanh();
+            }
+        }
+    }
+    for x in chunks.into_remainder() {
+        *x = x.vtanh();
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -181,6 +181,35 @@ fn population_passes_do_not_allocate_after_the_first() {
             .unwrap();
         });
         assert_eq!(n, 0, "RNN population (low rank: {low_rank}) allocated");
+        // The lockstep entry points: points as slices (pairs, interleaved
+        // groups and lane groups) and any population (here the plan).
+        for count in [2usize, 5, 8, 11] {
+            let points: Vec<Vec<f32>> = (0..count)
+                .map(|e| net.params().iter().map(|w| w + 0.01 * e as f32).collect())
+                .collect();
+            let refs: Vec<&[f32]> = points.iter().map(Vec::as_slice).collect();
+            let mut ws = RnnPopulationWorkspace::new(&net);
+            let mut out = vec![0.0f32; count];
+            let n = allocations_of(10, || {
+                net.points_losses(&refs, inputs, targets, 5, &mut ws, &mut out)
+                    .unwrap();
+            });
+            assert_eq!(n, 0, "RNN points_losses of {count} points allocated");
+        }
+        let mut ws = RnnPopulationWorkspace::new(&net);
+        let n = allocations_of(10, || {
+            net.population_losses(
+                net.params(),
+                &plan,
+                inputs,
+                targets,
+                5,
+                &mut ws,
+                &mut losses,
+            )
+            .unwrap();
+        });
+        assert_eq!(n, 0, "RNN population_losses allocated");
         // MLP.
         let mlp = Mlp::<f32>::new(
             &[2, 4, 1],

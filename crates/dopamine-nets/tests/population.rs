@@ -289,3 +289,219 @@ fn mlp_population_matches_the_built_points() {
         }
     }
 }
+
+/// FNV-1a 64 over the bits of every low-rank population loss of a set of
+/// shapes, ranks, RPE modes and both float types: pins the low-rank sweep's
+/// values (its order of operations) so a faster kernel cannot change them
+/// silently. Pinned (issue 22) from the sweep as it was before the
+/// population kernels were reworked; change it only deliberately.
+#[test]
+fn low_rank_population_values_are_pinned() {
+    fn losses_bits<T: Scalar>(
+        dims: (usize, usize, usize),
+        rank: usize,
+        rpe: RpeMode,
+        probes: usize,
+        out: &mut Vec<u64>,
+    ) {
+        let (i, h, o) = dims;
+        let net = Rnn::<T>::new(i, h, o, &RnnInit::with_seed(h as u64)).unwrap();
+        let (xs, _) = data::<T>(90, i);
+        let (_, ys) = data::<T>(90, o);
+        let x = MatRef::from_row_major_slice(&xs, 90, i);
+        let y = MatRef::from_row_major_slice(&ys, 90, o);
+        let plan = plan(&net, probes, rpe, Some(rank), 0.05);
+        let mut ws = RnnPopulationWorkspace::new(&net);
+        let mut losses = vec![T::ZERO; plan.len()];
+        net.plan_losses(net.params(), &plan, x, y, 7, &mut ws, &mut losses)
+            .unwrap();
+        out.extend(losses.iter().map(|l| l.to_f64().to_bits()));
+    }
+    let mut bits = Vec::new();
+    for rpe in [RpeMode::Forward, RpeMode::Antithetic] {
+        for (dims, probes) in [
+            ((1, 16, 1), 4),
+            ((3, 24, 3), 3),
+            ((1, 9, 2), 5),
+            ((1, 64, 1), 16),
+            ((2, 40, 1), 9),
+        ] {
+            for rank in [1, 2] {
+                losses_bits::<f32>(dims, rank, rpe, probes, &mut bits);
+                losses_bits::<f64>(dims, rank, rpe, probes, &mut bits);
+            }
+        }
+    }
+    let hash = bits.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        b.to_le_bytes().iter().fold(h, |h, &byte| {
+            (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    });
+    assert_eq!(bits.len(), 484);
+    assert_eq!(
+        hash, 0xd981_48ed_b0d0_f65d,
+        "low-rank population losses changed: {hash:#018x}"
+    );
+}
+
+/// Pseudo-random points around a network's parameters (`w + s z`, alternate
+/// signs), so every point differs.
+fn points_around<T: Scalar>(net: &Rnn<T>, n: usize, sigma: f64) -> Vec<Vec<T>> {
+    let w = net.params();
+    (0..n)
+        .map(|e| {
+            let s = if e % 2 == 0 { sigma } else { -sigma };
+            w.iter()
+                .enumerate()
+                .map(|(q, &v)| {
+                    let z = ((q * 7919 + (e / 2) * 104_729) as f64 * 0.618_034).sin();
+                    v + T::from_f64(s * z)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `points_losses` against `loss_at` of each point, bit for bit, for sizes
+/// that exercise every group size and block remainder.
+fn points_check<T: Scalar>(dims: (usize, usize, usize), n: usize, washout: usize) {
+    let (i, h, o) = dims;
+    let net = Rnn::<T>::new(i, h, o, &RnnInit::with_seed(h as u64 + 1)).unwrap();
+    let len = 70;
+    let (xs, _) = data::<T>(len, i);
+    let (_, ys) = data::<T>(len, o);
+    let x = MatRef::from_row_major_slice(&xs, len, i);
+    let y = MatRef::from_row_major_slice(&ys, len, o);
+    let points = points_around(&net, n, 0.05);
+    let refs: Vec<&[T]> = points.iter().map(Vec::as_slice).collect();
+    let mut single = RnnWorkspace::new(&net);
+    let expected: Vec<T> = refs
+        .iter()
+        .map(|p| net.loss_at(p, x, y, washout, &mut single).unwrap())
+        .collect();
+    let mut ws = RnnPopulationWorkspace::new(&net);
+    let mut losses = vec![T::ZERO; n];
+    for _ in 0..2 {
+        net.points_losses(&refs, x, y, washout, &mut ws, &mut losses)
+            .unwrap();
+        for (e, (a, b)) in losses.iter().zip(&expected).enumerate() {
+            assert_eq!(
+                a.to_f64().to_bits(),
+                b.to_f64().to_bits(),
+                "{dims:?} {n} points, point {e}: {} vs {}",
+                a.to_f64(),
+                b.to_f64()
+            );
+        }
+    }
+}
+
+#[test]
+fn points_in_lockstep_are_bit_identical_to_one_at_a_time() {
+    for dims in [
+        (1, 16, 1),
+        (1, 13, 1),
+        (3, 8, 3),
+        (2, 24, 1),
+        (1, 40, 2),
+        (1, 5, 1),
+        (1, 64, 1),
+        (2, 67, 3),
+    ] {
+        for n in [1, 2, 3, 4, 5, 8, 9, 13, 17] {
+            points_check::<f32>(dims, n, 4);
+            points_check::<f64>(dims, n, 4);
+        }
+    }
+}
+
+#[test]
+fn any_population_goes_through_the_same_sweep() {
+    use dopamine_core::{Population, Snes, SnesConfig};
+    let net = Rnn::<f32>::new(2, 12, 1, &RnnInit::with_seed(4)).unwrap();
+    let len = 60;
+    let (xs, _) = data::<f32>(len, 2);
+    let (_, ys) = data::<f32>(len, 1);
+    let x = MatRef::from_row_major_slice(&xs, len, 2);
+    let y = MatRef::from_row_major_slice(&ys, len, 1);
+    let dim = net.num_params();
+    let mut snes = Snes::new(SnesConfig::new(dim, 0.05f32), dim, vec![0.05f32; dim]).unwrap();
+    let mut ws = RnnPopulationWorkspace::new(&net);
+    let mut single = RnnWorkspace::new(&net);
+    let plan = snes.plan(net.params()).unwrap();
+    let n = plan.len();
+    // One by one: the built points.
+    let mut base = net.params().to_vec();
+    let mut point = vec![0.0f32; dim];
+    let expected: Vec<f32> = (0..n)
+        .map(|e| {
+            plan.build_point(e, &mut base, &mut point).unwrap();
+            net.loss_at(&point, x, y, 3, &mut single).unwrap()
+        })
+        .collect();
+    // Through the population sweep, generic and as a trait object.
+    let mut losses = vec![0.0f32; n];
+    net.population_losses(net.params(), &plan, x, y, 3, &mut ws, &mut losses)
+        .unwrap();
+    assert_eq!(
+        losses.iter().map(|l| l.to_bits()).collect::<Vec<_>>(),
+        expected.iter().map(|l| l.to_bits()).collect::<Vec<_>>()
+    );
+    let dynamic: &dyn Population<f32> = &plan;
+    let mut again = vec![0.0f32; n];
+    net.population_losses(net.params(), dynamic, x, y, 3, &mut ws, &mut again)
+        .unwrap();
+    assert_eq!(losses, again);
+    assert!(losses.iter().any(|&l| l != losses[0]));
+    // A full-rank perturbation plan (OpenES-style antithetic points) through
+    // `plan_losses` is the same path.
+    let full = plan_for(&net, 6, RpeMode::Antithetic);
+    let expected = one_at_a_time(&net, &full, x, y, 3);
+    let mut losses = vec![0.0f32; full.len()];
+    net.plan_losses(net.params(), &full, x, y, 3, &mut ws, &mut losses)
+        .unwrap();
+    assert_eq!(losses, expected);
+}
+
+fn plan_for(net: &Rnn<f32>, probes: usize, rpe: RpeMode) -> StepPlan<f32> {
+    plan(net, probes, rpe, None, 0.05)
+}
+
+#[test]
+fn population_entry_points_reject_bad_buffers() {
+    let net = Rnn::<f64>::new(1, 8, 1, &RnnInit::default()).unwrap();
+    let (xs, ys) = data::<f64>(30, 1);
+    let x = MatRef::from_row_major_slice(&xs, 30, 1);
+    let y = MatRef::from_row_major_slice(&ys, 30, 1);
+    let mut ws = RnnPopulationWorkspace::new(&net);
+    let good = net.params().to_vec();
+    let short = vec![0.0; good.len() - 1];
+    let mut losses = vec![0.0; 2];
+    assert!(matches!(
+        net.points_losses(&[&good, &short], x, y, 2, &mut ws, &mut losses),
+        Err(NetError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        net.points_losses(&[&good], x, y, 2, &mut ws, &mut losses),
+        Err(NetError::ShapeMismatch { .. })
+    ));
+    let other = Rnn::<f64>::new(1, 9, 1, &RnnInit::default()).unwrap();
+    let mut foreign = RnnPopulationWorkspace::new(&other);
+    assert!(matches!(
+        net.points_losses(&[&good, &good], x, y, 2, &mut foreign, &mut losses),
+        Err(NetError::WorkspaceMismatch { .. })
+    ));
+    assert!(matches!(
+        net.points_losses(&[&good, &good], x, y, 30, &mut ws, &mut losses),
+        Err(NetError::WashoutTooLong { .. })
+    ));
+    let plan = plan(&net, 2, RpeMode::Antithetic, None, 0.01);
+    let mut four = vec![0.0; plan.len()];
+    assert!(matches!(
+        net.population_losses(&short, &plan, x, y, 2, &mut ws, &mut four),
+        Err(NetError::ShapeMismatch { .. })
+    ));
+    net.points_losses(&[&good, &good], x, y, 2, &mut ws, &mut losses)
+        .unwrap();
+    assert_eq!(losses[0].to_bits(), losses[1].to_bits());
+}

@@ -287,3 +287,111 @@ proptest! {
         prop_assert_eq!(tanh(-x).to_bits(), (-tanh(x)).to_bits());
     }
 }
+
+/// The `tanh` as it was before issue 22 (its exponential scaled by `2^k` in
+/// two exact steps, `p 2^(k/2) 2^(k - k/2)`), written out in scalar code: the
+/// reference the faster one-step scaling must equal bit for bit.
+mod previous_tanh {
+    macro_rules! reference {
+        ($name:ident, $t:ty, $bits:ty, $ibits:ty, mant: $mant:expr, bias: $bias:expr,
+         ln2: ($hi:expr, $lo:expr), clamp: $clamp:expr, poly: [$($p:expr),+],
+         exp_poly: |$r:ident| $body:expr) => {
+            pub fn $name(x: $t) -> $t {
+                const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+                const ROUND: $t = 1.5 * (1u64 << $mant) as $t;
+                const LOG2_E: $t = core::f64::consts::LOG2_E as $t;
+                let exp_poly = |$r: $t| -> $t { $body };
+                let exp = |y: $t| {
+                    let shifted = y * LOG2_E + ROUND;
+                    let k = shifted - ROUND;
+                    let ki = shifted.to_bits().wrapping_sub(ROUND.to_bits()) as $ibits;
+                    let r = (y - k * $hi) - k * $lo;
+                    let p = exp_poly(r);
+                    let k1 = ki >> 1;
+                    let k2 = ki.wrapping_sub(k1);
+                    let s1 = <$t>::from_bits((k1.wrapping_add($bias) as $bits).wrapping_shl($mant));
+                    let s2 = <$t>::from_bits((k2.wrapping_add($bias) as $bits).wrapping_shl($mant));
+                    p * s1 * s2
+                };
+                let bits = x.to_bits();
+                let sign = bits & SIGN;
+                let a = <$t>::from_bits(bits & !SIGN);
+                let z = a * a;
+                let coefficients = [$($p),+];
+                let mut acc = coefficients[0];
+                for &c in &coefficients[1..] {
+                    acc = acc * z + c;
+                }
+                let small = a + a * (z * acc);
+                let clamped = if a > $clamp { $clamp } else { a };
+                let e = exp(clamped + clamped);
+                let large = 1.0 - 2.0 / (e + 1.0);
+                let magnitude = if a < 0.625 { small } else { large };
+                <$t>::from_bits(magnitude.to_bits() | sign)
+            }
+        };
+    }
+
+    reference!(tanh32, f32, u32, i32, mant: 23, bias: 127,
+    ln2: (0.693_359_4_f32, -2.121_944_4e-4_f32), clamp: 10.0,
+    poly: [2.292_744_8e-3, -8.343_945e-3, 2.176_891_8e-2, -5.395_925_8e-2,
+        1.333_330_4e-1, -3.333_333_4e-1],
+    exp_poly: |r| {
+        let r2 = r * r;
+        let r4 = r2 * r2;
+        let low = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0));
+        let high = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0));
+        low + r4 * high
+    });
+
+    reference!(tanh64, f64, u64, i64, mant: 52, bias: 1023,
+    ln2: (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10), clamp: 20.0,
+    poly: [6.485_163_482_793_113e-6, -3.120_110_142_579_74e-5, 9.257_116_129_556_769e-5,
+        -2.375_906_496_055_562e-4, 5.896_606_577_757_043e-4, -1.455_775_412_047_805_5e-3,
+        3.592_121_751_154_962_2e-3, -8.863_235_103_240_878e-3, 2.186_948_851_900_830_5e-2,
+        -5.396_825_396_789_699e-2, 1.333_333_333_333_304_2e-1, -3.333_333_333_333_333e-1],
+    exp_poly: |r| {
+        let mut p = 1.0 / 6_227_020_800.0;
+        for c in [1.0 / 479_001_600.0, 1.0 / 39_916_800.0, 1.0 / 3_628_800.0,
+            1.0 / 362_880.0, 1.0 / 40_320.0, 1.0 / 5_040.0, 1.0 / 720.0, 1.0 / 120.0,
+            1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
+            p = p * r + c;
+        }
+        p
+    });
+}
+
+#[test]
+fn tanh_has_the_bits_it_had_before_its_exponential_was_rescaled() {
+    // f32: bit patterns across the whole range (NaNs, infinities, subnormals
+    // included), sliced and scalar.
+    let step = 61 * stride();
+    let xs: Vec<f32> = (0..=u32::MAX / step)
+        .map(|k| f32::from_bits(k * step))
+        .collect();
+    let mut sliced = xs.clone();
+    tanh_in_place(&mut sliced);
+    for (&x, &y) in xs.iter().zip(&sliced) {
+        let want = previous_tanh::tanh32(x).to_bits();
+        assert_eq!(y.to_bits(), want, "f32 tanh({x:e}) changed");
+        assert_eq!(tanh(x).to_bits(), want, "f32 scalar tanh({x:e}) changed");
+    }
+    // f64: pseudo-random bit patterns and a dense grid of [-25, 25].
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut xs: Vec<f64> = (0..2_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            f64::from_bits(state)
+        })
+        .collect();
+    xs.extend((0..2_000_000).map(|k| -25.0 + 50.0 * k as f64 / 2e6));
+    let mut sliced = xs.clone();
+    tanh_in_place(&mut sliced);
+    for (&x, &y) in xs.iter().zip(&sliced) {
+        let want = previous_tanh::tanh64(x).to_bits();
+        assert_eq!(y.to_bits(), want, "f64 tanh({x:e}) changed");
+        assert_eq!(tanh(x).to_bits(), want, "f64 scalar tanh({x:e}) changed");
+    }
+}
