@@ -52,6 +52,22 @@ const UNSAFE_ALLOWLIST: &[(&str, &str)] = &[
         "dispatches to the AVX2 population product after a run-time feature check",
     ),
     (
+        "crates/dopamine-nets/src/rnn_lockstep.rs",
+        "calls the AVX2 group and lane kernels after a run-time feature check",
+    ),
+    (
+        "crates/dopamine-nets/src/rnn_low_rank.rs",
+        "calls the AVX2 low-rank block kernels after a run-time feature check",
+    ),
+    (
+        "crates/dopamine-nets/src/simd_lanes.rs",
+        "AVX2 lane-parallel kernels (target_feature functions, unaligned loads within checked slices)",
+    ),
+    (
+        "crates/dopamine-nets/examples/common/timing.rs",
+        "reads this thread's CPU time with clock_gettime from the C library std links",
+    ),
+    (
         "crates/dopamine-py/src/arrays.rs",
         "reads a numpy array's flags through the C API (PyO3 has no safe accessor for the writeable flag)",
     ),
@@ -90,14 +106,6 @@ const LONG_FILE_ALLOWLIST: &[(&str, &str)] = &[
     (
         "crates/dopamine-core/src/step_noise.rs",
         "the step's noise kernels: split with the population path (#21, item 2)",
-    ),
-    (
-        "crates/dopamine-nets/src/rnn.rs",
-        "the RNN model: split with the nets' kernel work",
-    ),
-    (
-        "crates/dopamine-nets/src/rnn_population.rs",
-        "the RNN's population sweep: split with the nets' kernel work",
     ),
 ];
 

@@ -19,6 +19,7 @@
 //! * `repeat H POINTS CALLS`, `repeat-sweep H CALLS`: only `CALLS`
 //!   lockstep evaluations or B7 sweeps, for a profiler.
 
+#[path = "common/timing.rs"]
 mod common;
 
 use std::hint::black_box;

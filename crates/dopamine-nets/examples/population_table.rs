@@ -10,6 +10,7 @@
 //! the median of 7 samples of this thread's CPU time each. Progress goes to
 //! stderr, the Rust source of the table to stdout.
 
+#[path = "common/timing.rs"]
 mod common;
 
 use std::hint::black_box;
