@@ -28,7 +28,7 @@
 //! losses by rounding only: the tests bound the relative difference by
 //! `1e-4` in `f32` and `1e-12` in `f64` on trained-size networks.
 
-use dopamine_core::{Block, ParamLayout, Query, StepPlan};
+use dopamine_core::{Block, ParamLayout, Population, Query, StepPlan};
 use faer::MatRef;
 
 use crate::rnn_forward::RnnParams;
@@ -274,12 +274,51 @@ impl<T: Scalar> Rnn<T> {
         Ok(())
     }
 
-    /// Full-rank noise: builds every point and advances them in lockstep
-    /// with the single-point kernel.
-    fn lockstep(
+    /// The loss of every point of `points` (any population method's full-rank
+    /// points around `params`, e.g. a SNES step's), in point order: the
+    /// points are built and advanced in lockstep with the single-point
+    /// kernel, so each loss is bit for bit [`Rnn::loss_at`] of its point.
+    ///
+    /// Errors: as [`Rnn::plan_losses`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn population_losses<P: Population<T>>(
         &self,
         params: &[T],
-        plan: &StepPlan<T>,
+        points: &P,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnPopulationWorkspace<T>,
+        losses: &mut [T],
+    ) -> Result<(), NetError> {
+        self.checked_view(params)?;
+        if points.dim() != params.len() || losses.len() != points.len() {
+            return Err(NetError::ShapeMismatch {
+                what: "losses (one per point of the population)",
+                expected: points.len(),
+                got: losses.len(),
+            });
+        }
+        if ws.dims != (self.input_dim(), self.hidden_dim(), self.output_dim()) {
+            return Err(NetError::WorkspaceMismatch {
+                what: "model dimensions",
+            });
+        }
+        self.validate(inputs, Some(targets), washout)?;
+        self.lockstep(params, points, inputs, targets, washout, ws)?;
+        let scored = T::from_usize((inputs.nrows() - washout) * self.output_dim());
+        for (l, s) in losses.iter_mut().zip(&ws.sse) {
+            *l = *s / scored;
+        }
+        Ok(())
+    }
+
+    /// Full-rank noise: builds every point and advances them in lockstep
+    /// with the single-point kernel.
+    fn lockstep<P: Population<T>>(
+        &self,
+        params: &[T],
+        plan: &P,
         inputs: MatRef<'_, T>,
         targets: MatRef<'_, T>,
         washout: usize,

@@ -37,7 +37,9 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 
 use dopamine_meter::CountingAllocator;
-use dopamine_train::{Objective, OptimizerSpec, PerturbSpec, ProbePool, RnnObjective};
+use dopamine_train::{
+    AdamSettings, Dopamine1Settings, Objective, OptimizerSpec, ProbePool, RnnObjective,
+};
 
 use crate::error::BenchError;
 use crate::experiments::cost::sine_sequence;
@@ -289,20 +291,17 @@ fn rnn_objective(hidden: usize, seq_len: usize) -> Result<RnnObjective<f64>, Ben
 }
 
 fn dopamine1(probes: usize) -> OptimizerSpec {
-    OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
-            sigma: 1e-3,
-            eta: 1e-3,
-            probes,
-            antithetic: false,
-            cosine_to: None,
-        },
+    OptimizerSpec::Dopamine1(Dopamine1Settings {
+        sigma: 1e-3,
+        eta: 1e-3,
+        probes,
         beta: 0.9,
-    }
+        ..Default::default()
+    })
 }
 
 fn adam() -> OptimizerSpec {
-    OptimizerSpec::Adam { lr: 1e-4 }
+    OptimizerSpec::Adam(AdamSettings { lr: 1e-4 })
 }
 
 fn b2(s: &Settings, out: &mut String, checks: &mut Vec<TargetCheck>) -> Result<(), BenchError> {

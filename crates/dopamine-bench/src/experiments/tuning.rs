@@ -1,6 +1,6 @@
 //! Fair tuning: every optimizer gets a grid of the same size (learning rate × sigma for the perturbation methods and the evolution strategies, learning rate × momentum / beta1 for the gradient methods, times a list of variants of the step itself: probes, probe mode, rank, population) on held-out seeds or data.
 
-use dopamine_train::{OptimizerKind, OptimizerSpec, SpecOptions};
+use dopamine_train::{OptimizerKind, OptimizerSpec, SgdSettings, SpecOptions};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -105,15 +105,15 @@ impl Candidate {
     /// `beta1` for Adam; the base's value alone when the config lists none.
     pub fn second_axis(&self) -> Axis {
         match self.base {
-            OptimizerSpec::Sgd { momentum, .. } => Axis {
+            OptimizerSpec::Sgd(s) => Axis {
                 name: "momentum",
                 values: if self.momenta.is_empty() {
-                    vec![momentum]
+                    vec![s.momentum]
                 } else {
                     self.momenta.clone()
                 },
             },
-            OptimizerSpec::Adam { .. } => Axis {
+            OptimizerSpec::Adam(_) => Axis {
                 name: "beta1",
                 values: if self.momenta.is_empty() {
                     vec![self.options.beta1.unwrap_or(0.9)]
@@ -182,11 +182,11 @@ fn cell_of(
 ) -> (OptimizerSpec, SpecOptions) {
     let mut options = options;
     let spec = match base {
-        OptimizerSpec::Sgd { lr, .. } => OptimizerSpec::Sgd {
-            lr,
+        OptimizerSpec::Sgd(s) => OptimizerSpec::Sgd(SgdSettings {
             momentum: value,
-        },
-        OptimizerSpec::Adam { .. } => {
+            ..s
+        }),
+        OptimizerSpec::Adam(_) => {
             options.beta1 = Some(value);
             base
         }
@@ -412,10 +412,11 @@ pub fn over_tuning_seeds<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dopamine_train::AdamSettings;
 
     fn adam_grid() -> Candidate {
         Candidate {
-            base: OptimizerSpec::Adam { lr: 1.0 },
+            base: OptimizerSpec::Adam(AdamSettings { lr: 1.0 }),
             options: SpecOptions::default(),
             rates: vec![0.1, 0.01, 0.001],
             sigmas: vec![],
@@ -485,20 +486,20 @@ mod tests {
     #[test]
     fn the_second_axis_is_sigma_for_noise_methods_and_momentum_for_sgd() {
         let sgd = Candidate {
-            base: OptimizerSpec::Sgd {
+            base: OptimizerSpec::Sgd(SgdSettings {
                 lr: 1.0,
                 momentum: 0.9,
-            },
+            }),
             momenta: vec![0.0, 0.9],
             ..adam_grid()
         };
         let (spec, _) = sgd.cell(0.3, 0.0);
         assert_eq!(
             spec,
-            OptimizerSpec::Sgd {
+            OptimizerSpec::Sgd(SgdSettings {
                 lr: 0.3,
                 momentum: 0.0
-            }
+            })
         );
         let es: OptimizerSpec =
             serde_json::from_str(r#"{"kind": "openes", "sigma": 0.02, "eta": 0.01, "pairs": 8}"#)
