@@ -86,6 +86,10 @@ pub trait Population<T: Real> {
 /// objects. A host that needs a method's own plan (a model that evaluates a
 /// low-rank perturbation population itself) matches on it.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the kernel allocates nothing, so a StepPlan (its layout inline) cannot be boxed; a plan lives for one step"
+)]
 pub enum Plan<'a, T> {
     /// A perturbation step (WP, the Dopamine rules, OpenES).
     Perturbation(StepPlan<T>),
