@@ -28,8 +28,10 @@
 //!   implements [`NamedRule`] — a rule of your own included, and OpenES;
 //!   SNES is [`SnesOptimizer`]; the gradient
 //!   methods are [`GradientDescent`] over SGD or Adam. An optimizer whose
-//!   steps are a population of points ([`PopulationStep`]) lets the objective
-//!   evaluate them in one sweep and a [`ProbePool`] on threads.
+//!   steps are a population of points (`dopamine-core`'s
+//!   `PopulationOptimizer`, from [`Optimizer::population`]: the rules,
+//!   OpenES, SNES) lets the objective evaluate them in one sweep and a
+//!   [`ProbePool`] on threads.
 //! * [`OptimizerSpec`] (in [`registry`]): the built-in optimizers as a
 //!   config file names them (WP, Dopamine-1/2, OpenES, SNES, SGD, Adam),
 //!   one file and one [`OptimizerEntry`] each, with [`SpecOptions`] (low
