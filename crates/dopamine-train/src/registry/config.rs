@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::de::Error as _;
+use serde::de::{Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{SpecError, TrainError};
@@ -93,29 +93,51 @@ pub(super) struct Tagged<'a, S> {
 
 /// Read from a table with a `kind` tag (`wp`, `dopamine1`, ...) and the
 /// settings of that optimizer; unknown fields are refused, and so are the
-/// settings' old names (with the new ones).
+/// settings' old names (with the new ones). An unknown `kind` is an error at
+/// the `kind` field.
 impl<'de> Deserialize<'de> for OptimizerSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut value = serde_json::Value::deserialize(deserializer)?;
-        let Some(map) = value.as_object_mut() else {
-            return Err(D::Error::custom(
-                "an optimizer is a table with a `kind` and its settings",
-            ));
-        };
-        let tag = match map.remove("kind") {
-            Some(serde_json::Value::String(tag)) => tag,
-            Some(other) => {
-                return Err(D::Error::custom(format!(
-                    "`kind` must be a string, not {other}"
-                )));
+        deserializer.deserialize_map(SpecVisitor)
+    }
+}
+
+/// Reads a spec's table: the `kind` first-class, the settings as values.
+struct SpecVisitor;
+
+impl<'de> Visitor<'de> for SpecVisitor {
+    type Value = OptimizerSpec;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an optimizer: a table with a `kind` and its settings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OptimizerSpec, A::Error> {
+        let mut kind = None;
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "kind" {
+                kind = Some(map.next_value::<KindTag>()?.0);
+            } else {
+                let value: serde_json::Value = map.next_value()?;
+                fields.insert(key, value);
             }
-            None => return Err(D::Error::missing_field("kind")),
-        };
-        let kind = OptimizerKind::from_tag(&tag).ok_or_else(|| {
+        }
+        let kind = kind.ok_or_else(|| A::Error::missing_field("kind"))?;
+        OptimizerSpec::from_fields(kind, serde_json::Value::Object(fields))
+            .map_err(A::Error::custom)
+    }
+}
+
+/// An optimizer read from its config tag.
+struct KindTag(OptimizerKind);
+
+impl<'de> Deserialize<'de> for KindTag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tag = String::deserialize(deserializer)?;
+        OptimizerKind::from_tag(&tag).map(KindTag).ok_or_else(|| {
             let tags: Vec<&str> = OptimizerKind::ALL.iter().map(|k| k.tag()).collect();
             D::Error::unknown_variant(&tag, leak(tags))
-        })?;
-        OptimizerSpec::from_fields(kind, value).map_err(D::Error::custom)
+        })
     }
 }
 
