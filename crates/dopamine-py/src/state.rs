@@ -20,27 +20,36 @@ fn bincode_config() -> impl bincode::config::Config {
 }
 
 /// What a pickle holds: the kernel's optimizer, whichever it is.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 enum Pickled {
     /// A perturbation optimizer (WP, the Dopamine rules, OpenES).
-    Perturbation(Engine),
+    Perturbation(Box<Engine>),
     /// SNES.
-    Snes(SnesEngine),
+    Snes(Box<SnesEngine>),
+}
+
+/// [`Pickled`] as it is written (the same bytes), borrowing the engine.
+#[derive(Serialize)]
+enum PickledRef<'a> {
+    /// A perturbation optimizer.
+    Perturbation(&'a Engine),
+    /// SNES.
+    Snes(&'a SnesEngine),
 }
 
 /// The engine as bytes: everything the optimizer knows (settings, rule
 /// state, Dopamine-2's trace, OpenES's moments, step, counters, a step in
 /// progress), so that a restored optimizer continues bit for bit.
 pub(crate) fn encode(engine: &Engine) -> PyResult<Vec<u8>> {
-    seal(&Pickled::Perturbation(engine.clone()))
+    seal(&PickledRef::Perturbation(engine))
 }
 
 /// SNES as bytes: settings, `sigma`, step, counters, a planned step.
 pub(crate) fn encode_snes(engine: &SnesEngine) -> PyResult<Vec<u8>> {
-    seal(&Pickled::Snes(engine.clone()))
+    seal(&PickledRef::Snes(engine))
 }
 
-fn seal(value: &Pickled) -> PyResult<Vec<u8>> {
+fn seal(value: &PickledRef<'_>) -> PyResult<Vec<u8>> {
     dopamine_train::encode_state(value)
         .map_err(|e| PyValueError::new_err(format!("cannot encode the optimizer: {e}")))
 }
@@ -67,12 +76,12 @@ pub(crate) fn decode(bytes: &[u8]) -> PyResult<Restored> {
     let inconsistent = |e: dopamine_core::Error| bad(format!("inconsistent state: {e}"));
     match pickled {
         Pickled::Snes(engine) => {
-            with_snes!(&engine, |opt| check_snes(opt)).map_err(inconsistent)?;
-            Ok(Restored::Snes(Box::new(engine)))
+            with_snes!(&*engine, |opt| check_snes(opt)).map_err(inconsistent)?;
+            Ok(Restored::Snes(engine))
         }
         Pickled::Perturbation(engine) => {
-            with_engine!(&engine, |opt| check(opt)).map_err(inconsistent)?;
-            Ok(Restored::Perturbation(Box::new(engine)))
+            with_engine!(&*engine, |opt| check(opt)).map_err(inconsistent)?;
+            Ok(Restored::Perturbation(engine))
         }
     }
 }
@@ -89,9 +98,9 @@ fn decode_legacy(bytes: &[u8]) -> Result<Pickled, String> {
         ));
     }
     Ok(if is_snes {
-        Pickled::Snes(decode_payload(payload)?)
+        Pickled::Snes(Box::new(decode_payload(payload)?))
     } else {
-        Pickled::Perturbation(decode_payload(payload)?)
+        Pickled::Perturbation(Box::new(decode_payload(payload)?))
     })
 }
 

@@ -11,8 +11,11 @@ use dopamine_train::{
 use proptest::prelude::*;
 use serde_json::Value;
 
+/// An optimizer, built and trained, with its saved state.
+type Saved = (OptimizerKind, Box<dyn Optimizer<f64>>, Vec<u8>);
+
 /// Every built-in optimizer after 7 steps on XOR, with its saved state.
-fn saved_states() -> Vec<(OptimizerKind, Box<dyn Optimizer<f64>>, Vec<u8>)> {
+fn saved_states() -> Vec<Saved> {
     OptimizerKind::ALL
         .into_iter()
         .map(|kind| {
