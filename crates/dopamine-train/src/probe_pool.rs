@@ -1,6 +1,6 @@
 //! [`ProbePool`]: the evaluations of one population step run on several threads, bit-identical to the sequential step.
 //!
-//! 1. [`PopulationOptimizer::plan`] announces the step's points (a
+//! 1. [`PopulationOptimizer::plan`](dopamine_core::PopulationOptimizer::plan) announces the step's points (a
 //!    perturbation rule's baseline and each probe's sides, or SNES's
 //!    population).
 //! 2. One thread evaluates the unperturbed point, if the step has one (the
@@ -9,7 +9,7 @@
 //!    [`Population::build_point`] (bit for bit the points the sequential
 //!    step evaluates, restore drift included); then every point is
 //!    evaluated on a `rayon` pool of the chosen size.
-//! 3. [`PopulationOptimizer::tell_all`] finishes the step with all the
+//! 3. [`PopulationOptimizer::tell_all`](dopamine_core::PopulationOptimizer::tell_all) finishes the step with all the
 //!    losses: the update, the RPE statistics and every later step are
 //!    bit-identical to the sequential step (tested in `tests/probe_pool.rs`).
 //!
