@@ -24,12 +24,9 @@
 //! skipped before anything is written. Each step that reaches its probes
 //! consumes its own noise keys.
 //!
-//! The same step can be run as a batch ([`PerturbationOptimizer::plan`],
-//! [`PerturbationOptimizer::tell_all`]): the caller evaluates every point of
-//! the step at once — built into its own buffers with
-//! [`StepPlan::build_point`], or by a model that evaluates a population —
-//! and hands all the losses back together. Given the same losses, a batch
-//! step leaves bit for bit the parameters and state that ask/tell leaves.
+//! The same step runs as a batch ([`PerturbationOptimizer::plan`],
+//! [`PerturbationOptimizer::tell_all`]; see [`crate::batch`]): given the same
+//! losses it leaves bit for bit the parameters and state ask/tell leaves.
 
 use crate::batch::StepPlan;
 use crate::config::{BaselinePolicy, MAX_PROBES, PerturbConfig, RpeMode};
