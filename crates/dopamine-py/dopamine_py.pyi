@@ -80,10 +80,10 @@ class StepReport:
         losses)."""
     @property
     def mean_delta(self) -> Optional[float]:
-        """The mean RPE of the step's probes."""
+        """The mean RPE of the step's probes (None for SNES)."""
     @property
     def last_delta(self) -> Optional[float]:
-        """The RPE of the last probe."""
+        """The RPE of the last probe (None for SNES)."""
     @property
     def eta(self) -> Optional[float]:
         """The scheduled learning rate of the step."""
@@ -94,11 +94,12 @@ class StepReport:
         a = eta sqrt(1 - beta2^t) / (1 - beta1^t) for OpenES; eta_mu for SNES."""
     @property
     def expected_rpe(self) -> Optional[float]:
-        """The expected RPE b after the step (0 for WP, OpenES and SNES)."""
+        """The expected RPE b after the step (the Dopamine rules; None for WP,
+        OpenES and SNES)."""
     @property
     def surprise_size(self) -> Optional[float]:
-        """The typical surprise sqrt(v) after the step (0 for WP, OpenES and
-        SNES)."""
+        """The typical surprise sqrt(v) after the step (the Dopamine rules;
+        None for WP, OpenES and SNES)."""
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict (for logging)."""
 
@@ -447,7 +448,7 @@ class SNES:
         """Finishes the step `ask` started with the loss of every row of its
         points, in order: updates `params` (the mean) in place and sigma, and
         returns the report (baseline_loss is the mean of the losses, eta and
-        effective_eta are eta_mu, the RPE fields are 0). A non-finite loss
+        effective_eta are eta_mu, the RPE fields are None). A non-finite loss
         rejects the step and changes nothing (on_nonfinite="reject") or
         raises ValueError and leaves the step pending (on_nonfinite="raise").
         Raises RuntimeError without a matching `ask`."""

@@ -8,8 +8,8 @@ use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Budget, CheckpointPolicy, NoObserver, Objective, OptimizerSpec, PerturbSpec, RnnObjective,
-    TrainSpec, Trainer, load_latest, store,
+    Budget, CheckpointPolicy, Dopamine1Settings, NoObserver, Objective, OptimizerSpec,
+    RnnObjective, TrainSpec, Trainer, load_latest, store,
 };
 
 const STEPS: u64 = 2000;
@@ -50,16 +50,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
     )?;
     let data = ForecastData::generate(&config, Mode::Quick)?;
-    let spec = OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
-            sigma: 1e-3,
-            eta: 0.01,
-            probes: 1,
-            antithetic: false,
-            cosine_to: Some(0.1),
-        },
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings {
+        sigma: 1e-3,
+        eta: 0.01,
+        cosine_to: Some(0.1),
         beta: 0.9,
-    };
+        ..Default::default()
+    });
     let train_spec = TrainSpec {
         budget: Budget::steps(STEPS),
         record_every: 1,

@@ -7,7 +7,7 @@ use dopamine_bench::experiments::forecast::{
 };
 use dopamine_bench::experiments::tuning::{TUNING_SEED_BASE, tune};
 use dopamine_bench::{BenchError, Mode, config};
-use dopamine_train::{EsSpec, OptimizerKind, OptimizerSpec};
+use dopamine_train::{OpenEsSettings, OptimizerKind, OptimizerSpec};
 
 fn main() -> Result<(), BenchError> {
     let pairs: usize = std::env::args()
@@ -27,7 +27,7 @@ fn main() -> Result<(), BenchError> {
         .cloned()
         .ok_or_else(|| BenchError::Setup("no OpenES in mackey_glass.json".into()))?;
     if let OptimizerSpec::OpenEs(e) = cand.base {
-        cand.base = OptimizerSpec::OpenEs(EsSpec { pairs, ..e });
+        cand.base = OptimizerSpec::OpenEs(OpenEsSettings { pairs, ..e });
     }
     // The pairs are the command line's: sigma x eta only.
     cand.variants.clear();

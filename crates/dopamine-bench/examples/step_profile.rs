@@ -6,7 +6,7 @@
 //! [`ProbePool`](dopamine_train::ProbePool)); `K` probes per step (default 1).
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
-use dopamine_train::{Objective, OptimizerSpec, PerturbSpec, ProbePool, RnnObjective};
+use dopamine_train::{Dopamine1Settings, Objective, OptimizerSpec, ProbePool, RnnObjective};
 use faer::Mat;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,16 +20,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets = Mat::from_fn(t, 1, |i, _| x(i + 1));
     let net = Rnn::new(1, 64, 1, &RnnInit::with_seed(1))?;
     let mut obj = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?;
-    let spec = OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
-            sigma: 1e-3,
-            eta: 1e-3,
-            probes,
-            antithetic: false,
-            cosine_to: None,
-        },
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings {
+        sigma: 1e-3,
+        eta: 1e-3,
+        probes,
         beta: 0.9,
-    };
+        ..Default::default()
+    });
     let mut opt = spec.build::<f64>(obj.params().len(), 1, steps)?;
     let threads = match mode {
         "pool1" => 1,

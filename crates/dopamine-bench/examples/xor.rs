@@ -3,23 +3,22 @@
 //! Run: `cargo run --release -p dopamine-bench --example xor`
 
 use dopamine_bench::experiments::xor::run_one;
-use dopamine_train::{OptimizerSpec, PerturbSpec};
+use dopamine_train::{AdamSettings, Dopamine1Settings, OptimizerSpec, WpSettings};
 
 fn main() -> Result<(), dopamine_bench::BenchError> {
-    let perturb = |eta| PerturbSpec {
-        sigma: 0.01,
-        eta,
-        probes: 1,
-        antithetic: false,
-        cosine_to: None,
-    };
     let specs = [
-        OptimizerSpec::Wp(perturb(1.0)),
-        OptimizerSpec::Dopamine1 {
-            perturb: perturb(0.3),
+        OptimizerSpec::Wp(WpSettings {
+            sigma: 0.01,
+            eta: 1.0,
+            ..Default::default()
+        }),
+        OptimizerSpec::Dopamine1(Dopamine1Settings {
+            sigma: 0.01,
+            eta: 0.3,
             beta: 0.9,
-        },
-        OptimizerSpec::Adam { lr: 0.3 },
+            ..Default::default()
+        }),
+        OptimizerSpec::Adam(AdamSettings { lr: 0.3 }),
     ];
     for spec in specs {
         let mut solved = Vec::new();

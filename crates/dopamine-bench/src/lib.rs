@@ -41,13 +41,10 @@
 //!
 //! ```
 //! use dopamine_bench::experiments::xor::run_one;
-//! use dopamine_train::{OptimizerSpec, PerturbSpec};
+//! use dopamine_train::{Dopamine1Settings, OptimizerSpec};
 //!
 //! // One E1 run: XOR on a 2-4-1 MLP with Dopamine-1, seed 3.
-//! let spec = OptimizerSpec::Dopamine1 {
-//!     perturb: PerturbSpec { sigma: 0.01, eta: 0.3, probes: 1, antithetic: false, cosine_to: None },
-//!     beta: 0.9,
-//! };
+//! let spec = OptimizerSpec::Dopamine1(Dopamine1Settings { sigma: 0.01, eta: 0.3, beta: 0.9, ..Default::default() });
 //! let (run, _curve) = run_one(4, &spec, 3, 5_000, None)?;
 //! assert!(run.steps_to_solve.is_some());
 //! # Ok::<(), dopamine_bench::BenchError>(())

@@ -10,8 +10,9 @@ use dopamine_nets::{Activation, Bptt, Loss, Mlp, NetError, Rnn, RnnInit, WeightI
 use dopamine_tasks::{HeaderMode, Series, TaskError, load_csv, parse_csv};
 use dopamine_train::store::read_checkpoint;
 use dopamine_train::{
-    Budget, CheckpointError, CheckpointPolicy, FnObjective, MlpObjective, NoObserver, Objective,
-    OptimizerSpec, PerturbSpec, RnnObjective, TrainError, TrainSpec, Trainer, load_latest, train,
+    AdamSettings, Budget, CheckpointError, CheckpointPolicy, Dopamine1Settings, FnObjective,
+    MlpObjective, NoObserver, Objective, OptimizerSpec, RnnObjective, SgdSettings, TrainError,
+    TrainSpec, Trainer, WpSettings, load_latest, train,
 };
 use faer::Mat;
 
@@ -43,13 +44,11 @@ fn rnn() -> Rnn<f64> {
     Rnn::new(1, 4, 1, &RnnInit::default()).expect("valid")
 }
 
-fn perturb() -> PerturbSpec {
-    PerturbSpec {
+fn perturb() -> WpSettings {
+    WpSettings {
         sigma: 1e-2,
         eta: 0.1,
-        probes: 1,
-        antithetic: false,
-        cosine_to: None,
+        ..Default::default()
     }
 }
 
@@ -209,7 +208,8 @@ fn cases() -> Vec<Case> {
             "a loss that is NaN from the start (gradient rule)",
             Box::new(|| {
                 let mut obj = NanWithGradient(vec![1.0, 2.0]);
-                let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(2, 0, 10)?;
+                let mut opt =
+                    OptimizerSpec::Adam(AdamSettings { lr: 0.1 }).build::<f64>(2, 0, 10)?;
                 train(
                     &mut obj,
                     opt.as_mut(),
@@ -421,7 +421,7 @@ fn cases() -> Vec<Case> {
             "a negative sigma",
             Box::new(|| {
                 optimizer(
-                    OptimizerSpec::Wp(PerturbSpec {
+                    OptimizerSpec::Wp(WpSettings {
                         sigma: -1.0,
                         ..perturb()
                     }),
@@ -435,10 +435,10 @@ fn cases() -> Vec<Case> {
             "a zero learning rate",
             Box::new(|| {
                 optimizer(
-                    OptimizerSpec::Sgd {
+                    OptimizerSpec::Sgd(SgdSettings {
                         lr: 0.0,
                         momentum: 0.0,
-                    },
+                    }),
                     3,
                 )
             }),
@@ -454,7 +454,7 @@ fn cases() -> Vec<Case> {
             "zero probes",
             Box::new(|| {
                 optimizer(
-                    OptimizerSpec::Wp(PerturbSpec {
+                    OptimizerSpec::Wp(WpSettings {
                         probes: 0,
                         ..perturb()
                     }),
@@ -468,10 +468,12 @@ fn cases() -> Vec<Case> {
             "a beta of 1.5",
             Box::new(|| {
                 optimizer(
-                    OptimizerSpec::Dopamine1 {
-                        perturb: perturb(),
+                    OptimizerSpec::Dopamine1(Dopamine1Settings {
+                        sigma: 1e-2,
+                        eta: 0.1,
                         beta: 1.5,
-                    },
+                        ..Default::default()
+                    }),
                     3,
                 )
             }),
@@ -564,7 +566,8 @@ fn cases() -> Vec<Case> {
             "a gradient rule on an objective without gradients",
             Box::new(|| {
                 let mut obj = quadratic(vec![1.0]);
-                let mut opt = OptimizerSpec::Adam { lr: 0.1 }.build::<f64>(1, 0, 10)?;
+                let mut opt =
+                    OptimizerSpec::Adam(AdamSettings { lr: 0.1 }).build::<f64>(1, 0, 10)?;
                 train(
                     &mut obj,
                     opt.as_mut(),

@@ -23,6 +23,36 @@
 //! point share its weight matrices) reads the noise from
 //! [`StepPlan::noise`] and evaluates at `w + s_e z_k`; its losses then differ
 //! from the built points' by rounding only.
+//!
+//! # Example
+//!
+//! A batch step, each point built into one buffer in turn:
+//!
+//! ```
+//! use dopamine_core::{Dopamine1, Dopamine1Rule, PerturbConfig, RpeMode, StepOutcome};
+//!
+//! let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
+//! let config = PerturbConfig { sigma: 1e-3, eta: 0.05, probes: 4, rpe: RpeMode::Antithetic, ..Default::default() };
+//! let mut w = vec![3.0, -2.0];
+//! let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
+//! let (mut base, mut point, mut losses) = (vec![0.0; 2], vec![0.0; 2], Vec::new());
+//! for _ in 0..300 {
+//!     let plan = opt.plan(&w)?;
+//!     // Build every point of the step (here one after another; any
+//!     // thread or device could evaluate them) and collect the losses.
+//!     base.copy_from_slice(&w);
+//!     losses.clear();
+//!     for e in 0..plan.len() {
+//!         plan.build_point(e, &mut base, &mut point)?;
+//!         losses.push(loss(&point));
+//!     }
+//!     if let StepOutcome::Rejected(why) = opt.tell_all(&mut w, &losses)? {
+//!         panic!("rejected: {why:?}");
+//!     }
+//! }
+//! assert!(loss(&w) < 1e-2);
+//! # Ok::<(), dopamine_core::Error>(())
+//! ```
 
 use crate::config::{BaselinePolicy, PerturbConfig, RpeMode};
 use crate::error::{Error, check_len};

@@ -95,6 +95,7 @@ pub mod perturb;
 pub mod population;
 pub mod query;
 pub mod real;
+pub mod report;
 pub mod rule;
 pub mod rules;
 pub mod schedule;
@@ -109,12 +110,11 @@ pub use config::{BaselinePolicy, MAX_PROBES, MAX_RANK, NoiseStructure, PerturbCo
 pub use error::Error;
 pub use layout::{Block, MAX_BLOCKS, ParamLayout};
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
-pub use optimizer::{
-    Counters, Dopamine1, Dopamine2, OpenEs, PerturbationOptimizer, Query, Rejection, Side,
-    StepOutcome, StepReport, Told, Wp,
-};
-pub use population::{Population, PopulationOptimizer, step_population};
+pub use optimizer::{Dopamine1, Dopamine2, OpenEs, PerturbationOptimizer, Wp};
+pub use population::{Plan, Population, PopulationOptimizer, step_population};
+pub use query::{Query, Side};
 pub use real::Real;
+pub use report::{CodingReport, Counters, Rejection, RpeReport, StepOutcome, StepReport, Told};
 pub use rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
 pub use rules::dopamine1::Dopamine1Rule;
 pub use rules::dopamine2::Dopamine2Rule;

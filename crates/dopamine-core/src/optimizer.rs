@@ -24,20 +24,18 @@
 //! skipped before anything is written. Each step that reaches its probes
 //! consumes its own noise keys.
 //!
-//! The same step can be run as a batch ([`PerturbationOptimizer::plan`],
-//! [`PerturbationOptimizer::tell_all`]): the caller evaluates every point of
-//! the step at once — built into its own buffers with
-//! [`StepPlan::build_point`], or by a model that evaluates a population —
-//! and hands all the losses back together. Given the same losses, a batch
-//! step leaves bit for bit the parameters and state that ask/tell leaves.
+//! The same step runs as a batch ([`PerturbationOptimizer::plan`],
+//! [`PerturbationOptimizer::tell_all`]; see [`crate::batch`]): given the same
+//! losses it leaves bit for bit the parameters and state ask/tell leaves.
 
 use crate::batch::StepPlan;
 use crate::config::{BaselinePolicy, MAX_PROBES, PerturbConfig, RpeMode};
 use crate::error::{Error, check_len};
 use crate::layout::{Block, ParamLayout};
-pub use crate::query::{Query, Side};
+use crate::query::{Query, Side};
 use crate::real::Real;
-use crate::rule::{RuleSignal, StepNoise, UpdateContext, UpdateRule};
+use crate::report::{Counters, Rejection, RpeReport, StepOutcome, StepReport, Told};
+use crate::rule::{StepNoise, UpdateContext, UpdateRule};
 use crate::rules::dopamine1::Dopamine1Rule;
 use crate::rules::dopamine2::Dopamine2Rule;
 use crate::rules::open_es::OpenEsRule;
@@ -60,95 +58,6 @@ pub type Dopamine2<T, S, U = NoMoment> = PerturbationOptimizer<T, Dopamine2Rule<
 /// moments are stored in `S` (`2P` values). Needs antithetic RPE without a
 /// baseline ([`PerturbConfig::antithetic`]).
 pub type OpenEs<T, S> = PerturbationOptimizer<T, OpenEsRule<T, S>>;
-
-/// Why a step was rejected; in every case the parameters are back where the
-/// rejected step began.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub enum Rejection {
-    /// The loss right after an update was not finite: the update was undone.
-    UpdateUndone,
-    /// The loss at the unperturbed parameters was not finite and there was no
-    /// update to undo: the parameters the caller handed in already diverge.
-    NonFiniteBaseline,
-    /// A probe's loss was not finite: the probe was restored and the step
-    /// abandoned without an update.
-    NonFiniteProbe,
-    /// The update would have taken a weight too close to the largest finite
-    /// value (see [`crate::step_noise::weight_limit`]) and was skipped; nothing
-    /// was written.
-    UpdateTooLarge,
-}
-
-/// What one update did, for monitoring.
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct StepReport<T> {
-    /// Index of the step (from 0).
-    pub step: u64,
-    /// Loss at the unperturbed parameters before the update, `L0`. With
-    /// [`BaselinePolicy::FromProbes`] the estimate
-    /// `mean_k (L(w + sigma z_k) + L(w - sigma z_k)) / 2`.
-    pub baseline_loss: T,
-    /// Mean RPE of the step's probes.
-    pub mean_delta: T,
-    /// The RPE of the last probe.
-    pub last_delta: T,
-    /// Scheduled learning rate of the step.
-    pub eta: T,
-    /// What the rule reported.
-    pub signal: RuleSignal<T>,
-}
-
-/// The outcome of `tell`. Marked `#[must_use]`: a rejected step is reported
-/// here and nowhere else.
-#[must_use = "a rejected step (non-finite loss) is reported only through this value"]
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Told<T> {
-    /// The baseline loss was recorded; probes follow (never returned with
-    /// [`BaselinePolicy::FromProbes`]).
-    Baseline {
-        /// The loss.
-        loss: T,
-    },
-    /// A probe was recorded and the parameters restored; more probes follow.
-    Probed,
-    /// The step is complete and the parameters were updated.
-    Updated(StepReport<T>),
-    /// The step was rejected; the parameters are where it began.
-    Rejected(Rejection),
-}
-
-/// The outcome of a whole [`PerturbationOptimizer::step`].
-#[must_use = "a rejected step (non-finite loss) is reported only through this value"]
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum StepOutcome<T> {
-    /// The parameters were updated.
-    Updated(StepReport<T>),
-    /// The step was rejected; the parameters are where it began.
-    Rejected(Rejection),
-}
-
-/// Counters of the work done so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct Counters {
-    /// Loss evaluations received by `tell` and `tell_all`.
-    pub forward_passes: u64,
-    /// Updates applied (including ones later undone).
-    pub updates: u64,
-    /// Updates undone because the loss after them was not finite.
-    pub undone_updates: u64,
-    /// Steps abandoned because a probe's loss was not finite.
-    pub rejected_probes: u64,
-    /// Baseline losses that were not finite with nothing to undo.
-    pub non_finite_baselines: u64,
-    /// Updates skipped because they would have overflowed.
-    pub skipped_updates: u64,
-    /// Rejections since the last accepted baseline (or first probe); a
-    /// caller stops a run when this grows past its patience.
-    pub consecutive_rejections: u64,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -203,6 +112,13 @@ pub struct PerturbationOptimizer<T, R> {
     /// Step of the last update whose follow-up loss has not been seen yet.
     pending_update: Option<u64>,
     counters: Counters,
+    #[cfg_attr(
+        feature = "serde",
+        serde(bound(
+            serialize = "T: Real + Serialize",
+            deserialize = "T: Real + Deserialize<'de>"
+        ))
+    )]
     last_report: Option<StepReport<T>>,
 }
 
@@ -530,10 +446,13 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
         let report = StepReport {
             step: self.step,
             baseline_loss: self.baseline,
-            mean_delta: mean_delta / T::from_usize(k),
-            last_delta: self.deltas[k - 1],
             eta,
-            signal,
+            effective_eta: signal.effective_eta,
+            rpe: Some(RpeReport {
+                mean_delta: mean_delta / T::from_usize(k),
+                last_delta: self.deltas[k - 1],
+            }),
+            coding: signal.coding,
         };
         let step = self.step;
         self.finish_step();
@@ -562,32 +481,7 @@ impl<T: Real, R: UpdateRule<T>> PerturbationOptimizer<T, R> {
     /// ([`Error::BatchOutOfOrder`]); non-finite parameters; parameters too
     /// close to the largest finite value ([`Error::PerturbationOverflow`]).
     /// Planning again before `tell_all` gives the same plan.
-    ///
-    /// ```
-    /// use dopamine_core::{Dopamine1, Dopamine1Rule, PerturbConfig, RpeMode, StepOutcome};
-    ///
-    /// let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
-    /// let config = PerturbConfig { sigma: 1e-3, eta: 0.05, probes: 4, rpe: RpeMode::Antithetic, ..Default::default() };
-    /// let mut w = vec![3.0, -2.0];
-    /// let mut opt = Dopamine1::new(config, Dopamine1Rule::default(), w.len())?;
-    /// let (mut base, mut point, mut losses) = (vec![0.0; 2], vec![0.0; 2], Vec::new());
-    /// for _ in 0..300 {
-    ///     let plan = opt.plan(&w)?;
-    ///     // Build every point of the step (here one after another; any
-    ///     // thread or device could evaluate them) and collect the losses.
-    ///     base.copy_from_slice(&w);
-    ///     losses.clear();
-    ///     for e in 0..plan.len() {
-    ///         plan.build_point(e, &mut base, &mut point)?;
-    ///         losses.push(loss(&point));
-    ///     }
-    ///     if let StepOutcome::Rejected(why) = opt.tell_all(&mut w, &losses)? {
-    ///         panic!("rejected: {why:?}");
-    ///     }
-    /// }
-    /// assert!(loss(&w) < 1e-2);
-    /// # Ok::<(), dopamine_core::Error>(())
-    /// ```
+    /// See [`crate::batch`] for an example.
     pub fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, Error> {
         check_len(self.dim, params.len())?;
         if !self.planned && !self.at_step_start() {

@@ -15,11 +15,13 @@
 //!
 //! A harness, a binding or a test that drives this trait drives every method
 //! without knowing which it is, and without allocating: the host provides
-//! the buffers ([`step_population`] is the loop over one step). The plan
-//! type is a generic associated type (SNES's plan borrows its `sigma`), so
-//! the trait is used through generics or an enum of the concrete
-//! optimizers, not as `dyn`; a host that must return between points gets
-//! the plan back with [`PopulationOptimizer::current_plan`].
+//! the buffers ([`step_population`] is the loop over one step). A step's
+//! points are a [`Plan`], one enum over the methods' plans (SNES's borrows
+//! its `sigma`), so the trait is object safe: a host holds any method as
+//! `&mut dyn PopulationOptimizer<T>` (the training library's probe pool,
+//! population sweeps and the Python bindings do). A host that must return
+//! between points gets the plan back with
+//! [`PopulationOptimizer::current_plan`].
 //!
 //! **The base.** `build_point` takes the host's copy of the step's
 //! parameters, `base`, and may move it: a perturbation point of
@@ -34,9 +36,12 @@
 
 use crate::batch::StepPlan;
 use crate::error::{Error, check_len};
-use crate::optimizer::{Counters, PerturbationOptimizer, StepOutcome};
+use crate::optimizer::PerturbationOptimizer;
+use crate::query::Query;
 use crate::real::Real;
+use crate::report::{Counters, StepOutcome, StepReport};
 use crate::rule::UpdateRule;
+use crate::snes::SnesPlan;
 
 /// The evaluation points of one step of a population method.
 pub trait Population<T: Real> {
@@ -66,18 +71,79 @@ pub trait Population<T: Real> {
     ///
     /// Errors as [`Population::build_point`].
     fn walk_past(&self, e: usize, base: &mut [T]) -> Result<(), Error>;
+
+    /// `true` when point `e` is the step's parameters themselves (a
+    /// perturbation rule's baseline): a host may evaluate it at the
+    /// parameters without building it. `false` by default.
+    fn is_unperturbed(&self, e: usize) -> bool {
+        let _ = e;
+        false
+    }
+}
+
+/// The points of one step of any population method here: the one plan
+/// type of [`PopulationOptimizer`], so that hosts hold the methods as trait
+/// objects. A host that needs a method's own plan (a model that evaluates a
+/// low-rank perturbation population itself) matches on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the kernel allocates nothing, so a StepPlan (its layout inline) cannot be boxed; a plan lives for one step"
+)]
+pub enum Plan<'a, T> {
+    /// A perturbation step (WP, the Dopamine rules, OpenES).
+    Perturbation(StepPlan<T>),
+    /// A SNES step: `mu + sigma ∘ s_k` around a base that does not move.
+    Snes(SnesPlan<'a, T>),
+}
+
+impl<T: Real> Population<T> for Plan<'_, T> {
+    fn len(&self) -> usize {
+        match self {
+            Plan::Perturbation(p) => p.len(),
+            Plan::Snes(p) => p.len(),
+        }
+    }
+
+    fn dim(&self) -> usize {
+        match self {
+            Plan::Perturbation(p) => p.dim(),
+            Plan::Snes(p) => Population::dim(p),
+        }
+    }
+
+    fn step(&self) -> u64 {
+        match self {
+            Plan::Perturbation(p) => p.step(),
+            Plan::Snes(p) => Population::step(p),
+        }
+    }
+
+    fn build_point(&self, e: usize, base: &mut [T], out: &mut [T]) -> Result<(), Error> {
+        match self {
+            Plan::Perturbation(p) => p.build_point(e, base, out),
+            Plan::Snes(p) => p.build_point(e, base, out),
+        }
+    }
+
+    fn walk_past(&self, e: usize, base: &mut [T]) -> Result<(), Error> {
+        match self {
+            Plan::Perturbation(p) => p.walk_past(e, base),
+            Plan::Snes(p) => p.walk_past(e, base),
+        }
+    }
+
+    fn is_unperturbed(&self, e: usize) -> bool {
+        match self {
+            Plan::Perturbation(p) => Population::is_unperturbed(p, e),
+            Plan::Snes(_) => false,
+        }
+    }
 }
 
 /// A method that runs batch steps: `plan`, build and evaluate the points,
 /// `tell_all`. See the [module docs](self).
 pub trait PopulationOptimizer<T: Real> {
-    /// The points of a planned step. It may borrow the optimizer (SNES's
-    /// points read its per-parameter `sigma`), so it must be dropped before
-    /// `tell_all`; [`crate::StepPlan`] borrows nothing.
-    type Plan<'a>: Population<T>
-    where
-        Self: 'a;
-
     /// Number of parameters.
     fn dim(&self) -> usize;
 
@@ -90,14 +156,19 @@ pub trait PopulationOptimizer<T: Real> {
     /// Work counters.
     fn counters(&self) -> &Counters;
 
-    /// Starts a step at `params`; see the method's own `plan`.
-    fn plan(&mut self, params: &[T]) -> Result<Self::Plan<'_>, Error>;
+    /// The report of the last applied update.
+    fn last_report(&self) -> Option<&StepReport<T>>;
+
+    /// Starts a step at `params`; see the method's own `plan`. The plan may
+    /// borrow the optimizer (SNES's points read its per-parameter `sigma`),
+    /// so it must be dropped before `tell_all`.
+    fn plan(&mut self, params: &[T]) -> Result<Plan<'_, T>, Error>;
 
     /// The plan of the step in progress (`plan` called, `tell_all` not
     /// yet), the same one `plan` returned; `None` otherwise. A host that
     /// cannot keep the plan `plan` returned — a binding that returns to its
     /// caller between building points — gets it back here.
-    fn current_plan(&self) -> Option<Self::Plan<'_>>;
+    fn current_plan(&self) -> Option<Plan<'_, T>>;
 
     /// Finishes the planned step with every point's loss, in point order;
     /// `params` must be the parameters `plan` saw.
@@ -124,14 +195,13 @@ impl<T: Real> Population<T> for StepPlan<T> {
     fn walk_past(&self, e: usize, base: &mut [T]) -> Result<(), Error> {
         StepPlan::walk_past(self, e, base)
     }
+
+    fn is_unperturbed(&self, e: usize) -> bool {
+        e < self.len() && self.point(e) == Query::Baseline
+    }
 }
 
 impl<T: Real, R: UpdateRule<T>> PopulationOptimizer<T> for PerturbationOptimizer<T, R> {
-    type Plan<'a>
-        = StepPlan<T>
-    where
-        Self: 'a;
-
     fn dim(&self) -> usize {
         PerturbationOptimizer::dim(self)
     }
@@ -148,12 +218,16 @@ impl<T: Real, R: UpdateRule<T>> PopulationOptimizer<T> for PerturbationOptimizer
         PerturbationOptimizer::counters(self)
     }
 
-    fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, Error> {
-        PerturbationOptimizer::plan(self, params)
+    fn last_report(&self) -> Option<&StepReport<T>> {
+        PerturbationOptimizer::last_report(self)
     }
 
-    fn current_plan(&self) -> Option<StepPlan<T>> {
-        PerturbationOptimizer::current_plan(self)
+    fn plan(&mut self, params: &[T]) -> Result<Plan<'_, T>, Error> {
+        PerturbationOptimizer::plan(self, params).map(Plan::Perturbation)
+    }
+
+    fn current_plan(&self) -> Option<Plan<'_, T>> {
+        PerturbationOptimizer::current_plan(self).map(Plan::Perturbation)
     }
 
     fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error> {

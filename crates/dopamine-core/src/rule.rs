@@ -8,6 +8,7 @@
 use crate::config::PerturbConfig;
 use crate::error::Error;
 use crate::real::Real;
+use crate::report::CodingReport;
 pub use crate::step_noise::StepNoise;
 
 #[cfg(feature = "serde")]
@@ -47,10 +48,10 @@ pub struct RuleSignal<T> {
     /// each synapse's step is further divided by `sqrt(u_hat) + eps`); for
     /// OpenES Adam's bias-corrected step size `a`.
     pub effective_eta: T,
-    /// The expected RPE `b` after this step (zero for WP and OpenES).
-    pub expected_rpe: T,
-    /// The typical size of the surprise, `sqrt(v)` (zero for WP and OpenES).
-    pub surprise_size: T,
+    /// The RPE statistics after this step: the expected RPE `b` and the
+    /// typical surprise `sqrt(v)`; `None` for a rule that does not code its
+    /// RPEs (WP, OpenES).
+    pub coding: Option<CodingReport<T>>,
     /// `false` when the update was too large to apply without overflow and
     /// was skipped; the weights are then unchanged.
     pub applied: bool,

@@ -29,10 +29,9 @@
 
 use crate::error::{Error, check_len};
 use crate::noise::NoiseKind;
-use crate::optimizer::{Counters, Rejection, StepOutcome, StepReport};
-use crate::population::{Population, PopulationOptimizer};
+use crate::population::{Plan, Population, PopulationOptimizer};
 use crate::real::Real;
-use crate::rule::RuleSignal;
+use crate::report::{Counters, Rejection, StepOutcome, StepReport};
 use crate::shaping::snes_utilities;
 use crate::step_noise::{StepNoise, weight_limit};
 
@@ -127,9 +126,9 @@ impl<T: Real> SnesConfig<T> {
 ///
 /// **Report** ([`StepReport`]): `baseline_loss` is the mean of the step's
 /// `lambda` losses (an estimate of the loss under the search distribution,
-/// not of `L(mu)`), `eta` and `signal.effective_eta` are `eta_mu`; SNES has
-/// no RPE, so `mean_delta`, `last_delta`, `signal.expected_rpe` and
-/// `signal.surprise_size` are zero. [`Snes::sigma`] gives the step sizes.
+/// not of `L(mu)`), `eta` and `effective_eta` are `eta_mu`; SNES has no
+/// RPE, so `rpe` and `coding` are `None`. [`Snes::sigma`] gives the step
+/// sizes.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Snes<T, S> {
@@ -142,6 +141,13 @@ pub struct Snes<T, S> {
     param_max_abs: T,
     sigma_max: T,
     counters: Counters,
+    #[cfg_attr(
+        feature = "serde",
+        serde(bound(
+            serialize = "T: Real + Serialize",
+            deserialize = "T: Real + Deserialize<'de>"
+        ))
+    )]
     last_report: Option<StepReport<T>>,
 }
 
@@ -367,15 +373,10 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Snes<T, S> {
         let report = StepReport {
             step,
             baseline_loss: T::from_f64(mean / lambda as f64),
-            mean_delta: T::ZERO,
-            last_delta: T::ZERO,
             eta,
-            signal: RuleSignal {
-                effective_eta: eta,
-                expected_rpe: T::ZERO,
-                surprise_size: T::ZERO,
-                applied: true,
-            },
+            effective_eta: eta,
+            rpe: None,
+            coding: None,
         };
         self.counters.updates += 1;
         self.last_report = Some(report);
@@ -494,11 +495,6 @@ fn gradients<T: Real>(noise: &StepNoise<'_>, u: &[T], len: usize, mut f: impl Fn
 }
 
 impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> PopulationOptimizer<T> for Snes<T, S> {
-    type Plan<'a>
-        = SnesPlan<'a, T>
-    where
-        Self: 'a;
-
     fn dim(&self) -> usize {
         self.dim
     }
@@ -515,12 +511,16 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> PopulationOptimizer<T> for Snes<T, S> 
         &self.counters
     }
 
-    fn plan(&mut self, params: &[T]) -> Result<SnesPlan<'_, T>, Error> {
-        Snes::plan(self, params)
+    fn last_report(&self) -> Option<&StepReport<T>> {
+        self.last_report.as_ref()
     }
 
-    fn current_plan(&self) -> Option<SnesPlan<'_, T>> {
-        Snes::current_plan(self)
+    fn plan(&mut self, params: &[T]) -> Result<Plan<'_, T>, Error> {
+        Snes::plan(self, params).map(Plan::Snes)
+    }
+
+    fn current_plan(&self) -> Option<Plan<'_, T>> {
+        Snes::current_plan(self).map(Plan::Snes)
     }
 
     fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepOutcome<T>, Error> {

@@ -2,22 +2,14 @@
 
 mod common;
 
-use common::{evals_to_target, ill_conditioned_quadratic, median, pop_evals_to_target, rosenbrock};
-use dopamine_core::{
-    AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, OpenEs, OpenEsConfig,
-    OpenEsRule, PerturbConfig, Snes, SnesConfig, Wp, WpConfig, WpRule,
+use common::{
+    SEEDS, config, evals_to_target, ill_conditioned_quadratic, median, open_es_median,
+    pop_evals_to_target, quadratic_problem, rosenbrock, snes_median,
 };
-
-const SEEDS: u64 = 20;
-
-fn config(seed: u64, sigma: f64, eta: f64) -> PerturbConfig<f64> {
-    PerturbConfig {
-        sigma,
-        eta,
-        seed,
-        ..Default::default()
-    }
-}
+use dopamine_core::{
+    AdaptiveCoding, Dopamine1, Dopamine1Rule, Dopamine2, Dopamine2Rule, PerturbConfig, Rejection,
+    StepOutcome, Wp, WpConfig, WpRule,
+};
 
 /// Median evaluations to the target for one rule over the seeds, for each eta
 /// of a grid; returns the best eta and its median.
@@ -151,12 +143,34 @@ fn wp_diverges_where_dopamine1_does_not() {
         let mut d1 = Dopamine1::new(config(1, 1e-3, eta), Dopamine1Rule::default(), dim).unwrap();
         let mut wp_max = 0.0f64;
         let mut d1_max = 0.0f64;
+        let mut wp_rejected = 0u64;
         for _ in 0..2_000 {
-            let _ = wp.step(&mut wp_w, loss).unwrap();
+            if let StepOutcome::Rejected(why) = wp.step(&mut wp_w, loss).unwrap() {
+                assert!(
+                    matches!(
+                        why,
+                        Rejection::UpdateUndone
+                            | Rejection::NonFiniteProbe
+                            | Rejection::UpdateTooLarge
+                    ),
+                    "WP at eta {eta}: {why:?}"
+                );
+                wp_rejected += 1;
+            }
             wp_max = wp_max.max(loss(&wp_w));
-            let _ = d1.step(&mut d1_w, loss).unwrap();
+            let outcome = d1.step(&mut d1_w, loss).unwrap();
+            assert!(
+                matches!(outcome, StepOutcome::Updated(_)),
+                "Dopamine-1 at eta {eta}: {outcome:?}"
+            );
             d1_max = d1_max.max(loss(&d1_w));
         }
+        let c = wp.counters();
+        assert_eq!(
+            wp_rejected,
+            c.undone_updates + c.rejected_probes + c.skipped_updates,
+            "every rejected WP step is counted"
+        );
         let d1_end = loss(&d1_w);
         println!(
             "eta {eta}: WP max loss {wp_max:e} (undone {}), Dopamine-1 max {d1_max:e} end {d1_end:e} (start {start_loss:e})",
@@ -175,72 +189,8 @@ fn wp_diverges_where_dopamine1_does_not() {
     }
 }
 
-/// The 100-d quadratic of the tests above: loss, start, target (1% of the
-/// starting loss).
-fn quadratic_problem() -> (impl Fn(&[f64]) -> f64 + Copy, Vec<f64>, f64) {
-    let loss = ill_conditioned_quadratic(100, 100.0);
-    let start = vec![0.0; 100];
-    let target = 1e-2 * loss(&start);
-    (loss, start, target)
-}
-
-/// Median over the seeds of OpenES's evaluations to the target (the loss at
-/// the parameters, checked after each update and not counted).
-fn open_es_median(
-    loss: impl Fn(&[f64]) -> f64 + Copy,
-    start: &[f64],
-    target: f64,
-    (pairs, sigma, eta): (usize, f64, f64),
-    budget: u64,
-) -> Option<u64> {
-    let d = start.len();
-    median(
-        (0..SEEDS)
-            .map(|seed| {
-                let c = PerturbConfig {
-                    sigma,
-                    eta,
-                    probes: pairs,
-                    seed,
-                    ..PerturbConfig::antithetic()
-                };
-                let rule = OpenEsRule::new(OpenEsConfig::default(), vec![0.0; 2 * d]);
-                let mut opt = OpenEs::new(c, rule, d).unwrap();
-                let mut w = start.to_vec();
-                pop_evals_to_target(&mut opt, &mut w, loss, target, budget)
-            })
-            .collect(),
-    )
-}
-
-/// Median over the seeds of SNES's evaluations to the target (the loss at
-/// the mean, checked after each update and not counted); the paper's
-/// defaults for `d` and the given `sigma0`.
-fn snes_median(
-    loss: impl Fn(&[f64]) -> f64 + Copy,
-    start: &[f64],
-    target: f64,
-    sigma0: f64,
-    budget: u64,
-) -> Option<u64> {
-    let d = start.len();
-    median(
-        (0..SEEDS)
-            .map(|seed| {
-                let c = SnesConfig {
-                    seed,
-                    ..SnesConfig::new(d, sigma0)
-                };
-                let mut opt = Snes::new(c, d, vec![0.0; d]).unwrap();
-                let mut w = start.to_vec();
-                pop_evals_to_target(&mut opt, &mut w, loss, target, budget)
-            })
-            .collect(),
-    )
-}
-
 /// Measured (20 seeds, the targets above, best setting of the grids in
-/// `peers_grids`): on the 100-d quadratic OpenES needs 2,664 evaluations
+/// the peer grids of `examples/convergence_grids.rs`): on the 100-d quadratic OpenES needs 2,664 evaluations
 /// (K = 4 pairs, sigma = 0.02, Adam step 0.03) and SNES 1,938 (sigma0 =
 /// 0.3, the paper's defaults: lambda = 17); on Rosenbrock OpenES 864 (K = 4,
 /// sigma = 0.02, step 0.1) and SNES 20,670 (sigma0 = 1, lambda = 6): a
@@ -264,32 +214,6 @@ fn open_es_and_snes_reach_the_targets() {
     assert!(sq as f64 <= 1.5 * 1_938.0, "SNES quadratic {sq}");
     assert!(or as f64 <= 1.5 * 864.0, "OpenES Rosenbrock {or}");
     assert!(sr > 5 * or, "SNES Rosenbrock {sr} vs OpenES {or}");
-}
-
-/// The grids behind the settings above (slow; run with `--ignored
-/// --nocapture`): OpenES over K in {4, 8}, sigma in {1e-3, 0.02} and Adam's
-/// step in {0.01, 0.03, 0.1, 0.3}; SNES over sigma0 in {0.1, 0.3, 1}.
-#[test]
-#[ignore]
-fn peers_grids() {
-    let (q, start, target) = quadratic_problem();
-    let r0 = [-1.2, 1.0];
-    for pairs in [4, 8] {
-        for sigma in [1e-3, 0.02] {
-            for eta in [0.01, 0.03, 0.1, 0.3] {
-                let a = open_es_median(q, &start, target, (pairs, sigma, eta), 30_000);
-                let b = open_es_median(rosenbrock, &r0, 1e-2, (pairs, sigma, eta), 30_000);
-                println!(
-                    "OpenES K={pairs} sigma={sigma} eta={eta}: quadratic {a:?}, Rosenbrock {b:?}"
-                );
-            }
-        }
-    }
-    for sigma0 in [0.1, 0.3, 1.0] {
-        let a = snes_median(q, &start, target, sigma0, 30_000);
-        let b = snes_median(rosenbrock, &r0, 1e-2, sigma0, 30_000);
-        println!("SNES sigma0={sigma0}: quadratic {a:?}, Rosenbrock {b:?}");
-    }
 }
 
 /// Median over the seeds of Dopamine-2's (`lambda = 0.5`, forward RPE)
@@ -330,82 +254,4 @@ fn dopamine2_with_several_probes_wants_eta_scaled_by_k() {
     println!("Dopamine-2: K=1 eta 0.01 {k1}, K=4 eta 0.04 {k4_scaled}, K=4 eta 0.01 {k4_same}");
     assert!(k4_scaled as f64 <= 1.1 * k1 as f64, "{k4_scaled} vs {k1}");
     assert!(k4_same > 2 * k4_scaled, "{k4_same} vs {k4_scaled}");
-}
-
-/// The grids behind `docs/algorithm.md`'s tables for Dopamine with several
-/// probes, the antithetic preset and the second-moment option (slow: run
-/// with `--ignored --nocapture`): for each problem, RPE mode (forward with a
-/// baseline, or the antithetic preset), rule (Dopamine-1, with the option,
-/// Dopamine-2 at `lambda` 0.5 and 0.9) and K in {1, 4, 16}, the median
-/// evaluations to the target at each eta of `0.0025 * 2^i`.
-#[test]
-#[ignore]
-fn dopamine_grids() {
-    let (q, qstart, qtarget) = quadratic_problem();
-    let etas: Vec<f64> = (0..10).map(|i| 0.0025 * 2f64.powi(i)).collect();
-    type Loss<'a> = &'a dyn Fn(&[f64]) -> f64;
-    let problems: [(&str, Loss<'_>, Vec<f64>, f64); 2] = [
-        ("quadratic", &q, qstart, qtarget),
-        ("rosenbrock", &rosenbrock, vec![-1.2, 1.0], 1e-2),
-    ];
-    for (name, loss, start, target) in &problems {
-        let d = start.len();
-        for antithetic in [false, true] {
-            for rule in ["D1", "D1+moment", "D2 0.5", "D2 0.9"] {
-                for k in [1usize, 4, 16] {
-                    let mut row = String::new();
-                    for &eta in &etas {
-                        let m = median(
-                            (0..SEEDS)
-                                .map(|seed| {
-                                    let base = if antithetic {
-                                        PerturbConfig::antithetic()
-                                    } else {
-                                        PerturbConfig::default()
-                                    };
-                                    let c = PerturbConfig {
-                                        sigma: 1e-3,
-                                        eta,
-                                        probes: k,
-                                        seed,
-                                        ..base
-                                    };
-                                    let mut w = start.clone();
-                                    let l = |p: &[f64]| loss(p);
-                                    match rule {
-                                        "D1" => {
-                                            let mut o =
-                                                Dopamine1::new(c, Dopamine1Rule::default(), d)
-                                                    .unwrap();
-                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
-                                        }
-                                        "D1+moment" => {
-                                            let r = Dopamine1Rule::default().with_second_moment(
-                                                dopamine_core::SecondMomentConfig::default(),
-                                                vec![0.0; d],
-                                            );
-                                            let mut o = Dopamine1::new(c, r, d).unwrap();
-                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
-                                        }
-                                        _ => {
-                                            let lambda = if rule == "D2 0.5" { 0.5 } else { 0.9 };
-                                            let r = Dopamine2Rule::new(
-                                                AdaptiveCoding::default(),
-                                                lambda,
-                                                vec![0.0; d],
-                                            );
-                                            let mut o = Dopamine2::new(c, r, d).unwrap();
-                                            pop_evals_to_target(&mut o, &mut w, l, *target, 30_000)
-                                        }
-                                    }
-                                })
-                                .collect(),
-                        );
-                        row += &format!(" {eta}:{}", m.map_or("-".into(), |x| x.to_string()));
-                    }
-                    println!("{name} antithetic={antithetic} {rule} K={k}:{row}");
-                }
-            }
-        }
-    }
 }

@@ -102,7 +102,7 @@ fn no_allocation_in_any_step() {
     run(&mut open_es, &mut w);
     let (mut base, mut point, mut losses) = ([0.0f64; N], [0.0f64; N], [0.0f64; 64]);
     for _ in 0..200 {
-        let _ = step_population(
+        let outcome = step_population(
             &mut open_es,
             &mut w,
             &mut base,
@@ -111,6 +111,7 @@ fn no_allocation_in_any_step() {
             loss,
         )
         .unwrap();
+        assert!(matches!(outcome, StepOutcome::Updated(_)), "{outcome:?}");
     }
     let mut sigma = [0.0f64; N];
     let mut snes = Snes::new(SnesConfig::new(N, 0.05), N, &mut sigma[..]).unwrap();

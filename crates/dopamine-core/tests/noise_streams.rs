@@ -1,7 +1,9 @@
 //! Noise streams: determinism per key, independence across keys, chunked generation, and the distributions' statistics.
 
 use dopamine_core::noise::{BLOCK_LEN, GAUSSIAN_MAX_ABS};
-use dopamine_core::{NoiseKey, NoiseKind, NoiseStream};
+use dopamine_core::{
+    Block, NoiseKey, NoiseKind, NoiseStream, NoiseStructure, ParamLayout, StepNoise,
+};
 use proptest::prelude::*;
 
 const KINDS: [NoiseKind; 2] = [NoiseKind::Gaussian, NoiseKind::Rademacher];
@@ -324,5 +326,63 @@ fn block_path_equals_scalar_definition_on_long_streams() {
                 "{kind:?} probe {probe} element {i}"
             );
         }
+    }
+}
+
+fn low_rank_layout() -> ParamLayout {
+    ParamLayout::new(&[
+        Block::Matrix { rows: 19, cols: 5 },
+        Block::Vector { len: 7 },
+        Block::Matrix { rows: 3, cols: 40 },
+    ])
+    .unwrap()
+}
+
+/// Low-rank noise: `for_each_scaled_indexed`, `fill` in any chunking and
+/// the factors `A B^T / sqrt(r)` give the same values, bit for bit.
+#[test]
+fn low_rank_kernels_agree_with_fill_and_factors() {
+    let layout = low_rank_layout();
+    let p = layout.num_params();
+    for rank in [1usize, 2, 3] {
+        let noise = StepNoise::structured(
+            5,
+            9,
+            NoiseKind::Gaussian,
+            NoiseStructure::LowRank { rank },
+            &layout,
+        );
+        let mut seen = [0.0f64; 19 * 5 + 7 + 3 * 40];
+        noise.for_each_scaled_indexed(p, 2, 1.0, |i, z| seen[i] = z);
+        let mut filled = [0.0f64; 19 * 5 + 7 + 3 * 40];
+        noise.fill(2, 0, &mut filled);
+        // Any chunking of `fill` gives the same values.
+        let mut chunked = [0.0f64; 19 * 5 + 7 + 3 * 40];
+        for (c, part) in chunked.chunks_mut(13).enumerate() {
+            noise.fill(2, c * 13, part);
+        }
+        // Dense reference from the factors.
+        let mut a = [0.0f64; 19 * 3];
+        let mut b = [0.0f64; 5 * 3];
+        noise.factors(2, 0, &mut a[..19 * rank], &mut b[..5 * rank]);
+        let inv = 1.0 / (rank as f64).sqrt();
+        for j in 0..5 {
+            for i in 0..19 {
+                let mut s = a[i] * b[j];
+                for l in 1..rank {
+                    s += a[i + l * 19] * b[j + l * 5];
+                }
+                assert_eq!((s * inv).to_bits(), seen[i + j * 19].to_bits());
+            }
+        }
+        for i in 0..p {
+            assert_eq!(seen[i].to_bits(), filled[i].to_bits(), "rank {rank}, {i}");
+            assert_eq!(seen[i].to_bits(), chunked[i].to_bits(), "rank {rank}, {i}");
+        }
+        // The vector block is the probe's ordinary stream at its offset.
+        assert_eq!(
+            seen[95].to_bits(),
+            noise.stream(2).value::<f64>(95).to_bits()
+        );
     }
 }

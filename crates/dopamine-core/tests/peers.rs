@@ -424,7 +424,10 @@ fn the_population_trait_drives_every_method_alike() {
     assert_eq!(PopulationOptimizer::counters(&a), b.counters());
     assert_eq!(PopulationOptimizer::current_plan(&a), None);
     let plan = a.plan(&wa).unwrap();
-    assert_eq!(PopulationOptimizer::current_plan(&a), Some(plan));
+    assert_eq!(
+        PopulationOptimizer::current_plan(&a),
+        Some(dopamine_core::Plan::Perturbation(plan))
+    );
     // SNES: the base never moves, walk_past checks only, misuse is typed.
     let mut snes = Snes::new(SnesConfig::new(8, 0.1), 8, vec![0.0; 8]).unwrap();
     let w = vec![0.25; 8];
@@ -507,7 +510,8 @@ fn snes_runs_are_deterministic() {
         let mut w = vec![0.0; 6];
         let mut scratch = vec![0.0; 6];
         for _ in 0..100 {
-            let _ = opt.step(&mut w, &mut scratch, loss).unwrap();
+            let outcome = opt.step(&mut w, &mut scratch, loss).unwrap();
+            assert!(matches!(outcome, StepOutcome::Updated(_)), "{outcome:?}");
         }
         (w, opt.sigma().to_vec())
     };

@@ -200,7 +200,8 @@ fn scale_gap(c: f64, probes: usize, rpe: RpeMode) -> f64 {
             panic!()
         };
         // The premise of the test: eps = 1e-12 is negligible against c^2 v.
-        min_v = min_v.min(c * c * r.signal.surprise_size * r.signal.surprise_size);
+        let s = r.coding.expect("Dopamine codes its RPEs").surprise_size;
+        min_v = min_v.min(c * c * s * s);
         assert!(matches!(
             o2.step(&mut w2, |p| c * loss(p)).unwrap(),
             StepOutcome::Updated(_)
@@ -371,12 +372,13 @@ fn forward_passes_per_step_match_the_config() {
             let mut w = [1.0f64, 2.0, 3.0];
             let mut calls = 0u64;
             for _ in 0..7 {
-                let _ = opt
+                let outcome = opt
                     .step(&mut w, |p| {
                         calls += 1;
                         p.iter().map(|x| x * x).sum()
                     })
                     .unwrap();
+                assert!(matches!(outcome, StepOutcome::Updated(_)), "{outcome:?}");
             }
             assert_eq!(calls, 7 * expected);
             assert_eq!(opt.counters().forward_passes, 7 * expected);
@@ -555,7 +557,8 @@ fn serde_round_trip_resumes_bit_identically() {
         for _ in 0..200 {
             o.ask(w).unwrap();
             let l = loss(w);
-            let _ = o.tell(w, l).unwrap();
+            let told = o.tell(w, l).unwrap();
+            assert!(!matches!(told, Told::Rejected(_)), "{told:?}");
         }
     };
     drive(&mut opt, &mut w);
@@ -615,7 +618,8 @@ fn serde_round_trip_resumes_bit_identically() {
     let mut w = vec![0.3f64; 12];
     let mut scratch = vec![0.0f64; 12];
     for _ in 0..20 {
-        let _ = opt.step(&mut w, &mut scratch, loss).unwrap();
+        let outcome = opt.step(&mut w, &mut scratch, loss).unwrap();
+        assert!(matches!(outcome, StepOutcome::Updated(_)), "{outcome:?}");
     }
     let json = serde_json::to_string(&opt).unwrap();
     let mut resumed: dopamine_core::Snes<f64, Vec<f64>> = serde_json::from_str(&json).unwrap();

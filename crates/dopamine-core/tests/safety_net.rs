@@ -319,7 +319,8 @@ fn f32_loss_spike_does_not_poison_the_statistics() {
             let StepOutcome::Updated(r) = o else {
                 panic!("{o:?}")
             };
-            assert!(r.signal.effective_eta > 0.0 && r.signal.surprise_size.is_finite());
+            let coding = r.coding.expect("Dopamine codes its RPEs");
+            assert!(r.effective_eta > 0.0 && coding.surprise_size.is_finite());
         }
     }
 }

@@ -118,18 +118,20 @@ impl<C: Communicator + ?Sized, T: Float> Replicas<T> for DistributedRun<'_, C, T
             .into());
         }
         self.at.copy_from_slice(objective.params());
-        let plan = population.plan(&self.at)?;
-        self.exchange.evaluate_shared(
-            &plan,
-            &self.at,
-            |point| objective.loss_at(point),
-            self.comm,
-            started,
-        )?;
+        {
+            let plan = population.plan(&self.at)?;
+            self.exchange.evaluate_shared(
+                &plan,
+                &self.at,
+                |point| objective.loss_at(point),
+                self.comm,
+                started,
+            )?;
+        }
         let replay = Instant::now();
-        let info = population.tell_all(objective.params_mut(), &self.exchange.told)?;
+        let outcome = population.tell_all(objective.params_mut(), &self.exchange.told)?;
         self.exchange.stats.replay_time += replay.elapsed();
-        Ok(info)
+        Ok(StepInfo::from_outcome(&outcome, &self.exchange.told))
     }
 
     fn writes_checkpoints(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dopamine_core::{Error, PerturbationOptimizer, Query, Real, StepOutcome, StepPlan, UpdateRule};
+use dopamine_core::{Error, PerturbationOptimizer, Population, Real, StepOutcome, UpdateRule};
 
 use crate::comm::Communicator;
 use crate::error::DistError;
@@ -148,15 +148,16 @@ impl<T: Real> Exchange<T> {
     /// length is the stepper's), exchanges the losses and leaves all of them
     /// in [`Exchange::told`]; `started` is when the step began (for the
     /// evaluation time).
-    pub(crate) fn evaluate_shared<C, F>(
+    pub(crate) fn evaluate_shared<P, C, F>(
         &mut self,
-        plan: &StepPlan<T>,
+        plan: &P,
         params: &[T],
         mut loss: F,
         comm: &C,
         started: Instant,
     ) -> Result<(), Error>
     where
+        P: Population<T> + ?Sized,
         C: Communicator + ?Sized,
         F: FnMut(&[T]) -> T,
     {
@@ -173,7 +174,7 @@ impl<T: Real> Exchange<T> {
                     plan.walk_past(e, &mut self.base)?;
                     continue;
                 }
-                let value = if plan.point(e) == Query::Baseline {
+                let value = if plan.is_unperturbed(e) {
                     loss(params)
                 } else {
                     plan.build_point(e, &mut self.base, &mut self.point)?;

@@ -30,7 +30,10 @@ mod engine;
 mod errors;
 mod ops;
 mod report;
+mod rule_classes;
 mod settings;
+mod snes_class;
+mod snes_settings;
 mod state;
 
 use pyo3::prelude::*;
@@ -53,11 +56,11 @@ fn _restore(py: Python<'_>, state: &Bound<'_, PyBytes>) -> PyResult<Py<PyAny>> {
 #[pymodule]
 fn dopamine_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<classes::Optimizer>()?;
-    m.add_class::<classes::Wp>()?;
-    m.add_class::<classes::Dopamine1>()?;
-    m.add_class::<classes::Dopamine2>()?;
-    m.add_class::<classes::OpenEs>()?;
-    m.add_class::<classes::Snes>()?;
+    m.add_class::<rule_classes::Wp>()?;
+    m.add_class::<rule_classes::Dopamine1>()?;
+    m.add_class::<rule_classes::Dopamine2>()?;
+    m.add_class::<rule_classes::OpenEs>()?;
+    m.add_class::<snes_class::Snes>()?;
     m.add_class::<report::StepReport>()?;
     m.add_function(wrap_pyfunction!(_restore, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -107,7 +107,6 @@ pub(crate) fn ask<'py, T, O>(
 where
     T: Float,
     O: PopulationOptimizer<T> + 'static,
-    for<'a> O::Plan<'a>: Sync,
 {
     let dim = opt.dim();
     let rows = opt.points_per_step();

@@ -9,7 +9,9 @@ use pyo3::types::PyDict;
 /// Returned by `tell`, by `step`, and by `tell_one` when a step ends. Values
 /// are Python floats (exact copies of the optimizer's float32 or float64
 /// values). For a rejected step only `step`, `rejected` and `reason` are
-/// set; the other values are `None`.
+/// set; the other values are `None`. A value the method does not have is
+/// `None` too: SNES has no RPE (`mean_delta`, `last_delta`), and only the
+/// Dopamine rules code their RPEs (`expected_rpe`, `surprise_size`).
 #[pyclass(frozen, module = "dopamine_py", name = "StepReport")]
 #[derive(Debug, Clone)]
 pub struct StepReport {
@@ -28,7 +30,8 @@ pub struct StepReport {
     /// (with `baseline="from_probes"`, the mean of the probe losses).
     #[pyo3(get)]
     baseline_loss: Option<f64>,
-    /// The mean RPE (reward prediction error) of the step's probes.
+    /// The mean RPE (reward prediction error) of the step's probes (`None`
+    /// for SNES).
     #[pyo3(get)]
     mean_delta: Option<f64>,
     /// The RPE of the last probe.
@@ -41,10 +44,12 @@ pub struct StepReport {
     /// `eta * sigma / sqrt(v + eps)` for the Dopamine rules.
     #[pyo3(get)]
     effective_eta: Option<f64>,
-    /// The expected RPE `b` after the step (0 for WP).
+    /// The expected RPE `b` after the step (the Dopamine rules; `None` for
+    /// the others).
     #[pyo3(get)]
     expected_rpe: Option<f64>,
-    /// The typical surprise `sqrt(v)` after the step (0 for WP).
+    /// The typical surprise `sqrt(v)` after the step (the Dopamine rules;
+    /// `None` for the others).
     #[pyo3(get)]
     surprise_size: Option<f64>,
 }
@@ -87,12 +92,12 @@ impl StepReport {
             rejected: false,
             reason: None,
             baseline_loss: Some(r.baseline_loss.to_f64()),
-            mean_delta: Some(r.mean_delta.to_f64()),
-            last_delta: Some(r.last_delta.to_f64()),
+            mean_delta: r.rpe.map(|x| x.mean_delta.to_f64()),
+            last_delta: r.rpe.map(|x| x.last_delta.to_f64()),
             eta: Some(r.eta.to_f64()),
-            effective_eta: Some(r.signal.effective_eta.to_f64()),
-            expected_rpe: Some(r.signal.expected_rpe.to_f64()),
-            surprise_size: Some(r.signal.surprise_size.to_f64()),
+            effective_eta: Some(r.effective_eta.to_f64()),
+            expected_rpe: r.coding.map(|c| c.expected_rpe.to_f64()),
+            surprise_size: r.coding.map(|c| c.surprise_size.to_f64()),
         }
     }
 }

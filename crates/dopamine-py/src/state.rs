@@ -1,43 +1,57 @@
-//! The optimizer's state as bytes, for pickling: a magic tag (which kind of optimizer), a format version and the kernel's optimizer in bincode 2.
+//! The optimizer's state as bytes, for pickling: the training library's one state format (magic, version, length, CRC-32; `dopamine_train::state`) around the kernel's optimizer in bincode 2; pickles of release 0.2.0 (magic `DOPY`/`DOPS`, no checksum) still load.
 
 use dopamine_core::{PerturbationOptimizer, Real, Snes, UpdateRule};
 use pyo3::PyResult;
 use pyo3::exceptions::PyValueError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, SharedVec, SnesEngine, with_engine, with_snes};
 
-/// The first bytes of the state of a perturbation optimizer (WP, the
+/// The first bytes of a 0.2.0 pickle of a perturbation optimizer (WP, the
 /// Dopamine rules, OpenES).
-const MAGIC: &[u8; 4] = b"DOPY";
-/// The first bytes of the state of SNES.
-const MAGIC_SNES: &[u8; 4] = b"DOPS";
-/// The format version; bumped when the layout of the bytes changes.
-const VERSION: u8 = 1;
+const LEGACY_MAGIC: &[u8; 4] = b"DOPY";
+/// The first bytes of a 0.2.0 pickle of SNES.
+const LEGACY_MAGIC_SNES: &[u8; 4] = b"DOPS";
+/// The format version of 0.2.0 pickles.
+const LEGACY_VERSION: u8 = 1;
 
 fn bincode_config() -> impl bincode::config::Config {
     bincode::config::standard()
+}
+
+/// What a pickle holds: the kernel's optimizer, whichever it is.
+#[derive(Deserialize)]
+enum Pickled {
+    /// A perturbation optimizer (WP, the Dopamine rules, OpenES).
+    Perturbation(Box<Engine>),
+    /// SNES.
+    Snes(Box<SnesEngine>),
+}
+
+/// [`Pickled`] as it is written (the same bytes), borrowing the engine.
+#[derive(Serialize)]
+enum PickledRef<'a> {
+    /// A perturbation optimizer.
+    Perturbation(&'a Engine),
+    /// SNES.
+    Snes(&'a SnesEngine),
 }
 
 /// The engine as bytes: everything the optimizer knows (settings, rule
 /// state, Dopamine-2's trace, OpenES's moments, step, counters, a step in
 /// progress), so that a restored optimizer continues bit for bit.
 pub(crate) fn encode(engine: &Engine) -> PyResult<Vec<u8>> {
-    encode_with(MAGIC, engine)
+    seal(&PickledRef::Perturbation(engine))
 }
 
 /// SNES as bytes: settings, `sigma`, step, counters, a planned step.
 pub(crate) fn encode_snes(engine: &SnesEngine) -> PyResult<Vec<u8>> {
-    encode_with(MAGIC_SNES, engine)
+    seal(&PickledRef::Snes(engine))
 }
 
-fn encode_with<S: Serialize>(magic: &[u8; 4], value: &S) -> PyResult<Vec<u8>> {
-    let mut bytes = magic.to_vec();
-    bytes.push(VERSION);
-    let payload = bincode::serde::encode_to_vec(value, bincode_config())
-        .map_err(|e| PyValueError::new_err(format!("cannot encode the optimizer: {e}")))?;
-    bytes.extend_from_slice(&payload);
-    Ok(bytes)
+fn seal(value: &PickledRef<'_>) -> PyResult<Vec<u8>> {
+    dopamine_train::encode_state(value)
+        .map_err(|e| PyValueError::new_err(format!("cannot encode the optimizer: {e}")))
 }
 
 /// An optimizer restored from its bytes.
@@ -48,36 +62,46 @@ pub(crate) enum Restored {
     Snes(Box<SnesEngine>),
 }
 
-/// The optimizer back from [`encode`]'s or [`encode_snes`]'s bytes, checked
-/// as the kernel checks a new optimizer.
+/// The optimizer back from [`encode`]'s or [`encode_snes`]'s bytes (or a
+/// 0.2.0 pickle's), checked as the kernel checks a new optimizer. Every
+/// damaged byte of a current state is refused (its checksum).
 pub(crate) fn decode(bytes: &[u8]) -> PyResult<Restored> {
     let bad =
         |why: String| PyValueError::new_err(format!("not a dopamine_py optimizer state: {why}"));
-    let (is_snes, rest) = if let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()) {
-        (false, rest)
-    } else if let Some(rest) = bytes.strip_prefix(MAGIC_SNES.as_slice()) {
-        (true, rest)
+    let pickled = if bytes.starts_with(LEGACY_MAGIC) || bytes.starts_with(LEGACY_MAGIC_SNES) {
+        decode_legacy(bytes).map_err(bad)?
     } else {
-        return Err(bad("wrong magic bytes".into()));
+        dopamine_train::decode_state::<Pickled>(bytes).map_err(|e| bad(e.to_string()))?
     };
-    let Some((&version, payload)) = rest.split_first() else {
-        return Err(bad("truncated".into()));
-    };
-    if version != VERSION {
-        return Err(bad(format!(
-            "format version {version}, this build reads version {VERSION}"
-        )));
-    }
     let inconsistent = |e: dopamine_core::Error| bad(format!("inconsistent state: {e}"));
-    if is_snes {
-        let engine: SnesEngine = decode_payload(payload).map_err(bad)?;
-        with_snes!(&engine, |opt| check_snes(opt)).map_err(inconsistent)?;
-        Ok(Restored::Snes(Box::new(engine)))
-    } else {
-        let engine: Engine = decode_payload(payload).map_err(bad)?;
-        with_engine!(&engine, |opt| check(opt)).map_err(inconsistent)?;
-        Ok(Restored::Perturbation(Box::new(engine)))
+    match pickled {
+        Pickled::Snes(engine) => {
+            with_snes!(&*engine, |opt| check_snes(opt)).map_err(inconsistent)?;
+            Ok(Restored::Snes(engine))
+        }
+        Pickled::Perturbation(engine) => {
+            with_engine!(&*engine, |opt| check(opt)).map_err(inconsistent)?;
+            Ok(Restored::Perturbation(engine))
+        }
     }
+}
+
+/// A pickle of release 0.2.0: magic, version 1, the engine in bincode 2.
+fn decode_legacy(bytes: &[u8]) -> Result<Pickled, String> {
+    let is_snes = bytes.starts_with(LEGACY_MAGIC_SNES);
+    let Some((&version, payload)) = bytes[LEGACY_MAGIC.len()..].split_first() else {
+        return Err("truncated".into());
+    };
+    if version != LEGACY_VERSION {
+        return Err(format!(
+            "format version {version}, this build reads version {LEGACY_VERSION}"
+        ));
+    }
+    Ok(if is_snes {
+        Pickled::Snes(Box::new(decode_payload(payload)?))
+    } else {
+        Pickled::Perturbation(Box::new(decode_payload(payload)?))
+    })
 }
 
 fn decode_payload<D: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<D, String> {

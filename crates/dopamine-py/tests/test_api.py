@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import zlib
 import threading
 
 import numpy as np
@@ -222,14 +223,21 @@ def test_copies_are_independent():
 
 
 def test_restore_rejects_foreign_bytes():
-    with pytest.raises(ValueError, match="not a dopamine_py optimizer state: wrong magic bytes"):
+    with pytest.raises(ValueError, match="not a dopamine_py optimizer state: truncated"):
         dp._restore(b"nope")
+    with pytest.raises(ValueError, match="not a dopamine_py optimizer state: .*wrong magic bytes"):
+        dp._restore(b"nope" * 8)
     good = pickle.dumps(dp.Dopamine1(3))
     state = dp.Dopamine1(3).__reduce__()[1][0]
     with pytest.raises(ValueError, match="not a dopamine_py optimizer state"):
         dp._restore(state[:-3])
+    # A state of a format version this build does not know, intact otherwise
+    # (its checksum, over version, length and payload, recomputed).
+    newer = bytearray(state)
+    newer[8:12] = (99).to_bytes(4, "little")
+    newer[20:24] = zlib.crc32(bytes(newer[8:20]) + bytes(newer[24:])).to_bytes(4, "little")
     with pytest.raises(ValueError, match="format version 99"):
-        dp._restore(state[:4] + bytes([99]) + state[5:])
+        dp._restore(bytes(newer))
     assert pickle.loads(good).n_params == 3
 
 

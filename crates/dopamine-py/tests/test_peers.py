@@ -137,7 +137,8 @@ def test_open_es_state_properties():
     # Adam's step size a = eta sqrt(1 - beta2) / (1 - beta1) at t = 1 (beta2 rounded
     # to float32, hence the tolerance), and no RPE statistics.
     assert report.effective_eta == pytest.approx(0.02 * math.sqrt(1 - 0.999) / (1 - 0.9), rel=1e-4)
-    assert report.expected_rpe == 0 and report.surprise_size == 0
+    assert report.expected_rpe is None and report.surprise_size is None
+    assert report.mean_delta is not None and report.last_delta is not None
     m[:] = 0  # a copy
     assert opt.moments[0].any()
     # A non-finite loss after an update undoes it and restarts Adam.
@@ -159,7 +160,9 @@ def test_snes_state_and_report():
     assert report.updated and report.step == 0
     assert report.baseline_loss == pytest.approx(np.mean(losses))
     assert report.eta == report.effective_eta == 1.0
-    assert report.mean_delta == report.last_delta == report.expected_rpe == report.surprise_size == 0
+    # SNES has no RPE: the report has none (None, not zero).
+    for field in ("mean_delta", "last_delta", "expected_rpe", "surprise_size"):
+        assert getattr(report, field) is None, field
     assert opt.last_report.to_dict() == report.to_dict()
     assert not np.array_equal(opt.sigma, np.full(6, 0.1))
     sigma = opt.sigma
@@ -390,11 +393,13 @@ def test_pickle_resumes_bit_identically(cls, dtype):
 
 def test_snes_state_is_checked_on_restore():
     state = dp.SNES(3, sigma0=0.5).__reduce__()[1][0]
-    assert state[:4] == b"DOPS"
+    # One state format for every optimizer (and for Rust checkpoints).
+    assert state[:8] == b"DPMNSTAT"
+    assert dp.OpenES(3).__reduce__()[1][0][:8] == b"DPMNSTAT"
     assert pickle.loads(pickle.dumps(dp.SNES(3, sigma0=0.5))).n_params == 3
     with pytest.raises(ValueError, match="not a dopamine_py optimizer state"):
         dp._restore(state[:-3])
-    with pytest.raises(ValueError, match="format version 99"):
-        dp._restore(state[:4] + bytes([99]) + state[5:])
-    # An OpenES state keeps the perturbation optimizers' tag.
-    assert dp.OpenES(3).__reduce__()[1][0][:4] == b"DOPY"
+    damaged = bytearray(state)
+    damaged[-1] ^= 1
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        dp._restore(bytes(damaged))

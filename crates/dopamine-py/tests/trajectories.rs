@@ -82,16 +82,19 @@ fn reason(why: Rejection) -> &'static str {
     }
 }
 
+/// A report's values as bit patterns; a value the method does not report
+/// (SNES's RPEs, the RPE statistics of WP, OpenES and SNES) is `null`.
 fn report_json<T: Real>(r: &StepReport<T>) -> Value {
+    let opt = |x: Option<T>| x.map_or(Value::Null, |x| json!(hex(x.to_f64())));
     json!({
         "step": r.step,
         "baseline_loss": hex(r.baseline_loss.to_f64()),
-        "mean_delta": hex(r.mean_delta.to_f64()),
-        "last_delta": hex(r.last_delta.to_f64()),
+        "mean_delta": opt(r.rpe.map(|x| x.mean_delta)),
+        "last_delta": opt(r.rpe.map(|x| x.last_delta)),
         "eta": hex(r.eta.to_f64()),
-        "effective_eta": hex(r.signal.effective_eta.to_f64()),
-        "expected_rpe": hex(r.signal.expected_rpe.to_f64()),
-        "surprise_size": hex(r.signal.surprise_size.to_f64()),
+        "effective_eta": hex(r.effective_eta.to_f64()),
+        "expected_rpe": opt(r.coding.map(|c| c.expected_rpe)),
+        "surprise_size": opt(r.coding.map(|c| c.surprise_size)),
     })
 }
 

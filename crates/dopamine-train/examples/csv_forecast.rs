@@ -20,7 +20,8 @@ use dopamine_tasks::{
     persistence_nrmse, split_by_fractions,
 };
 use dopamine_train::{
-    Budget, NoObserver, OptimizerSpec, PerturbSpec, RnnObjective, TrainSpec, train,
+    Budget, Dopamine1Settings, NoObserver, OptimizerSpec, PerturbSpec, RnnObjective, TrainSpec,
+    train,
 };
 use faer::Mat;
 
@@ -84,16 +85,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         20.min(train_end / 4),
         Bptt::Full,
     )?;
-    let spec = OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings::new(
+        PerturbSpec {
             sigma: 1e-3,
             eta: 0.01,
             probes: 1,
             antithetic: false,
             cosine_to: Some(0.01),
+            ..Default::default()
         },
-        beta: 0.9,
-    };
+        0.9,
+    ));
     let mut optimizer = spec.build::<f64>(objective.net().num_params(), 7, STEPS)?;
     let run = train(
         &mut objective,

@@ -3,7 +3,8 @@
 //! Run: `cargo run --release -p dopamine-train --example own_model`
 
 use dopamine_train::{
-    Budget, FnObjective, NoObserver, Objective, OptimizerSpec, PerturbSpec, TrainSpec, train,
+    Budget, Dopamine1Settings, FnObjective, NoObserver, Objective, OptimizerSpec, PerturbSpec,
+    TrainSpec, train,
 };
 
 fn main() -> Result<(), dopamine_train::TrainError> {
@@ -19,16 +20,17 @@ fn main() -> Result<(), dopamine_train::TrainError> {
     };
     let mut objective = FnObjective::new(vec![0.0, 0.0], loss, 200);
     let steps = 3_000;
-    let spec = OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings::new(
+        PerturbSpec {
             sigma: 1e-3,
             eta: 0.02,
             probes: 1,
             antithetic: false,
             cosine_to: Some(0.01),
+            ..Default::default()
         },
-        beta: 0.9,
-    };
+        0.9,
+    ));
     let mut optimizer = spec.build::<f64>(2, 42, steps)?;
     let run = train(
         &mut objective,

@@ -51,8 +51,7 @@ impl<T: Real> UpdateRule<T> for ClippedWp<T> {
         });
         RuleSignal {
             effective_eta: ctx.eta,
-            expected_rpe: T::ZERO,
-            surprise_size: T::ZERO,
+            coding: None,
             applied: self.last.apply(params, noise, ctx),
         }
     }

@@ -1,6 +1,6 @@
 //! [`Checkpoint`]: the whole state of a run, and its checked, versioned file format.
 //!
-//! # File format (version 2)
+//! # File format (version 3)
 //!
 //! | bytes | content |
 //! | --- | --- |
@@ -14,10 +14,14 @@
 //! before anything else: a checkpoint of an `f64` run loaded into an `f32`
 //! run is a [`CheckpointError::ScalarMismatch`], not garbage. Then the
 //! parameters, the optimizer's name and its state (the bytes of
-//! [`crate::Optimizer::save_state`]) and the trainer's [`TrainState`].
+//! [`crate::Optimizer::save_state`], in the state format of
+//! [`crate::state`]: checked on its own, so it can be handed around apart
+//! from the file) and the trainer's [`TrainState`].
 //!
-//! Version 1 (the first release: one enum of the built-in optimizers, `f64`
-//! only) is refused with [`CheckpointError::UnsupportedVersion`]; so is any
+//! Version 2 (release 0.2.0: the same layout, the optimizer's state as bare
+//! bincode) is read, its optimizer state sealed as it is read; version 1
+//! (the first release: one enum of the built-in optimizers, `f64` only) is
+//! refused with [`CheckpointError::UnsupportedVersion`], and so is any
 //! version newer than this build's.
 
 use serde::{Deserialize, Serialize};
@@ -25,12 +29,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::CheckpointError;
 use crate::float::Float;
 use crate::record::TrainState;
-use crate::state::config;
+use crate::state::{config, seal_state};
 
 /// The first eight bytes of every checkpoint file.
 pub const MAGIC: [u8; 8] = *b"DPMNCKPT";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this build writes (and reads, with version 2).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this build reads (release 0.2.0's).
+pub const OLDEST_READABLE_VERSION: u32 = 2;
 /// Bytes before the payload: magic, version, payload length, checksum.
 pub const HEADER_LEN: usize = 24;
 
@@ -93,7 +99,7 @@ impl<T: Float> Checkpoint<T> {
     /// checksum before decoding, the parameters' type first, and the decoded
     /// state after.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
-        let payload = checked_payload(bytes)?;
+        let (version, payload) = checked_payload(bytes)?;
         let (scalar, _): (String, usize) = bincode::serde::decode_from_slice(payload, config())
             .map_err(|e| CheckpointError::Decode(e.to_string()))?;
         if scalar != T::type_name() {
@@ -102,7 +108,7 @@ impl<T: Float> Checkpoint<T> {
                 expected: T::type_name(),
             });
         }
-        let (checkpoint, used): (Self, usize) =
+        let (mut checkpoint, used): (Self, usize) =
             bincode::serde::decode_from_slice(payload, config())
                 .map_err(|e| CheckpointError::Decode(e.to_string()))?;
         if used != payload.len() {
@@ -111,6 +117,11 @@ impl<T: Float> Checkpoint<T> {
                 payload.len() - used,
                 payload.len()
             )));
+        }
+        if version == 2 {
+            // Release 0.2.0 stored the optimizer's state as bare bincode,
+            // covered by the file's checksum.
+            checkpoint.optimizer_state = seal_state(&checkpoint.optimizer_state);
         }
         checkpoint.validate()?;
         Ok(checkpoint)
@@ -126,8 +137,8 @@ fn scalar_name(found: &str) -> &'static str {
     }
 }
 
-/// The payload of a file whose header checks out.
-fn checked_payload(bytes: &[u8]) -> Result<&[u8], CheckpointError> {
+/// The format version and payload of a file whose header checks out.
+fn checked_payload(bytes: &[u8]) -> Result<(u32, &[u8]), CheckpointError> {
     let found = bytes.len() as u64;
     let Some((header, payload)) = bytes.split_at_checked(HEADER_LEN) else {
         return Err(CheckpointError::Truncated {
@@ -146,7 +157,7 @@ fn checked_payload(bytes: &[u8]) -> Result<&[u8], CheckpointError> {
         u64::from_le_bytes(b)
     };
     let version = word(8..12) as u32;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(CheckpointError::UnsupportedVersion {
             found: version,
             supported: FORMAT_VERSION,
@@ -168,5 +179,5 @@ fn checked_payload(bytes: &[u8]) -> Result<&[u8], CheckpointError> {
     if computed != stored {
         return Err(CheckpointError::ChecksumMismatch { stored, computed });
     }
-    Ok(payload)
+    Ok((version, payload))
 }

@@ -227,7 +227,10 @@ impl fmt::Display for CheckpointError {
                 write!(f, "{extra} unexpected bytes after the payload")
             }
             CheckpointError::BadMagic { found } => {
-                write!(f, "not a checkpoint (magic bytes {found:02x?})")
+                write!(
+                    f,
+                    "not a checkpoint or saved optimizer state (wrong magic bytes {found:02x?})"
+                )
             }
             CheckpointError::UnsupportedVersion { found, supported } => write!(
                 f,

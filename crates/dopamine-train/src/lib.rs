@@ -28,12 +28,14 @@
 //!   implements [`NamedRule`] — a rule of your own included, and OpenES;
 //!   SNES is [`SnesOptimizer`]; the gradient
 //!   methods are [`GradientDescent`] over SGD or Adam. An optimizer whose
-//!   steps are a population of points ([`PopulationStep`]) lets the objective
-//!   evaluate them in one sweep and a [`ProbePool`] on threads.
-//! * [`OptimizerSpec`] (in [`spec`]): the built-in optimizers as a config
-//!   file names them (WP, Dopamine-1/2, OpenES, SNES, SGD, Adam), with
-//!   [`SpecOptions`] (low rank, no baseline, second moment), turned into an
-//!   [`Optimizer`] once.
+//!   steps are a population of points (`dopamine-core`'s
+//!   `PopulationOptimizer`, from [`Optimizer::population`]: the rules,
+//!   OpenES, SNES) lets the objective evaluate them in one sweep and a
+//!   [`ProbePool`] on threads.
+//! * [`OptimizerSpec`] (in [`registry`]): the built-in optimizers as a
+//!   config file names them (WP, Dopamine-1/2, OpenES, SNES, SGD, Adam),
+//!   one file and one [`OptimizerEntry`] each, with [`SpecOptions`] (low
+//!   rank, no baseline, second moment), turned into an [`Optimizer`] once.
 //! * [`Trainer`] and [`train`] (in [`trainer`]): budgets in steps, forward
 //!   passes or seconds ([`Budget`]), a target loss, [`Observer`]s, per-step
 //!   [`Record`]s.
@@ -53,14 +55,13 @@
 //! # Example
 //!
 //! ```
-//! use dopamine_train::{train, Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, TrainSpec};
+//! use dopamine_train::{train, Budget, Dopamine1Settings, FnObjective, NoObserver, OptimizerSpec, TrainSpec};
 //!
 //! // A user's own model, given only as a loss of its parameters (here f32).
 //! let mut objective = FnObjective::new(vec![2.0f32, -1.0], |w: &[f32]| w.iter().map(|x| x * x).sum(), 4);
-//! let spec = OptimizerSpec::Dopamine1 {
-//!     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: Some(0.01) },
-//!     beta: 0.9,
-//! };
+//! let spec = OptimizerSpec::Dopamine1(Dopamine1Settings {
+//!     sigma: 1e-3, eta: 0.05, cosine_to: Some(0.01), beta: 0.9, ..Default::default()
+//! });
 //! let mut optimizer = spec.build::<f32>(2, 7, 500)?;
 //! let run = train(&mut objective, optimizer.as_mut(), &TrainSpec { budget: Budget::steps(500), ..Default::default() }, &mut NoObserver)?;
 //! assert!(run.last.loss < 1e-2);
@@ -78,8 +79,8 @@ pub mod optimizer;
 pub mod optimizers;
 pub mod probe_pool;
 pub mod record;
+pub mod registry;
 pub mod replicas;
-pub mod spec;
 pub mod state;
 pub mod store;
 pub mod trainer;
@@ -90,16 +91,17 @@ pub use float::Float;
 pub use objective::{Objective, PassCost, PlanScratch};
 pub use objectives::{FnObjective, MlpObjective, RnnObjective};
 pub use observer::{Control, NoObserver, Observer};
-pub use optimizer::{
-    Optimizer, PopulationScratch, PopulationStep, StepInfo, population_step, step_preferred,
-};
+pub use optimizer::{Optimizer, PopulationScratch, StepInfo, population_step, step_preferred};
 pub use optimizers::{
     AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
 };
 pub use probe_pool::ProbePool;
 pub use record::{Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState};
+pub use registry::{
+    AdamSettings, Dopamine1Settings, Dopamine2Settings, Noise, OpenEsSettings, OptimizerEntry,
+    OptimizerKind, OptimizerSpec, PerturbSpec, SgdSettings, SnesSettings, SpecOptions, WpSettings,
+};
 pub use replicas::{Replicas, SingleProcess};
-pub use spec::{EsSpec, OptimizerKind, OptimizerSpec, PerturbSpec, SnesSpec, SpecOptions};
 pub use state::{decode_state, encode_state};
 pub use store::{CheckpointPolicy, LoadedCheckpoint, OnWriteFailure, load_latest};
 pub use trainer::{Trainer, train};

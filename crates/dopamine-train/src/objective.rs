@@ -3,7 +3,7 @@
 //! Adapters are in [`crate::objectives`]: a loss closure of a parameter
 //! slice and the models of `dopamine-nets`.
 
-use dopamine_core::{ParamLayout, StepPlan};
+use dopamine_core::{ParamLayout, Plan, Population};
 use dopamine_nets::Scalar;
 
 use crate::error::TrainError;
@@ -49,7 +49,9 @@ impl<T: Scalar> PlanScratch<T> {
 /// methods, its gradient.
 ///
 /// A model that evaluates many parameter vectors at once (a population
-/// forward pass) overrides [`Objective::evaluate_plan`] and returns `true`
+/// forward pass) overrides [`Objective::evaluate_plan`] (matching on the
+/// [`Plan`] when it evaluates a perturbation step's low-rank points itself)
+/// and returns `true`
 /// from [`Objective::prefers_population`]; the trainer then hands it every
 /// point of a step together.
 pub trait Objective<T: Scalar>: Send {
@@ -69,17 +71,18 @@ pub trait Objective<T: Scalar>: Send {
     /// [`Objective::params`].
     fn loss_at(&mut self, params: &[T]) -> T;
 
-    /// The losses of every point of `plan` (a step planned at `params`),
-    /// written into `losses` in plan order; `losses.len()` is `plan.len()`.
+    /// The losses of every point of `plan` (a step of any population
+    /// method planned at `params`), written into `losses` in plan order;
+    /// `losses.len()` is `plan.len()`.
     ///
-    /// The default builds each point with [`StepPlan::build_point`] into
+    /// The default builds each point with [`Population::build_point`] into
     /// `scratch` and evaluates it with [`Objective::loss_at`]: bit for bit
     /// the losses an ask/tell step sees.
     ///
     /// Errors: buffers of the wrong length.
     fn evaluate_plan(
         &mut self,
-        plan: &StepPlan<T>,
+        plan: &Plan<'_, T>,
         params: &[T],
         losses: &mut [T],
         scratch: &mut PlanScratch<T>,

@@ -1,4 +1,4 @@
-//! The open [`Optimizer`] trait and the step it reports ([`StepInfo`]); population steps ([`PopulationStep`]).
+//! The open [`Optimizer`] trait and the step it reports ([`StepInfo`]); population steps over `dopamine-core`'s one batch interface ([`population_step`]).
 //!
 //! Three kinds of optimizer take a step through the same trait:
 //!
@@ -7,7 +7,8 @@
 //!   any rule that implements [`NamedRule`](crate::NamedRule) (WP, Dopamine-1, Dopamine-2, or a
 //!   rule of your own) — ask/tell, the parameters moved in place;
 //! * **population steps**: an optimizer that knows a step's evaluation points
-//!   in advance ([`PopulationStep`]: plan, evaluate all, tell all losses), so
+//!   in advance (`dopamine-core`'s [`PopulationOptimizer`]: plan, evaluate
+//!   all, tell all losses; the perturbation rules, OpenES and SNES), so
 //!   an objective can evaluate the whole population in one sweep and a
 //!   [`crate::ProbePool`] can evaluate it on threads. The perturbation rules
 //!   are population steps too; an evolution strategy is one ("build 2K
@@ -21,7 +22,9 @@
 //! checkpoints as bytes ([`Optimizer::save_state`]); [`crate::encode_state`]
 //! writes any serde type.
 
-use dopamine_core::StepPlan;
+use dopamine_core::{
+    CodingReport, Plan, PopulationOptimizer, Real, RpeReport, StepOutcome, StepReport,
+};
 use dopamine_nets::Scalar;
 use serde::{Deserialize, Serialize};
 
@@ -29,10 +32,11 @@ use crate::error::{CheckpointError, TrainError};
 use crate::objective::{Objective, PlanScratch};
 
 /// What one optimizer step did. Losses and rates are `f64` whatever the
-/// parameters' type, for reporting.
+/// parameters' type, for reporting; what a method does not have is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct StepInfo {
-    /// Loss at the parameters the step started from.
+    /// Loss at the parameters the step started from (for SNES, the mean
+    /// loss of its points).
     pub loss: f64,
     /// Forward passes the step used.
     pub forward_passes: u64,
@@ -40,14 +44,45 @@ pub struct StepInfo {
     pub backward_passes: u64,
     /// Effective learning rate (WP units for the perturbation rules; lr for SGD/Adam).
     pub effective_eta: f64,
-    /// RPE of the last probe (perturbation rules).
-    pub last_delta: f64,
-    /// Expected RPE (Dopamine rules).
-    pub expected_rpe: f64,
-    /// Size of the surprise (Dopamine rules).
-    pub surprise_size: f64,
+    /// The step's RPEs (the perturbation rules); `None` for a method without RPE.
+    pub rpe: Option<RpeReport<f64>>,
+    /// The RPE statistics after the step (the Dopamine rules); `None` otherwise.
+    pub coding: Option<CodingReport<f64>>,
     /// The step was rejected and rolled back (non-finite loss).
     pub rejected: bool,
+}
+
+impl StepInfo {
+    /// Copies an applied update's report: its loss estimate, rate, RPEs and
+    /// RPE statistics.
+    pub fn record_update<T: Real>(&mut self, report: &StepReport<T>) {
+        self.loss = report.baseline_loss.to_f64();
+        self.effective_eta = report.effective_eta.to_f64();
+        self.rpe = report.rpe.map(|r| RpeReport {
+            mean_delta: r.mean_delta.to_f64(),
+            last_delta: r.last_delta.to_f64(),
+        });
+        self.coding = report.coding.map(|c| CodingReport {
+            expected_rpe: c.expected_rpe.to_f64(),
+            surprise_size: c.surprise_size.to_f64(),
+        });
+    }
+
+    /// The step of a population method that evaluated `losses` (every
+    /// point is charged) and ended with `outcome`. A rejected step's loss
+    /// is the first point's.
+    pub fn from_outcome<T: Real>(outcome: &StepOutcome<T>, losses: &[T]) -> Self {
+        let mut info = StepInfo {
+            loss: losses.first().map_or(f64::NAN, |l| l.to_f64()),
+            forward_passes: losses.len() as u64,
+            ..Default::default()
+        };
+        match outcome {
+            StepOutcome::Updated(r) => info.record_update(r),
+            StepOutcome::Rejected(_) => info.rejected = true,
+        }
+        info
+    }
 }
 
 /// An optimizer the trainer can run: one step at a time on an
@@ -64,11 +99,12 @@ pub trait Optimizer<T: Scalar>: Send {
     /// back) the objective's parameters, report.
     fn step(&mut self, objective: &mut dyn Objective<T>) -> Result<StepInfo, TrainError>;
 
-    /// The optimizer as a population step, when its steps are a set of
-    /// points known in advance. The trainer uses it for objectives that
-    /// [prefer populations](Objective::prefers_population); a
-    /// [`crate::ProbePool`] uses it to evaluate the points on threads.
-    fn population(&mut self) -> Option<&mut dyn PopulationStep<T>> {
+    /// The optimizer as a population method, when its steps are a set of
+    /// points known in advance (`dopamine-core`'s one batch interface:
+    /// the perturbation rules, OpenES, SNES). The trainer uses it for
+    /// objectives that [prefer populations](Objective::prefers_population);
+    /// a [`crate::ProbePool`] uses it to evaluate the points on threads.
+    fn population(&mut self) -> Option<&mut dyn PopulationOptimizer<T>> {
         None
     }
 
@@ -86,17 +122,6 @@ pub trait Optimizer<T: Scalar>: Send {
     /// of the same name. Errors (nothing changes): bytes that do not decode,
     /// or a state for another number of parameters.
     fn load_state(&mut self, state: &[u8]) -> Result<(), CheckpointError>;
-}
-
-/// A step whose evaluation points are known before any is evaluated.
-pub trait PopulationStep<T: Scalar> {
-    /// Starts a step at `params` and says which points to evaluate.
-    fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, TrainError>;
-
-    /// Finishes the step with the loss of every point of the plan, in plan
-    /// order: updates (or rejects and rolls back) `params`, the parameters
-    /// the plan was made at.
-    fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepInfo, TrainError>;
 }
 
 /// Buffers of a population step: the parameters the step is planned at,
@@ -121,19 +146,24 @@ impl<T: Scalar> PopulationScratch<T> {
 }
 
 /// One population step: plan at the objective's parameters, evaluate every
-/// point with [`Objective::evaluate_plan`], tell all the losses.
+/// point with [`Objective::evaluate_plan`], tell all the losses (every
+/// point is charged).
 pub fn population_step<T: Scalar>(
-    step: &mut dyn PopulationStep<T>,
+    step: &mut dyn PopulationOptimizer<T>,
     objective: &mut dyn Objective<T>,
     scratch: &mut PopulationScratch<T>,
 ) -> Result<StepInfo, TrainError> {
-    let plan = step.plan(objective.params())?;
+    use dopamine_core::Population;
     scratch.at.clear();
     scratch.at.extend_from_slice(objective.params());
-    scratch.losses.clear();
-    scratch.losses.resize(plan.len(), T::ZERO);
-    objective.evaluate_plan(&plan, &scratch.at, &mut scratch.losses, &mut scratch.plan)?;
-    step.tell_all(objective.params_mut(), &scratch.losses)
+    {
+        let plan: Plan<'_, T> = step.plan(objective.params())?;
+        scratch.losses.clear();
+        scratch.losses.resize(plan.len(), T::ZERO);
+        objective.evaluate_plan(&plan, &scratch.at, &mut scratch.losses, &mut scratch.plan)?;
+    }
+    let outcome = step.tell_all(objective.params_mut(), &scratch.losses)?;
+    Ok(StepInfo::from_outcome(&outcome, &scratch.losses))
 }
 
 /// Runs one step of `optimizer` on `objective` the way the objective
@@ -164,7 +194,7 @@ impl<T: Scalar, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     fn step(&mut self, objective: &mut dyn Objective<T>) -> Result<StepInfo, TrainError> {
         (**self).step(objective)
     }
-    fn population(&mut self) -> Option<&mut dyn PopulationStep<T>> {
+    fn population(&mut self) -> Option<&mut dyn PopulationOptimizer<T>> {
         (**self).population()
     }
     fn current_rate(&self) -> f64 {

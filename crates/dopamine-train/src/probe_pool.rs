@@ -1,33 +1,35 @@
 //! [`ProbePool`]: the evaluations of one population step run on several threads, bit-identical to the sequential step.
 //!
-//! 1. [`PopulationStep::plan`] announces the step's points (baseline, then
-//!    each probe's sides).
-//! 2. One thread evaluates the baseline on the objective itself while
-//!    another builds the probe points, in order, into per-evaluation clones
-//!    of the objective with [`dopamine_core::StepPlan::build_point`] (bit for
-//!    bit the points the sequential step evaluates, restore drift included);
-//!    then every probe is evaluated on a `rayon` pool of the chosen size.
-//! 3. [`PopulationStep::tell_all`] finishes the step with all the losses:
-//!    the update, the RPE statistics and every later step are bit-identical
-//!    to the sequential step (tested in `tests/probe_pool.rs`).
+//! 1. [`PopulationOptimizer::plan`](dopamine_core::PopulationOptimizer::plan) announces the step's points (a
+//!    perturbation rule's baseline and each probe's sides, or SNES's
+//!    population).
+//! 2. One thread evaluates the unperturbed point, if the step has one (the
+//!    baseline), on the objective itself while another builds the other
+//!    points, in order, into per-evaluation clones of the objective with
+//!    [`Population::build_point`] (bit for bit the points the sequential
+//!    step evaluates, restore drift included); then every point is
+//!    evaluated on a `rayon` pool of the chosen size.
+//! 3. [`PopulationOptimizer::tell_all`](dopamine_core::PopulationOptimizer::tell_all) finishes the step with all the
+//!    losses: the update, the RPE statistics and every later step are
+//!    bit-identical to the sequential step (tested in `tests/probe_pool.rs`).
 //!
 //! The serial part left is `tell_all`'s pass over the parameters (the
 //! restores' rounding, one noise pass per probe) and the update. An
 //! optimizer without a population step takes its ordinary step.
 
-use dopamine_core::Query;
+use dopamine_core::{Plan, Population};
 use rayon::prelude::*;
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
 use crate::objective::Objective;
-use crate::optimizer::{Optimizer, PopulationStep, StepInfo};
+use crate::optimizer::{Optimizer, StepInfo};
 
 /// A thread pool and per-probe clones of an objective, reused across steps.
 pub struct ProbePool<T, O> {
     pool: rayon::ThreadPool,
     threads: usize,
-    /// One objective per probe evaluation of a step (grown on first use).
+    /// One objective per evaluation of a step but the baseline (grown on first use).
     scratch: Vec<O>,
     /// The base the points are built from, moved past each point.
     base: Vec<T>,
@@ -73,21 +75,20 @@ impl<T: Float, O: Objective<T> + Clone> ProbePool<T, O> {
             return optimizer.step(objective);
         };
         match step.plan(objective.params()) {
-            Ok(plan) => self.evaluate_and_tell(step, plan, objective),
-            Err(TrainError::Optimizer(dopamine_core::Error::BatchOutOfOrder)) => {
-                optimizer.step(objective)
-            }
-            Err(e) => Err(e),
+            Ok(plan) => self.evaluate(plan, objective)?,
+            Err(dopamine_core::Error::BatchOutOfOrder) => return optimizer.step(objective),
+            Err(e) => return Err(e.into()),
         }
+        let Some(step) = optimizer.population() else {
+            return Err(dopamine_core::Error::BatchOutOfOrder.into());
+        };
+        let outcome = step.tell_all(objective.params_mut(), &self.losses)?;
+        Ok(StepInfo::from_outcome(&outcome, &self.losses))
     }
 
-    fn evaluate_and_tell(
-        &mut self,
-        step: &mut dyn PopulationStep<T>,
-        plan: dopamine_core::StepPlan<T>,
-        objective: &mut O,
-    ) -> Result<StepInfo, TrainError> {
-        let has_baseline = plan.point(0) == Query::Baseline;
+    /// Evaluates every point of `plan` into `self.losses`, in plan order.
+    fn evaluate(&mut self, plan: Plan<'_, T>, objective: &mut O) -> Result<(), TrainError> {
+        let has_baseline = plan.is_unperturbed(0);
         let first_probe = usize::from(has_baseline);
         let probes = plan.len() - first_probe;
         while self.scratch.len() < probes {
@@ -121,6 +122,6 @@ impl<T: Float, O: Objective<T> + Clone> ProbePool<T, O> {
         self.losses.clear();
         self.losses.extend(baseline);
         self.losses.extend_from_slice(&self.probe_losses);
-        step.tell_all(objective.params_mut(), &self.losses)
+        Ok(())
     }
 }

@@ -22,13 +22,10 @@ const WRITE_FAILED: u64 = 1 << 3;
 /// checkpoint policy.
 ///
 /// ```
-/// use dopamine_train::{Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, TrainSpec, Trainer};
+/// use dopamine_train::{Budget, Dopamine1Settings, FnObjective, NoObserver, OptimizerSpec, TrainSpec, Trainer};
 ///
 /// let loss = |w: &[f64]| w.iter().map(|x| x * x).sum::<f64>();
-/// let spec = OptimizerSpec::Dopamine1 {
-///     perturb: PerturbSpec { sigma: 1e-3, eta: 0.05, probes: 1, antithetic: false, cosine_to: None },
-///     beta: 0.9,
-/// };
+/// let spec = OptimizerSpec::Dopamine1(Dopamine1Settings { sigma: 1e-3, eta: 0.05, beta: 0.9, ..Default::default() });
 /// let train_spec = TrainSpec { budget: Budget::steps(200), ..Default::default() };
 /// let mut objective = FnObjective::new(vec![2.0, -1.0], loss, 0);
 /// let mut trainer = Trainer::new(spec.build(2, 7, 200)?, train_spec)?;
@@ -324,9 +321,10 @@ impl<T: Float> Run<'_, T> {
                 state.consecutive_rejections = 0;
                 rec.loss = info.loss;
                 rec.effective_eta = info.effective_eta;
-                rec.last_delta = info.last_delta;
-                rec.expected_rpe = info.expected_rpe;
-                rec.surprise_size = info.surprise_size;
+                // A record keeps 0 where the method reports no RPE.
+                rec.last_delta = info.rpe.map_or(0.0, |r| r.last_delta);
+                rec.expected_rpe = info.coding.map_or(0.0, |c| c.expected_rpe);
+                rec.surprise_size = info.coding.map_or(0.0, |c| c.surprise_size);
             }
             let elapsed = before + start.elapsed().as_secs_f64();
             state.elapsed_seconds = elapsed;

@@ -2,8 +2,9 @@
 
 use dopamine_train::store::list_checkpoints;
 use dopamine_train::{
-    Budget, CheckpointPolicy, FnObjective, NoObserver, Objective, OptimizerSpec, PerturbSpec,
-    TrainError, TrainSpec, Trainer, load_latest,
+    AdamSettings, Budget, CheckpointPolicy, Dopamine1Settings, FnObjective, NoObserver, Objective,
+    OptimizerSpec, PerturbSpec, SgdSettings, TrainError, TrainSpec, Trainer, WpSettings,
+    load_latest,
 };
 
 /// Loss beyond the cliff: NaN (a model that overflows).
@@ -50,6 +51,7 @@ fn perturb(eta: f64) -> PerturbSpec {
         probes: 1,
         antithetic: false,
         cosine_to: None,
+        ..Default::default()
     }
 }
 
@@ -96,16 +98,16 @@ fn halvings(rate: f64, base: f64) -> Option<i32> {
 #[test]
 fn fixed_rate_rules_roll_back_count_and_halve() {
     for (opt, start, base) in [
-        (OptimizerSpec::Wp(perturb(2.0)), 1.0, 2.0),
+        (OptimizerSpec::Wp(WpSettings::from(perturb(2.0))), 1.0, 2.0),
         (
-            OptimizerSpec::Sgd {
+            OptimizerSpec::Sgd(SgdSettings {
                 lr: 1.5,
                 momentum: 0.0,
-            },
+            }),
             1.0,
             1.5,
         ),
-        (OptimizerSpec::Adam { lr: 30.0 }, 9.0, 30.0),
+        (OptimizerSpec::Adam(AdamSettings { lr: 30.0 }), 9.0, 30.0),
     ] {
         let (t, params, rejected) = run_on_cliff(opt, start, 200);
         let name = opt.name();
@@ -130,10 +132,7 @@ fn fixed_rate_rules_roll_back_count_and_halve() {
 
 #[test]
 fn dopamine_absorbs_divergence_without_halving() {
-    let opt = OptimizerSpec::Dopamine1 {
-        perturb: perturb(0.5),
-        beta: 0.9,
-    };
+    let opt = OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb(0.5), 0.9));
     // Starts next to the cliff (loss 361): its first large steps fall off.
     // Seed 1, not 3: with the noise streams of 0.2.0 (CHANGELOG.md), seed 3's
     // run never reaches the cliff, the premise of this test. Of seeds 1..=7,
@@ -168,10 +167,7 @@ fn persistent_failure_stops_with_diverged_and_keeps_the_last_good_checkpoint() {
         },
         0,
     );
-    let opt = OptimizerSpec::Dopamine1 {
-        perturb: perturb(0.05),
-        beta: 0.9,
-    };
+    let opt = OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb(0.05), 0.9));
     let train_spec = TrainSpec {
         max_consecutive_rejections: 5,
         ..spec(1000)

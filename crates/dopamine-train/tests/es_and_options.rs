@@ -4,8 +4,9 @@ mod common;
 
 use common::{assert_same_records, param_bits, xor_objective};
 use dopamine_train::{
-    Budget, Checkpoint, EsSpec, NoObserver, Objective, OptimizerSpec, PerturbSpec, SnesSpec,
-    SpecOptions, TrainError, TrainSpec, Trainer, train,
+    AdamSettings, Budget, Checkpoint, Dopamine1Settings, Dopamine2Settings, NoObserver, Objective,
+    OpenEsSettings, OptimizerSpec, PerturbSpec, SnesSettings, SpecOptions, TrainError, TrainSpec,
+    Trainer, WpSettings, train,
 };
 
 const STEPS: u64 = 200;
@@ -25,39 +26,33 @@ fn antithetic() -> PerturbSpec {
         probes: 4,
         antithetic: true,
         cosine_to: None,
+        ..Default::default()
     }
 }
 
 fn openes() -> OptimizerSpec {
-    OptimizerSpec::OpenEs(EsSpec {
+    OptimizerSpec::OpenEs(OpenEsSettings {
         sigma: 0.05,
         eta: 0.05,
         pairs: 4,
         cosine_to: None,
-        l2: 0.0,
+        ..Default::default()
     })
 }
 
 fn snes() -> OptimizerSpec {
-    OptimizerSpec::Snes(SnesSpec {
+    OptimizerSpec::Snes(SnesSettings {
         sigma: 0.2,
         eta: 1.0,
-        population: 10,
-        eta_sigma: None,
+        population: Some(10),
+        ..Default::default()
     })
 }
 
 /// Every option case: spec, options.
 fn cases() -> Vec<(OptimizerSpec, SpecOptions)> {
-    let d1 = OptimizerSpec::Dopamine1 {
-        perturb: antithetic(),
-        beta: 0.9,
-    };
-    let d2 = OptimizerSpec::Dopamine2 {
-        perturb: antithetic(),
-        beta: 0.9,
-        lambda: 0.5,
-    };
+    let d1 = OptimizerSpec::Dopamine1(Dopamine1Settings::new(antithetic(), 0.9));
+    let d2 = OptimizerSpec::Dopamine2(Dopamine2Settings::new(antithetic(), 0.9, 0.5));
     let no_baseline = SpecOptions {
         baseline_from_probes: true,
         ..Default::default()
@@ -89,7 +84,7 @@ fn cases() -> Vec<(OptimizerSpec, SpecOptions)> {
             },
         ),
         (
-            OptimizerSpec::Adam { lr: 0.05 },
+            OptimizerSpec::Adam(AdamSettings { lr: 0.05 }),
             SpecOptions {
                 beta1: Some(0.5),
                 ..Default::default()
@@ -122,7 +117,6 @@ fn config_text_parses_and_refuses_unknown_fields() {
     assert_eq!(s.name(), "SNES");
     for bad in [
         r#"{"kind": "openes", "sigma": 0.02, "eta": 0.01, "probes": 8}"#,
-        r#"{"kind": "snes", "sigma": 0.1, "eta": 1.0}"#,
         r#"{"kind": "snes", "sigma": 0.1, "eta": 1.0, "population": 4, "beta": 1}"#,
     ] {
         assert!(serde_json::from_str::<OptimizerSpec>(bad).is_err(), "{bad}");
@@ -144,10 +138,10 @@ fn config_text_parses_and_refuses_unknown_fields() {
 
 #[test]
 fn options_that_do_not_fit_are_refused_naming_the_field() {
-    let wp_forward = OptimizerSpec::Wp(PerturbSpec {
+    let wp_forward = OptimizerSpec::Wp(WpSettings::from(PerturbSpec {
         antithetic: false,
         ..antithetic()
-    });
+    }));
     let refused = [
         (
             wp_forward,
@@ -158,7 +152,7 @@ fn options_that_do_not_fit_are_refused_naming_the_field() {
             },
         ),
         (
-            OptimizerSpec::Wp(antithetic()),
+            OptimizerSpec::Wp(WpSettings::from(antithetic())),
             "second_moment",
             SpecOptions {
                 second_moment: Some(0.9),
@@ -221,10 +215,7 @@ fn every_step_is_charged_the_passes_it_evaluates() {
             spec.name()
         );
     }
-    let d1 = OptimizerSpec::Dopamine1 {
-        perturb: antithetic(),
-        beta: 0.9,
-    };
+    let d1 = OptimizerSpec::Dopamine1(Dopamine1Settings::new(antithetic(), 0.9));
     let no_baseline = SpecOptions {
         baseline_from_probes: true,
         ..Default::default()

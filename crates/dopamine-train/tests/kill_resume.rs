@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use common::{assert_same_records, param_bits, xor_objective};
 use dopamine_train::store::{PauseBeforeRename, file_name, list_checkpoints};
 use dopamine_train::{
-    Budget, Checkpoint, CheckpointPolicy, NoObserver, Objective, Optimizer, OptimizerSpec,
-    PassCost, RunResult, TrainSpec, Trainer, load_latest,
+    Budget, Checkpoint, CheckpointPolicy, Dopamine2Settings, NoObserver, Objective, Optimizer,
+    OptimizerSpec, PassCost, RunResult, TrainSpec, Trainer, load_latest,
 };
 
 /// Set in the child: the checkpoint folder.
@@ -21,11 +21,7 @@ const STEPS: u64 = 600;
 const EVERY: u64 = 20;
 
 fn spec() -> OptimizerSpec {
-    OptimizerSpec::Dopamine2 {
-        perturb: common::perturb(),
-        beta: 0.9,
-        lambda: 0.5,
-    }
+    OptimizerSpec::Dopamine2(Dopamine2Settings::new(common::perturb(), 0.9, 0.5))
 }
 
 fn train_spec() -> TrainSpec {

@@ -11,8 +11,8 @@
 use dopamine_meter::{CountingAllocator, thread_allocations};
 use dopamine_nets::{Activation, Bptt, Loss, Mlp, Rnn, RnnInit, WeightInit};
 use dopamine_train::{
-    MlpObjective, Objective, OptimizerSpec, PerturbSpec, PopulationScratch, RnnObjective,
-    population_step,
+    Dopamine1Settings, Dopamine2Settings, MlpObjective, Objective, OptimizerSpec, PerturbSpec,
+    PopulationScratch, RnnObjective, WpSettings, population_step,
 };
 use faer::Mat;
 
@@ -29,6 +29,7 @@ fn specs() -> [OptimizerSpec; 4] {
         probes: 1,
         antithetic: false,
         cosine_to: Some(0.1),
+        ..Default::default()
     };
     let several = PerturbSpec {
         probes: 4,
@@ -36,18 +37,11 @@ fn specs() -> [OptimizerSpec; 4] {
         ..perturb
     };
     [
-        OptimizerSpec::Wp(perturb),
-        OptimizerSpec::Dopamine1 { perturb, beta: 0.9 },
-        OptimizerSpec::Dopamine2 {
-            perturb,
-            beta: 0.9,
-            lambda: 0.5,
-        },
+        OptimizerSpec::Wp(WpSettings::from(perturb)),
+        OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb, 0.9)),
+        OptimizerSpec::Dopamine2(Dopamine2Settings::new(perturb, 0.9, 0.5)),
         // K > 1 and antithetic probes go through the fused K-probe update.
-        OptimizerSpec::Dopamine1 {
-            perturb: several,
-            beta: 0.9,
-        },
+        OptimizerSpec::Dopamine1(Dopamine1Settings::new(several, 0.9)),
     ]
 }
 

@@ -1,9 +1,9 @@
-//! A step with the probes evaluated on a thread pool, and a population step through `Objective::evaluate_plan`, are bit-identical to the sequential step.
+//! A step with the points evaluated on a thread pool, and a population step through `Objective::evaluate_plan`, are bit-identical to the sequential step, for every population method (the perturbation rules, OpenES, SNES).
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Objective, OptimizerSpec, PerturbSpec, PopulationScratch, ProbePool, RnnObjective,
-    population_step,
+    Dopamine1Settings, Dopamine2Settings, Objective, OpenEsSettings, OptimizerSpec, PerturbSpec,
+    PopulationScratch, ProbePool, RnnObjective, SnesSettings, WpSettings, population_step,
 };
 use faer::Mat;
 
@@ -22,6 +22,7 @@ fn specs() -> Vec<OptimizerSpec> {
         probes: 8,
         antithetic: false,
         cosine_to: Some(0.1),
+        ..Default::default()
     };
     let antithetic = PerturbSpec {
         probes: 3,
@@ -29,20 +30,28 @@ fn specs() -> Vec<OptimizerSpec> {
         ..base
     };
     vec![
-        OptimizerSpec::Wp(base),
-        OptimizerSpec::Dopamine1 {
-            perturb: base,
-            beta: 0.9,
-        },
-        OptimizerSpec::Dopamine2 {
-            perturb: antithetic,
-            beta: 0.9,
-            lambda: 0.5,
-        },
-        OptimizerSpec::Dopamine1 {
-            perturb: PerturbSpec { probes: 1, ..base },
-            beta: 0.9,
-        },
+        OptimizerSpec::Wp(WpSettings::from(base)),
+        OptimizerSpec::Dopamine1(Dopamine1Settings::new(base, 0.9)),
+        OptimizerSpec::Dopamine2(Dopamine2Settings::new(antithetic, 0.9, 0.5)),
+        OptimizerSpec::Dopamine1(Dopamine1Settings::new(
+            PerturbSpec { probes: 1, ..base },
+            0.9,
+        )),
+        // The evolution strategies run the same population path: OpenES's
+        // antithetic pairs, and SNES's full-rank points (evaluated in
+        // lockstep by the RNN's population sweep, on clones by the pool).
+        OptimizerSpec::OpenEs(OpenEsSettings {
+            sigma: 1e-2,
+            eta: 1e-2,
+            pairs: 3,
+            ..Default::default()
+        }),
+        OptimizerSpec::Snes(SnesSettings {
+            sigma: 5e-2,
+            eta: 1.0,
+            population: Some(7),
+            eta_sigma: None,
+        }),
     ]
 }
 
@@ -107,7 +116,7 @@ fn population_steps_through_evaluate_plan_are_bit_identical_to_sequential_steps(
             let expected = seq_opt.step(&mut seq_obj).expect("step");
             let population = opt
                 .population()
-                .expect("a perturbation rule plans its steps");
+                .expect("a population method plans its steps");
             let info = population_step(population, &mut obj, &mut scratch).expect("step");
             assert_eq!(info, expected, "{} step {i}", spec.describe());
         }

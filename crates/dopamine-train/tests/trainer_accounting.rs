@@ -1,8 +1,8 @@
 //! The trainer's accounting: forward/backward pass counts follow each rule's definition, and budgets stop where they should.
 
 use dopamine_train::{
-    Budget, FnObjective, NoObserver, OptimizerSpec, PerturbSpec, StopReason, TrainError, TrainSpec,
-    train,
+    AdamSettings, Budget, Dopamine1Settings, Dopamine2Settings, FnObjective, NoObserver,
+    OptimizerSpec, PerturbSpec, StopReason, TrainError, TrainSpec, WpSettings, train,
 };
 
 fn quadratic() -> FnObjective<f64, impl FnMut(&[f64]) -> f64 + Send> {
@@ -20,6 +20,7 @@ fn perturb(probes: usize, antithetic: bool) -> PerturbSpec {
         probes,
         antithetic,
         cosine_to: None,
+        ..Default::default()
     }
 }
 
@@ -27,16 +28,13 @@ fn perturb(probes: usize, antithetic: bool) -> PerturbSpec {
 fn forward_passes_per_step_match_each_rules_definition() {
     for (probes, antithetic, per_step) in [(1, false, 2), (4, false, 5), (3, true, 7)] {
         for spec in [
-            OptimizerSpec::Wp(perturb(probes, antithetic)),
-            OptimizerSpec::Dopamine1 {
-                perturb: perturb(probes, antithetic),
-                beta: 0.9,
-            },
-            OptimizerSpec::Dopamine2 {
-                perturb: perturb(probes, antithetic),
-                beta: 0.9,
-                lambda: 0.5,
-            },
+            OptimizerSpec::Wp(WpSettings::from(perturb(probes, antithetic))),
+            OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb(probes, antithetic), 0.9)),
+            OptimizerSpec::Dopamine2(Dopamine2Settings::new(
+                perturb(probes, antithetic),
+                0.9,
+                0.5,
+            )),
         ] {
             let mut obj = quadratic();
             let mut opt = spec.build::<f64>(3, 1, 100).unwrap();
@@ -67,7 +65,7 @@ fn forward_passes_per_step_match_each_rules_definition() {
 #[test]
 fn forward_equivalent_budget_stops_at_the_first_step_that_reaches_it() {
     let mut obj = quadratic();
-    let spec = OptimizerSpec::Wp(perturb(2, false)); // 3 passes per step
+    let spec = OptimizerSpec::Wp(WpSettings::from(perturb(2, false))); // 3 passes per step
     let mut opt = spec.build::<f64>(3, 1, 100).unwrap();
     let budget = Budget {
         forward_equivalents: Some(100),
@@ -91,10 +89,7 @@ fn forward_equivalent_budget_stops_at_the_first_step_that_reaches_it() {
 #[test]
 fn target_loss_stops_early_and_observer_can_stop() {
     let mut obj = quadratic();
-    let spec = OptimizerSpec::Dopamine1 {
-        perturb: perturb(1, false),
-        beta: 0.9,
-    };
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb(1, false), 0.9));
     let mut opt = spec.build::<f64>(3, 1, 10_000).unwrap();
     let t = TrainSpec {
         budget: Budget::steps(10_000),
@@ -129,7 +124,7 @@ fn target_loss_stops_early_and_observer_can_stop() {
 #[test]
 fn gradient_optimizers_need_a_gradient_and_invalid_specs_are_typed_errors() {
     let mut obj = quadratic();
-    let mut opt = OptimizerSpec::Adam { lr: 0.01 }
+    let mut opt = OptimizerSpec::Adam(AdamSettings { lr: 0.01 })
         .build::<f64>(3, 1, 10)
         .unwrap();
     let err = train(
@@ -140,17 +135,17 @@ fn gradient_optimizers_need_a_gradient_and_invalid_specs_are_typed_errors() {
     )
     .unwrap_err();
     assert!(matches!(err, TrainError::NoGradient));
-    let bad = OptimizerSpec::Wp(PerturbSpec {
+    let bad = OptimizerSpec::Wp(WpSettings::from(PerturbSpec {
         sigma: -1.0,
         ..perturb(1, false)
-    });
+    }));
     assert!(matches!(
         bad.build::<f64>(3, 1, 10),
         Err(TrainError::Optimizer(
             dopamine_core::Error::SigmaNotPositive
         ))
     ));
-    let mut opt = OptimizerSpec::Wp(perturb(1, false))
+    let mut opt = OptimizerSpec::Wp(WpSettings::from(perturb(1, false)))
         .build::<f64>(3, 1, 10)
         .unwrap();
     let none = TrainSpec {
@@ -167,11 +162,7 @@ fn gradient_optimizers_need_a_gradient_and_invalid_specs_are_typed_errors() {
 fn runs_are_bit_identical_for_the_same_seed() {
     let run = |seed| {
         let mut obj = quadratic();
-        let spec = OptimizerSpec::Dopamine2 {
-            perturb: perturb(2, true),
-            beta: 0.9,
-            lambda: 0.5,
-        };
+        let spec = OptimizerSpec::Dopamine2(Dopamine2Settings::new(perturb(2, true), 0.9, 0.5));
         let mut opt = spec.build::<f64>(3, seed, 200).unwrap();
         train(
             &mut obj,

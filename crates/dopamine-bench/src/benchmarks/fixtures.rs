@@ -1,7 +1,7 @@
 //! What the training-step benchmarks share: the RNN objective they train (a sine sequence, 1-D input and output) and the two optimizers they compare.
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
-use dopamine_train::{OptimizerSpec, PerturbSpec, RnnObjective};
+use dopamine_train::{AdamSettings, Dopamine1Settings, OptimizerSpec, RnnObjective};
 
 use crate::error::BenchError;
 use crate::experiments::cost::sine_sequence;
@@ -18,19 +18,16 @@ pub(super) fn rnn_objective(
 
 /// Dopamine-1 with `probes` forward probes (sigma = eta = 1e-3; the rates do not affect cost).
 pub(super) fn dopamine1(probes: usize) -> OptimizerSpec {
-    OptimizerSpec::Dopamine1 {
-        perturb: PerturbSpec {
-            sigma: 1e-3,
-            eta: 1e-3,
-            probes,
-            antithetic: false,
-            cosine_to: None,
-        },
+    OptimizerSpec::Dopamine1(Dopamine1Settings {
+        sigma: 1e-3,
+        eta: 1e-3,
+        probes,
         beta: 0.9,
-    }
+        ..Default::default()
+    })
 }
 
 /// Adam with BPTT (the rate does not affect cost).
 pub(super) fn adam() -> OptimizerSpec {
-    OptimizerSpec::Adam { lr: 1e-4 }
+    OptimizerSpec::Adam(AdamSettings { lr: 1e-4 })
 }

@@ -30,7 +30,7 @@ fn fixture_tuned(
 ) -> crate::experiments::tuning::Tuned {
     crate::experiments::tuning::Tuned {
         chosen_variant: 0,
-        chosen: dopamine_train::OptimizerSpec::Adam { lr: 1.0 },
+        chosen: dopamine_train::OptimizerSpec::Adam(dopamine_train::AdamSettings { lr: 1.0 }),
         options: Default::default(),
         second_axis: second_axis.into(),
         scores,

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::real::Real;
+use crate::report::CodingReport;
 use crate::rule::{NoiseCombination, RuleSignal, StepNoise, UpdateContext, UpdateRule};
 use crate::rules::rpe_stats::{AdaptiveCoding, RpeStats};
 use crate::rules::second_moment::{NoMoment, SecondMoment, SecondMomentConfig};
@@ -101,8 +102,10 @@ pub(crate) fn dopamine_signals<T: Real>(
     let v = stats.surprise_variance();
     RuleSignal {
         effective_eta: ctx.eta * ctx.sigma / (v + stats.coding().eps).sqrt(),
-        expected_rpe: stats.expected_rpe(),
-        surprise_size: v.sqrt(),
+        coding: Some(CodingReport {
+            expected_rpe: stats.expected_rpe(),
+            surprise_size: v.sqrt(),
+        }),
         applied: absorbed,
     }
 }

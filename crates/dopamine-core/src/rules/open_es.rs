@@ -266,8 +266,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> UpdateRule<T> for OpenEsRule<T, S> {
         let a = self.step_size(ctx.eta, t);
         let mut signal = RuleSignal {
             effective_eta: a,
-            expected_rpe: T::ZERO,
-            surprise_size: T::ZERO,
+            coding: None,
             applied: false,
         };
         let limit = ctx.weight_limit;

@@ -83,8 +83,7 @@ impl<T: Real> UpdateRule<T> for WpRule<T> {
         let applied = self.last.apply(params, noise, ctx);
         RuleSignal {
             effective_eta: eta,
-            expected_rpe: T::ZERO,
-            surprise_size: T::ZERO,
+            coding: None,
             applied,
         }
     }

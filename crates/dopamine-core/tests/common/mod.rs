@@ -1,7 +1,10 @@
 //! Test problems shared by the integration tests: quadratics, Rosenbrock, runners.
 #![allow(dead_code)]
 
-use dopamine_core::{PerturbationOptimizer, StepOutcome, UpdateRule};
+use dopamine_core::{
+    OpenEs, OpenEsConfig, OpenEsRule, PerturbConfig, PerturbationOptimizer, Snes, SnesConfig,
+    StepOutcome, UpdateRule,
+};
 
 /// `0.5 * sum_i c_i (w_i - 1)^2` with condition number `kappa` (log-spaced curvatures).
 pub fn ill_conditioned_quadratic(dim: usize, kappa: f64) -> impl Fn(&[f64]) -> f64 + Copy {
@@ -71,4 +74,81 @@ pub fn pop_evals_to_target<O: dopamine_core::PopulationOptimizer<f64>>(
         }
     }
     None
+}
+
+/// Seeds of every median.
+pub const SEEDS: u64 = 20;
+
+/// The default perturbation settings with `seed`, `sigma` and `eta`.
+pub fn config(seed: u64, sigma: f64, eta: f64) -> PerturbConfig<f64> {
+    PerturbConfig {
+        sigma,
+        eta,
+        seed,
+        ..Default::default()
+    }
+}
+
+/// The 100-d quadratic of the convergence tests: loss, start, target (1% of the
+/// starting loss).
+pub fn quadratic_problem() -> (impl Fn(&[f64]) -> f64 + Copy, Vec<f64>, f64) {
+    let loss = ill_conditioned_quadratic(100, 100.0);
+    let start = vec![0.0; 100];
+    let target = 1e-2 * loss(&start);
+    (loss, start, target)
+}
+
+/// Median over the seeds of OpenES's evaluations to the target (the loss at
+/// the parameters, checked after each update and not counted).
+pub fn open_es_median(
+    loss: impl Fn(&[f64]) -> f64 + Copy,
+    start: &[f64],
+    target: f64,
+    (pairs, sigma, eta): (usize, f64, f64),
+    budget: u64,
+) -> Option<u64> {
+    let d = start.len();
+    median(
+        (0..SEEDS)
+            .map(|seed| {
+                let c = PerturbConfig {
+                    sigma,
+                    eta,
+                    probes: pairs,
+                    seed,
+                    ..PerturbConfig::antithetic()
+                };
+                let rule = OpenEsRule::new(OpenEsConfig::default(), vec![0.0; 2 * d]);
+                let mut opt = OpenEs::new(c, rule, d).unwrap();
+                let mut w = start.to_vec();
+                pop_evals_to_target(&mut opt, &mut w, loss, target, budget)
+            })
+            .collect(),
+    )
+}
+
+/// Median over the seeds of SNES's evaluations to the target (the loss at
+/// the mean, checked after each update and not counted); the paper's
+/// defaults for `d` and the given `sigma0`.
+pub fn snes_median(
+    loss: impl Fn(&[f64]) -> f64 + Copy,
+    start: &[f64],
+    target: f64,
+    sigma0: f64,
+    budget: u64,
+) -> Option<u64> {
+    let d = start.len();
+    median(
+        (0..SEEDS)
+            .map(|seed| {
+                let c = SnesConfig {
+                    seed,
+                    ..SnesConfig::new(d, sigma0)
+                };
+                let mut opt = Snes::new(c, d, vec![0.0; d]).unwrap();
+                let mut w = start.to_vec();
+                pop_evals_to_target(&mut opt, &mut w, loss, target, budget)
+            })
+            .collect(),
+    )
 }

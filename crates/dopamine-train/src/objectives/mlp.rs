@@ -1,6 +1,6 @@
 //! [`MlpObjective`]: a `dopamine-nets` MLP on a fixed (full) batch.
 
-use dopamine_core::{ParamLayout, StepPlan};
+use dopamine_core::{ParamLayout, Plan};
 use dopamine_nets::{Loss, Mlp, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar};
 use faer::{Mat, MatRef};
 
@@ -84,20 +84,32 @@ impl<T: Scalar> Objective<T> for MlpObjective<T> {
             )
             .unwrap_or(T::from_f64(f64::NAN))
     }
+    /// A perturbation step's points with [`Mlp::plan_losses`] (low rank:
+    /// one batch for the whole population); any other population's
+    /// (SNES's, full rank) point by point, as the full-rank sweep does.
     fn evaluate_plan(
         &mut self,
-        plan: &StepPlan<T>,
+        plan: &Plan<'_, T>,
         params: &[T],
         losses: &mut [T],
-        _scratch: &mut PlanScratch<T>,
+        scratch: &mut PlanScratch<T>,
     ) -> Result<(), TrainError> {
+        let Plan::Perturbation(p) = plan else {
+            use dopamine_core::Population;
+            let (base, point) = scratch.buffers(params);
+            for (e, loss) in losses.iter_mut().enumerate() {
+                plan.build_point(e, base, point)?;
+                *loss = self.loss_at(point);
+            }
+            return Ok(());
+        };
         let net = &self.net;
         let ws = self
             .population_ws
             .get_or_insert_with(|| MlpPopulationWorkspace::new(net));
         net.plan_losses(
             params,
-            plan,
+            p,
             self.inputs.as_ref(),
             self.targets.as_ref(),
             self.loss,

@@ -1,6 +1,6 @@
 //! [`RnnObjective`]: a `dopamine-nets` Elman RNN on one teacher-forced training sequence, with a washout.
 
-use dopamine_core::{ParamLayout, StepPlan};
+use dopamine_core::{ParamLayout, Plan};
 use dopamine_nets::{
     Bptt, NetError, Rnn, RnnGradWorkspace, RnnPopulationWorkspace, RnnWorkspace, Scalar,
 };
@@ -95,9 +95,14 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
             )
             .unwrap_or(T::from_f64(f64::NAN))
     }
+    /// A perturbation step's points with [`Rnn::plan_losses`] (low rank:
+    /// one sweep over the sequence for the whole population; full rank: in
+    /// lockstep), any other population's (SNES's) in lockstep with
+    /// [`Rnn::population_losses`]; every full-rank loss is bit for bit
+    /// [`Objective::loss_at`]'s.
     fn evaluate_plan(
         &mut self,
-        plan: &StepPlan<T>,
+        plan: &Plan<'_, T>,
         params: &[T],
         losses: &mut [T],
         _scratch: &mut PlanScratch<T>,
@@ -106,15 +111,15 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
         let ws = self
             .population_ws
             .get_or_insert_with(|| RnnPopulationWorkspace::new(net));
-        net.plan_losses(
-            params,
-            plan,
-            self.inputs.as_ref(),
-            self.targets.as_ref(),
-            self.washout,
-            ws,
-            losses,
-        )?;
+        let (inputs, targets) = (self.inputs.as_ref(), self.targets.as_ref());
+        match plan {
+            Plan::Perturbation(p) => {
+                net.plan_losses(params, p, inputs, targets, self.washout, ws, losses)?
+            }
+            other => {
+                net.population_losses(params, other, inputs, targets, self.washout, ws, losses)?
+            }
+        }
         Ok(())
     }
     fn prefers_population(&self) -> bool {

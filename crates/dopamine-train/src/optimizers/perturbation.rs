@@ -4,20 +4,18 @@
 //! checkpoints, as soon as it implements `dopamine_core::UpdateRule`,
 //! [`NamedRule`] and serde's `Serialize`/`Deserialize`.
 
-use dopamine_core::{
-    Dopamine1Rule, Dopamine2Rule, OpenEsRule, PerturbationOptimizer, StepOutcome, StepPlan,
-    StepReport, Told, UpdateRule, WpRule,
-};
+use dopamine_core::{PerturbationOptimizer, PopulationOptimizer, Told, UpdateRule};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{CheckpointError, TrainError};
 use crate::float::Float;
 use crate::objective::Objective;
-use crate::optimizer::{Optimizer, PopulationStep, StepInfo};
+use crate::optimizer::{Optimizer, StepInfo};
 use crate::state::{decode_state, encode_state};
 
-/// A perturbation rule with a name for reports and checkpoints.
+/// A perturbation rule with a name for reports and checkpoints (the
+/// built-in rules' impls are in their registry entries, `crate::registry`).
 pub trait NamedRule {
     /// The rule's short name (`WP`, `Dopamine-1`, ...).
     const NAME: &'static str;
@@ -27,35 +25,6 @@ pub trait NamedRule {
     fn rate_scale(&self) -> f64 {
         1.0
     }
-}
-
-impl<T: Float> NamedRule for WpRule<T> {
-    const NAME: &'static str = "WP";
-    fn rate_scale(&self) -> f64 {
-        self.eta_scale().to_f64()
-    }
-}
-
-impl<T: Float, U> NamedRule for Dopamine1Rule<T, U> {
-    const NAME: &'static str = "Dopamine-1";
-}
-
-impl<T: Float, S, U> NamedRule for Dopamine2Rule<T, S, U> {
-    const NAME: &'static str = "Dopamine-2";
-}
-
-impl<T: Float, S> NamedRule for OpenEsRule<T, S> {
-    const NAME: &'static str = "OpenES";
-}
-
-/// The report of an applied update, as the trainer records it.
-fn updated<T: Float>(info: &mut StepInfo, r: &StepReport<T>) {
-    // Also the loss estimate of a step without a baseline.
-    info.loss = r.baseline_loss.to_f64();
-    info.effective_eta = r.signal.effective_eta.to_f64();
-    info.last_delta = r.last_delta.to_f64();
-    info.expected_rpe = r.signal.expected_rpe.to_f64();
-    info.surprise_size = r.signal.surprise_size.to_f64();
 }
 
 impl<T, R> Optimizer<T> for PerturbationOptimizer<T, R>
@@ -85,7 +54,7 @@ where
                 Told::Baseline { loss } => info.loss = loss.to_f64(),
                 Told::Probed => {}
                 Told::Updated(r) => {
-                    updated(&mut info, &r);
+                    info.record_update(&r);
                     return Ok(info);
                 }
                 Told::Rejected(_) => {
@@ -96,7 +65,7 @@ where
         }
     }
 
-    fn population(&mut self) -> Option<&mut dyn PopulationStep<T>> {
+    fn population(&mut self) -> Option<&mut dyn PopulationOptimizer<T>> {
         Some(self)
     }
 
@@ -124,30 +93,5 @@ where
             .map_err(|e| CheckpointError::Invalid(format!("{} state: {e}", R::NAME)))?;
         *self = restored;
         Ok(())
-    }
-}
-
-impl<T, R> PopulationStep<T> for PerturbationOptimizer<T, R>
-where
-    T: Float,
-    R: UpdateRule<T>,
-{
-    fn plan(&mut self, params: &[T]) -> Result<StepPlan<T>, TrainError> {
-        Ok(PerturbationOptimizer::plan(self, params)?)
-    }
-
-    /// Every point of the plan was evaluated, so every one is charged.
-    fn tell_all(&mut self, params: &mut [T], losses: &[T]) -> Result<StepInfo, TrainError> {
-        let outcome = PerturbationOptimizer::tell_all(self, params, losses)?;
-        let mut info = StepInfo {
-            loss: losses.first().map_or(f64::NAN, |l| l.to_f64()),
-            forward_passes: losses.len() as u64,
-            ..Default::default()
-        };
-        match outcome {
-            StepOutcome::Updated(r) => updated(&mut info, &r),
-            StepOutcome::Rejected(_) => info.rejected = true,
-        }
-        Ok(info)
     }
 }

@@ -3,12 +3,12 @@
 //! A step evaluates the `lambda` points `mu + sigma ∘ s_k` one by one with
 //! [`Objective::loss_at`] (so the objective's own parameters, the mean `mu`,
 //! never move while the points are evaluated) and then moves the mean; it
-//! is charged `lambda` forward passes. SNES has no ask/tell and its points
-//! are not a [`dopamine_core::StepPlan`], so it offers no
-//! [`crate::PopulationStep`]; the loop over points is the same work a
-//! population sweep would do point by point.
+//! is charged `lambda` forward passes. Its population step is the kernel's
+//! [`Snes`] through [`PopulationOptimizer`], so an objective evaluates its
+//! points in one sweep and a [`crate::ProbePool`] on threads, like any
+//! perturbation rule's.
 
-use dopamine_core::{Snes, SnesConfig, StepOutcome};
+use dopamine_core::{PopulationOptimizer, Snes, SnesConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CheckpointError, TrainError};
@@ -17,10 +17,15 @@ use crate::objective::Objective;
 use crate::optimizer::{Optimizer, StepInfo};
 use crate::state::{decode_state, encode_state};
 
-/// SNES over an objective's parameters, its points evaluated one by one with
-/// [`Objective::loss_at`] (see the module docs of `optimizers::snes`).
+/// SNES over an objective's parameters: its ordinary step evaluates the
+/// points one by one with [`Objective::loss_at`], its population step is
+/// the kernel's (see the module docs of `optimizers::snes`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnesOptimizer<T> {
+    #[serde(bound(
+        serialize = "T: dopamine_core::Real + Serialize",
+        deserialize = "T: dopamine_core::Real + Deserialize<'de>"
+    ))]
     snes: Snes<T, Vec<T>>,
     /// The mean, copied out of the objective for the step.
     #[serde(skip)]
@@ -80,17 +85,11 @@ impl<T: Float> Optimizer<T> for SnesOptimizer<T> {
             }
         }
         let outcome = self.snes.tell_all(objective.params_mut(), &self.losses)?;
-        let mut info = StepInfo {
-            loss: f64::NAN,
-            forward_passes: lambda as u64,
-            effective_eta: self.snes.config().eta_mu.to_f64(),
-            ..Default::default()
-        };
-        match outcome {
-            StepOutcome::Updated(r) => info.loss = r.baseline_loss.to_f64(),
-            StepOutcome::Rejected(_) => info.rejected = true,
-        }
-        Ok(info)
+        Ok(StepInfo::from_outcome(&outcome, &self.losses))
+    }
+
+    fn population(&mut self) -> Option<&mut dyn PopulationOptimizer<T>> {
+        Some(&mut self.snes)
     }
 
     fn current_rate(&self) -> f64 {

@@ -4,7 +4,8 @@
 
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_train::{
-    EsSpec, MlpObjective, Optimizer, OptimizerSpec, PerturbSpec, Record, SnesSpec,
+    AdamSettings, Dopamine1Settings, Dopamine2Settings, MlpObjective, OpenEsSettings, Optimizer,
+    OptimizerSpec, PerturbSpec, Record, SgdSettings, SnesSettings, WpSettings,
 };
 use faer::Mat;
 
@@ -32,39 +33,33 @@ pub fn perturb() -> PerturbSpec {
         probes: 2,
         antithetic: false,
         cosine_to: Some(0.1),
+        ..Default::default()
     }
 }
 
 /// One spec of every kind.
 pub fn all_specs() -> Vec<OptimizerSpec> {
     vec![
-        OptimizerSpec::Wp(perturb()),
-        OptimizerSpec::Dopamine1 {
-            perturb: perturb(),
-            beta: 0.9,
-        },
-        OptimizerSpec::Dopamine2 {
-            perturb: perturb(),
-            beta: 0.9,
-            lambda: 0.5,
-        },
-        OptimizerSpec::Sgd {
+        OptimizerSpec::Wp(WpSettings::from(perturb())),
+        OptimizerSpec::Dopamine1(Dopamine1Settings::new(perturb(), 0.9)),
+        OptimizerSpec::Dopamine2(Dopamine2Settings::new(perturb(), 0.9, 0.5)),
+        OptimizerSpec::Sgd(SgdSettings {
             lr: 0.5,
             momentum: 0.9,
-        },
-        OptimizerSpec::Adam { lr: 0.05 },
-        OptimizerSpec::OpenEs(EsSpec {
+        }),
+        OptimizerSpec::Adam(AdamSettings { lr: 0.05 }),
+        OptimizerSpec::OpenEs(OpenEsSettings {
             sigma: 0.05,
             eta: 0.05,
             pairs: 3,
             cosine_to: Some(0.1),
-            l2: 0.0,
+            ..Default::default()
         }),
-        OptimizerSpec::Snes(SnesSpec {
+        OptimizerSpec::Snes(SnesSettings {
             sigma: 0.1,
             eta: 1.0,
-            population: 8,
-            eta_sigma: None,
+            population: Some(8),
+            ..Default::default()
         }),
     ]
 }

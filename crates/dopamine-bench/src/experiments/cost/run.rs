@@ -24,8 +24,8 @@ use dopamine_core::{
 use dopamine_meter::CountingAllocator;
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Float, Objective, Optimizer, OptimizerKind, OptimizerSpec, PerturbSpec, PopulationScratch,
-    RnnObjective, step_preferred,
+    AdamSettings, Dopamine1Settings, Float, Objective, Optimizer, OptimizerKind, OptimizerSpec,
+    PopulationScratch, RnnObjective, step_preferred,
 };
 use faer::Mat;
 use serde::{Deserialize, Serialize};
@@ -289,17 +289,13 @@ fn measure<T: Float>(
 /// The two optimizers compared (their learning rates do not affect cost).
 pub fn compared() -> [OptimizerSpec; 2] {
     [
-        OptimizerSpec::Dopamine1 {
-            perturb: PerturbSpec {
-                sigma: 1e-3,
-                eta: 1e-3,
-                probes: 1,
-                antithetic: false,
-                cosine_to: None,
-            },
+        OptimizerSpec::Dopamine1(Dopamine1Settings {
+            sigma: 1e-3,
+            eta: 1e-3,
             beta: 0.9,
-        },
-        OptimizerSpec::Adam { lr: 1e-4 },
+            ..Default::default()
+        }),
+        OptimizerSpec::Adam(AdamSettings { lr: 1e-4 }),
     ]
 }
 
