@@ -35,8 +35,9 @@ pub enum Rejection {
     /// abandoned without an update.
     NonFiniteProbe,
     /// The update would have taken a weight too close to the largest finite
-    /// value (see [`crate::step_noise::weight_limit`]) and was skipped; nothing
-    /// was written.
+    /// value (see [`crate::step_noise::weight_limit`]), or was too large
+    /// against the weights to be undone ([`crate::step_noise::undo_limit`]),
+    /// and was skipped; nothing was written.
     UpdateTooLarge,
 }
 
