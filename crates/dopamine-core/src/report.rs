@@ -156,7 +156,10 @@ pub struct Counters {
 /// The flat wire form of a [`StepReport`] (see the module docs).
 #[cfg(feature = "serde")]
 #[derive(Serialize, Deserialize)]
-#[serde(rename = "StepReport", bound(deserialize = "T: Real + Deserialize<'de>"))]
+#[serde(
+    rename = "StepReport",
+    bound(deserialize = "T: Real + Deserialize<'de>")
+)]
 struct WireReport<T> {
     step: u64,
     baseline_loss: T,
@@ -170,7 +173,10 @@ struct WireReport<T> {
 
 #[cfg(feature = "serde")]
 #[derive(Serialize, Deserialize)]
-#[serde(rename = "RuleSignal", bound(deserialize = "T: Real + Deserialize<'de>"))]
+#[serde(
+    rename = "RuleSignal",
+    bound(deserialize = "T: Real + Deserialize<'de>")
+)]
 struct WireSignal<T> {
     effective_eta: T,
     #[serde(deserialize_with = "nan_or_null")]
