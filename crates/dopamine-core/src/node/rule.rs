@@ -1,0 +1,680 @@
+//! `Dopamine3<T, S>`: the step protocol (open a step, record the two copies' losses, update, end a sequence), its state in caller storage, and its counters.
+
+use crate::error::{Error, check_len};
+use crate::node::config::{Accumulation, Dopamine3Config, Signal, UpdateEvery};
+use crate::node::layout::NodeLayout;
+use crate::node::noise::NoiseCursor;
+use crate::node::product::{Rows, add_products, product_flops, stream_layer};
+use crate::node::update::{Moment, UpdateRejection, apply, apply_flops};
+use crate::real::Real;
+use crate::rules::rpe_stats::RpeStats;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+/// What Dopamine-3 has done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct NodeCounters {
+    /// Time steps recorded (each is one step of both copies).
+    pub steps: u64,
+    /// Steps whose losses were not finite (or overflowed the adaptive
+    /// coding): their signal was set to 0, so they give no credit.
+    pub rejected_steps: u64,
+    /// Updates applied.
+    pub updates: u64,
+    /// Updates refused (non-finite or too large); the weights and the
+    /// second moments were left as they were and the traces cleared.
+    pub rejected_updates: u64,
+    /// Refused updates since the last applied one, for a caller's patience rule.
+    pub consecutive_rejected_updates: u64,
+    /// FLOPs of the eligibility arithmetic and the updates, counted as
+    /// executed (the convention of `dopamine-nets`' `cost` module: a
+    /// multiply-add is 2, any other operation 1).
+    pub eligibility_flops: u64,
+    /// Noise values generated (`N` per step).
+    pub noise_values: u64,
+}
+
+/// What [`Dopamine3::record`] did with a step.
+#[must_use = "a step may be rejected, and an update may be due"]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recorded<T> {
+    /// The step's dopamine signal `D(t)`; `None` when the losses were not
+    /// finite and the step gives no credit.
+    pub signal: Option<T>,
+    /// The update interval is complete: call [`Dopamine3::update`] before
+    /// the next step.
+    pub update_due: bool,
+}
+
+/// The outcome of an update.
+#[must_use = "an update may be refused"]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub enum NodeUpdate<T> {
+    /// The weights moved, with this learning rate (the schedule applied),
+    /// after an interval of `steps` steps.
+    Applied {
+        /// The learning rate used.
+        eta: T,
+        /// Steps in the interval.
+        steps: u64,
+    },
+    /// The update was refused; nothing was written.
+    Rejected {
+        /// Why.
+        reason: UpdateRejection,
+        /// Steps in the interval.
+        steps: u64,
+    },
+}
+
+/// The buffers of an open step: the noise to add and the presynaptic
+/// activity to fill in.
+#[derive(Debug)]
+pub struct StepBuffers<'a, T> {
+    /// `xi(t)`, `N` values (already times `sigma`), layer after layer:
+    /// copy A adds it to its pre-activations, copy B adds
+    /// `NoiseMode::copy_b_factor` times it.
+    pub noise: &'a [T],
+    /// `x(t)`, `J` values, layer after layer (biases excluded): the
+    /// caller writes each layer's presynaptic activity here
+    /// ([`crate::NoiseMode::presynaptic`] of the two copies') before
+    /// [`Dopamine3::record`].
+    pub presynaptic: &'a mut [T],
+}
+
+/// Dopamine-3: node perturbation with a per-step dopamine signal and
+/// synaptic eligibility traces (see the module docs of [`crate::node`]).
+///
+/// All state is plain data: the settings, the layout, counters and the
+/// caller's storage `S` (`&mut [T]` on a heapless target, `Vec<T>`
+/// elsewhere; [`Dopamine3Config::storage_len`] values), so a rule can be
+/// serialised (feature `serde`) at any point, mid-sequence included, and
+/// resumed bit for bit.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Dopamine3<T, S> {
+    config: Dopamine3Config<T>,
+    layout: NodeLayout,
+    storage: S,
+    stats: Option<RpeStats<T>>,
+    /// Updates absorbed by the second moments.
+    moment_steps: u64,
+    /// `k`: the current update interval.
+    interval: u64,
+    /// Steps recorded in the current interval.
+    step_in_interval: u64,
+    /// Rows of the step buffer not yet folded in.
+    rows: usize,
+    /// A step is open (its noise is in the buffer).
+    open: bool,
+    /// The interval is complete and waits for `update`.
+    update_due: bool,
+    /// Sum of the interval's RPEs (whole-interval signal).
+    delta_sum: T,
+    counters: NodeCounters,
+    cursor: NoiseCursor,
+}
+
+/// The storage's regions: `[g (P) | e (P) | u (P or 0) | rows (R (N + J)) |
+/// signals (R) | trace coefficients (R)]`.
+struct Regions<'a, T> {
+    g: &'a mut [T],
+    e: &'a mut [T],
+    u: &'a mut [T],
+    rows: &'a mut [T],
+    signals: &'a mut [T],
+    trace_coef: &'a mut [T],
+}
+
+impl<T: Real> Dopamine3Config<T> {
+    /// Values of storage a rule with these settings needs for `layout`:
+    /// `2P` (the accumulated estimate and the trace), `P` more with the
+    /// second moment, and the step buffer `R (N + J + 2)` with `R` its
+    /// rows ([`Accumulation::rows`]).
+    pub fn storage_len(&self, layout: &NodeLayout) -> usize {
+        let p = layout.params();
+        let moment = if self.second_moment.is_some() { p } else { 0 };
+        let r = self.accumulation.rows();
+        2 * p + moment + r * (layout.neurons() + layout.presynaptic() + 2)
+    }
+
+    /// Rows kept of a block of `len` rows when the trace is folded in: the
+    /// last `W` rows, `W` the fewest with `lambda^W` below
+    /// `2^-(2 digits)` (terms that small are below the rounding of the
+    /// sum), at least 1.
+    pub(crate) fn trace_rows(&self, len: usize) -> usize {
+        let threshold = T::from_f64(libm::ldexp(1.0, -2 * T::MANTISSA_DIGITS as i32));
+        let mut w = 1;
+        let mut weight = T::ONE;
+        while w < len {
+            weight *= self.lambda;
+            if weight < threshold {
+                break;
+            }
+            w += 1;
+        }
+        w
+    }
+
+    /// FLOPs of folding a block of `len` rows into the estimate and trace.
+    pub(crate) fn block_flops(&self, layout: &NodeLayout, len: usize) -> u64 {
+        let products = |rows: usize| -> u64 {
+            layout
+                .placed()
+                .map(|l| product_flops(&l, rows as u64))
+                .sum()
+        };
+        if matches!(self.signal, Signal::WholeInterval) {
+            return products(len);
+        }
+        let p = layout.params() as u64;
+        let w = self.trace_rows(len);
+        let carried = if self.lambda > T::ZERO { 2 * p + p } else { 0 };
+        2 * (len as u64 - 1) + carried + products(len) + (w as u64 - 1) + products(w)
+    }
+
+    /// FLOPs of the eligibility arithmetic of one streamed step.
+    pub(crate) fn stream_flops(&self, layout: &NodeLayout) -> u64 {
+        let p = layout.params() as u64;
+        if matches!(self.signal, Signal::WholeInterval) {
+            2 * p
+        } else {
+            5 * p
+        }
+    }
+
+    /// The [`NodeCounters::eligibility_flops`] of one sequence of `len`
+    /// steps that starts an interval and ends with
+    /// [`Dopamine3::end_sequence`] (every interval's updates included): the
+    /// eligibility arithmetic as executed, block by block.
+    pub fn sequence_flops(&self, layout: &NodeLayout, len: u64) -> u64 {
+        let p = layout.params() as u64;
+        let interval = match self.update_every {
+            UpdateEvery::Steps(c) => u64::from(c),
+            UpdateEvery::Sweep => len.max(1),
+        };
+        let mut flops = 0;
+        let mut left = len;
+        while left > 0 {
+            let steps = interval.min(left);
+            left -= steps;
+            flops += apply_flops(p, self.second_moment.is_some());
+            match self.accumulation {
+                Accumulation::Streaming => flops += steps * self.stream_flops(layout),
+                Accumulation::Blocks(r) => {
+                    let mut rest = steps;
+                    while rest > 0 {
+                        let n = rest.min(u64::from(r));
+                        flops += self.block_flops(layout, n as usize);
+                        rest -= n;
+                    }
+                }
+            }
+        }
+        flops
+    }
+}
+
+impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
+    /// A rule with these settings for a model of this layout, its state in
+    /// `storage` (exactly [`Dopamine3Config::storage_len`] values; zeroed
+    /// here).
+    pub fn new(config: Dopamine3Config<T>, layout: NodeLayout, mut storage: S) -> Result<Self, Error> {
+        config.validate()?;
+        check_len(config.storage_len(&layout), storage.as_ref().len())?;
+        storage.as_mut().fill(T::ZERO);
+        let stats = match config.signal {
+            Signal::Adaptive(coding) => Some(RpeStats::new(coding)),
+            _ => None,
+        };
+        Ok(Self {
+            config,
+            layout,
+            storage,
+            stats,
+            moment_steps: 0,
+            interval: 0,
+            step_in_interval: 0,
+            rows: 0,
+            open: false,
+            update_due: false,
+            delta_sum: T::ZERO,
+            counters: NodeCounters::default(),
+            cursor: NoiseCursor::default(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Dopamine3Config<T> {
+        &self.config
+    }
+
+    /// The model's layout.
+    pub fn layout(&self) -> &NodeLayout {
+        &self.layout
+    }
+
+    /// What the rule has done so far.
+    pub fn counters(&self) -> &NodeCounters {
+        &self.counters
+    }
+
+    /// `k`: the update interval the next step belongs to (also the index of
+    /// the next update, which the schedule uses).
+    pub fn interval(&self) -> u64 {
+        self.interval
+    }
+
+    /// Steps recorded in the current interval.
+    pub fn steps_in_interval(&self) -> u64 {
+        self.step_in_interval
+    }
+
+    /// `true` when the interval is complete and [`Dopamine3::update`] must
+    /// come before the next step.
+    pub fn update_due(&self) -> bool {
+        self.update_due
+    }
+
+    /// The RPE statistics of the adaptive coding, when that is the signal.
+    pub fn stats(&self) -> Option<&RpeStats<T>> {
+        self.stats.as_ref()
+    }
+
+    /// Gives the storage back.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    /// The eligibility trace `e` as of the last folded block (after every
+    /// step when streaming).
+    pub fn trace(&self) -> &[T] {
+        let p = self.layout.params();
+        &self.storage.as_ref()[p..2 * p]
+    }
+
+    /// The second moments `u`, when the normalisation is on.
+    pub fn second_moments(&self) -> Option<&[T]> {
+        let p = self.layout.params();
+        self.config
+            .second_moment
+            .map(|_| &self.storage.as_ref()[2 * p..3 * p])
+    }
+
+    /// The buffer row of the current step.
+    fn row(&self) -> usize {
+        match self.config.accumulation {
+            Accumulation::Streaming => 0,
+            Accumulation::Blocks(_) => self.rows,
+        }
+    }
+
+    /// Opens the next time step: writes its noise `xi(t)` (regenerated
+    /// from its key) and returns it with the presynaptic buffer to fill.
+    /// Calling it again before [`Dopamine3::record`] returns the same step.
+    ///
+    /// # Errors
+    /// [`Error::NodeProtocol`] when an update is due.
+    pub fn open_step(&mut self) -> Result<StepBuffers<'_, T>, Error> {
+        if self.update_due {
+            return Err(Error::NodeProtocol(
+                "an update is due: call update before the next step",
+            ));
+        }
+        let n = self.layout.neurons();
+        let stride = n + self.layout.presynaptic();
+        let row = self.row();
+        let first = !self.open;
+        if first {
+            self.open = true;
+            self.counters.noise_values += n as u64;
+        }
+        let step = self.step_in_interval * n as u64;
+        let Self {
+            config,
+            layout,
+            storage,
+            cursor,
+            interval,
+            ..
+        } = self;
+        let regions = split(storage.as_mut(), layout, config);
+        let (noise, presynaptic) = regions.rows[row * stride..(row + 1) * stride].split_at_mut(n);
+        if first {
+            cursor.fill(
+                config.seed,
+                config.noise_kind,
+                *interval,
+                step,
+                config.sigma,
+                noise,
+            );
+        }
+        Ok(StepBuffers {
+            noise,
+            presynaptic,
+        })
+    }
+
+    /// Closes the open step with the two copies' losses of this time step
+    /// (`loss_a` of copy A, which carries `+xi`; `loss_b` of copy B; 0 for
+    /// both on a step outside the loss, e.g. a washout step): computes its
+    /// signal and folds it in (at once when streaming, when the buffer is
+    /// full or the interval complete otherwise).
+    ///
+    /// A non-finite loss (or RPE) does not stop anything: the step's signal
+    /// is 0, so it gives no credit, and [`NodeCounters::rejected_steps`]
+    /// counts it; its noise stays in the trace (it did move the copies).
+    ///
+    /// # Errors
+    /// [`Error::TellWithoutAsk`] when no step is open.
+    pub fn record(&mut self, loss_a: T, loss_b: T) -> Result<Recorded<T>, Error> {
+        if !self.open {
+            return Err(Error::TellWithoutAsk);
+        }
+        let delta = self.config.noise.rpe(loss_a, loss_b);
+        let mut signal = None;
+        if loss_a.is_finite() && loss_b.is_finite() && delta.is_finite() {
+            signal = match &mut self.stats {
+                None => Some(delta),
+                Some(stats) => {
+                    let mut d = [T::ZERO];
+                    stats.observe(&[delta], &mut d).then_some(d[0])
+                }
+            };
+        }
+        if signal.is_none() {
+            self.counters.rejected_steps += 1;
+        }
+        let d = signal.unwrap_or(T::ZERO);
+        let whole = matches!(self.config.signal, Signal::WholeInterval);
+        if whole {
+            self.delta_sum += d;
+        }
+        let row = self.row();
+        self.open = false;
+        self.step_in_interval += 1;
+        self.counters.steps += 1;
+        let stride = self.layout.neurons() + self.layout.presynaptic();
+        let neurons = self.layout.neurons();
+        let lambda = self.config.lambda;
+        match self.config.accumulation {
+            Accumulation::Streaming => {
+                self.counters.eligibility_flops += self.config.stream_flops(&self.layout);
+                let Self {
+                    config,
+                    layout,
+                    storage,
+                    ..
+                } = self;
+                let r = split(storage.as_mut(), layout, config);
+                let (xi, pre) = r.rows[..stride].split_at(neurons);
+                for layer in layout.placed() {
+                    stream_layer(r.e, r.g, layer, xi, pre, lambda, d, whole);
+                }
+            }
+            Accumulation::Blocks(capacity) => {
+                let Self {
+                    config,
+                    layout,
+                    storage,
+                    ..
+                } = self;
+                split(storage.as_mut(), layout, config).signals[row] = d;
+                self.rows += 1;
+                if self.rows == capacity as usize {
+                    self.fold();
+                }
+            }
+        }
+        if let UpdateEvery::Steps(c) = self.config.update_every {
+            if self.step_in_interval == u64::from(c) {
+                self.fold();
+                self.update_due = true;
+            }
+        }
+        Ok(Recorded {
+            signal,
+            update_due: self.update_due,
+        })
+    }
+
+    /// Folds the buffered rows into the estimate `G` and the trace `e`:
+    ///
+    /// ```text
+    /// D(s) = delta(s) + lambda D(s + 1)          (backwards over the block)
+    /// G   += lambda D(0) e + sum_s D(s) xi(s) x(s)^T
+    /// e    = lambda^L e + sum_s lambda^(L-1-s) xi(s) x(s)^T
+    /// ```
+    ///
+    /// (the trace sum over the last [`Dopamine3Config::trace_rows`] rows).
+    /// The whole-interval signal adds `sum_s xi(s) x(s)^T` to `G` instead.
+    fn fold(&mut self) {
+        let len = self.rows;
+        if len == 0 || self.config.accumulation == Accumulation::Streaming {
+            return;
+        }
+        self.rows = 0;
+        self.counters.eligibility_flops += self.config.block_flops(&self.layout, len);
+        let w = self.config.trace_rows(len);
+        let Self {
+            config,
+            layout,
+            storage,
+            ..
+        } = self;
+        let lambda = config.lambda;
+        let neurons = layout.neurons();
+        let stride = neurons + layout.presynaptic();
+        let r = split(storage.as_mut(), layout, config);
+        let rows = Rows {
+            data: r.rows,
+            stride,
+            neurons,
+        };
+        let signals = &mut r.signals[..len];
+        if matches!(config.signal, Signal::WholeInterval) {
+            signals.fill(T::ONE);
+            for layer in layout.placed() {
+                let block = &mut r.g[layer.param..layer.param + layer.layer.params()];
+                add_products(block, layer, rows, signals, 0..len);
+            }
+            return;
+        }
+        for s in (0..len - 1).rev() {
+            signals[s] += lambda * signals[s + 1];
+        }
+        if lambda > T::ZERO {
+            let c = lambda * signals[0];
+            for (g, e) in r.g.iter_mut().zip(r.e.iter()) {
+                *g += c * *e;
+            }
+        }
+        for layer in layout.placed() {
+            let block = &mut r.g[layer.param..layer.param + layer.layer.params()];
+            add_products(block, layer, rows, signals, 0..len);
+        }
+        let coef = &mut r.trace_coef[..len];
+        coef[len - 1] = T::ONE;
+        for s in (len - w..len - 1).rev() {
+            coef[s] = lambda * coef[s + 1];
+        }
+        if lambda > T::ZERO {
+            let decay = lambda.powf(T::from_usize(len));
+            for e in r.e.iter_mut() {
+                *e *= decay;
+            }
+        } else {
+            r.e.fill(T::ZERO);
+        }
+        for layer in layout.placed() {
+            let block = &mut r.e[layer.param..layer.param + layer.layer.params()];
+            add_products(block, layer, rows, coef, len - w..len);
+        }
+    }
+
+    /// Applies the completed interval's estimate to `params`.
+    ///
+    /// # Errors
+    /// [`Error::NodeProtocol`] when no update is due;
+    /// [`Error::LengthMismatch`] when `params` does not have `P` values.
+    pub fn update(&mut self, params: &mut [T]) -> Result<NodeUpdate<T>, Error> {
+        if !self.update_due {
+            return Err(Error::NodeProtocol("no update is due"));
+        }
+        check_len(self.layout.params(), params.len())?;
+        Ok(self.apply_interval(params))
+    }
+
+    /// Ends a sequence (a sweep): applies the interval in progress, if it
+    /// recorded a step (once-per-sweep updates happen here), and clears the
+    /// trace, so that the next step starts a new sequence with no
+    /// eligibility carried in. A stream never needs it.
+    ///
+    /// # Errors
+    /// [`Error::NodeProtocol`] when a step is open;
+    /// [`Error::LengthMismatch`] when `params` does not have `P` values.
+    pub fn end_sequence(&mut self, params: &mut [T]) -> Result<Option<NodeUpdate<T>>, Error> {
+        if self.open {
+            return Err(Error::NodeProtocol(
+                "a step is open: record it before ending the sequence",
+            ));
+        }
+        check_len(self.layout.params(), params.len())?;
+        let outcome = if self.update_due || self.step_in_interval > 0 {
+            self.fold();
+            Some(self.apply_interval(params))
+        } else {
+            None
+        };
+        let Self {
+            config,
+            layout,
+            storage,
+            ..
+        } = self;
+        split(storage.as_mut(), layout, config).e.fill(T::ZERO);
+        Ok(outcome)
+    }
+
+    /// The estimate of the interval so far, `G / sigma^2` (times the sum of
+    /// the RPEs for the whole-interval signal), into `out` (`P` values):
+    /// for the raw per-step signal, an estimate of minus the gradient of
+    /// the interval's summed per-step losses. Folds the buffered rows
+    /// first (which changes nothing but rounding).
+    ///
+    /// # Errors
+    /// [`Error::NodeProtocol`] when a step is open;
+    /// [`Error::LengthMismatch`] when `out` does not have `P` values.
+    pub fn estimate(&mut self, out: &mut [T]) -> Result<(), Error> {
+        if self.open {
+            return Err(Error::NodeProtocol(
+                "a step is open: record it before reading the estimate",
+            ));
+        }
+        check_len(self.layout.params(), out.len())?;
+        self.fold();
+        let scale = self.scale();
+        let Self {
+            config,
+            layout,
+            storage,
+            ..
+        } = self;
+        let r = split(storage.as_mut(), layout, config);
+        for (o, g) in out.iter_mut().zip(r.g.iter()) {
+            *o = *g * scale;
+        }
+        Ok(())
+    }
+
+    /// `1 / sigma^2`, times the RPE sum for the whole-interval signal.
+    fn scale(&self) -> T {
+        let inv = T::ONE / (self.config.sigma * self.config.sigma);
+        match self.config.signal {
+            Signal::WholeInterval => self.delta_sum * inv,
+            _ => inv,
+        }
+    }
+
+    /// Applies `G` (already folded), then starts the next interval.
+    fn apply_interval(&mut self, params: &mut [T]) -> NodeUpdate<T> {
+        let steps = self.step_in_interval;
+        let scale = self.scale();
+        let eta = self.config.eta * self.config.schedule.factor(self.interval);
+        let correction = self.config.second_moment.map(|m| {
+            let b = m.beta2.to_f64();
+            T::from_f64(1.0 - libm::pow(b, (self.moment_steps + 1) as f64))
+        });
+        let p = self.layout.params() as u64;
+        self.counters.eligibility_flops += apply_flops(p, correction.is_some());
+        let Self {
+            config,
+            layout,
+            storage,
+            ..
+        } = self;
+        let r = split(storage.as_mut(), layout, config);
+        let moment = match (config.second_moment, correction) {
+            (Some(config), Some(correction)) => Some(Moment {
+                config,
+                u: r.u,
+                correction,
+            }),
+            _ => None,
+        };
+        let result = apply(params, r.g, scale, eta, moment);
+        r.g.fill(T::ZERO);
+        if result.is_err() {
+            // The credit that led to a refused update is not kept.
+            r.e.fill(T::ZERO);
+        }
+        self.delta_sum = T::ZERO;
+        self.interval += 1;
+        self.step_in_interval = 0;
+        self.update_due = false;
+        match result {
+            Ok(()) => {
+                self.counters.updates += 1;
+                self.counters.consecutive_rejected_updates = 0;
+                if correction.is_some() {
+                    self.moment_steps += 1;
+                }
+                NodeUpdate::Applied { eta, steps }
+            }
+            Err(reason) => {
+                self.counters.rejected_updates += 1;
+                self.counters.consecutive_rejected_updates += 1;
+                NodeUpdate::Rejected { reason, steps }
+            }
+        }
+    }
+}
+
+/// Splits `storage` into its regions.
+fn split<'a, T: Real>(
+    storage: &'a mut [T],
+    layout: &NodeLayout,
+    config: &Dopamine3Config<T>,
+) -> Regions<'a, T> {
+    let p = layout.params();
+    let moment = if config.second_moment.is_some() { p } else { 0 };
+    let r = config.accumulation.rows();
+    let stride = layout.neurons() + layout.presynaptic();
+    let (g, rest) = storage.split_at_mut(p);
+    let (e, rest) = rest.split_at_mut(p);
+    let (u, rest) = rest.split_at_mut(moment);
+    let (rows, rest) = rest.split_at_mut(r * stride);
+    let (signals, trace_coef) = rest.split_at_mut(r);
+    Regions {
+        g,
+        e,
+        u,
+        rows,
+        signals,
+        trace_coef,
+    }
+}
