@@ -116,9 +116,8 @@ pub use config::{BaselinePolicy, MAX_PROBES, MAX_RANK, NoiseStructure, PerturbCo
 pub use error::Error;
 pub use layout::{Block, MAX_BLOCKS, ParamLayout};
 pub use node::{
-    Accumulation, Dopamine3, Dopamine3Config, MAX_NODE_LAYERS, NodeCounters, NodeLayer,
-    NodeLayout, NodeUpdate, NoiseMode, Recorded, Signal, StepBuffers, UpdateEvery,
-    UpdateRejection,
+    Accumulation, Dopamine3, Dopamine3Config, MAX_NODE_LAYERS, NodeCounters, NodeLayer, NodeLayout,
+    NodeUpdate, NoiseMode, Recorded, Signal, StepBuffers, UpdateEvery, UpdateRejection,
 };
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
 pub use optimizer::{

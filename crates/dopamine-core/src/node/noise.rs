@@ -73,7 +73,7 @@ fn generate(stream: &NoiseStream, b: u64, out: &mut [f32; BLOCK_LEN]) {
 
 /// 64 generated values; `Default` (an invalid cache) stands in for a
 /// deserialised one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 struct Block([f32; BLOCK_LEN]);
 
 impl Default for Block {
@@ -84,15 +84,22 @@ impl Default for Block {
 
 /// The last generated block of the current interval's stream.
 ///
-/// Not part of a rule's state: it is skipped by serde and regenerated from
-/// its key when needed.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Not part of a rule's state: it is skipped by serde, regenerated from
+/// its key when needed, and every two cursors compare equal.
+#[derive(Debug, Clone, Copy, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub(crate) struct NoiseCursor {
     #[cfg_attr(feature = "serde", serde(skip))]
     cached: Option<(u64, u64)>,
     #[cfg_attr(feature = "serde", serde(skip))]
     values: Block,
+}
+
+impl PartialEq for NoiseCursor {
+    /// A cache: it never makes two rules differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl NoiseCursor {

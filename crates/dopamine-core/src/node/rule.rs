@@ -222,7 +222,11 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
     /// A rule with these settings for a model of this layout, its state in
     /// `storage` (exactly [`Dopamine3Config::storage_len`] values; zeroed
     /// here).
-    pub fn new(config: Dopamine3Config<T>, layout: NodeLayout, mut storage: S) -> Result<Self, Error> {
+    pub fn new(
+        config: Dopamine3Config<T>,
+        layout: NodeLayout,
+        mut storage: S,
+    ) -> Result<Self, Error> {
         config.validate()?;
         check_len(config.storage_len(&layout), storage.as_ref().len())?;
         storage.as_mut().fill(T::ZERO);
@@ -353,10 +357,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
                 noise,
             );
         }
-        Ok(StepBuffers {
-            noise,
-            presynaptic,
-        })
+        Ok(StepBuffers { noise, presynaptic })
     }
 
     /// Closes the open step with the two copies' losses of this time step
