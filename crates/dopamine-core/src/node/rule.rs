@@ -283,6 +283,11 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         self.update_due
     }
 
+    /// `true` between [`Dopamine3::open_step`] and [`Dopamine3::record`].
+    pub fn step_open(&self) -> bool {
+        self.open
+    }
+
     /// The RPE statistics of the adaptive coding, when that is the signal.
     pub fn stats(&self) -> Option<&RpeStats<T>> {
         self.stats.as_ref()
@@ -559,6 +564,38 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         } = self;
         split(storage.as_mut(), layout, config).e.fill(T::ZERO);
         Ok(outcome)
+    }
+
+    /// Ends a sequence without applying its interval: the accumulated
+    /// estimate and the trace are dropped (read it first with
+    /// [`Dopamine3::estimate`]), and the next step starts a new interval
+    /// with fresh noise. For measuring estimates at fixed weights.
+    ///
+    /// # Errors
+    /// [`Error::NodeProtocol`] when a step is open.
+    pub fn discard_sequence(&mut self) -> Result<(), Error> {
+        if self.open {
+            return Err(Error::NodeProtocol(
+                "a step is open: record it before discarding the sequence",
+            ));
+        }
+        if self.update_due || self.step_in_interval > 0 {
+            self.interval += 1;
+        }
+        self.rows = 0;
+        self.step_in_interval = 0;
+        self.update_due = false;
+        self.delta_sum = T::ZERO;
+        let Self {
+            config,
+            layout,
+            storage,
+            ..
+        } = self;
+        let r = split(storage.as_mut(), layout, config);
+        r.g.fill(T::ZERO);
+        r.e.fill(T::ZERO);
+        Ok(())
     }
 
     /// The estimate of the interval so far, `G / sigma^2` (times the sum of
