@@ -175,17 +175,26 @@ fn step_noise_follows_the_key_mapping() {
 /// The estimate is its definition, `sum_t D(t) e(t) / sigma^2` with
 /// `e(t) = lambda e(t-1) + xi(t) x(t)^T`, computed here by hand for one
 /// neuron with one input (and its bias) over 5 steps, in every form and for
-/// every signal; blocks of 2 make the carried trace matter.
+/// every signal; blocks of 2 make the carried trace matter. A feed-forward
+/// layer's eligibility is the current step's (`lambda = 0` for it).
 #[test]
 fn estimate_matches_its_definition() {
-    let layout = NodeLayout::new(&[NodeLayer {
-        units: 1,
-        inputs: 1,
-    }])
-    .unwrap();
+    for recurrent in [true, false] {
+        estimate_matches_its_definition_for(recurrent);
+    }
+}
+
+fn estimate_matches_its_definition_for(recurrent: bool) {
+    let layer = if recurrent {
+        NodeLayer::recurrent(1, 1)
+    } else {
+        NodeLayer::feedforward(1, 1)
+    };
+    let layout = NodeLayout::new(&[layer]).unwrap();
     let xs = [0.5, -1.0, 2.0, 0.25, -0.75];
     let losses = [(1.0, 1.5), (2.0, 1.0), (0.5, 0.75), (3.0, 2.0), (1.0, 1.25)];
     let (sigma, lambda) = (0.1, 0.5);
+    let layer_lambda = if recurrent { lambda } else { 0.0 };
     for noise in [NoiseMode::Antithetic, NoiseMode::CleanPerturbed] {
         for signal in [Signal::PerStep, Signal::WholeInterval] {
             for accumulation in [
@@ -217,7 +226,7 @@ fn estimate_matches_its_definition() {
                     };
                     assert_eq!(rule.record(la, lb).unwrap().signal, Some(delta));
                     for (k, xj) in [x, 1.0].into_iter().enumerate() {
-                        e[k] = lambda * e[k] + xi * xj;
+                        e[k] = layer_lambda * e[k] + xi * xj;
                         g[k] += delta * e[k];
                         raw[k] += xi * xj;
                     }
@@ -411,11 +420,7 @@ fn huge_losses_refuse_the_update() {
         assert_eq!(rule.counters().consecutive_rejected_updates, 0);
     }
     // In f32, without the normalisation, a loss of 3e38 overflows the estimate.
-    let layout = NodeLayout::new(&[NodeLayer {
-        units: 1,
-        inputs: 1,
-    }])
-    .unwrap();
+    let layout = NodeLayout::new(&[NodeLayer::recurrent(1, 1)]).unwrap();
     let config = Dopamine3Config::<f32> {
         update_every: UpdateEvery::Steps(2),
         second_moment: None,
@@ -439,11 +444,7 @@ fn huge_losses_refuse_the_update() {
 /// An update that would push a weight past the limit is refused as too large.
 #[test]
 fn updates_past_the_weight_limit_are_refused() {
-    let layout = NodeLayout::new(&[NodeLayer {
-        units: 1,
-        inputs: 1,
-    }])
-    .unwrap();
+    let layout = NodeLayout::new(&[NodeLayer::recurrent(1, 1)]).unwrap();
     // The normalised step is +-eta on both parameters (first update, `x = 1`):
     // one of the two weights leaves the range whatever the noise's sign.
     let config = Dopamine3Config::<f32> {
@@ -576,27 +577,11 @@ fn bad_settings_are_typed_errors() {
     );
     assert_eq!(NodeLayout::new(&[]).unwrap_err(), Error::EmptyParameters);
     assert_eq!(
-        NodeLayout::new(&[
-            NodeLayer {
-                units: 2,
-                inputs: 1
-            },
-            NodeLayer {
-                units: 0,
-                inputs: 2
-            }
-        ])
-        .unwrap_err(),
+        NodeLayout::new(&[NodeLayer::recurrent(2, 1), NodeLayer::recurrent(0, 2)]).unwrap_err(),
         Error::EmptyBlock { index: 1 }
     );
     assert_eq!(
-        NodeLayout::new(
-            &[NodeLayer {
-                units: 1,
-                inputs: 1
-            }; 9]
-        )
-        .unwrap_err(),
+        NodeLayout::new(&[NodeLayer::recurrent(1, 1); 9]).unwrap_err(),
         Error::TooManyBlocks {
             requested: 9,
             max: 8

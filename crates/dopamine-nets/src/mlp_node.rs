@@ -8,8 +8,8 @@
 //! per-step losses are the pattern's terms of [`Mlp::loss`] (divided by
 //! `batch * outputs`), so a sweep's estimate is one of minus the gradient
 //! of the batch loss. A feed-forward network's noise only affects its own
-//! pattern's loss, so `lambda = 0` is the exact choice here; `lambda > 0`
-//! only adds other patterns' noise to the estimate.
+//! pattern's loss, so its layers are feed-forward in the rule's layout and
+//! `lambda` does not apply to them.
 
 use dopamine_core::{Dopamine3, Dopamine3Config, NodeLayer, NodeLayout, NoiseMode};
 use faer::MatRef;
@@ -52,7 +52,9 @@ impl<T: Scalar> MlpNodeWorkspace<T> {
 
 impl<T: Scalar> Mlp<T> {
     /// The network as layers of neurons for [`Dopamine3`]: layer `l` has
-    /// `n_l` units and `n_{l-1}` inputs — exactly the flat parameter layout.
+    /// `n_l` units and `n_{l-1}` inputs — exactly the flat parameter layout
+    /// — and is feed-forward (one pattern per step: no noise reaches
+    /// another pattern's loss, so no eligibility outlasts its step).
     ///
     /// # Errors
     /// [`NetError::Rule`] for a network of more than
@@ -68,10 +70,7 @@ impl<T: Scalar> Mlp<T> {
             }));
         }
         for (layer, w) in layers.iter_mut().zip(sizes.windows(2)) {
-            *layer = NodeLayer {
-                units: w[1],
-                inputs: w[0],
-            };
+            *layer = NodeLayer::feedforward(w[1], w[0]);
         }
         Ok(NodeLayout::new(&layers[..n])?)
     }

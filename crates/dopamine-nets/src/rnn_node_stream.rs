@@ -5,7 +5,7 @@
 //! of the next target; [`Rnn::node_stream_learn`] takes that target when it
 //! arrives, hands the copies' losses to the rule and applies an update
 //! when an interval completes. With [`dopamine_core::Accumulation::Streaming`]
-//! the rule keeps `3P + N + J + 2` values (estimate, trace, second
+//! the rule keeps `3P + N + J + 3` values (estimate, trace, second
 //! moments, one step) and the workspace `6H + 2O`: nothing grows with the
 //! stream.
 

@@ -201,7 +201,7 @@ fn online_prequential_learning_improves() {
     };
     let layout = net.node_layout();
     let (p, n, j) = (layout.params(), layout.neurons(), layout.presynaptic());
-    assert_eq!(config.storage_len(&layout), 3 * p + n + j + 2);
+    assert_eq!(config.storage_len(&layout), 3 * p + n + j + 3);
     let mut rule = rule_for(&net, config);
     let mut ws = RnnNodeWorkspace::new(&net);
     let (mut first, mut last) = (0.0f64, 0.0f64);

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_NODE_LAYERS: usize = 8;
 
 /// One layer of neurons: `units` postsynaptic neurons, each with `inputs`
-/// presynaptic values and a bias.
+/// presynaptic values and a bias, and whether its noise can reach later
+/// time steps.
 ///
 /// Its parameters are `units x (inputs + 1)` values, column-major: column
 /// `j < inputs` holds the weights from input `j` (entry `(i, j)` at
@@ -24,9 +25,35 @@ pub struct NodeLayer {
     pub units: usize,
     /// Presynaptic values per neuron, not counting the bias.
     pub inputs: usize,
+    /// The layer's outputs feed later time steps (an RNN's hidden layer),
+    /// so its noise at step `s` can change the losses of steps `t > s`:
+    /// its eligibility decays with `lambda` over steps. Otherwise (an RNN's
+    /// readout under teacher forcing, every layer of an MLP shown one
+    /// pattern per step) its noise only changes its own step's loss, and
+    /// its eligibility holds that step only (`lambda = 0` for the layer): a
+    /// longer trace would add other steps' noise and no credit.
+    pub recurrent: bool,
 }
 
 impl NodeLayer {
+    /// A layer whose outputs feed later time steps.
+    pub const fn recurrent(units: usize, inputs: usize) -> Self {
+        Self {
+            units,
+            inputs,
+            recurrent: true,
+        }
+    }
+
+    /// A layer whose noise only changes its own time step's loss.
+    pub const fn feedforward(units: usize, inputs: usize) -> Self {
+        Self {
+            units,
+            inputs,
+            recurrent: false,
+        }
+    }
+
     /// Parameters of the layer: `units (inputs + 1)`.
     pub const fn params(&self) -> usize {
         self.units * (self.inputs + 1)
@@ -90,14 +117,8 @@ impl NodeLayout {
     /// inputs `h_t`).
     pub fn elman(input: usize, hidden: usize, output: usize) -> Result<Self, Error> {
         Self::new(&[
-            NodeLayer {
-                units: hidden,
-                inputs: input + hidden,
-            },
-            NodeLayer {
-                units: output,
-                inputs: hidden,
-            },
+            NodeLayer::recurrent(hidden, input + hidden),
+            NodeLayer::feedforward(output, hidden),
         ])
     }
 

@@ -43,7 +43,7 @@
 //! ```
 //! use dopamine_core::{Dopamine3, Dopamine3Config, NodeLayer, NodeLayout, UpdateEvery};
 //!
-//! let layout = NodeLayout::new(&[NodeLayer { units: 1, inputs: 1 }])?;
+//! let layout = NodeLayout::new(&[NodeLayer::feedforward(1, 1)])?;
 //! let config = Dopamine3Config {
 //!     sigma: 0.01,
 //!     eta: 0.01,

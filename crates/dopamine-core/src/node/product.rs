@@ -166,9 +166,10 @@ pub(crate) fn product_flops(layer: &PlacedLayer, rows: u64) -> u64 {
     rows * (2 * m * (n + 1) + whole * col_blocks + single * single_scalings)
 }
 
-/// The streaming step of one layer: `e = lambda e + xi x^T`, then
-/// `g += d e` (or, for the whole-interval signal, `g += xi x^T` with `e`
-/// untouched).
+/// The streaming step of one layer. A recurrent layer: `e = lambda e + xi
+/// x^T`, then `g += d e`; a feed-forward one: `g += (d xi) x^T` (its
+/// eligibility is the current step's, `e` is not used); for the
+/// whole-interval signal, `g += xi x^T`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stream_layer<T: Real>(
     e: &mut [T],
@@ -194,12 +195,29 @@ pub(crate) fn stream_layer<T: Real>(
             for (g, &z) in g.iter_mut().zip(xi) {
                 *g += z * x;
             }
-        } else {
+        } else if layer.layer.recurrent {
             let e = &mut e[start..start + units];
             for ((e, g), &z) in e.iter_mut().zip(g.iter_mut()).zip(xi) {
                 *e = lambda * *e + z * x;
                 *g += d * *e;
             }
+        } else {
+            for (g, &z) in g.iter_mut().zip(xi) {
+                *g += (d * z) * x;
+            }
         }
+    }
+}
+
+/// FLOPs of [`stream_layer`]: 5 per parameter for a recurrent layer, 3
+/// for a feed-forward one, 2 for the whole-interval signal.
+pub(crate) fn stream_flops(layer: &PlacedLayer, whole_interval: bool) -> u64 {
+    let p = layer.layer.params() as u64;
+    if whole_interval {
+        2 * p
+    } else if layer.layer.recurrent {
+        5 * p
+    } else {
+        3 * p
     }
 }

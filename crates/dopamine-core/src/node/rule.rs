@@ -4,7 +4,7 @@ use crate::error::{Error, check_len};
 use crate::node::config::{Accumulation, Dopamine3Config, Signal, UpdateEvery};
 use crate::node::layout::NodeLayout;
 use crate::node::noise::NoiseCursor;
-use crate::node::product::{Rows, add_products, product_flops, stream_layer};
+use crate::node::product::{Rows, add_products, product_flops, stream_flops, stream_layer};
 use crate::node::update::{Moment, UpdateRejection, apply, apply_flops};
 use crate::real::Real;
 use crate::rules::rpe_stats::RpeStats;
@@ -119,26 +119,27 @@ pub struct Dopamine3<T, S> {
 }
 
 /// The storage's regions: `[g (P) | e (P) | u (P or 0) | rows (R (N + J)) |
-/// signals (R) | trace coefficients (R)]`.
+/// signals (R) | discounted signals (R) | trace coefficients (R)]`.
 struct Regions<'a, T> {
     g: &'a mut [T],
     e: &'a mut [T],
     u: &'a mut [T],
     rows: &'a mut [T],
     signals: &'a mut [T],
+    discounted: &'a mut [T],
     trace_coef: &'a mut [T],
 }
 
 impl<T: Real> Dopamine3Config<T> {
     /// Values of storage a rule with these settings needs for `layout`:
     /// `2P` (the accumulated estimate and the trace), `P` more with the
-    /// second moment, and the step buffer `R (N + J + 2)` with `R` its
+    /// second moment, and the step buffer `R (N + J + 3)` with `R` its
     /// rows ([`Accumulation::rows`]).
     pub fn storage_len(&self, layout: &NodeLayout) -> usize {
         let p = layout.params();
         let moment = if self.second_moment.is_some() { p } else { 0 };
         let r = self.accumulation.rows();
-        2 * p + moment + r * (layout.neurons() + layout.presynaptic() + 2)
+        2 * p + moment + r * (layout.neurons() + layout.presynaptic() + 3)
     }
 
     /// Rows kept of a block of `len` rows when the trace is folded in: the
@@ -159,31 +160,37 @@ impl<T: Real> Dopamine3Config<T> {
         w
     }
 
-    /// FLOPs of folding a block of `len` rows into the estimate and trace.
+    /// FLOPs of folding a block of `len` rows into the estimate and trace:
+    /// the discounted signals (2 per row but the last) when a layer is
+    /// recurrent; per layer its products with the signals; per recurrent
+    /// layer the carried trace (`G += c e`: 2 per parameter; `e *=
+    /// lambda^L`: 1), the trace coefficients (1 per kept row but the last)
+    /// and the trace product over the kept rows.
     pub(crate) fn block_flops(&self, layout: &NodeLayout, len: usize) -> u64 {
-        let products = |rows: usize| -> u64 {
-            layout
-                .placed()
-                .map(|l| product_flops(&l, rows as u64))
-                .sum()
-        };
-        if matches!(self.signal, Signal::WholeInterval) {
-            return products(len);
+        let whole = matches!(self.signal, Signal::WholeInterval);
+        let rows = len as u64;
+        let w = self.trace_rows(len) as u64;
+        let mut flops = 0;
+        let mut recurrent = false;
+        for l in layout.placed() {
+            flops += product_flops(&l, rows);
+            if l.layer.recurrent && !whole {
+                recurrent = true;
+                let p = l.layer.params() as u64;
+                let carried = if self.lambda > T::ZERO { 3 * p } else { 0 };
+                flops += carried + product_flops(&l, w);
+            }
         }
-        let p = layout.params() as u64;
-        let w = self.trace_rows(len);
-        let carried = if self.lambda > T::ZERO { 2 * p + p } else { 0 };
-        2 * (len as u64 - 1) + carried + products(len) + (w as u64 - 1) + products(w)
+        if recurrent {
+            flops += 2 * (rows - 1) + (w - 1);
+        }
+        flops
     }
 
     /// FLOPs of the eligibility arithmetic of one streamed step.
     pub(crate) fn stream_flops(&self, layout: &NodeLayout) -> u64 {
-        let p = layout.params() as u64;
-        if matches!(self.signal, Signal::WholeInterval) {
-            2 * p
-        } else {
-            5 * p
-        }
+        let whole = matches!(self.signal, Signal::WholeInterval);
+        layout.placed().map(|l| stream_flops(&l, whole)).sum()
     }
 
     /// The [`NodeCounters::eligibility_flops`] of one sequence of `len`
@@ -429,7 +436,9 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
                     storage,
                     ..
                 } = self;
-                split(storage.as_mut(), layout, config).signals[row] = d;
+                let r = split(storage.as_mut(), layout, config);
+                r.signals[row] = d;
+                r.discounted[row] = d;
                 self.rows += 1;
                 if self.rows == capacity as usize {
                     self.fold();
@@ -448,7 +457,8 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         })
     }
 
-    /// Folds the buffered rows into the estimate `G` and the trace `e`:
+    /// Folds the buffered rows into the estimate `G` and the trace `e`. For
+    /// a recurrent layer:
     ///
     /// ```text
     /// D(s) = delta(s) + lambda D(s + 1)          (backwards over the block)
@@ -456,8 +466,9 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
     /// e    = lambda^L e + sum_s lambda^(L-1-s) xi(s) x(s)^T
     /// ```
     ///
-    /// (the trace sum over the last [`Dopamine3Config::trace_rows`] rows).
-    /// The whole-interval signal adds `sum_s xi(s) x(s)^T` to `G` instead.
+    /// (the trace sum over the last [`Dopamine3Config::trace_rows`] rows);
+    /// for a feed-forward layer `G += sum_s delta(s) xi(s) x(s)^T`. The
+    /// whole-interval signal adds `sum_s xi(s) x(s)^T` to `G` instead.
     fn fold(&mut self) {
         let len = self.rows;
         if len == 0 || self.config.accumulation == Accumulation::Streaming {
@@ -482,43 +493,45 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
             neurons,
         };
         let signals = &mut r.signals[..len];
-        if matches!(config.signal, Signal::WholeInterval) {
+        let discounted = &mut r.discounted[..len];
+        let whole = matches!(config.signal, Signal::WholeInterval);
+        if whole {
             signals.fill(T::ONE);
-            for layer in layout.placed() {
-                let block = &mut r.g[layer.param..layer.param + layer.layer.params()];
-                add_products(block, layer, rows, signals, 0..len);
+        }
+        let recurrent = !whole && layout.layers().iter().any(|l| l.recurrent);
+        if recurrent {
+            for s in (0..len - 1).rev() {
+                discounted[s] += lambda * discounted[s + 1];
             }
-            return;
-        }
-        for s in (0..len - 1).rev() {
-            signals[s] += lambda * signals[s + 1];
-        }
-        if lambda > T::ZERO {
-            let c = lambda * signals[0];
-            for (g, e) in r.g.iter_mut().zip(r.e.iter()) {
-                *g += c * *e;
+            let coef = &mut r.trace_coef[..len];
+            coef[len - 1] = T::ONE;
+            for s in (len - w..len - 1).rev() {
+                coef[s] = lambda * coef[s + 1];
             }
         }
+        let decay = lambda.powf(T::from_usize(len));
         for layer in layout.placed() {
-            let block = &mut r.g[layer.param..layer.param + layer.layer.params()];
-            add_products(block, layer, rows, signals, 0..len);
-        }
-        let coef = &mut r.trace_coef[..len];
-        coef[len - 1] = T::ONE;
-        for s in (len - w..len - 1).rev() {
-            coef[s] = lambda * coef[s + 1];
-        }
-        if lambda > T::ZERO {
-            let decay = lambda.powf(T::from_usize(len));
-            for e in r.e.iter_mut() {
-                *e *= decay;
+            let range = layer.param..layer.param + layer.layer.params();
+            let (g, e) = (&mut r.g[range.clone()], &mut r.e[range]);
+            if !layer.layer.recurrent || whole {
+                add_products(g, layer, rows, signals, 0..len);
+                continue;
             }
-        } else {
-            r.e.fill(T::ZERO);
-        }
-        for layer in layout.placed() {
-            let block = &mut r.e[layer.param..layer.param + layer.layer.params()];
-            add_products(block, layer, rows, coef, len - w..len);
+            if lambda > T::ZERO {
+                let c = lambda * discounted[0];
+                for (g, e) in g.iter_mut().zip(e.iter()) {
+                    *g += c * *e;
+                }
+            }
+            add_products(g, layer, rows, discounted, 0..len);
+            if lambda > T::ZERO {
+                for e in e.iter_mut() {
+                    *e *= decay;
+                }
+            } else {
+                e.fill(T::ZERO);
+            }
+            add_products(e, layer, rows, &r.trace_coef[..len], len - w..len);
         }
     }
 
@@ -706,13 +719,15 @@ fn split<'a, T: Real>(
     let (e, rest) = rest.split_at_mut(p);
     let (u, rest) = rest.split_at_mut(moment);
     let (rows, rest) = rest.split_at_mut(r * stride);
-    let (signals, trace_coef) = rest.split_at_mut(r);
+    let (signals, rest) = rest.split_at_mut(r);
+    let (discounted, trace_coef) = rest.split_at_mut(r);
     Regions {
         g,
         e,
         u,
         rows,
         signals,
+        discounted,
         trace_coef,
     }
 }
