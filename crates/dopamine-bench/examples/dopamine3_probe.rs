@@ -18,7 +18,7 @@
 //! `sweep`), `signal` (`step`, `adaptive`, `whole`), `moment` (`on`,
 //! `off`), `noise` (`anti`, `clean`), `final` (the cosine schedule's final
 //! fraction; `1` is constant), `sweeps`, `seeds` (comma-separated),
-//! `part` (`val`, `test`).
+//! `part` (`val`, `test`), `acc` (`stream` or the block rows).
 
 use std::time::Instant;
 
@@ -26,10 +26,10 @@ use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData, evalua
 use dopamine_bench::reproduce::builtin;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_core::{
-    AdaptiveCoding, Dopamine3, Dopamine3Config, EtaSchedule, NoiseMode, SecondMomentConfig, Signal,
-    UpdateEvery,
+    Accumulation, AdaptiveCoding, Dopamine3, Dopamine3Config, EtaSchedule, NoiseMode,
+    SecondMomentConfig, Signal, UpdateEvery,
 };
-use dopamine_nets::{Bptt, Rnn, RnnGradWorkspace, RnnInit, RnnNodeWorkspace, RnnWorkspace, Scalar};
+use dopamine_nets::{Bptt, Rnn, RnnGradWorkspace, RnnInit, RnnNodeWorkspace, RnnWorkspace};
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 
@@ -89,7 +89,7 @@ impl Setting {
     }
 
     /// Applies `key=value` arguments; returns the ones it does not know.
-    fn parse<'a>(mut self, args: &'a [String]) -> (Self, Vec<&'a str>) {
+    fn parse(mut self, args: &[String]) -> (Self, Vec<&str>) {
         let mut rest = Vec::new();
         for arg in args {
             let Some((k, v)) = arg.split_once('=') else {
@@ -119,6 +119,8 @@ impl Setting {
                         _ => panic!("noise: anti or clean"),
                     }
                 }
+                "acc" if v == "stream" => self.rule.accumulation = Accumulation::Streaming,
+                "acc" => self.rule.accumulation = Accumulation::Blocks(num() as u32),
                 "final" => self.final_fraction = num(),
                 "sweeps" => self.sweeps = num() as u64,
                 _ => rest.push(arg.as_str()),
@@ -376,9 +378,13 @@ fn time<F: FnMut()>(reps: usize, mut f: F) -> f64 {
     median(&mut v)
 }
 
+/// Rounds of the cost measurement.
+const ROUNDS: usize = 301;
+
 /// `cost [settings]`: one Dopamine-3 sweep (both copies, eligibility,
 /// updates) against one forward pass (`Rnn::loss`) on E2's training part,
-/// `f32`, H = 16 and 64, interleaved, medians of 21 rounds.
+/// `f32`, H = 16 and 64, one call of each alternating, medians (and
+/// minima) of 301 rounds.
 fn cost(args: &[String]) -> Result<(), BenchError> {
     let p = Problem::load("mg")?;
     let (s, _) = Setting::default().parse(args);
@@ -402,6 +408,7 @@ fn cost(args: &[String]) -> Result<(), BenchError> {
             signal: Signal::PerStep,
             second_moment: s.rule.second_moment.map(|_| SecondMomentConfig::default()),
             noise: s.rule.noise,
+            accumulation: s.rule.accumulation,
             ..Default::default()
         };
         let layout = net.node_layout();
@@ -410,17 +417,51 @@ fn cost(args: &[String]) -> Result<(), BenchError> {
         let mut fws = RnnWorkspace::new(&net);
         let washout = p.config.washout;
         let (mut fwd, mut sweep) = (Vec::new(), Vec::new());
-        for _ in 0..21 {
-            fwd.push(time(5, || {
+        // Single calls, alternating, many rounds: on a shared machine a
+        // round that another process interrupts is an outlier, and the
+        // median of the rest is stable.
+        for _ in 0..ROUNDS {
+            fwd.push(time(1, || {
                 std::hint::black_box(net.loss(inputs, targets, washout, &mut fws).unwrap());
             }));
-            sweep.push(time(5, || {
+            sweep.push(time(1, || {
                 std::hint::black_box(
                     net.node_sweep(&mut rule, inputs, targets, washout, &mut nws)
                         .unwrap(),
                 );
             }));
         }
+        let (fmin, wmin) = (
+            fwd.iter().copied().fold(f64::MAX, f64::min),
+            sweep.iter().copied().fold(f64::MAX, f64::min),
+        );
+        println!(
+            "  minima: forward {:.1} us, sweep {:.1} us, ratio {:.2}",
+            fmin * 1e6,
+            wmin * 1e6,
+            wmin / fmin
+        );
+        // The rule alone: the same steps with fixed presynaptic values and
+        // losses, no model.
+        let mut alone = Vec::new();
+        let mut w = net.params().to_vec();
+        for _ in 0..ROUNDS / 3 {
+            alone.push(time(1, || {
+                for t in 0..x.len() {
+                    let step = rule.open_step().unwrap();
+                    step.presynaptic.fill(0.5);
+                    let l = (t % 7) as f32 * 1e-3;
+                    if rule.record(l, 2.0 * l).unwrap().update_due {
+                        let _ = rule.update(&mut w).unwrap();
+                    }
+                }
+                let _ = rule.end_sequence(&mut w).unwrap();
+            }));
+        }
+        println!(
+            "  the rule alone (noise, eligibility, updates; no model): {:.1} us",
+            median(&mut alone) * 1e6
+        );
         let (f, w) = (median(&mut fwd), median(&mut sweep));
         let c = net.node_sweep_cost(x.len(), washout, &rc);
         let fflops = net.forward_flops(x.len(), washout);
@@ -455,7 +496,3 @@ fn main() -> Result<(), BenchError> {
         }
     }
 }
-
-/// Keeps the generic helpers honest for both precisions.
-#[allow(dead_code)]
-fn _scalar<T: Scalar>() {}

@@ -144,7 +144,7 @@ impl NodeLayout {
 
     /// Each layer with the offsets of its parameters, neurons and
     /// presynaptic values.
-    pub(crate) fn placed(&self) -> impl Iterator<Item = PlacedLayer> + '_ {
+    pub(crate) fn placed(&self) -> impl Iterator<Item = PlacedLayer> + Clone + '_ {
         let mut param = 0;
         let mut neuron = 0;
         let mut pre = 0;

@@ -73,6 +73,7 @@
 //! ```
 
 pub mod config;
+mod dispatch;
 pub mod layout;
 pub mod noise;
 mod product;

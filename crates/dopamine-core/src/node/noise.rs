@@ -89,6 +89,10 @@ impl Default for Block {
 #[derive(Debug, Clone, Copy, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub(crate) struct NoiseCursor {
+    /// The interval and its stream.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    stream: Option<(u64, NoiseStream)>,
+    /// The interval and block of `values`.
     #[cfg_attr(feature = "serde", serde(skip))]
     cached: Option<(u64, u64)>,
     #[cfg_attr(feature = "serde", serde(skip))]
@@ -114,7 +118,14 @@ impl NoiseCursor {
         sigma: T,
         out: &mut [T],
     ) {
-        let stream = interval_stream(seed, kind, interval);
+        let stream = match self.stream {
+            Some((k, stream)) if k == interval && stream.kind() == kind => stream,
+            _ => {
+                let stream = interval_stream(seed, kind, interval);
+                self.stream = Some((interval, stream));
+                stream
+            }
+        };
         let n = BLOCK_LEN as u64;
         let mut done = 0usize;
         while done < out.len() {

@@ -10,14 +10,16 @@
 //! units or columns, never along a sum), so the result is the same
 //! everywhere.
 
+use core::ops::Range;
+
+use crate::node::dispatch::dispatch;
 use crate::node::layout::PlacedLayer;
 use crate::real::Real;
 
-/// Units per register accumulator in the unit-vectorised kernel.
-const UNITS: usize = 8;
-/// Columns per block of the unit-vectorised kernel.
+/// Columns per register tile of the unit-vectorised kernel.
 const COLS: usize = 4;
-/// Columns per accumulator in the column-vectorised kernel.
+/// Columns per accumulator in the column-vectorised kernel (layers of
+/// fewer than 8 units, e.g. a readout).
 const LANES: usize = 8;
 
 /// The step buffer of one block: rows `first..last`, each `[xi | x]`.
@@ -30,85 +32,129 @@ pub(crate) struct Rows<'a, T> {
     pub(crate) neurons: usize,
 }
 
-impl<T: Real> Rows<'_, T> {
+impl<'a, T: Real> Rows<'a, T> {
     #[inline(always)]
-    fn xi(&self, r: usize, unit: usize) -> T {
-        self.data[r * self.stride + unit]
-    }
-
-    /// Input `input` of the layer whose inputs start at `pre` (`1` for
-    /// `input == inputs`, the bias).
-    #[inline(always)]
-    fn x(&self, r: usize, pre: usize, input: usize, inputs: usize) -> T {
-        if input < inputs {
-            self.data[r * self.stride + self.neurons + pre + input]
-        } else {
-            T::ONE
-        }
+    fn row(&self, r: usize) -> &'a [T] {
+        &self.data[r * self.stride..(r + 1) * self.stride]
     }
 }
 
-/// `block += sum_{r in rows} coef[r] xi_l(r) x_l(r)^T` for layer `layer`,
-/// `block` its parameter block (`units x (inputs + 1)`, column-major).
+/// `block += sum_{r in range} coef[r] xi_l(r) x_l(r)^T` for layer `layer`,
+/// `block` its parameter block (`units x (inputs + 1)`, column-major);
+/// without `coef`, the rows' noise is used as it stands (already scaled).
+/// Compiled for AVX2 when the CPU has it ([`dispatch`]).
 pub(crate) fn add_products<T: Real>(
     block: &mut [T],
     layer: PlacedLayer,
     rows: Rows<'_, T>,
-    coef: &[T],
-    range: core::ops::Range<usize>,
+    coef: Option<&[T]>,
+    range: Range<usize>,
+) {
+    dispatch(
+        #[inline(always)]
+        || products(block, layer, rows, coef, range),
+    );
+}
+
+/// The kernel: tiles of 16 units (`f32`) or 8, every column, then the
+/// remaining units one at a time.
+#[inline(always)]
+fn products<T: Real>(
+    block: &mut [T],
+    layer: PlacedLayer,
+    rows: Rows<'_, T>,
+    coef: Option<&[T]>,
+    range: Range<usize>,
 ) {
     let units = layer.layer.units;
-    let whole = units / UNITS * UNITS;
     let mut u0 = 0;
-    while u0 < whole {
-        unit_block(block, layer, rows, coef, range.clone(), u0);
-        u0 += UNITS;
+    if core::mem::size_of::<T>() == 4 {
+        while u0 + 16 <= units {
+            unit_tile::<T, 16>(block, layer, rows, coef, range.clone(), u0);
+            u0 += 16;
+        }
     }
-    for unit in whole..units {
+    while u0 + 8 <= units {
+        unit_tile::<T, 8>(block, layer, rows, coef, range.clone(), u0);
+        u0 += 8;
+    }
+    for unit in u0..units {
         one_unit(block, layer, rows, coef, range.clone(), unit);
     }
 }
 
-/// Units `u0 .. u0 + UNITS`, every column, vectorised across the units.
+/// Units `u0 .. u0 + U`, vectorised across the units: tiles of [`COLS`]
+/// columns, then the remaining columns and the bias one at a time. With
+/// `coef`, each row's noise is scaled by its coefficient once per tile.
 #[inline(always)]
-fn unit_block<T: Real>(
+fn unit_tile<T: Real, const U: usize>(
     block: &mut [T],
     layer: PlacedLayer,
     rows: Rows<'_, T>,
-    coef: &[T],
-    range: core::ops::Range<usize>,
+    coef: Option<&[T]>,
+    range: Range<usize>,
     u0: usize,
 ) {
     let (units, inputs) = (layer.layer.units, layer.layer.inputs);
-    let cols = inputs + 1;
-    let first_unit = layer.neuron + u0;
+    let n0 = layer.neuron + u0;
+    let p0 = rows.neurons + layer.pre;
+    let scaled = |r: usize| -> [T; U] {
+        let row = rows.row(r);
+        let xi: &[T; U] = row[n0..n0 + U].try_into().expect("U units");
+        match coef {
+            Some(coef) => {
+                let c = coef[r];
+                let mut a = [T::ZERO; U];
+                for (a, &z) in a.iter_mut().zip(xi) {
+                    *a = z * c;
+                }
+                a
+            }
+            None => *xi,
+        }
+    };
     let mut j0 = 0;
-    while j0 < cols {
-        let width = COLS.min(cols - j0);
-        let mut acc = [[T::ZERO; UNITS]; COLS];
+    while j0 + COLS <= inputs {
+        let mut acc = [[T::ZERO; U]; COLS];
         for r in range.clone() {
-            let c = coef[r];
-            let mut a = [T::ZERO; UNITS];
-            for (k, a) in a.iter_mut().enumerate() {
-                *a = rows.xi(r, first_unit + k) * c;
-            }
-            let mut b = [T::ZERO; COLS];
-            for (q, b) in b.iter_mut().enumerate().take(width) {
-                *b = rows.x(r, layer.pre, j0 + q, inputs);
-            }
-            for (acc, &b) in acc.iter_mut().zip(&b) {
+            let a = scaled(r);
+            let row = rows.row(r);
+            let x: &[T; COLS] = row[p0 + j0..p0 + j0 + COLS]
+                .try_into()
+                .expect("COLS columns");
+            for (acc, &b) in acc.iter_mut().zip(x) {
                 for (s, &a) in acc.iter_mut().zip(&a) {
                     *s += a * b;
                 }
             }
         }
-        for (q, acc) in acc.iter().enumerate().take(width) {
-            let col = &mut block[(j0 + q) * units + u0..(j0 + q) * units + u0 + UNITS];
+        for (q, acc) in acc.iter().enumerate() {
+            let col = &mut block[(j0 + q) * units + u0..(j0 + q) * units + u0 + U];
             for (o, &s) in col.iter_mut().zip(acc) {
                 *o += s;
             }
         }
         j0 += COLS;
+    }
+    for j in j0..=inputs {
+        let mut acc = [T::ZERO; U];
+        for r in range.clone() {
+            let a = scaled(r);
+            if j < inputs {
+                let b = rows.row(r)[p0 + j];
+                for (s, &a) in acc.iter_mut().zip(&a) {
+                    *s += a * b;
+                }
+            } else {
+                for (s, &a) in acc.iter_mut().zip(&a) {
+                    *s += a * T::ONE;
+                }
+            }
+        }
+        let col = &mut block[j * units + u0..j * units + u0 + U];
+        for (o, &s) in col.iter_mut().zip(&acc) {
+            *o += s;
+        }
     }
 }
 
@@ -118,20 +164,23 @@ fn one_unit<T: Real>(
     block: &mut [T],
     layer: PlacedLayer,
     rows: Rows<'_, T>,
-    coef: &[T],
-    range: core::ops::Range<usize>,
+    coef: Option<&[T]>,
+    range: Range<usize>,
     unit: usize,
 ) {
     let (units, inputs) = (layer.layer.units, layer.layer.inputs);
     let neuron = layer.neuron + unit;
+    let p0 = rows.neurons + layer.pre;
     let whole = inputs / LANES * LANES;
     let mut j0 = 0;
     while j0 < whole {
         let mut acc = [T::ZERO; LANES];
         for r in range.clone() {
-            let a = rows.xi(r, neuron) * coef[r];
-            let start = r * rows.stride + rows.neurons + layer.pre + j0;
-            let x = &rows.data[start..start + LANES];
+            let row = rows.row(r);
+            let a = coef.map_or(row[neuron], |c| row[neuron] * c[r]);
+            let x: &[T; LANES] = row[p0 + j0..p0 + j0 + LANES]
+                .try_into()
+                .expect("LANES columns");
             for (s, &x) in acc.iter_mut().zip(x) {
                 *s += a * x;
             }
@@ -145,25 +194,63 @@ fn one_unit<T: Real>(
     for j in whole..=inputs {
         let mut s = T::ZERO;
         for r in range.clone() {
-            let a = rows.xi(r, neuron) * coef[r];
-            s += a * rows.x(r, layer.pre, j, inputs);
+            let row = rows.row(r);
+            let a = coef.map_or(row[neuron], |c| row[neuron] * c[r]);
+            let x = if j < inputs { row[p0 + j] } else { T::ONE };
+            s += a * x;
         }
         block[j * units + unit] += s;
     }
 }
 
 /// FLOPs of [`add_products`] over `rows` rows for a layer: a multiply-add
-/// per parameter and row (2) and the scaling of the noise by the row's
-/// coefficient, once per unit, row and column block (1 each).
-pub(crate) fn product_flops(layer: &PlacedLayer, rows: u64) -> u64 {
+/// per parameter and row (2), and with coefficients (`scaled`) the scaling
+/// of the noise (1 per unit and row, once per column tile, remaining column
+/// and bias of the unit tiles; once per [`LANES`] columns and per
+/// remaining column and bias of the single units).
+pub(crate) fn product_flops(layer: &PlacedLayer, rows: u64, scaled: bool) -> u64 {
     let (m, n) = (layer.layer.units as u64, layer.layer.inputs as u64);
-    let whole = m / UNITS as u64 * UNITS as u64;
-    let col_blocks = (n + 1).div_ceil(COLS as u64);
-    // Unit blocks scale once per column block; single units once per column
-    // block of LANES, and once per remaining column.
-    let single = m - whole;
-    let single_scalings = n / LANES as u64 + (n + 1 - n / LANES as u64 * LANES as u64);
-    rows * (2 * m * (n + 1) + whole * col_blocks + single * single_scalings)
+    let tiled = m / 8 * 8;
+    let tile_passes = n / COLS as u64 + n % COLS as u64 + 1;
+    let single_passes = n / LANES as u64 + n % LANES as u64 + 1;
+    let scaling = if scaled {
+        tiled * tile_passes + (m - tiled) * single_passes
+    } else {
+        0
+    };
+    rows * (2 * m * (n + 1) + scaling)
+}
+
+/// Scales every row's noise in place, layer by layer: a recurrent layer's
+/// by `discounted[r]`, a feed-forward layer's by `signals[r]`.
+pub(crate) fn scale_noise<T: Real>(
+    data: &mut [T],
+    stride: usize,
+    layers: impl Iterator<Item = PlacedLayer> + Clone,
+    signals: &[T],
+    discounted: &[T],
+) {
+    dispatch(
+        #[inline(always)]
+        || {
+            for (r, row) in data
+                .chunks_exact_mut(stride)
+                .take(signals.len())
+                .enumerate()
+            {
+                for l in layers.clone() {
+                    let c = if l.layer.recurrent {
+                        discounted[r]
+                    } else {
+                        signals[r]
+                    };
+                    for z in &mut row[l.neuron..l.neuron + l.layer.units] {
+                        *z *= c;
+                    }
+                }
+            }
+        },
+    );
 }
 
 /// The streaming step of one layer. A recurrent layer: `e = lambda e + xi
@@ -172,6 +259,25 @@ pub(crate) fn product_flops(layer: &PlacedLayer, rows: u64) -> u64 {
 /// whole-interval signal, `g += xi x^T`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn stream_layer<T: Real>(
+    e: &mut [T],
+    g: &mut [T],
+    layer: PlacedLayer,
+    xi: &[T],
+    pre: &[T],
+    lambda: T,
+    d: T,
+    whole_interval: bool,
+) {
+    dispatch(
+        #[inline(always)]
+        || stream_layer_inline(e, g, layer, xi, pre, lambda, d, whole_interval),
+    );
+}
+
+/// [`stream_layer`]'s loops.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn stream_layer_inline<T: Real>(
     e: &mut [T],
     g: &mut [T],
     layer: PlacedLayer,

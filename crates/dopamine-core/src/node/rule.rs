@@ -4,7 +4,9 @@ use crate::error::{Error, check_len};
 use crate::node::config::{Accumulation, Dopamine3Config, Signal, UpdateEvery};
 use crate::node::layout::NodeLayout;
 use crate::node::noise::NoiseCursor;
-use crate::node::product::{Rows, add_products, product_flops, stream_flops, stream_layer};
+use crate::node::product::{
+    Rows, add_products, product_flops, scale_noise, stream_flops, stream_layer,
+};
 use crate::node::update::{Moment, UpdateRejection, apply, apply_flops};
 use crate::real::Real;
 use crate::rules::rpe_stats::RpeStats;
@@ -143,15 +145,16 @@ impl<T: Real> Dopamine3Config<T> {
     }
 
     /// Rows kept of a block of `len` rows when the trace is folded in: the
-    /// last `W` rows, `W` the fewest with `lambda^W` below
-    /// `2^-(2 digits)` (terms that small are below the rounding of the
-    /// sum), at least 1.
-    pub(crate) fn trace_rows(&self, len: usize) -> usize {
-        let threshold = T::from_f64(libm::ldexp(1.0, -2 * T::MANTISSA_DIGITS as i32));
+    /// last `W` rows, `W` the fewest with `lambda^W / (1 - lambda)` below
+    /// `2^-digits` (every older term together weighs less than one unit in
+    /// the last place of the newest one), at least 1.
+    pub fn trace_rows(&self, len: usize) -> usize {
+        let lambda = self.lambda.to_f64();
+        let threshold = libm::ldexp(1.0 - lambda, -(T::MANTISSA_DIGITS as i32));
         let mut w = 1;
-        let mut weight = T::ONE;
+        let mut weight = 1.0;
         while w < len {
-            weight *= self.lambda;
+            weight *= lambda;
             if weight < threshold {
                 break;
             }
@@ -161,24 +164,31 @@ impl<T: Real> Dopamine3Config<T> {
     }
 
     /// FLOPs of folding a block of `len` rows into the estimate and trace:
-    /// the discounted signals (2 per row but the last) when a layer is
-    /// recurrent; per layer its products with the signals; per recurrent
-    /// layer the carried trace (`G += c e`: 2 per parameter; `e *=
-    /// lambda^L`: 1), the trace coefficients (1 per kept row but the last)
-    /// and the trace product over the kept rows.
+    /// the discounted signals (2 per row but the last) and the trace
+    /// coefficients (1 per kept row but the last) when a layer is
+    /// recurrent; per recurrent layer the carried trace (`G += c e`: 2 per
+    /// parameter; `e *= lambda^L`: 1) and the trace product over the kept
+    /// rows (with its scaling); per layer the scaling of its noise (1 per
+    /// unit and row) and its product with the signals. The whole-interval
+    /// signal needs only the products, unscaled.
     pub(crate) fn block_flops(&self, layout: &NodeLayout, len: usize) -> u64 {
-        let whole = matches!(self.signal, Signal::WholeInterval);
         let rows = len as u64;
+        if matches!(self.signal, Signal::WholeInterval) {
+            return layout
+                .placed()
+                .map(|l| product_flops(&l, rows, false))
+                .sum();
+        }
         let w = self.trace_rows(len) as u64;
         let mut flops = 0;
         let mut recurrent = false;
         for l in layout.placed() {
-            flops += product_flops(&l, rows);
-            if l.layer.recurrent && !whole {
+            flops += l.layer.units as u64 * rows + product_flops(&l, rows, false);
+            if l.layer.recurrent {
                 recurrent = true;
                 let p = l.layer.params() as u64;
                 let carried = if self.lambda > T::ZERO { 3 * p } else { 0 };
-                flops += carried + product_flops(&l, w);
+                flops += carried + product_flops(&l, w, true);
             }
         }
         if recurrent {
@@ -487,18 +497,20 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         let neurons = layout.neurons();
         let stride = neurons + layout.presynaptic();
         let r = split(storage.as_mut(), layout, config);
-        let rows = Rows {
-            data: r.rows,
-            stride,
-            neurons,
-        };
-        let signals = &mut r.signals[..len];
-        let discounted = &mut r.discounted[..len];
-        let whole = matches!(config.signal, Signal::WholeInterval);
-        if whole {
-            signals.fill(T::ONE);
+        let (signals, discounted) = (&mut r.signals[..len], &mut r.discounted[..len]);
+        if matches!(config.signal, Signal::WholeInterval) {
+            let rows = Rows {
+                data: &*r.rows,
+                stride,
+                neurons,
+            };
+            for layer in layout.placed() {
+                let g = &mut r.g[layer.param..layer.param + layer.layer.params()];
+                add_products(g, layer, rows, None, 0..len);
+            }
+            return;
         }
-        let recurrent = !whole && layout.layers().iter().any(|l| l.recurrent);
+        let recurrent = layout.layers().iter().any(|l| l.recurrent);
         if recurrent {
             for s in (0..len - 1).rev() {
                 discounted[s] += lambda * discounted[s + 1];
@@ -509,29 +521,39 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
                 coef[s] = lambda * coef[s + 1];
             }
         }
+        // The carried trace and the trace's update, from the noise as it is.
         let decay = lambda.powf(T::from_usize(len));
-        for layer in layout.placed() {
+        let rows = Rows {
+            data: &*r.rows,
+            stride,
+            neurons,
+        };
+        for layer in layout.placed().filter(|l| l.layer.recurrent) {
             let range = layer.param..layer.param + layer.layer.params();
             let (g, e) = (&mut r.g[range.clone()], &mut r.e[range]);
-            if !layer.layer.recurrent || whole {
-                add_products(g, layer, rows, signals, 0..len);
-                continue;
-            }
             if lambda > T::ZERO {
                 let c = lambda * discounted[0];
                 for (g, e) in g.iter_mut().zip(e.iter()) {
                     *g += c * *e;
                 }
-            }
-            add_products(g, layer, rows, discounted, 0..len);
-            if lambda > T::ZERO {
                 for e in e.iter_mut() {
                     *e *= decay;
                 }
             } else {
                 e.fill(T::ZERO);
             }
-            add_products(e, layer, rows, &r.trace_coef[..len], len - w..len);
+            add_products(e, layer, rows, Some(&r.trace_coef[..len]), len - w..len);
+        }
+        // Then each row's noise times its signal, in place, and `G`'s products.
+        scale_noise(r.rows, stride, layout.placed(), signals, discounted);
+        let rows = Rows {
+            data: &*r.rows,
+            stride,
+            neurons,
+        };
+        for layer in layout.placed() {
+            let g = &mut r.g[layer.param..layer.param + layer.layer.params()];
+            add_products(g, layer, rows, None, 0..len);
         }
     }
 
@@ -677,7 +699,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
             }),
             _ => None,
         };
-        let result = apply(params, r.g, scale, eta, moment);
+        let result = apply(params, &mut *r.g, scale, eta, moment);
         r.g.fill(T::ZERO);
         if result.is_err() {
             // The credit that led to a refused update is not kept.
