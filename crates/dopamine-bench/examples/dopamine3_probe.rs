@@ -274,7 +274,8 @@ fn run(system: &str, args: &[String]) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// `grid SYSTEM [sigmas=..] [etas=..] [settings]`: every sigma x eta on two
+/// `grid SYSTEM [sigmas=..] [etas=..] [lambdas=..] [settings]`: every
+/// sigma x eta (x lambda) on two
 /// tuning seeds (10,000 and 10,001), scored on the validation part; the
 /// best (lowest median) on the evaluation seeds, scored on the test part.
 fn grid(system: &str, args: &[String]) -> Result<(), BenchError> {
@@ -287,13 +288,23 @@ fn grid(system: &str, args: &[String]) -> Result<(), BenchError> {
     let (s, rest) = Setting::default().parse(args);
     let sigmas = list_arg(&rest, "sigmas=", &[0.003, 0.01, 0.03]);
     let etas = list_arg(&rest, "etas=", &[0.001, 0.003, 0.01]);
+    let lambdas = list_arg(&rest, "lambdas=", &[s.rule.lambda]);
     let seeds = seeds_arg(&rest, &[0, 1, 2, 3, 4]);
     let mut best: Option<(f64, Setting)> = None;
-    for &sigma in &sigmas {
-        for &eta in &etas {
+    let points: Vec<(f64, f64, f64)> = sigmas
+        .iter()
+        .flat_map(|&s| {
+            etas.iter()
+                .flat_map(|&e| lambdas.iter().map(move |&l| (s, e, l)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (sigma, eta, lambda) in points {
+        {
             let mut c = s;
             c.rule.sigma = sigma;
             c.rule.eta = eta;
+            c.rule.lambda = lambda;
             let mut v = scores(&p, &c, &[10_000, 10_001], false)?;
             let m = median(&mut v);
             println!("  val {v:.5?} median {m:.5}: {}", c.describe());
@@ -383,11 +394,15 @@ const ROUNDS: usize = 301;
 
 /// `cost [settings]`: one Dopamine-3 sweep (both copies, eligibility,
 /// updates) against one forward pass (`Rnn::loss`) on E2's training part,
-/// `f32`, H = 16 and 64, one call of each alternating, medians (and
-/// minima) of 301 rounds.
+/// `f32`, H = 16 and 64 (`h=..` for others), one call of each
+/// alternating, medians (and minima) of 301 rounds.
 fn cost(args: &[String]) -> Result<(), BenchError> {
     let p = Problem::load("mg")?;
-    let (s, _) = Setting::default().parse(args);
+    let (s, rest) = Setting::default().parse(args);
+    let hidden: Vec<usize> = list_arg(&rest, "h=", &[16.0, 64.0])
+        .iter()
+        .map(|&h| h as usize)
+        .collect();
     let x: Vec<f32> = (0..p.inputs.nrows())
         .map(|t| p.inputs[(t, 0)] as f32)
         .collect();
@@ -398,7 +413,7 @@ fn cost(args: &[String]) -> Result<(), BenchError> {
         MatRef::from_column_major_slice(&x, x.len(), 1),
         MatRef::from_column_major_slice(&y, y.len(), 1),
     );
-    for h in [16, 64] {
+    for h in hidden {
         let mut net = Rnn::<f32>::new(1, h, 1, &RnnInit::with_seed(0))?;
         let rc = Dopamine3Config::<f32> {
             sigma: s.rule.sigma as f32,

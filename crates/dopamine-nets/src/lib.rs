@@ -80,6 +80,8 @@ pub mod rnn;
 mod rnn_forward;
 mod rnn_grad;
 pub mod rnn_node;
+#[cfg(target_arch = "x86_64")]
+mod rnn_node_simd;
 pub mod rnn_node_stream;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]

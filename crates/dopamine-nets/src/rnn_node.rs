@@ -185,15 +185,20 @@ pub(crate) fn lockstep_step<I: Isa, T: Scalar>(
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
     if I::AVX2 {
-        // The forward pass's explicit AVX2 rows, once per copy: `W` stays
-        // in L1 between the two calls, and their chains interleave in the
-        // out-of-order core.
-        let xm = MatRef::from_column_major_slice(x, x.len(), 1);
         // SAFETY: `I::AVX2` holds only inside `vmath::dispatch`'s AVX2
         // copy, after the CPU was checked.
-        i = unsafe { T::pre_activations(p.w_in, xm, p.w_hh, p.bias, &ws.h_a, &mut ws.next_a) };
-        // SAFETY: as above.
-        unsafe { T::pre_activations(p.w_in, xm, p.w_hh, p.bias, &ws.h_b, &mut ws.next_b) };
+        i = unsafe {
+            crate::rnn_node_simd::pre_activations_both(
+                p.w_in,
+                x,
+                p.w_hh,
+                p.bias,
+                &ws.h_a,
+                &ws.h_b,
+                &mut ws.next_a,
+                &mut ws.next_b,
+            )
+        };
     }
     i = rows_both::<16, T>(p, x, ws, i);
     i = rows_both::<8, T>(p, x, ws, i);

@@ -72,6 +72,10 @@ impl NodeLayer {
 pub struct NodeLayout {
     layers: [NodeLayer; MAX_NODE_LAYERS],
     len: usize,
+    /// `P`, `N`, `J` of the layers (kept: the rule asks for them every step).
+    params: usize,
+    neurons: usize,
+    presynaptic: usize,
 }
 
 impl NodeLayout {
@@ -92,22 +96,27 @@ impl NodeLayout {
         }
         let mut out = [NodeLayer::default(); MAX_NODE_LAYERS];
         out[..layers.len()].copy_from_slice(layers);
-        let layout = Self {
+        // Sizes must fit the index type: every product is taken in usize.
+        let too_large = Error::InvalidSetting("the layout has too many parameters");
+        let (mut params, mut neurons, mut presynaptic) = (0usize, 0usize, 0usize);
+        for l in layers {
+            let p = l
+                .inputs
+                .checked_add(1)
+                .and_then(|c| l.units.checked_mul(c))
+                .ok_or(too_large)?;
+            params = params.checked_add(p).ok_or(too_large)?;
+            neurons = neurons.checked_add(l.units).ok_or(too_large)?;
+            presynaptic = presynaptic.checked_add(l.inputs).ok_or(too_large)?;
+        }
+        neurons.checked_add(presynaptic).ok_or(too_large)?;
+        Ok(Self {
             layers: out,
             len: layers.len(),
-        };
-        // Sizes must fit the index type: every product is taken in usize.
-        let mut total: usize = 0;
-        for l in layout.layers() {
-            let p = l
-                .units
-                .checked_mul(l.inputs + 1)
-                .ok_or(Error::InvalidSetting("a layer has too many parameters"))?;
-            total = total
-                .checked_add(p)
-                .ok_or(Error::InvalidSetting("the layout has too many parameters"))?;
-        }
-        Ok(layout)
+            params,
+            neurons,
+            presynaptic,
+        })
     }
 
     /// The Elman RNN `h_t = tanh(W_in x_t + W_hh h_{t-1} + b)`,
@@ -129,17 +138,17 @@ impl NodeLayout {
 
     /// `P`: parameters of every layer.
     pub fn params(&self) -> usize {
-        self.layers().iter().map(NodeLayer::params).sum()
+        self.params
     }
 
     /// `N`: neurons (noise values per time step).
     pub fn neurons(&self) -> usize {
-        self.layers().iter().map(|l| l.units).sum()
+        self.neurons
     }
 
     /// `J`: presynaptic values per time step (biases not counted).
     pub fn presynaptic(&self) -> usize {
-        self.layers().iter().map(|l| l.inputs).sum()
+        self.presynaptic
     }
 
     /// Each layer with the offsets of its parameters, neurons and

@@ -344,6 +344,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
     ///
     /// # Errors
     /// [`Error::NodeProtocol`] when an update is due.
+    #[inline]
     pub fn open_step(&mut self) -> Result<StepBuffers<'_, T>, Error> {
         if self.update_due {
             return Err(Error::NodeProtocol(
@@ -352,7 +353,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         }
         let n = self.layout.neurons();
         let stride = n + self.layout.presynaptic();
-        let row = self.row();
+        let start = self.rows_offset() + self.row() * stride;
         let first = !self.open;
         if first {
             self.open = true;
@@ -361,14 +362,12 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
         let step = self.step_in_interval * n as u64;
         let Self {
             config,
-            layout,
             storage,
             cursor,
             interval,
             ..
         } = self;
-        let regions = split(storage.as_mut(), layout, config);
-        let (noise, presynaptic) = regions.rows[row * stride..(row + 1) * stride].split_at_mut(n);
+        let (noise, presynaptic) = storage.as_mut()[start..start + stride].split_at_mut(n);
         if first {
             cursor.fill(
                 config.seed,
@@ -380,6 +379,17 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
             );
         }
         Ok(StepBuffers { noise, presynaptic })
+    }
+
+    /// Where the step buffer starts in the storage: after `g`, `e` and `u`.
+    #[inline]
+    fn rows_offset(&self) -> usize {
+        let p = self.layout.params();
+        if self.config.second_moment.is_some() {
+            3 * p
+        } else {
+            2 * p
+        }
     }
 
     /// Closes the open step with the two copies' losses of this time step
@@ -394,6 +404,7 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
     ///
     /// # Errors
     /// [`Error::TellWithoutAsk`] when no step is open.
+    #[inline]
     pub fn record(&mut self, loss_a: T, loss_b: T) -> Result<Recorded<T>, Error> {
         if !self.open {
             return Err(Error::TellWithoutAsk);
@@ -440,17 +451,15 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
                 }
             }
             Accumulation::Blocks(capacity) => {
-                let Self {
-                    config,
-                    layout,
-                    storage,
-                    ..
-                } = self;
-                let r = split(storage.as_mut(), layout, config);
-                r.signals[row] = d;
-                r.discounted[row] = d;
+                // The signals follow the step buffer's rows: `[signals (R) |
+                // discounted (R)]`.
+                let capacity = capacity as usize;
+                let signals = self.rows_offset() + capacity * stride;
+                let storage = self.storage.as_mut();
+                storage[signals + row] = d;
+                storage[signals + capacity + row] = d;
                 self.rows += 1;
-                if self.rows == capacity as usize {
+                if self.rows == capacity {
                     self.fold();
                 }
             }
