@@ -247,12 +247,21 @@ fn mlp_learns_xor() {
         let mut rule =
             Dopamine3::new(config, layout, vec![0.0; config.storage_len(&layout)]).unwrap();
         let mut ws = MlpNodeWorkspace::new(&net);
+        let cost = net.node_sweep_cost(4, Loss::Mse, &config).unwrap();
+        let forward = net.forward_flops(4, Loss::Mse) as f64;
+        let ratio = cost.forward_flops as f64 / forward;
+        assert!((2.0..2.6).contains(&ratio), "{ratio}");
         for _ in 0..3000 {
             let r = net
                 .node_sweep(&mut rule, inputs, targets, Loss::Mse, &mut ws)
                 .unwrap();
             assert_eq!((r.steps, r.updates), (4, 1));
         }
+        assert_eq!(
+            cost.eligibility_flops * 3000,
+            rule.counters().eligibility_flops
+        );
+        assert_eq!(cost.noise_values * 3000, rule.counters().noise_values);
         let mut fws = MlpWorkspace::new(&net, 4);
         let out = net.forward(inputs, &mut fws).unwrap();
         if (0..4).all(|k| (out[(k, 0)] > 0.5) == (y[k] > 0.5)) {
