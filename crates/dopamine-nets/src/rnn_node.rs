@@ -73,6 +73,35 @@ impl<T: Scalar> RnnNodeWorkspace<T> {
         &self.h_b
     }
 
+    /// Sets both copies' hidden states, e.g. to resume a stream from a
+    /// checkpoint of [`RnnNodeWorkspace::hidden_a`] and
+    /// [`RnnNodeWorkspace::hidden_b`].
+    ///
+    /// # Errors
+    /// [`NetError::ShapeMismatch`] unless both have `H` values;
+    /// [`NetError::NonFinite`] for a non-finite value. Nothing changes then.
+    pub fn set_hidden(&mut self, h_a: &[T], h_b: &[T]) -> Result<(), NetError> {
+        for h in [h_a, h_b] {
+            if h.len() != self.h_a.len() {
+                return Err(NetError::ShapeMismatch {
+                    what: "hidden state length",
+                    expected: self.h_a.len(),
+                    got: h.len(),
+                });
+            }
+            if let Some(col) = h.iter().position(|v| !v.is_finite()) {
+                return Err(NetError::NonFinite {
+                    what: "hidden state",
+                    row: 0,
+                    col,
+                });
+            }
+        }
+        self.h_a.copy_from_slice(h_a);
+        self.h_b.copy_from_slice(h_b);
+        Ok(())
+    }
+
     /// Puts both copies back at `h = 0` (a new stream).
     pub fn reset(&mut self) {
         self.h_a.fill(T::ZERO);

@@ -405,3 +405,48 @@ fn bad_calls_are_typed_errors() {
     assert_eq!(rule.counters().rejected_steps, 1);
     let _: Option<NodeUpdate<f64>> = step.update;
 }
+
+/// A stream resumes bit for bit from a copy of its state taken between
+/// samples: the rule (plain data), the weights and both copies' hidden
+/// states (`RnnNodeWorkspace::set_hidden`).
+#[test]
+fn stream_resumes_from_its_state() {
+    let len = 700;
+    let s = series::<f64>(len);
+    let config = Dopamine3Config {
+        update_every: UpdateEvery::Steps(50),
+        accumulation: Accumulation::Streaming,
+        ..Default::default()
+    };
+    let mut net = Rnn::<f64>::new(1, 8, 1, &RnnInit::with_seed(6)).unwrap();
+    let mut rule = rule_for(&net, config);
+    let mut ws = RnnNodeWorkspace::new(&net);
+    let mut prediction = [0.0];
+    let mut run = |net: &mut Rnn<f64>,
+                   rule: &mut Dopamine3<f64, Vec<f64>>,
+                   ws: &mut RnnNodeWorkspace<f64>,
+                   range: core::ops::Range<usize>| {
+        let mut out = Vec::new();
+        for t in range {
+            net.node_stream_predict(rule, &s[t..t + 1], ws, &mut prediction)
+                .unwrap();
+            out.push(prediction[0]);
+            let _ = net
+                .node_stream_learn(rule, Some(&s[t + 1..t + 2]), ws)
+                .unwrap();
+        }
+        out
+    };
+    let _ = run(&mut net, &mut rule, &mut ws, 0..333);
+    let (mut net2, mut rule2) = (net.clone(), rule.clone());
+    let mut ws2 = RnnNodeWorkspace::new(&net2);
+    ws2.set_hidden(ws.hidden_a(), ws.hidden_b()).unwrap();
+    let a = run(&mut net, &mut rule, &mut ws, 333..len);
+    let b = run(&mut net2, &mut rule2, &mut ws2, 333..len);
+    assert_eq!(a, b);
+    assert_eq!(net.params(), net2.params());
+    assert!(matches!(
+        ws2.set_hidden(&[0.0; 3], ws.hidden_b()),
+        Err(dopamine_nets::NetError::ShapeMismatch { .. })
+    ));
+}
