@@ -69,6 +69,22 @@ fn run_steps<S: AsRef<[f64]> + AsMut<[f64]>>(
     loss_of: impl Fn(usize, f64, f64) -> (f64, f64),
 ) -> Vec<NodeUpdate<f64>> {
     let mode = rule.config().noise;
+    run_steps_picking(rule, w, len, washout, loss_of, |a, b| {
+        mode.presynaptic(a, b)
+    })
+}
+
+/// [`run_steps`] with the presynaptic activity taken by `pick(a, b)` from
+/// the copies' values.
+fn run_steps_picking<S: AsRef<[f64]> + AsMut<[f64]>>(
+    rule: &mut Dopamine3<f64, S>,
+    w: &mut [f64],
+    len: usize,
+    washout: usize,
+    loss_of: impl Fn(usize, f64, f64) -> (f64, f64),
+    pick: impl Fn(f64, f64) -> f64,
+) -> Vec<NodeUpdate<f64>> {
+    let mode = rule.config().noise;
     let fb: f64 = mode.copy_b_factor();
     let (mut ha, mut hb) = ([0.0; H], [0.0; H]);
     let mut updates = Vec::new();
@@ -80,12 +96,12 @@ fn run_steps<S: AsRef<[f64]> + AsMut<[f64]>>(
         let x = input(t);
         step.presynaptic[0] = x;
         for j in 0..H {
-            step.presynaptic[1 + j] = mode.presynaptic(ha[j], hb[j]);
+            step.presynaptic[1 + j] = pick(ha[j], hb[j]);
         }
         let ya = copy_step(w, x, &mut ha, &nh, ny);
         let yb = copy_step(w, x, &mut hb, &nb, fb * ny);
         for j in 0..H {
-            step.presynaptic[1 + H + j] = mode.presynaptic(ha[j], hb[j]);
+            step.presynaptic[1 + H + j] = pick(ha[j], hb[j]);
         }
         let target = input(t + 1);
         let (la, lb) = if t >= washout {
@@ -740,4 +756,79 @@ fn serde_round_trip_mid_sequence_resumes_bit_identically() {
     let _ = run_steps(&mut resumed, &mut w2, 100, 0, |_, a, b| (a, b));
     assert_eq!(w, w2);
     assert_eq!(resumed, rule);
+}
+
+/// Which copy's activity the eligibility uses, checked numerically at a
+/// large `sigma` (0.3, where the copies' states differ by `O(sigma)`; at
+/// 0.01 every choice gives the same estimate to four digits): the mean of
+/// the antithetic copies, the documented choice, against copy A's or copy
+/// B's own activity, and for clean + perturbed noise the clean copy
+/// against the perturbed one. Over 400 sweeps, against the
+/// finite-difference gradient, measured (cosine of the mean estimate, mean
+/// cosine of single sweeps): antithetic mean (0.976, 0.345), copy A
+/// (0.977, 0.317), copy B (0.971, 0.317); clean (0.977, 0.185), perturbed
+/// (0.917, 0.150). The documented choices have the least variance, and
+/// the clean copy also the least bias.
+#[test]
+fn presynaptic_choice_is_checked() {
+    const SIGMA: f64 = 0.3;
+    let (len, washout) = (40, 5);
+    let w = initial_params();
+    let mut grad = vec![0.0; w.len()];
+    for k in 0..w.len() {
+        let h = 1e-6;
+        let (mut up, mut down) = (w.clone(), w.clone());
+        up[k] += h;
+        down[k] -= h;
+        grad[k] =
+            (sequence_loss(&up, len, washout) - sequence_loss(&down, len, washout)) / (2.0 * h);
+    }
+    let minus: Vec<f64> = grad.iter().map(|g| -g).collect();
+    let mean_cosine = |noise: NoiseMode, pick: &dyn Fn(f64, f64) -> f64| {
+        let mut single = 0.0;
+        let mut rule = new_rule(Dopamine3Config {
+            sigma: SIGMA,
+            lambda: 0.95,
+            noise,
+            update_every: UpdateEvery::Sweep,
+            seed: 21,
+            ..Default::default()
+        });
+        let (mut sum, mut out) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+        for _ in 0..400 {
+            let mut scratch = w.clone();
+            let _ = run_steps_picking(
+                &mut rule,
+                &mut scratch,
+                len,
+                washout,
+                |_, a, b| (a, b),
+                pick,
+            );
+            rule.estimate(&mut out).unwrap();
+            single += cosine(&out, &minus) / 400.0;
+            for (s, o) in sum.iter_mut().zip(&out) {
+                *s += o;
+            }
+            rule.discard_sequence().unwrap();
+        }
+        (cosine(&sum, &minus), single)
+    };
+    let anti_mean = mean_cosine(NoiseMode::Antithetic, &|a, b| 0.5 * (a + b));
+    let anti_a = mean_cosine(NoiseMode::Antithetic, &|a, _| a);
+    let anti_b = mean_cosine(NoiseMode::Antithetic, &|_, b| b);
+    let clean = mean_cosine(NoiseMode::CleanPerturbed, &|_, b| b);
+    let perturbed = mean_cosine(NoiseMode::CleanPerturbed, &|a, _| a);
+    let all = format!(
+        "mean {anti_mean:?} A {anti_a:?} B {anti_b:?}; clean {clean:?} perturbed {perturbed:?}"
+    );
+    assert!(anti_mean.0 > 0.95, "{all}");
+    assert!(
+        anti_mean.1 > anti_a.1 + 0.01 && anti_mean.1 > anti_b.1 + 0.01,
+        "{all}"
+    );
+    assert!(
+        clean.0 > perturbed.0 + 0.03 && clean.1 > perturbed.1 + 0.01,
+        "{all}"
+    );
 }
