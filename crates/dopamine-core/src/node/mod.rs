@@ -74,14 +74,18 @@
 
 pub mod config;
 mod dispatch;
+mod flops;
 pub mod layout;
 pub mod noise;
+pub mod outcome;
 mod product;
 pub mod rule;
+mod storage;
 pub mod update;
 
 pub use config::{Accumulation, Dopamine3Config, NoiseMode, Signal, UpdateEvery};
 pub use layout::{MAX_NODE_LAYERS, NodeLayer, NodeLayout};
 pub use noise::{NODE_DOMAIN, node_noise};
-pub use rule::{Dopamine3, NodeCounters, NodeUpdate, Recorded, StepBuffers};
+pub use outcome::{NodeCounters, NodeUpdate, Recorded, StepBuffers};
+pub use rule::Dopamine3;
 pub use update::UpdateRejection;

@@ -1,91 +1,18 @@
-//! `Dopamine3<T, S>`: the step protocol (open a step, record the two copies' losses, update, end a sequence), its state in caller storage, and its counters.
+//! `Dopamine3<T, S>`: the step protocol (open a step, record the two copies' losses, update, end a sequence) and its state in caller storage.
 
 use crate::error::{Error, check_len};
 use crate::node::config::{Accumulation, Dopamine3Config, Signal, UpdateEvery};
 use crate::node::layout::NodeLayout;
 use crate::node::noise::NoiseCursor;
-use crate::node::product::{
-    Rows, add_products, product_flops, scale_noise, stream_flops, stream_layer,
-};
-use crate::node::update::{Moment, UpdateRejection, apply, apply_flops};
+use crate::node::outcome::{NodeCounters, NodeUpdate, Recorded, StepBuffers};
+use crate::node::product::{Rows, add_products, scale_noise, stream_layer};
+use crate::node::storage::split;
+use crate::node::update::{Moment, apply, apply_flops};
 use crate::real::Real;
 use crate::rules::rpe_stats::RpeStats;
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
-
-/// What Dopamine-3 has done so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct NodeCounters {
-    /// Time steps recorded (each is one step of both copies).
-    pub steps: u64,
-    /// Steps whose losses were not finite (or overflowed the adaptive
-    /// coding): their signal was set to 0, so they give no credit.
-    pub rejected_steps: u64,
-    /// Updates applied.
-    pub updates: u64,
-    /// Updates refused (non-finite or too large); the weights and the
-    /// second moments were left as they were and the traces cleared.
-    pub rejected_updates: u64,
-    /// Refused updates since the last applied one, for a caller's patience rule.
-    pub consecutive_rejected_updates: u64,
-    /// FLOPs of the eligibility arithmetic and the updates, counted as
-    /// executed (the convention of `dopamine-nets`' `cost` module: a
-    /// multiply-add is 2, any other operation 1).
-    pub eligibility_flops: u64,
-    /// Noise values generated (`N` per step).
-    pub noise_values: u64,
-}
-
-/// What [`Dopamine3::record`] did with a step.
-#[must_use = "a step may be rejected, and an update may be due"]
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Recorded<T> {
-    /// The step's dopamine signal `D(t)`; `None` when the losses were not
-    /// finite and the step gives no credit.
-    pub signal: Option<T>,
-    /// The update interval is complete: call [`Dopamine3::update`] before
-    /// the next step.
-    pub update_due: bool,
-}
-
-/// The outcome of an update.
-#[must_use = "an update may be refused"]
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub enum NodeUpdate<T> {
-    /// The weights moved, with this learning rate (the schedule applied),
-    /// after an interval of `steps` steps.
-    Applied {
-        /// The learning rate used.
-        eta: T,
-        /// Steps in the interval.
-        steps: u64,
-    },
-    /// The update was refused; nothing was written.
-    Rejected {
-        /// Why.
-        reason: UpdateRejection,
-        /// Steps in the interval.
-        steps: u64,
-    },
-}
-
-/// The buffers of an open step: the noise to add and the presynaptic
-/// activity to fill in.
-#[derive(Debug)]
-pub struct StepBuffers<'a, T> {
-    /// `xi(t)`, `N` values (already times `sigma`), layer after layer:
-    /// copy A adds it to its pre-activations, copy B adds
-    /// `NoiseMode::copy_b_factor` times it.
-    pub noise: &'a [T],
-    /// `x(t)`, `J` values, layer after layer (biases excluded): the
-    /// caller writes each layer's presynaptic activity here
-    /// ([`crate::NoiseMode::presynaptic`] of the two copies') before
-    /// [`Dopamine3::record`].
-    pub presynaptic: &'a mut [T],
-}
 
 /// Dopamine-3: node perturbation with a per-step dopamine signal and
 /// synaptic eligibility traces (see the module docs of [`crate::node`]).
@@ -118,121 +45,6 @@ pub struct Dopamine3<T, S> {
     delta_sum: T,
     counters: NodeCounters,
     cursor: NoiseCursor,
-}
-
-/// The storage's regions: `[g (P) | e (P) | u (P or 0) | rows (R (N + J)) |
-/// signals (R) | discounted signals (R) | trace coefficients (R)]`.
-struct Regions<'a, T> {
-    g: &'a mut [T],
-    e: &'a mut [T],
-    u: &'a mut [T],
-    rows: &'a mut [T],
-    signals: &'a mut [T],
-    discounted: &'a mut [T],
-    trace_coef: &'a mut [T],
-}
-
-impl<T: Real> Dopamine3Config<T> {
-    /// Values of storage a rule with these settings needs for `layout`:
-    /// `2P` (the accumulated estimate and the trace), `P` more with the
-    /// second moment, and the step buffer `R (N + J + 3)` with `R` its
-    /// rows ([`Accumulation::rows`]).
-    pub fn storage_len(&self, layout: &NodeLayout) -> usize {
-        let p = layout.params();
-        let moment = if self.second_moment.is_some() { p } else { 0 };
-        let r = self.accumulation.rows();
-        2 * p + moment + r * (layout.neurons() + layout.presynaptic() + 3)
-    }
-
-    /// Rows kept of a block of `len` rows when the trace is folded in: the
-    /// last `W` rows, `W` the fewest with `lambda^W / (1 - lambda)` below
-    /// `2^-digits` (every older term together weighs less than one unit in
-    /// the last place of the newest one), at least 1.
-    pub fn trace_rows(&self, len: usize) -> usize {
-        let lambda = self.lambda.to_f64();
-        let threshold = libm::ldexp(1.0 - lambda, -(T::MANTISSA_DIGITS as i32));
-        let mut w = 1;
-        let mut weight = 1.0;
-        while w < len {
-            weight *= lambda;
-            if weight < threshold {
-                break;
-            }
-            w += 1;
-        }
-        w
-    }
-
-    /// FLOPs of folding a block of `len` rows into the estimate and trace:
-    /// the discounted signals (2 per row but the last) and the trace
-    /// coefficients (1 per kept row but the last) when a layer is
-    /// recurrent; per recurrent layer the carried trace (`G += c e`: 2 per
-    /// parameter; `e *= lambda^L`: 1) and the trace product over the kept
-    /// rows (with its scaling); per layer the scaling of its noise (1 per
-    /// unit and row) and its product with the signals. The whole-interval
-    /// signal needs only the products, unscaled.
-    pub(crate) fn block_flops(&self, layout: &NodeLayout, len: usize) -> u64 {
-        let rows = len as u64;
-        if matches!(self.signal, Signal::WholeInterval) {
-            return layout
-                .placed()
-                .map(|l| product_flops(&l, rows, false))
-                .sum();
-        }
-        let w = self.trace_rows(len) as u64;
-        let mut flops = 0;
-        let mut recurrent = false;
-        for l in layout.placed() {
-            flops += l.layer.units as u64 * rows + product_flops(&l, rows, false);
-            if l.layer.recurrent {
-                recurrent = true;
-                let p = l.layer.params() as u64;
-                let carried = if self.lambda > T::ZERO { 3 * p } else { 0 };
-                flops += carried + product_flops(&l, w, true);
-            }
-        }
-        if recurrent {
-            flops += 2 * (rows - 1) + (w - 1);
-        }
-        flops
-    }
-
-    /// FLOPs of the eligibility arithmetic of one streamed step.
-    pub(crate) fn stream_flops(&self, layout: &NodeLayout) -> u64 {
-        let whole = matches!(self.signal, Signal::WholeInterval);
-        layout.placed().map(|l| stream_flops(&l, whole)).sum()
-    }
-
-    /// The [`NodeCounters::eligibility_flops`] of one sequence of `len`
-    /// steps that starts an interval and ends with
-    /// [`Dopamine3::end_sequence`] (every interval's updates included): the
-    /// eligibility arithmetic as executed, block by block.
-    pub fn sequence_flops(&self, layout: &NodeLayout, len: u64) -> u64 {
-        let p = layout.params() as u64;
-        let interval = match self.update_every {
-            UpdateEvery::Steps(c) => u64::from(c),
-            UpdateEvery::Sweep => len.max(1),
-        };
-        let mut flops = 0;
-        let mut left = len;
-        while left > 0 {
-            let steps = interval.min(left);
-            left -= steps;
-            flops += apply_flops(p, self.second_moment.is_some());
-            match self.accumulation {
-                Accumulation::Streaming => flops += steps * self.stream_flops(layout),
-                Accumulation::Blocks(r) => {
-                    let mut rest = steps;
-                    while rest > 0 {
-                        let n = rest.min(u64::from(r));
-                        flops += self.block_flops(layout, n as usize);
-                        rest -= n;
-                    }
-                }
-            }
-        }
-        flops
-    }
 }
 
 impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
@@ -733,32 +545,5 @@ impl<T: Real, S: AsRef<[T]> + AsMut<[T]>> Dopamine3<T, S> {
                 NodeUpdate::Rejected { reason, steps }
             }
         }
-    }
-}
-
-/// Splits `storage` into its regions.
-fn split<'a, T: Real>(
-    storage: &'a mut [T],
-    layout: &NodeLayout,
-    config: &Dopamine3Config<T>,
-) -> Regions<'a, T> {
-    let p = layout.params();
-    let moment = if config.second_moment.is_some() { p } else { 0 };
-    let r = config.accumulation.rows();
-    let stride = layout.neurons() + layout.presynaptic();
-    let (g, rest) = storage.split_at_mut(p);
-    let (e, rest) = rest.split_at_mut(p);
-    let (u, rest) = rest.split_at_mut(moment);
-    let (rows, rest) = rest.split_at_mut(r * stride);
-    let (signals, rest) = rest.split_at_mut(r);
-    let (discounted, trace_coef) = rest.split_at_mut(r);
-    Regions {
-        g,
-        e,
-        u,
-        rows,
-        signals,
-        discounted,
-        trace_coef,
     }
 }
