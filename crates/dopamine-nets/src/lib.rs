@@ -104,6 +104,7 @@ pub use loss::Loss;
 pub use mlp::{Mlp, MlpWorkspace};
 pub use mlp_node::MlpNodeWorkspace;
 pub use mlp_population::MlpPopulationWorkspace;
+pub use population_path::{PointNoise, PopulationPath, population_path, two_thread_split};
 pub use rnn::{Rnn, RnnInit, RnnWorkspace};
 pub use rnn_grad::{Bptt, RnnGradWorkspace};
 pub use rnn_node::{NodeSweep, RnnNodeWorkspace};
