@@ -112,6 +112,13 @@ impl From<dopamine_train::CheckpointError> for BenchError {
     }
 }
 
+/// A tuning variant that does not apply to its base (a checked config has none).
+impl From<dopamine_train::tuning::VariantError> for BenchError {
+    fn from(e: dopamine_train::tuning::VariantError) -> Self {
+        BenchError::Setup(e.to_string())
+    }
+}
+
 impl From<dopamine_plot::PlotError> for BenchError {
     fn from(e: dopamine_plot::PlotError) -> Self {
         BenchError::Plot(e)

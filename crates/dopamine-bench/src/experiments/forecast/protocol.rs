@@ -129,7 +129,7 @@ pub fn run(
                 progress.inc(1);
                 r
             })?;
-            Ok(median(scores))
+            Ok::<_, BenchError>(median(scores))
         })?;
         let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
             .into_par_iter()
