@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
+use dopamine_bench::experiments::forecast::{ForecastConfig, forecast_data};
 use dopamine_bench::stats::median;
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
@@ -64,7 +64,7 @@ fn main() -> Result<(), BenchError> {
         "lorenz.json",
         dopamine_bench::experiments::forecast::LORENZ_CONFIG,
     )?;
-    let data = ForecastData::generate(&config, Mode::Full)?;
+    let data = forecast_data(&config, Mode::Full)?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
     let spec: OptimizerSpec = serde_json::from_str(&format!(
         r#"{{"kind": "dopamine2", "sigma": 0.003, "eta": 0.01, "beta": 0.9, "lambda": 0.9, "probes": {probes}, "antithetic": true}}"#

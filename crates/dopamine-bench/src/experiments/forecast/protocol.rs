@@ -1,25 +1,23 @@
 //! The protocol of E2 and E3: every method tuned on the validation part, evaluated on the test part over the evaluation seeds, run again at an equal wall-clock budget, and the ablation rows.
 
+use dopamine_forecast::{ForecastError, median_nan_worst, tune_on_validation};
 use dopamine_nets::{Rnn, RnnWorkspace};
 use faer::Mat;
 use rayon::prelude::*;
 
 use super::config::ForecastConfig;
 use super::data::{ForecastData, persistence};
+use super::generate::forecast_data;
 use super::results::{AblationResult, ForecastReport, ForecastResult, WallResult};
 use super::run::{ForecastRun, RunBudget, run_one_with};
 use crate::error::BenchError;
-use crate::experiments::tuning::{Tuned, over_tuning_seeds, try_tune};
+use crate::experiments::tuning::Tuned;
 use crate::mode::Mode;
 use crate::progress::Progress;
 
 /// Median in which a NaN (a diverged run) counts as the worst value.
 fn median(xs: Vec<f64>) -> f64 {
-    let xs: Vec<f64> = xs
-        .into_iter()
-        .map(|x| if x.is_nan() { f64::INFINITY } else { x })
-        .collect();
-    crate::stats::median(&xs)
+    median_nan_worst(&xs)
 }
 
 const PLOT_ROWS: usize = 200;
@@ -80,7 +78,7 @@ fn wall_runs(
             progress.inc(1);
             r
         })
-        .collect::<Result<_, BenchError>>()?;
+        .collect::<Result<_, ForecastError>>()?;
     Ok(WallResult {
         seconds,
         median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
@@ -104,7 +102,7 @@ pub fn run(
     mode: Mode,
     progress: &Progress,
 ) -> Result<ForecastReport, BenchError> {
-    let data = ForecastData::generate(config, mode)?;
+    let data = forecast_data(config, mode)?;
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
     if origins.is_empty() {
@@ -122,14 +120,11 @@ pub fn run(
     let mut params = 0;
     for cand in &config.optimizers {
         let passes = RunBudget::Passes(config.budget.get(mode));
-        let tuned = try_tune(cand, |spec, options| {
-            let scores = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                let r = run_one_with(config, &data, spec, options, s, passes, false)
-                    .map(|r| r.0.validation);
-                progress.inc(1);
-                r
-            })?;
-            Ok::<_, BenchError>(median(scores))
+        let tuned = tune_on_validation(cand, config.tuning_seeds.get(mode), |spec, options, s| {
+            let r = run_one_with(config, &data, spec, options, s, passes, false)
+                .map(|r| r.0.validation);
+            progress.inc(1);
+            r.map_err(BenchError::from)
         })?;
         let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
             .into_par_iter()
@@ -146,7 +141,7 @@ pub fn run(
                 progress.inc(1);
                 r
             })
-            .collect::<Result<_, BenchError>>()?;
+            .collect::<Result<_, ForecastError>>()?;
         let Some((_, net0)) = runs.first() else {
             return Err(BenchError::config(&config.name, "seeds", "must be >= 1"));
         };
@@ -228,7 +223,7 @@ pub fn run(
                 progress.inc(1);
                 r
             })
-            .collect::<Result<_, BenchError>>()?;
+            .collect::<Result<_, ForecastError>>()?;
         let opts = a.options.describe();
         ablations.push(AblationResult {
             label: a.label.clone(),

@@ -1,16 +1,16 @@
-//! One training run of a forecasting experiment: an Elman RNN trained on one seed for a budget of passes or seconds, then scored on the validation and test parts, with a test curve from snapshots of its weights.
+//! One training run of the forecasting protocol: the RNN objective (an Elman RNN on the training part's one-step pairs), trained on one seed for a budget of passes or seconds, then scored on the validation and test parts, with a test curve from snapshots of its weights.
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Budget, Control, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions, TrainError,
-    TrainSpec, train,
+    Budget, Control, Float, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions,
+    TrainError, TrainSpec, train,
 };
+use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use super::config::ForecastConfig;
-use super::data::{ForecastData, ForecastScores, evaluate};
-use crate::error::BenchError;
-use crate::mode::Mode;
+use crate::data::{ForecastData, ForecastScores, evaluate};
+use crate::error::ForecastError;
+use crate::settings::RunSettings;
 
 /// One training run of one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,55 +75,72 @@ pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
     (budget / spec.passes_per_step()).max(1)
 }
 
-/// Trains one seed at the config's pass budget without options and
-/// evaluates it; returns the run and the trained network.
-pub fn run_one(
-    config: &ForecastConfig,
+/// Whether a run of `spec` with `options` evaluates each step in one
+/// population sweep: low-rank probes and at least
+/// [`POPULATION_FROM_POINTS`] points per step.
+pub fn uses_population(spec: &OptimizerSpec, options: &SpecOptions) -> bool {
+    options.rank.is_some() && spec.passes_per_step_with(options) >= POPULATION_FROM_POINTS
+}
+
+/// The network of seed `seed`: `d` inputs and outputs (the series'
+/// columns), `settings.hidden()` units, the recurrent matrix scaled to
+/// `settings.spectral_radius()`, in `T`.
+pub fn network<T: Float, C: RunSettings + ?Sized>(
+    settings: &C,
+    dim: usize,
+    seed: u64,
+) -> Result<Rnn<T>, ForecastError> {
+    Ok(Rnn::new(
+        dim,
+        settings.hidden(),
+        dim,
+        &RnnInit {
+            spectral_radius: settings.spectral_radius(),
+            seed,
+            ..Default::default()
+        },
+    )?)
+}
+
+/// The RNN objective of seed `seed`: the [`network`] on the training
+/// part's one-step pairs (teacher-forced, the first `settings.washout()`
+/// steps excluded from the loss, full BPTT for the gradient methods), in
+/// `T`; population steps as [`uses_population`] says for `spec` and
+/// `options`.
+pub fn objective<T: Float, C: RunSettings + ?Sized>(
+    settings: &C,
     data: &ForecastData,
     spec: &OptimizerSpec,
+    options: &SpecOptions,
     seed: u64,
-    mode: Mode,
-) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
-    run_one_with(
-        config,
-        data,
-        spec,
-        &SpecOptions::default(),
-        seed,
-        RunBudget::Passes(config.budget.get(mode)),
-        false,
-    )
+) -> Result<RnnObjective<T>, ForecastError> {
+    let net = network::<T, C>(settings, data.series.dim(), seed)?;
+    let (inputs, targets) = data.pairs(0, data.train_end)?;
+    let cast = |m: &Mat<f64>| Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]));
+    Ok(RnnObjective::new(
+        net,
+        cast(&inputs),
+        cast(&targets),
+        settings.washout(),
+        Bptt::Full,
+    )?
+    .with_population(uses_population(spec, options)))
 }
 
 /// Trains one seed with `options` for `budget` and evaluates it; with
 /// `test_curve`, also scores 20 snapshots of the weights taken
 /// along the run. A run whose optimizer gives up (non-finite losses again
 /// and again, a distribution that would overflow) is scored as it stands.
-pub fn run_one_with(
-    config: &ForecastConfig,
+pub fn run_one_with<C: RunSettings + ?Sized>(
+    config: &C,
     data: &ForecastData,
     spec: &OptimizerSpec,
     options: &SpecOptions,
     seed: u64,
     budget: RunBudget,
     test_curve: bool,
-) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
-    let d = data.series.dim();
-    let net = Rnn::new(
-        d,
-        config.hidden,
-        d,
-        &RnnInit {
-            spectral_radius: config.spectral_radius,
-            seed,
-            ..Default::default()
-        },
-    )?;
-    let (inputs, targets) = data.pairs(0, data.train_end)?;
-    let population =
-        options.rank.is_some() && spec.passes_per_step_with(options) >= POPULATION_FROM_POINTS;
-    let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?
-        .with_population(population);
+) -> Result<(ForecastRun, Rnn<f64>), ForecastError> {
+    let mut obj = objective::<f64, C>(config, data, spec, options, seed)?;
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {
@@ -150,7 +167,7 @@ pub fn run_one_with(
     )?;
     let train_spec = TrainSpec {
         budget,
-        record_every: config.record_every,
+        record_every: config.record_every(),
         target_loss: None,
         max_consecutive_rejections: 200,
     };
@@ -175,16 +192,16 @@ pub fn run_one_with(
         Err(e) => return Err(e.into()),
     };
     let net = obj.net().clone();
-    let max_h = config.horizons.iter().copied().max().unwrap_or(1);
-    let origins = data.origins(config.origins, config.context, max_h);
+    let max_h = config.horizons().iter().copied().max().unwrap_or(1);
+    let origins = data.origins(config.origins(), config.context(), max_h);
     let test = evaluate(
         &net,
         data,
         data.val_end,
         data.series.len(),
-        &config.horizons,
+        config.horizons(),
         &origins,
-        config.context,
+        config.context(),
     )?;
     let validation = evaluate(
         &net,
@@ -193,7 +210,7 @@ pub fn run_one_with(
         data.val_end,
         &[],
         &[],
-        config.context,
+        config.context(),
     )?
     .teacher_forced;
     let mut points = Vec::with_capacity(snapshots.len() + 1);
@@ -207,7 +224,7 @@ pub fn run_one_with(
             data.series.len(),
             &[],
             &[],
-            config.context,
+            config.context(),
         )?
         .teacher_forced;
         points.push(TestPoint {
