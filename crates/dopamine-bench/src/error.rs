@@ -112,6 +112,24 @@ impl From<dopamine_train::CheckpointError> for BenchError {
     }
 }
 
+impl From<dopamine_forecast::ForecastError> for BenchError {
+    fn from(e: dopamine_forecast::ForecastError) -> Self {
+        match e {
+            dopamine_forecast::ForecastError::Train(e) => BenchError::Train(e),
+            dopamine_forecast::ForecastError::Task(e) => BenchError::Task(e),
+            // `ForecastError` is non-exhaustive: a new kind reads as a setup error.
+            other => BenchError::Setup(other.to_string()),
+        }
+    }
+}
+
+/// A tuning variant that does not apply to its base (a checked config has none).
+impl From<dopamine_train::tuning::VariantError> for BenchError {
+    fn from(e: dopamine_train::tuning::VariantError) -> Self {
+        BenchError::Setup(e.to_string())
+    }
+}
+
 impl From<dopamine_plot::PlotError> for BenchError {
     fn from(e: dopamine_plot::PlotError) -> Self {
         BenchError::Plot(e)
