@@ -34,6 +34,13 @@ pub enum BenchError {
     Plot(dopamine_plot::PlotError),
     /// Something the lab needs of the machine (a thread pool) is unavailable.
     Setup(String),
+    /// `cargo xtask bench --only` named a benchmark that does not exist.
+    UnknownBenchmark {
+        /// The id asked for.
+        id: String,
+        /// The ids there are.
+        known: Vec<&'static str>,
+    },
 }
 
 impl BenchError {
@@ -68,6 +75,9 @@ impl fmt::Display for BenchError {
             BenchError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             BenchError::Plot(e) => write!(f, "plot: {e}"),
             BenchError::Setup(m) => write!(f, "setup: {m}"),
+            BenchError::UnknownBenchmark { id, known } => {
+                write!(f, "no benchmark {id} (there are {})", known.join(", "))
+            }
         }
     }
 }

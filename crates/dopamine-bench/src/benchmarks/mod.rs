@@ -47,6 +47,7 @@ mod population;
 mod report;
 mod scaling;
 mod step_overhead;
+mod throughput;
 
 pub use benchmark::{BenchContext, Benchmark};
 pub use harness::{Sampling, TargetCheck, interleaved_medians};
