@@ -18,6 +18,9 @@ use dopamine_nets::{NetError, PopulationPath, Rnn, RnnPopulationWorkspace, RnnWo
 use faer::Mat;
 
 /// What the helper evaluates.
+// A job is moved once per step into the helper's state; boxing the plan
+// would allocate on every step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(super) enum Job<T> {
     /// The points in `Buffers::points`, in lockstep or one by one.
