@@ -28,6 +28,8 @@ impl OptimizerEntry for AdamSettings {
     const NAME: &'static str = "Adam";
     const KIND: &'static str = "adam";
     const FAMILY: Family = Family::Gradient;
+    const ABOUT: &'static str =
+        "Adam on backpropagated (BPTT) gradients";
 
     fn describe(&self) -> String {
         format!("lr={}", self.lr)

@@ -136,6 +136,8 @@ impl OptimizerEntry for Dopamine1Settings {
     const NAME: &'static str = "Dopamine-1";
     const KIND: &'static str = "dopamine1";
     const FAMILY: Family = Family::Perturbation;
+    const ABOUT: &'static str =
+        "weight perturbation whose learning rate is set by the adaptive coding of the reward prediction error";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
 
     fn describe(&self) -> String {

@@ -122,6 +122,8 @@ impl OptimizerEntry for Dopamine2Settings {
     const NAME: &'static str = "Dopamine-2";
     const KIND: &'static str = "dopamine2";
     const FAMILY: Family = Family::Perturbation;
+    const ABOUT: &'static str =
+        "Dopamine-1's coded reward prediction error fed into a per-synapse eligibility trace";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
 
     fn describe(&self) -> String {

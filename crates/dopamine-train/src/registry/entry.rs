@@ -58,6 +58,9 @@ pub trait OptimizerEntry:
     /// and their names now: an old name is refused with an error that
     /// names the new one.
     const RENAMED: &'static [(&'static str, &'static str)] = &[];
+    /// What the optimizer is, in one line (command-line help, reports);
+    /// empty when the entry gives none.
+    const ABOUT: &'static str = "";
 
     /// The settings in one line, for reports.
     fn describe(&self) -> String;

@@ -90,6 +90,8 @@ impl OptimizerEntry for OpenEsSettings {
     const NAME: &'static str = "OpenES";
     const KIND: &'static str = "openes";
     const FAMILY: Family = Family::EvolutionStrategy;
+    const ABOUT: &'static str =
+        "OpenAI's evolution strategy: antithetic pairs, centred ranks, Adam on the search gradient";
     const RENAMED: &'static [(&'static str, &'static str)] = &[
         ("probes", "pairs"),
         ("final_fraction", "cosine_to"),

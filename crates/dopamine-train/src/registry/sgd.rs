@@ -33,6 +33,8 @@ impl OptimizerEntry for SgdSettings {
     const NAME: &'static str = "SGD";
     const KIND: &'static str = "sgd";
     const FAMILY: Family = Family::Gradient;
+    const ABOUT: &'static str =
+        "stochastic gradient descent with momentum on backpropagated (BPTT) gradients";
 
     fn describe(&self) -> String {
         format!("lr={} momentum={}", self.lr, self.momentum)

@@ -60,6 +60,8 @@ impl OptimizerEntry for SnesSettings {
     const NAME: &'static str = "SNES";
     const KIND: &'static str = "snes";
     const FAMILY: Family = Family::EvolutionStrategy;
+    const ABOUT: &'static str =
+        "separable natural evolution strategy: a Gaussian search distribution with one sigma per weight";
     const RENAMED: &'static [(&'static str, &'static str)] =
         &[("sigma0", "sigma"), ("eta_mu", "eta")];
 

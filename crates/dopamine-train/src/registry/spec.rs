@@ -47,6 +47,13 @@ macro_rules! optimizer_list {
                 }
             }
 
+            /// What the optimizer is, in one line (empty when its entry gives none).
+            pub fn about(self) -> &'static str {
+                match self {
+                    $(OptimizerKind::$variant => <$settings as OptimizerEntry>::ABOUT,)*
+                }
+            }
+
             /// Setting names refused with the name they have now.
             pub fn renamed(self) -> &'static [(&'static str, &'static str)] {
                 match self {

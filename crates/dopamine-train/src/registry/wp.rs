@@ -103,6 +103,8 @@ impl OptimizerEntry for WpSettings {
     const NAME: &'static str = "WP";
     const KIND: &'static str = "wp";
     const FAMILY: Family = Family::Perturbation;
+    const ABOUT: &'static str =
+        "weight perturbation: probe the loss at random nudges of the weights, step along them by the loss change, fixed learning rate";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
 
     fn describe(&self) -> String {
