@@ -1,6 +1,6 @@
 //! A forecasting run's data (a series split in time order and z-scored on the training part), how a trained network is scored on it (one step ahead, teacher-forced, and free-running), and the persistence baseline.
 
-use dopamine_nets::{Rnn, RnnWorkspace};
+use dopamine_nets::{Rnn, RnnWorkspace, Scalar};
 use dopamine_tasks::{
     NormalizationMethod, Normalizer, Series, nrmse, nrmse_scaled, one_step_pairs,
     persistence_forecast, split_by_fractions,
@@ -36,11 +36,16 @@ pub(crate) fn to_mat(s: &Series) -> Mat<f64> {
     Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j])
 }
 
+/// A matrix in the precision `T` of a network.
+pub fn cast<T: Scalar>(m: &Mat<f64>) -> Mat<T> {
+    Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]))
+}
+
 /// Rows of a matrix as a series; `None` when a value is not finite (a
 /// diverged model), which scores as NaN.
-fn to_series(m: MatRef<'_, f64>, rows: std::ops::Range<usize>) -> Option<Series> {
+fn to_series<T: Scalar>(m: MatRef<'_, T>, rows: std::ops::Range<usize>) -> Option<Series> {
     let data: Vec<f64> = rows
-        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)]))
+        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)].to_f64()))
         .collect();
     Series::new(m.ncols(), data).ok()
 }
@@ -125,8 +130,8 @@ pub struct ForecastScores {
 /// of the normalised series, with every row before as context: the row
 /// `t` predicted from rows `0..t`. `None` when a prediction is not finite
 /// (a diverged model).
-pub fn predict_rows(
-    net: &Rnn<f64>,
+pub fn predict_rows<T: Scalar>(
+    net: &Rnn<T>,
     data: &ForecastData,
     start: usize,
     end: usize,
@@ -135,26 +140,26 @@ pub fn predict_rows(
 }
 
 /// [`predict_rows`] on any normalised series (a new file, for instance).
-pub fn predict_series(
-    net: &Rnn<f64>,
+pub fn predict_series<T: Scalar>(
+    net: &Rnn<T>,
     series: &Series,
     start: usize,
     end: usize,
 ) -> Result<Option<Series>, ForecastError> {
     let mut ws = RnnWorkspace::new(net);
     let pairs = one_step_pairs(&series.slice_rows(0, end)?)?;
-    let inputs = to_mat(&pairs.inputs);
+    let inputs = cast::<T>(&to_mat(&pairs.inputs));
     let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
     net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
     Ok(to_series(out.as_ref(), (start - 1)..(end - 1)))
 }
 
 /// Evaluates `net` on rows `start..end` (teacher-forced, one step ahead,
-/// with everything before `start` as context) and free-running from origins.
-/// NRMSE is [`dopamine_tasks::nrmse`]: RMSE over the standard deviation of
-/// rows `start..end`, per dimension, averaged.
-pub fn evaluate(
-    net: &Rnn<f64>,
+/// with everything before `start` as context) and free-running from origins,
+/// in the network's precision. NRMSE is [`dopamine_tasks::nrmse`]: RMSE over
+/// the standard deviation of rows `start..end`, per dimension, averaged.
+pub fn evaluate<T: Scalar>(
+    net: &Rnn<T>,
     data: &ForecastData,
     start: usize,
     end: usize,
@@ -179,10 +184,10 @@ pub fn evaluate(
         origins
     };
     for &o in origins {
-        let ctx = data.rows(o - context, o)?;
+        let ctx = cast::<T>(&data.rows(o - context, o)?);
         net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
         for (k, &h) in horizons.iter().enumerate() {
-            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]));
+            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)].to_f64()));
         }
     }
     let mut free_running = Vec::new();

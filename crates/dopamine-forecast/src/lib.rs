@@ -57,11 +57,12 @@ pub mod protocol;
 pub mod run;
 pub mod settings;
 
-pub use data::{ForecastData, ForecastScores, evaluate, persistence, predict_rows, predict_series};
+pub use data::{
+    ForecastData, ForecastScores, cast, evaluate, persistence, predict_rows, predict_series,
+};
 pub use error::ForecastError;
 pub use protocol::{median_nan_worst, tune_on_validation};
 pub use run::{
-    ForecastRun, POPULATION_FROM_POINTS, RunBudget, TestPoint, network, objective, run_one_with,
-    steps_for_budget, uses_population,
+    ForecastRun, RunBudget, TestPoint, network, objective, run_one_with, steps_for_budget,
 };
 pub use settings::{DEFAULTS_JSON, Defaults, ForecastSettings, RunSettings};

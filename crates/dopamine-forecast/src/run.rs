@@ -5,10 +5,9 @@ use dopamine_train::{
     Budget, Control, Float, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions,
     TrainError, TrainSpec, train,
 };
-use faer::Mat;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{ForecastData, ForecastScores, evaluate};
+use crate::data::{ForecastData, ForecastScores, cast, evaluate};
 use crate::error::ForecastError;
 use crate::settings::RunSettings;
 
@@ -57,29 +56,12 @@ pub enum RunBudget {
     },
 }
 
-/// Points per step from which a run with low-rank probes evaluates each
-/// step in one population sweep (`Rnn::plan_losses`, one shared product per
-/// time step) instead of one point at a time. Measured on the E3 network
-/// (H = 16) by `cargo run --release --example population_path`: with 32
-/// points (K = 16 antithetic) the sweep takes 0.89x the time of one by one
-/// in `f64` (0.65x in `f32`), with 8 points (K = 4) 1.8x (1.95x). Full-rank
-/// points never use it: a lockstep sweep reads each point's matrices every
-/// step and measured slower than one by one (benchmark B7).
-pub const POPULATION_FROM_POINTS: u64 = 32;
-
 /// Snapshots kept along an evaluation run for its test curve.
 const SNAPSHOTS: usize = 20;
 
 /// Steps a budget of forward-pass equivalents buys for `spec`.
 pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
     (budget / spec.passes_per_step()).max(1)
-}
-
-/// Whether a run of `spec` with `options` evaluates each step in one
-/// population sweep: low-rank probes and at least
-/// [`POPULATION_FROM_POINTS`] points per step.
-pub fn uses_population(spec: &OptimizerSpec, options: &SpecOptions) -> bool {
-    options.rank.is_some() && spec.passes_per_step_with(options) >= POPULATION_FROM_POINTS
 }
 
 /// The network of seed `seed`: `d` inputs and outputs (the series'
@@ -105,33 +87,31 @@ pub fn network<T: Float, C: RunSettings + ?Sized>(
 /// The RNN objective of seed `seed`: the [`network`] on the training
 /// part's one-step pairs (teacher-forced, the first `settings.washout()`
 /// steps excluded from the loss, full BPTT for the gradient methods), in
-/// `T`; population steps as [`uses_population`] says for `spec` and
-/// `options`.
+/// `T`. A population method's steps take the objective's measured
+/// population path (one by one, lockstep or the low-rank sweep, whichever
+/// the table in `dopamine-nets` says is fastest for the float type, `H` and
+/// the number of points).
 pub fn objective<T: Float, C: RunSettings + ?Sized>(
     settings: &C,
     data: &ForecastData,
-    spec: &OptimizerSpec,
-    options: &SpecOptions,
     seed: u64,
 ) -> Result<RnnObjective<T>, ForecastError> {
     let net = network::<T, C>(settings, data.series.dim(), seed)?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
-    let cast = |m: &Mat<f64>| Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]));
     Ok(RnnObjective::new(
         net,
-        cast(&inputs),
-        cast(&targets),
+        cast::<T>(&inputs),
+        cast::<T>(&targets),
         settings.washout(),
         Bptt::Full,
-    )?
-    .with_population(uses_population(spec, options)))
+    )?)
 }
 
-/// Trains one seed with `options` for `budget` and evaluates it; with
-/// `test_curve`, also scores 20 snapshots of the weights taken
-/// along the run. A run whose optimizer gives up (non-finite losses again
+/// Trains one seed with `options` for `budget` in the precision `T` and
+/// evaluates it (in `T`); with `test_curve`, also scores 20 snapshots of the
+/// weights taken along the run. A run whose optimizer gives up (non-finite losses again
 /// and again, a distribution that would overflow) is scored as it stands.
-pub fn run_one_with<C: RunSettings + ?Sized>(
+pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
     config: &C,
     data: &ForecastData,
     spec: &OptimizerSpec,
@@ -139,8 +119,8 @@ pub fn run_one_with<C: RunSettings + ?Sized>(
     seed: u64,
     budget: RunBudget,
     test_curve: bool,
-) -> Result<(ForecastRun, Rnn<f64>), ForecastError> {
-    let mut obj = objective::<f64, C>(config, data, spec, options, seed)?;
+) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
+    let mut obj = objective::<T, C>(config, data, seed)?;
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {
@@ -158,7 +138,7 @@ pub fn run_one_with<C: RunSettings + ?Sized>(
         ),
     };
     let layout = options.rank.and_then(|r| obj.param_layout(r));
-    let mut opt = spec.build_with::<f64>(
+    let mut opt = spec.build_with::<T>(
         options,
         layout.as_ref(),
         obj.net().num_params(),
@@ -172,13 +152,13 @@ pub fn run_one_with<C: RunSettings + ?Sized>(
         max_consecutive_rejections: 200,
     };
     // Snapshots at evenly spaced fractions of the budget.
-    let mut snapshots: Vec<(Record, Vec<f64>)> = Vec::new();
+    let mut snapshots: Vec<(Record, Vec<T>)> = Vec::new();
     let fraction = |r: &Record| match (budget.forward_equivalents, budget.seconds) {
         (Some(p), _) => (r.forward_passes + r.backward_passes) as f64 / p as f64,
         (_, Some(s)) => r.seconds / s,
         _ => 1.0,
     };
-    let mut observer = |r: &Record, o: &mut RnnObjective<f64>| {
+    let mut observer = |r: &Record, o: &mut RnnObjective<T>| {
         if test_curve && fraction(r) * SNAPSHOTS as f64 >= (snapshots.len() + 1) as f64 {
             snapshots.push((*r, o.params().to_vec()));
         }

@@ -4,14 +4,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::AdamOptimizer;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
 
-/// Adam's settings, as a config file writes them: `{"kind": "adam", "lr":
-/// 0.003}`; its first-moment factor is the option `beta1` (a tuning axis).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Adam (Kingma and Ba 2015) on the gradient of the loss (backpropagation
+/// or BPTT), second moment `beta2 = 0.999`, `eps = 1e-8`; an update
+/// followed by a non-finite loss is rolled back and the learning rate
+/// halved.
+///
+/// As a config file writes its settings: `{"kind": "adam", "lr": 0.003}`;
+/// its first-moment factor is the option `beta1` (a tuning axis).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdamSettings {
     /// Learning rate (default 0.001).
@@ -28,8 +34,11 @@ impl OptimizerEntry for AdamSettings {
     const NAME: &'static str = "Adam";
     const KIND: &'static str = "adam";
     const FAMILY: Family = Family::Gradient;
-    const ABOUT: &'static str =
-        "Adam on backpropagated (BPTT) gradients";
+    const PYTHON: Python = Python::Class("Adam");
+    const OPTIONS: Allowed = Allowed {
+        beta1: true,
+        ..Allowed::NONE
+    };
 
     fn describe(&self) -> String {
         format!("lr={}", self.lr)
@@ -53,8 +62,12 @@ impl OptimizerEntry for AdamSettings {
             },
         )
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
-        Ok(Box::new(AdamOptimizer::adam_with_beta1(
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
+        Ok(sink.optimizer(AdamOptimizer::adam_with_beta1(
             T::from_f64(self.lr),
             T::from_f64(ctx.options.beta1.unwrap_or(0.9)),
             ctx.dim,

@@ -1,20 +1,26 @@
 //! Dopamine-1 (adaptive coding of the RPE) in the registry: [`Dopamine1Settings`] and its entry.
 
-use dopamine_core::{AdaptiveCoding, Dopamine1Rule, SecondMomentConfig};
+use dopamine_core::{AdaptiveCoding, Dopamine1Rule, RpeStats, SecondMomentConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::NamedRule;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::perturb::{Noise, PerturbSpec, perturbation, with_options};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
+use crate::registry::views::{StateViews, View, ViewInfo, ViewKind};
 
-/// Dopamine-1's settings, as a config file writes them: `{"kind":
-/// "dopamine1", "sigma": 0.01, "eta": 0.1, "beta": 0.9}`. Fields not given
-/// take their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Dopamine-1: WP whose learning rate is set by adaptive coding of the
+/// reward prediction error, `w += eta/K sum_k D_k z_k` with
+/// `D_k = (delta_k - b) / sqrt(v + eps)`, `b` and `v` running averages of
+/// the RPE and of its surprise.
+///
+/// As a config file writes its settings: `{"kind": "dopamine1", "sigma":
+/// 0.01, "eta": 0.1, "beta": 0.9}`. Fields not given take their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dopamine1Settings {
     /// Perturbation scale `sigma` (> 0; default 0.001).
@@ -132,13 +138,48 @@ impl<T: Float, U> NamedRule for Dopamine1Rule<T, U> {
     const NAME: &'static str = Dopamine1Settings::NAME;
 }
 
+/// The views of the RPE statistics both Dopamine rules keep.
+pub(crate) const CODING_VIEWS: [ViewInfo; 2] = [
+    ViewInfo {
+        name: "expected_rpe",
+        doc: "The expected RPE `b` (bias-corrected when enabled).",
+        kind: ViewKind::Number,
+    },
+    ViewInfo {
+        name: "surprise_variance",
+        doc: "The surprise variance `v` (bias-corrected when enabled).",
+        kind: ViewKind::Number,
+    },
+];
+
+/// The value of one of [`CODING_VIEWS`].
+pub(crate) fn coding_view<T: Float>(stats: &RpeStats<T>, name: &str) -> Option<View<'static, T>> {
+    match name {
+        "expected_rpe" => Some(View::Number(stats.expected_rpe().to_f64())),
+        "surprise_variance" => Some(View::Number(stats.surprise_variance().to_f64())),
+        _ => None,
+    }
+}
+
+impl<T: Float, U: AsRef<[T]> + AsMut<[T]>> StateViews<T> for Dopamine1Rule<T, U> {
+    const VIEWS: &'static [ViewInfo] = &CODING_VIEWS;
+    fn view(&self, name: &str) -> Option<View<'_, T>> {
+        coding_view(self.stats(), name)
+    }
+}
+
 impl OptimizerEntry for Dopamine1Settings {
     const NAME: &'static str = "Dopamine-1";
     const KIND: &'static str = "dopamine1";
     const FAMILY: Family = Family::Perturbation;
-    const ABOUT: &'static str =
-        "weight perturbation whose learning rate is set by the adaptive coding of the reward prediction error";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
+    const PYTHON: Python = Python::Class("Dopamine1");
+    const OPTIONS: Allowed = Allowed {
+        rank: true,
+        baseline_from_probes: true,
+        second_moment: true,
+        beta1: false,
+    };
 
     fn describe(&self) -> String {
         format!(
@@ -178,16 +219,20 @@ impl OptimizerEntry for Dopamine1Settings {
             },
         )
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
         let config = with_options(self.perturb().config(ctx.seed, ctx.total_steps), ctx);
         let rule = Dopamine1Rule::new(self.coding());
         match ctx.options.second_moment {
-            Some(b2) => perturbation(
-                config,
-                rule.with_second_moment(second_moment(b2), vec![T::ZERO; ctx.dim]),
-                ctx,
-            ),
-            None => perturbation(config, rule, ctx),
+            Some(b2) => {
+                let u = sink.zeros(ctx.dim);
+                let rule = rule.with_second_moment(second_moment(b2), u);
+                perturbation(config, rule, ctx, sink)
+            }
+            None => perturbation(config, rule, ctx, sink),
         }
     }
 }

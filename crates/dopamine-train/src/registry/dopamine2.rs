@@ -5,17 +5,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::NamedRule;
-use crate::registry::dopamine1::{describe_coding, second_moment};
+use crate::registry::dopamine1::{CODING_VIEWS, coding_view, describe_coding, second_moment};
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::perturb::{Noise, PerturbSpec, perturbation, with_options};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
+use crate::registry::views::{StateViews, View, ViewInfo, ViewKind};
 
-/// Dopamine-2's settings, as a config file writes them: `{"kind":
-/// "dopamine2", "sigma": 0.01, "eta": 0.1, "beta": 0.9, "lambda": 0.5}`. Fields not given
-/// take their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Dopamine-2: Dopamine-1's coded signal gated into a per-synapse
+/// eligibility trace, `e = lambda e + (1/K) sum_k D_k z_k`,
+/// `w += eta (1 - lambda) e`.
+///
+/// As a config file writes its settings: `{"kind": "dopamine2", "sigma":
+/// 0.01, "eta": 0.1, "beta": 0.9, "lambda": 0.5}`. Fields not given take
+/// their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Dopamine2Settings {
     /// Perturbation scale `sigma` (> 0; default 0.001).
@@ -118,13 +124,47 @@ impl<T: Float, S, U> NamedRule for Dopamine2Rule<T, S, U> {
     const NAME: &'static str = Dopamine2Settings::NAME;
 }
 
+impl<T, S, U> StateViews<T> for Dopamine2Rule<T, S, U>
+where
+    T: Float,
+    S: AsRef<[T]> + AsMut<[T]>,
+    U: AsRef<[T]> + AsMut<[T]>,
+{
+    const VIEWS: &'static [ViewInfo] = &[
+        CODING_VIEWS[0],
+        CODING_VIEWS[1],
+        ViewInfo {
+            name: "trace",
+            doc: "A copy of the eligibility trace (one value per parameter).",
+            kind: ViewKind::Vector,
+        },
+        ViewInfo {
+            name: "lambda",
+            doc: "The trace decay `lambda`.",
+            kind: ViewKind::Number,
+        },
+    ];
+    fn view(&self, name: &str) -> Option<View<'_, T>> {
+        match name {
+            "trace" => Some(View::Vector(self.trace())),
+            "lambda" => Some(View::Number(self.lambda().to_f64())),
+            _ => coding_view(self.stats(), name),
+        }
+    }
+}
+
 impl OptimizerEntry for Dopamine2Settings {
     const NAME: &'static str = "Dopamine-2";
     const KIND: &'static str = "dopamine2";
     const FAMILY: Family = Family::Perturbation;
-    const ABOUT: &'static str =
-        "Dopamine-1's coded reward prediction error fed into a per-synapse eligibility trace";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
+    const PYTHON: Python = Python::Class("Dopamine2");
+    const OPTIONS: Allowed = Allowed {
+        rank: true,
+        baseline_from_probes: true,
+        second_moment: true,
+        beta1: false,
+    };
 
     fn describe(&self) -> String {
         format!(
@@ -165,20 +205,24 @@ impl OptimizerEntry for Dopamine2Settings {
             },
         )
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
         let config = with_options(self.perturb().config(ctx.seed, ctx.total_steps), ctx);
         let rule = Dopamine2Rule::new(
             self.coding(),
             T::from_f64(self.lambda),
-            vec![T::ZERO; ctx.dim],
+            sink.zeros(ctx.dim),
         );
         match ctx.options.second_moment {
-            Some(b2) => perturbation(
-                config,
-                rule.with_second_moment(second_moment(b2), vec![T::ZERO; ctx.dim]),
-                ctx,
-            ),
-            None => perturbation(config, rule, ctx),
+            Some(b2) => {
+                let u = sink.zeros(ctx.dim);
+                let rule = rule.with_second_moment(second_moment(b2), u);
+                perturbation(config, rule, ctx, sink)
+            }
+            None => perturbation(config, rule, ctx, sink),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! [`OptimizerEntry`]: what every built-in optimizer's registry entry says about itself — names, rates, passes, option checks, and how to build it — and the [`BuildContext`] it is built in.
+//! [`OptimizerEntry`]: what every built-in optimizer's registry entry says about itself — names, rates, passes, option checks, its Python class, and how to build it — and the [`BuildContext`] it is built in.
 
 use dopamine_core::ParamLayout;
 use serde::Serialize;
@@ -6,9 +6,10 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
-use crate::registry::options::SpecOptions;
+use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::perturb::PerturbSpec;
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
 
 /// Which family an optimizer belongs to: what it needs from an objective
 /// and how reports group it.
@@ -45,8 +46,14 @@ pub struct BuildContext<'a> {
 /// unknown ones refused) and everything the lab, the trainer and the Python
 /// bindings ask of it. The registry's list (`registry/mod.rs`) turns the
 /// entries into [`crate::OptimizerSpec`] and [`crate::OptimizerKind`].
+///
+/// The settings struct's doc comments are its documentation everywhere:
+/// the first paragraph of the struct's says what the optimizer does (the
+/// Python class's docstring starts with it), each field's says what the
+/// setting is (the Python keyword's documentation); its schema
+/// ([`schemars::JsonSchema`]) carries them.
 pub trait OptimizerEntry:
-    Sized + Copy + PartialEq + Default + Serialize + DeserializeOwned
+    Sized + Copy + PartialEq + Default + Serialize + DeserializeOwned + schemars::JsonSchema
 {
     /// The name reports print and checkpoints record (`WP`, `Dopamine-1`, ...).
     const NAME: &'static str;
@@ -58,9 +65,12 @@ pub trait OptimizerEntry:
     /// and their names now: an old name is refused with an error that
     /// names the new one.
     const RENAMED: &'static [(&'static str, &'static str)] = &[];
-    /// What the optimizer is, in one line (command-line help, reports);
-    /// empty when the entry gives none.
-    const ABOUT: &'static str = "";
+    /// Its class in the Python bindings, or why it has none.
+    const PYTHON: Python;
+    /// The options ([`SpecOptions`]) it may take at all; `check_options`
+    /// refuses those that do not fit its settings (`baseline_from_probes`
+    /// without antithetic RPE). None by default.
+    const OPTIONS: Allowed = Allowed::NONE;
 
     /// The settings in one line, for reports.
     fn describe(&self) -> String;
@@ -93,9 +103,15 @@ pub trait OptimizerEntry:
     /// Refuses options that do not apply, naming the field.
     fn check_options(&self, options: &SpecOptions) -> Result<(), SpecError>;
 
-    /// The running optimizer in `T`; every setting validated (by the
-    /// kernel where it checks them).
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError>;
+    /// The running optimizer in `T`, handed to `sink` (the trainer boxes
+    /// it; a front end may keep its type); every setting validated (by the
+    /// kernel where it checks them). Per-parameter state comes from
+    /// [`Sink::zeros`].
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError>;
 }
 
 /// Refuses a settings key that was renamed, naming the new one.

@@ -5,17 +5,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::NamedRule;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::perturb::{Noise, PerturbSpec, perturbation, with_options};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
+use crate::registry::views::{StateViews, View, ViewInfo, ViewKind};
 
-/// OpenES's settings, as a config file writes them: `{"kind": "openes",
-/// "sigma": 0.02, "eta": 0.01, "pairs": 8}`. Fields not given take their
-/// defaults. A step evaluates `2 * pairs` antithetic points without a
-/// baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// OpenES (Salimans et al. 2017): antithetic pairs `w +- sigma z_k`,
+/// centred ranks of all `2K` losses, and Adam on the search gradient
+/// `g = 1/(2K sigma) sum_k (u_k+ - u_k-) z_k`; Adam's input is
+/// `-g + l2 w`. A step evaluates the `2K` points without a baseline; a
+/// non-finite loss after an update undoes it and restarts Adam.
+///
+/// As a config file writes its settings: `{"kind": "openes", "sigma":
+/// 0.02, "eta": 0.01, "pairs": 8}`. Fields not given take their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OpenEsSettings {
     /// Noise scale `sigma` (the starter code's `noise_stdev`; default 0.001).
@@ -86,17 +92,45 @@ impl<T: Float, S> NamedRule for OpenEsRule<T, S> {
     const NAME: &'static str = OpenEsSettings::NAME;
 }
 
+impl<T: Float, S: AsRef<[T]> + AsMut<[T]>> StateViews<T> for OpenEsRule<T, S> {
+    const VIEWS: &'static [ViewInfo] = &[
+        ViewInfo {
+            name: "moments",
+            doc: "Copies of Adam's moments `(m, v)`, one value per parameter each.",
+            kind: ViewKind::VectorPair,
+        },
+        ViewInfo {
+            name: "adam_steps",
+            doc: "Adam steps since the moments were last cleared (by an undo).",
+            kind: ViewKind::Count,
+        },
+    ];
+    fn view(&self, name: &str) -> Option<View<'_, T>> {
+        match name {
+            "moments" => {
+                let (m, v) = self.moments();
+                Some(View::VectorPair(m, v))
+            }
+            "adam_steps" => Some(View::Count(self.adam_steps())),
+            _ => None,
+        }
+    }
+}
+
 impl OptimizerEntry for OpenEsSettings {
     const NAME: &'static str = "OpenES";
     const KIND: &'static str = "openes";
     const FAMILY: Family = Family::EvolutionStrategy;
-    const ABOUT: &'static str =
-        "OpenAI's evolution strategy: antithetic pairs, centred ranks, Adam on the search gradient";
     const RENAMED: &'static [(&'static str, &'static str)] = &[
         ("probes", "pairs"),
         ("final_fraction", "cosine_to"),
         ("schedule", "cosine_to` or `every` and `factor"),
     ];
+    const PYTHON: Python = Python::Class("OpenES");
+    const OPTIONS: Allowed = Allowed {
+        rank: true,
+        ..Allowed::NONE
+    };
 
     fn describe(&self) -> String {
         let mut d = self.perturb().describe("pairs");
@@ -138,7 +172,11 @@ impl OptimizerEntry for OpenEsSettings {
             },
         )
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
         let p = self.perturb();
         let config = PerturbConfig {
             sigma: T::from_f64(p.sigma),
@@ -156,8 +194,8 @@ impl OptimizerEntry for OpenEsSettings {
                 eps: T::from_f64(self.eps),
                 l2: T::from_f64(self.l2),
             },
-            vec![T::ZERO; 2 * ctx.dim],
+            sink.zeros(2 * ctx.dim),
         );
-        perturbation(with_options(config, ctx), rule, ctx)
+        perturbation(with_options(config, ctx), rule, ctx, sink)
     }
 }

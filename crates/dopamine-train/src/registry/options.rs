@@ -9,7 +9,7 @@ use crate::error::SpecError;
 /// second moment and Adam's `beta1`. Kept apart from the spec so that a
 /// tuning grid can vary them on their own; [`crate::OptimizerSpec::build_with`]
 /// applies them and refuses those that do not fit the optimizer.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecOptions {
     /// Low-rank probes of this rank on the objective's layout
@@ -41,6 +41,28 @@ pub struct Allowed {
     pub second_moment: bool,
     /// `beta1`: Adam.
     pub beta1: bool,
+}
+
+impl Allowed {
+    /// No option.
+    pub const NONE: Allowed = Allowed {
+        rank: false,
+        baseline_from_probes: false,
+        second_moment: false,
+        beta1: false,
+    };
+
+    /// Whether the option named `field` (a field of [`SpecOptions`]) is
+    /// allowed; `false` for any other name.
+    pub fn allows(&self, field: &str) -> bool {
+        match field {
+            "rank" => self.rank,
+            "baseline_from_probes" => self.baseline_from_probes,
+            "second_moment" => self.second_moment,
+            "beta1" => self.beta1,
+            _ => false,
+        }
+    }
 }
 
 impl SpecOptions {

@@ -2,19 +2,19 @@
 
 use dopamine_core::{
     BaselinePolicy, EtaSchedule, NoiseKind, NoiseStructure, ParamLayout, PerturbConfig,
-    PerturbationOptimizer, RpeMode, UpdateRule,
+    PerturbationOptimizer, RpeMode,
 };
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
-use crate::optimizers::NamedRule;
 use crate::registry::entry::BuildContext;
+use crate::registry::sink::{BuiltRule, Sink};
 
 /// The noise of the probes, as a config names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Noise {
     /// Gaussian `N(0, 1)` values.
@@ -179,15 +179,17 @@ pub fn with_options<T: Float>(
 }
 
 /// The kernel's perturbation optimizer with `rule`, on the objective's
-/// layout when the options ask for low-rank probes.
-pub fn perturbation<T, R>(
+/// layout when the options ask for low-rank probes, handed to `sink`.
+pub fn perturbation<T, R, S>(
     config: PerturbConfig<T>,
     rule: R,
     ctx: &BuildContext<'_>,
-) -> Result<Box<dyn Optimizer<T>>, TrainError>
+    sink: S,
+) -> Result<S::Output, TrainError>
 where
     T: Float,
-    R: UpdateRule<T> + NamedRule + Serialize + DeserializeOwned + Send + 'static,
+    R: BuiltRule<T>,
+    S: Sink<T>,
 {
     let layout: Option<ParamLayout> = match ctx.options.rank {
         Some(_) => Some(*ctx.layout.ok_or_else(|| {
@@ -198,7 +200,7 @@ where
         })?),
         None => None,
     };
-    Ok(Box::new(match layout {
+    Ok(sink.perturbation(match layout {
         Some(l) => PerturbationOptimizer::with_layout(config, rule, l)?,
         None => PerturbationOptimizer::new(config, rule, ctx.dim)?,
     }))

@@ -4,14 +4,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::SgdOptimizer;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
 
-/// SGD's settings, as a config file writes them: `{"kind": "sgd", "lr":
-/// 0.1, "momentum": 0.9}`. Fields not given take their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// SGD with heavy-ball momentum on the gradient of the loss
+/// (backpropagation or BPTT), `v = momentum v + g`, `w -= lr v`; an
+/// update followed by a non-finite loss is rolled back and the learning
+/// rate halved.
+///
+/// As a config file writes its settings: `{"kind": "sgd", "lr": 0.1,
+/// "momentum": 0.9}`. Fields not given take their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SgdSettings {
     /// Learning rate (default 0.01).
@@ -33,8 +39,7 @@ impl OptimizerEntry for SgdSettings {
     const NAME: &'static str = "SGD";
     const KIND: &'static str = "sgd";
     const FAMILY: Family = Family::Gradient;
-    const ABOUT: &'static str =
-        "stochastic gradient descent with momentum on backpropagated (BPTT) gradients";
+    const PYTHON: Python = Python::Class("SGD");
 
     fn describe(&self) -> String {
         format!("lr={} momentum={}", self.lr, self.momentum)
@@ -52,8 +57,12 @@ impl OptimizerEntry for SgdSettings {
     fn check_options(&self, options: &SpecOptions) -> Result<(), SpecError> {
         options.check_allowed(Self::NAME, Allowed::default())
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
-        Ok(Box::new(SgdOptimizer::sgd(
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
+        Ok(sink.optimizer(SgdOptimizer::sgd(
             T::from_f64(self.lr),
             T::from_f64(self.momentum),
             ctx.dim,

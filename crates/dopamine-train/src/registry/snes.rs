@@ -5,15 +5,25 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::SnesOptimizer;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
+use crate::registry::views::{StateViews, View, ViewInfo, ViewKind};
 
-/// SNES's settings, as a config file writes them: `{"kind": "snes",
-/// "sigma": 0.05, "eta": 1.0, "population": 16}`. Fields not given take
-/// their defaults (the paper's, for the number of parameters `d`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// SNES, separable natural evolution strategies (Schaul, Glasmachers and
+/// Schmidhuber 2011): a Gaussian search distribution around the parameters
+/// (its mean `mu`) with one `sigma` per parameter. A step samples
+/// `population` points `mu + sigma * s_k`, ranks their losses into
+/// utilities `u_k`, and updates `mu += eta * sigma * sum_k u_k s_k` and
+/// `sigma *= exp(eta_sigma / 2 * sum_k u_k (s_k^2 - 1))`. The noise is
+/// Gaussian and full rank.
+///
+/// As a config file writes its settings: `{"kind": "snes", "sigma": 0.05,
+/// "eta": 1.0, "population": 16}`. Fields not given take their defaults
+/// (the paper's, for the number of parameters `d`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SnesSettings {
     /// Initial `sigma` of every parameter, > 0 (default 0.1).
@@ -60,10 +70,9 @@ impl OptimizerEntry for SnesSettings {
     const NAME: &'static str = "SNES";
     const KIND: &'static str = "snes";
     const FAMILY: Family = Family::EvolutionStrategy;
-    const ABOUT: &'static str =
-        "separable natural evolution strategy: a Gaussian search distribution with one sigma per weight";
     const RENAMED: &'static [(&'static str, &'static str)] =
         &[("sigma0", "sigma"), ("eta_mu", "eta")];
+    const PYTHON: Python = Python::Class("SNES");
 
     fn describe(&self) -> String {
         let mut d = format!("sigma={} eta={}", self.sigma, self.eta);
@@ -96,10 +105,25 @@ impl OptimizerEntry for SnesSettings {
     fn check_options(&self, options: &SpecOptions) -> Result<(), SpecError> {
         options.check_allowed(Self::NAME, Allowed::default())
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
-        Ok(Box::new(SnesOptimizer::new(
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
+        Ok(sink.optimizer(SnesOptimizer::new(
             self.config(ctx.dim, ctx.seed),
             ctx.dim,
         )?))
+    }
+}
+
+impl<T: Float> StateViews<T> for SnesOptimizer<T> {
+    const VIEWS: &'static [ViewInfo] = &[ViewInfo {
+        name: "sigma",
+        doc: "A copy of the per-parameter step sizes `sigma`.",
+        kind: ViewKind::Vector,
+    }];
+    fn view(&self, name: &str) -> Option<View<'_, T>> {
+        (name == "sigma").then(|| View::Vector(self.snes().sigma()))
     }
 }

@@ -47,13 +47,6 @@ macro_rules! optimizer_list {
                 }
             }
 
-            /// What the optimizer is, in one line (empty when its entry gives none).
-            pub fn about(self) -> &'static str {
-                match self {
-                    $(OptimizerKind::$variant => <$settings as OptimizerEntry>::ABOUT,)*
-                }
-            }
-
             /// Setting names refused with the name they have now.
             pub fn renamed(self) -> &'static [(&'static str, &'static str)] {
                 match self {
@@ -86,6 +79,14 @@ macro_rules! optimizer_list {
             /// `true` for the gradient methods (SGD, Adam).
             pub fn uses_gradients(self) -> bool {
                 self.family() == Family::Gradient
+            }
+
+            /// Calls `visitor` with this entry's settings type (see
+            /// [`EntryVisitor`]).
+            pub fn visit<V: EntryVisitor>(self, visitor: V) -> V::Output {
+                match self {
+                    $(OptimizerKind::$variant => visitor.visit::<$settings>(),)*
+                }
             }
         }
 
@@ -193,10 +194,25 @@ macro_rules! optimizer_list {
                 seed: u64,
                 total_steps: u64,
             ) -> Result<Box<dyn Optimizer<T>>, TrainError> {
+                self.build_into(options, layout, dim, seed, total_steps, Boxed)
+            }
+
+            /// As [`OptimizerSpec::build_with`], the running optimizer
+            /// handed to `sink` (see [`Sink`]): a front end that keeps the
+            /// optimizer's type builds through this.
+            pub fn build_into<T: Float, S: Sink<T>>(
+                &self,
+                options: &SpecOptions,
+                layout: Option<&ParamLayout>,
+                dim: usize,
+                seed: u64,
+                total_steps: u64,
+                sink: S,
+            ) -> Result<S::Output, TrainError> {
                 self.check_options(options)?;
                 let ctx = BuildContext { options, layout, dim, seed, total_steps };
                 match self {
-                    $(OptimizerSpec::$variant(s) => s.build(&ctx),)*
+                    $(OptimizerSpec::$variant(s) => s.build_into(&ctx, sink),)*
                 }
             }
 

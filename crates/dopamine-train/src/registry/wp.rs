@@ -5,15 +5,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizer::Optimizer;
 use crate::optimizers::NamedRule;
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::perturb::{Noise, PerturbSpec, perturbation, with_options};
+use crate::registry::python::Python;
+use crate::registry::sink::Sink;
+use crate::registry::views::{StateViews, View, ViewInfo, ViewKind};
 
-/// WP's settings, as a config file writes them: `{"kind": "wp", "sigma":
-/// 0.001, "eta": 0.01, "probes": 4}`. Fields not given take their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// WP (weight perturbation): `w += eta/K sum_k (delta_k / sigma) z_k`
+/// with the reward prediction errors `delta_k`, stochastic gradient
+/// descent on a forward-only estimate of the gradient.
+///
+/// As a config file writes its settings: `{"kind": "wp", "sigma": 0.001,
+/// "eta": 0.01, "probes": 4}`. Fields not given take their defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WpSettings {
     /// Perturbation scale `sigma` (> 0; default 0.001).
@@ -99,13 +105,28 @@ impl<T: Float> NamedRule for WpRule<T> {
     }
 }
 
+impl<T: Float> StateViews<T> for WpRule<T> {
+    const VIEWS: &'static [ViewInfo] = &[ViewInfo {
+        name: "eta_scale",
+        doc: "The factor (a power of 1/2) that divergences have put on `eta`.",
+        kind: ViewKind::Number,
+    }];
+    fn view(&self, name: &str) -> Option<View<'_, T>> {
+        (name == "eta_scale").then(|| View::Number(self.eta_scale().to_f64()))
+    }
+}
+
 impl OptimizerEntry for WpSettings {
     const NAME: &'static str = "WP";
     const KIND: &'static str = "wp";
     const FAMILY: Family = Family::Perturbation;
-    const ABOUT: &'static str =
-        "weight perturbation: probe the loss at random nudges of the weights, step along them by the loss change, fixed learning rate";
     const RENAMED: &'static [(&'static str, &'static str)] = super::perturb::RENAMED;
+    const PYTHON: Python = Python::Class("WP");
+    const OPTIONS: Allowed = Allowed {
+        rank: true,
+        baseline_from_probes: true,
+        ..Allowed::NONE
+    };
 
     fn describe(&self) -> String {
         let mut d = self.perturb().describe("K");
@@ -143,11 +164,15 @@ impl OptimizerEntry for WpSettings {
             },
         )
     }
-    fn build<T: Float>(&self, ctx: &BuildContext<'_>) -> Result<Box<dyn Optimizer<T>>, TrainError> {
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        ctx: &BuildContext<'_>,
+        sink: S,
+    ) -> Result<S::Output, TrainError> {
         let config = with_options(self.perturb().config(ctx.seed, ctx.total_steps), ctx);
         let rule = WpRule::new(WpConfig {
             halve_on_divergence: self.halve_on_divergence,
         });
-        perturbation(config, rule, ctx)
+        perturbation(config, rule, ctx, sink)
     }
 }

@@ -3,9 +3,10 @@
 use dopamine_forecast::{ForecastData, ForecastRun, RunBudget, run_one_with};
 use dopamine_nets::Rnn;
 use dopamine_tasks::{LorenzConfig, MackeyGlassConfig};
-use dopamine_train::{OptimizerSpec, SpecOptions};
+use dopamine_train::{Float, OptimizerSpec, SpecOptions};
 
 use super::config::{ForecastConfig, System};
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::mode::Mode;
 
@@ -25,15 +26,16 @@ pub fn forecast_data(config: &ForecastConfig, mode: Mode) -> Result<ForecastData
 }
 
 /// Trains one seed at the config's pass budget without options and
-/// evaluates it; returns the run and the trained network.
-pub fn run_one(
+/// evaluates it; returns the run and the trained network (in the precision
+/// `T`, which the caller chooses from [`ForecastConfig::precision`]).
+pub fn run_one<T: Float>(
     config: &ForecastConfig,
     data: &ForecastData,
     spec: &OptimizerSpec,
     seed: u64,
     mode: Mode,
-) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
-    Ok(run_one_with(
+) -> Result<(ForecastRun, Rnn<T>), BenchError> {
+    Ok(run_one_with::<T, _>(
         config,
         data,
         spec,
@@ -42,4 +44,22 @@ pub fn run_one(
         RunBudget::Passes(config.budget.get(mode)),
         false,
     )?)
+}
+
+/// [`run_one_with`] in the config's precision ([`ForecastConfig::precision`]),
+/// without the trained network.
+pub fn run_in_precision(
+    config: &ForecastConfig,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
+) -> Result<ForecastRun, BenchError> {
+    let (c, d, o) = (config, data, options);
+    Ok(match config.precision {
+        Precision::F32 => run_one_with::<f32, _>(c, d, spec, o, seed, budget, test_curve)?.0,
+        Precision::F64 => run_one_with::<f64, _>(c, d, spec, o, seed, budget, test_curve)?.0,
+    })
 }

@@ -17,11 +17,11 @@ use dopamine_forecast::{data, run};
 
 pub use config::{Ablation, ForecastConfig, LORENZ_CONFIG, MACKEY_GLASS_CONFIG, System};
 pub use dopamine_forecast::{
-    ForecastData, ForecastRun, ForecastScores, POPULATION_FROM_POINTS, RunBudget, TestPoint,
-    evaluate, persistence, run_one_with, steps_for_budget,
+    ForecastData, ForecastRun, ForecastScores, RunBudget, TestPoint, cast, evaluate, persistence,
+    run_one_with, steps_for_budget,
 };
 pub use experiment::{E2, E3, Forecast};
-pub use generate::{forecast_data, run_one};
+pub use generate::{forecast_data, run_in_precision, run_one};
 pub use protocol::{run, run_count};
 pub use report::{ForecastOptimizerSummary, ForecastSummary};
 pub use results::{AblationResult, ForecastReport, ForecastResult, WallResult};
