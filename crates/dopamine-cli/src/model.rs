@@ -55,7 +55,12 @@ impl FittedModel {
     pub fn columns(&self) -> Vec<ColumnRef> {
         match &self.header {
             Some(names) => names.iter().cloned().map(ColumnRef::Name).collect(),
-            None => self.positions.iter().copied().map(ColumnRef::Position).collect(),
+            None => self
+                .positions
+                .iter()
+                .copied()
+                .map(ColumnRef::Position)
+                .collect(),
         }
     }
 

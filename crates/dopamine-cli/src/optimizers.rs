@@ -102,9 +102,9 @@ pub fn resolve_list(list: &str) -> Result<Vec<OptimizerKind>, CliError> {
 /// A `key=value` override; the value is read as JSON when it parses
 /// (`0.01`, `true`, `null`), as a string otherwise (`cosine_to=...`).
 fn parse_setting(text: &str) -> Result<(String, Value), CliError> {
-    let (key, value) = text.split_once('=').ok_or_else(|| {
-        CliError::usage(format!("--set `{text}`: write a setting as key=value"))
-    })?;
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| CliError::usage(format!("--set `{text}`: write a setting as key=value")))?;
     let key = key.trim();
     if key.is_empty() {
         return Err(CliError::usage(format!("--set `{text}`: the key is empty")));
@@ -190,8 +190,13 @@ pub fn configure(
         .map_err(|e| CliError::usage(format!("{} options: {e}", kind.tag())))?;
     spec.check_options(&options)
         .map_err(|e| CliError::usage(format!("{}: {e}", kind.tag())))?;
-    // Every setting's range is checked where the optimizer is built.
-    spec.build_with::<f64>(&options, None, 2, 0, 1)
+    // Every setting's range is checked where the optimizer is built (a
+    // rank is checked against the network's layout when the run builds it).
+    let unranked = SpecOptions {
+        rank: None,
+        ..options
+    };
+    spec.build_with::<f64>(&unranked, None, 2, 0, 1)
         .map_err(|e| CliError::usage(format!("{}: {e}", kind.tag())))?;
     Ok((spec, options))
 }
@@ -204,7 +209,10 @@ mod tests {
     fn every_optimizer_has_a_one_line_description() {
         for kind in OptimizerKind::ALL {
             let line = about(kind);
-            assert!(!line.is_empty() && !line.contains('\n'), "{kind:?}: {line:?}");
+            assert!(
+                !line.is_empty() && !line.contains('\n'),
+                "{kind:?}: {line:?}"
+            );
         }
         assert_eq!(
             first_sentence("Adam (Kingma and Ba 2015) on the gradient. More.\n\nNext"),

@@ -68,7 +68,12 @@ pub fn predictions_csv(
 ) -> String {
     let mut out = String::from("row");
     for name in names {
-        let _ = write!(out, ",{},{}", field(name), field(&format!("{name}_predicted")));
+        let _ = write!(
+            out,
+            ",{},{}",
+            field(name),
+            field(&format!("{name}_predicted"))
+        );
     }
     out.push('\n');
     for t in 0..targets.len() {

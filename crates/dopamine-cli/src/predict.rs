@@ -59,10 +59,13 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
     let text = predictions_csv(&table.names, 1, &targets, &predicted);
     match &args.out {
         Some(path) => std::fs::write(path, text).map_err(|e| io_error(path, "write", &e)),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| CliError::runtime(format!("cannot write to standard output: {e}"))),
+        None => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            // A reader that stopped early (`| head`) wanted no more.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::runtime(
+                format!("cannot write to standard output: {e}"),
+            )),
+            _ => Ok(()),
+        },
     }
 }
 

@@ -28,12 +28,26 @@ fn dopamine() -> Command {
 /// Small, fast settings shared by the tests that train.
 const SMALL: [&str; 4] = ["--hidden", "8", "--washout", "10"];
 
-/// `dopamine fit` of the `value` column into `out`.
-fn fit(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+/// `dopamine fit` of the `value` column into `out` with `optimizer` for
+/// `passes`.
+fn fit(
+    data: &Path,
+    out: &Path,
+    optimizer: &str,
+    passes: &str,
+    extra: &[&str],
+) -> std::process::Output {
     dopamine()
         .arg("fit")
         .arg(data)
-        .args(["--columns", "value", "--optimizer", "adam", "--passes", "4000"])
+        .args([
+            "--columns",
+            "value",
+            "--optimizer",
+            optimizer,
+            "--passes",
+            passes,
+        ])
         .args(SMALL)
         .arg("--out")
         .arg(out)
@@ -55,7 +69,7 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sine_csv(tmp.path(), 400);
     let out = tmp.path().join("fit");
-    let run = fit(&data, &out, &[]);
+    let run = fit(&data, &out, "adam", "4000", &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     let summary = read_json(&out.join("summary.json"));
     for key in [
@@ -73,7 +87,10 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     assert_eq!(summary["columns"], serde_json::json!(["value"]));
     let test = summary["test_nrmse"].as_f64().unwrap();
     let floor = summary["persistence_test_nrmse"].as_f64().unwrap();
-    assert!(test < 0.5 * floor, "test NRMSE {test} vs persistence {floor}");
+    assert!(
+        test < 0.5 * floor,
+        "test NRMSE {test} vs persistence {floor}"
+    );
     assert!(summary["passes"].as_u64().unwrap() >= 4000);
 
     // predictions.csv: the test part (rows 281..=400), in the data's units.
@@ -110,7 +127,11 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     let file = tmp.path().join("p.csv");
     let again = |force: bool| {
         let mut c = dopamine();
-        c.arg("predict").arg(&out).arg(&data).arg("--out").arg(&file);
+        c.arg("predict")
+            .arg(&out)
+            .arg(&data)
+            .arg("--out")
+            .arg(&file);
         if force {
             c.arg("--force");
         }
@@ -130,16 +151,18 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     let data = sine_csv(tmp.path(), 300);
     let dirs: Vec<PathBuf> = ["a", "b", "c"].iter().map(|d| tmp.path().join(d)).collect();
     for (dir, seed) in dirs.iter().zip(["1", "1", "2"]) {
-        let run = fit(
-            &data,
-            dir,
-            &["--seed", seed, "--passes", "600", "--optimizer", "dopamine1"],
-        );
+        let run = fit(&data, dir, "dopamine1", "2000", &["--seed", seed]);
         assert!(run.status.success(), "{}", stderr(&run));
     }
     for file in ["model.dpm", "predictions.csv"] {
-        let bytes: Vec<Vec<u8>> = dirs.iter().map(|d| fs::read(d.join(file)).unwrap()).collect();
-        assert_eq!(bytes[0], bytes[1], "{file} differs between two runs of seed 1");
+        let bytes: Vec<Vec<u8>> = dirs
+            .iter()
+            .map(|d| fs::read(d.join(file)).unwrap())
+            .collect();
+        assert_eq!(
+            bytes[0], bytes[1],
+            "{file} differs between two runs of seed 1"
+        );
         assert_ne!(bytes[0], bytes[2], "{file} is the same for seeds 1 and 2");
     }
 }
@@ -161,7 +184,12 @@ fn compare_tables_every_requested_optimizer_beside_persistence() {
         .unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
     let table = String::from_utf8(run.stdout).unwrap();
-    for name in ["| Adam |", "| Dopamine-1 |", "| OpenES |", "| persistence |"] {
+    for name in [
+        "| Adam |",
+        "| Dopamine-1 |",
+        "| OpenES |",
+        "| persistence |",
+    ] {
         assert!(table.contains(name), "{name} missing from\n{table}");
     }
     assert!(!table.contains("| SNES |"), "{table}");
@@ -187,12 +215,24 @@ fn help_lists_every_optimizer_and_version_names_the_revision() {
     let help = dopamine().arg("fit").arg("--help").output().unwrap();
     assert!(help.status.success());
     let text = String::from_utf8(help.stdout).unwrap();
-    for tag in ["wp", "openes", "snes", "dopamine1", "dopamine2", "sgd", "adam"] {
+    for tag in [
+        "wp",
+        "openes",
+        "snes",
+        "dopamine1",
+        "dopamine2",
+        "sgd",
+        "adam",
+    ] {
         assert!(text.contains(&format!("  {tag} ")), "{tag} not in\n{text}");
     }
     let version = dopamine().arg("--version").output().unwrap();
     assert!(version.status.success());
-    assert!(String::from_utf8(version.stdout).unwrap().contains("revision"));
+    assert!(
+        String::from_utf8(version.stdout)
+            .unwrap()
+            .contains("revision")
+    );
     assert_eq!(dopamine().output().unwrap().status.code(), Some(2));
 }
 
@@ -332,11 +372,16 @@ fn predict_refuses_a_damaged_model_and_a_file_without_its_columns() {
     let tmp = tempfile::tempdir().unwrap();
     let data = sine_csv(tmp.path(), 200);
     let out = tmp.path().join("fit");
-    let run = fit(&data, &out, &["--passes", "100"]);
+    let run = fit(&data, &out, "adam", "100", &[]);
     assert!(run.status.success(), "{}", stderr(&run));
     let other = tmp.path().join("other.csv");
     fs::write(&other, "x,y\n1,2\n3,4\n").unwrap();
-    let wrong = dopamine().arg("predict").arg(&out).arg(&other).output().unwrap();
+    let wrong = dopamine()
+        .arg("predict")
+        .arg(&out)
+        .arg(&other)
+        .output()
+        .unwrap();
     assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
     assert!(stderr(&wrong).contains("`value`"), "{}", stderr(&wrong));
     // A flipped byte is refused by the checksum, naming the file.
@@ -345,8 +390,17 @@ fn predict_refuses_a_damaged_model_and_a_file_without_its_columns() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     fs::write(&model, bytes).unwrap();
-    let damaged = dopamine().arg("predict").arg(&out).arg(&data).output().unwrap();
+    let damaged = dopamine()
+        .arg("predict")
+        .arg(&out)
+        .arg(&data)
+        .output()
+        .unwrap();
     assert_eq!(damaged.status.code(), Some(1));
-    assert!(stderr(&damaged).contains("model.dpm"), "{}", stderr(&damaged));
+    assert!(
+        stderr(&damaged).contains("model.dpm"),
+        "{}",
+        stderr(&damaged)
+    );
     assert!(!stderr(&damaged).contains("panicked"));
 }
