@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{CliError, io_error};
 
-/// Reads the first sentence of an entry's settings doc comment (what the
-/// optimizer is), from its schema.
+/// Reads what an optimizer is from its settings' doc comment (through the
+/// schema): [`summary`] of its first paragraph.
 struct About;
 
 impl EntryVisitor for About {
@@ -24,21 +24,59 @@ impl EntryVisitor for About {
             .get("description")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        first_sentence(text)
+        summary(E::NAME, text)
     }
 }
 
-/// The first sentence of `text` (up to the first `. ` or `: ` that ends a
-/// clause, or the first blank line), on one line.
-fn first_sentence(text: &str) -> String {
+/// The longest a summary grows before it is cut at a comma.
+const SUMMARY_WIDTH: usize = 110;
+
+/// The position of the last `, ` or `: ` of `text` outside parentheses and
+/// backticks.
+fn last_outer_break(text: &str) -> Option<usize> {
+    let (mut depth, mut code, mut last) = (0i32, false, None);
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => code = !code,
+            '(' if !code => depth += 1,
+            ')' if !code => depth -= 1,
+            ',' | ':' if !code && depth == 0 && text[i + 1..].starts_with(' ') => last = Some(i),
+            _ => {}
+        }
+    }
+    last
+}
+
+/// The gist of a settings doc comment, on one line: its first paragraph
+/// without a leading `Name: `, up to the first formula (`, ` or `: ` before
+/// a backtick), `; ` or end of sentence, cut at a comma or colon outside
+/// parentheses while longer than
+/// [`SUMMARY_WIDTH`].
+fn summary(name: &str, text: &str) -> String {
     let paragraph = text.split("\n\n").next().unwrap_or_default();
     let line = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
-    let end = [". ", ": ", "; "]
+    let line = line
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&line);
+    let sentence_end = line.match_indices(". ").map(|(i, _)| i).find(|&i| {
+        let next_upper = line[i + 2..].starts_with(|c: char| c.is_uppercase());
+        next_upper && !line[..i].ends_with(" al")
+    });
+    let end = [", `", ": `", "; "]
         .iter()
         .filter_map(|sep| line.find(sep))
+        .chain(sentence_end)
         .min()
         .unwrap_or(line.len());
-    line[..end].trim_end_matches('.').to_string()
+    let mut gist = &line[..end];
+    while gist.len() > SUMMARY_WIDTH {
+        match last_outer_break(gist) {
+            Some(i) => gist = &gist[..i],
+            None => break,
+        }
+    }
+    gist.trim_end_matches(['.', ',', ':']).to_string()
 }
 
 /// What `kind` is, in one line (from its settings' doc comment).
@@ -215,8 +253,23 @@ mod tests {
             );
         }
         assert_eq!(
-            first_sentence("Adam (Kingma and Ba 2015) on the gradient. More.\n\nNext"),
+            summary(
+                "Adam",
+                "Adam (Kingma and Ba 2015) on the gradient. More.\n\nNext"
+            ),
             "Adam (Kingma and Ba 2015) on the gradient"
+        );
+        assert_eq!(
+            summary("D-1", "D-1: WP whose rate is coded, `w += x`;\nmore"),
+            "WP whose rate is coded"
+        );
+        assert_eq!(
+            summary("W", "W (weight perturbation): `w += x`"),
+            "W (weight perturbation)"
+        );
+        assert_eq!(
+            summary("S", "S (Smith et al. 2011): a b. Next"),
+            "S (Smith et al. 2011): a b"
         );
     }
 
