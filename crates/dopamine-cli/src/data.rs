@@ -133,7 +133,8 @@ pub fn prepare(
             "`{shown}`: {len} rows are too few for the split {}/{}/{}: the parts have {n_train}, {n_val} and {n_test} rows; training needs at least {needed_train} (washout {} + {MIN_PART}), validation and test at least {MIN_PART} each",
             settings.train_fraction,
             settings.validation_fraction,
-            1.0 - settings.train_fraction - settings.validation_fraction,
+            // Rounded, so 1 - 0.5 - 0.2 reads 0.3.
+            ((1.0 - settings.train_fraction - settings.validation_fraction) * 1e9).round() / 1e9,
             settings.washout,
         )));
     }
