@@ -119,6 +119,10 @@ pub struct PredictArgs {
     /// Write the predictions to this CSV file [default: standard output].
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Read these columns instead of the model's, by header name or
+    /// position (from 1), as many as the model has, in its order.
+    #[arg(long, value_name = "A,B")]
+    pub columns: Option<String>,
     /// Replace --out if it exists.
     #[arg(long)]
     pub force: bool,

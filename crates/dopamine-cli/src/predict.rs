@@ -27,7 +27,21 @@ pub fn run(args: &PredictArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let table = data::load(&args.data, &model.columns())?;
+    let columns = match &args.columns {
+        Some(list) => {
+            let columns = data::parse_columns(Some(list));
+            if columns.len() != model.offset.len() {
+                return Err(CliError::usage(format!(
+                    "--columns names {} column(s); the model reads {}",
+                    columns.len(),
+                    model.offset.len()
+                )));
+            }
+            columns
+        }
+        None => model.columns(),
+    };
+    let table = data::load(&args.data, &columns)?;
     if table.series.len() < 2 {
         return Err(CliError::runtime(format!(
             "`{}`: {} row(s); one-step predictions need at least 2",

@@ -384,6 +384,30 @@ fn predict_refuses_a_damaged_model_and_a_file_without_its_columns() {
         .unwrap();
     assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
     assert!(stderr(&wrong).contains("`value`"), "{}", stderr(&wrong));
+    // Named instead: the count must match the model's.
+    let by_name = |columns: &str| {
+        dopamine()
+            .arg("predict")
+            .arg(&out)
+            .arg(&other)
+            .args(["--columns", columns])
+            .output()
+            .unwrap()
+    };
+    let ok = by_name("y");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        String::from_utf8(ok.stdout)
+            .unwrap()
+            .starts_with("row,y,y_predicted\n2,4,")
+    );
+    let two = by_name("x,y");
+    assert_eq!(two.status.code(), Some(2));
+    assert!(
+        stderr(&two).contains("the model reads 1"),
+        "{}",
+        stderr(&two)
+    );
     // A flipped byte is refused by the checksum, naming the file.
     let model = out.join("model.dpm");
     let mut bytes = fs::read(&model).unwrap();
