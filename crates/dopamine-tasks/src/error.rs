@@ -87,6 +87,15 @@ pub enum TaskError {
         /// The offending field, trimmed.
         field: String,
     },
+    /// A CSV column asked for is not in the file.
+    CsvUnknownColumn {
+        /// The column as asked for (a name, or a position counted from 1).
+        column: String,
+        /// Whether the file has a header (names can be asked for).
+        has_header: bool,
+        /// The file's columns: the header's names, or the positions 1..=n.
+        available: Vec<String>,
+    },
     /// Reading the input failed.
     Io {
         /// The path, or `"<reader>"` for a reader.
@@ -151,6 +160,22 @@ impl fmt::Display for TaskError {
                 column,
                 field,
             } => write!(f, "line {line}, column {column}: `{field}` is not finite"),
+            TaskError::CsvUnknownColumn {
+                column,
+                has_header,
+                available,
+            } => {
+                write!(f, "no column `{column}`: ")?;
+                if *has_header {
+                    write!(f, "the columns are {}", available.join(", "))
+                } else {
+                    write!(
+                        f,
+                        "the file has no header; name its columns by position, 1 to {}",
+                        available.len()
+                    )
+                }
+            }
             TaskError::Io {
                 source_name,
                 message,

@@ -64,7 +64,10 @@ pub mod split;
 mod steps;
 pub mod xor;
 
-pub use self::csv::{CsvTable, HeaderMode, load_csv, parse_csv, read_csv};
+pub use self::csv::{
+    ColumnRef, CsvTable, HeaderMode, load_csv, load_csv_columns, parse_csv, parse_csv_columns,
+    read_csv,
+};
 pub use error::{Result, TaskError};
 pub use lorenz::{Lorenz, LorenzConfig};
 pub use mackey_glass::{HistoryInit, MackeyGlass, MackeyGlassConfig};

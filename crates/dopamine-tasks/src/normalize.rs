@@ -83,6 +83,44 @@ impl Normalizer {
         Normalizer::fit(train, NormalizationMethod::MinMax { low, high })
     }
 
+    /// A normaliser fitted before (its [`Normalizer::offset`] and
+    /// [`Normalizer::scale`] saved with a model, say), to apply to new data.
+    ///
+    /// # Errors
+    /// [`TaskError::DimensionMismatch`] if the two lists differ in length,
+    /// [`TaskError::TooShort`] if they are empty,
+    /// [`TaskError::InvalidParameter`] for an offset that is not finite, and
+    /// [`TaskError::ZeroSpread`] for a scale that is not a positive normal number.
+    pub fn from_parts(
+        method: NormalizationMethod,
+        offset: Vec<f64>,
+        scale: Vec<f64>,
+    ) -> Result<Self> {
+        if offset.len() != scale.len() {
+            return Err(TaskError::DimensionMismatch {
+                expected: offset.len(),
+                found: scale.len(),
+            });
+        }
+        if offset.is_empty() {
+            return Err(TaskError::TooShort {
+                needed: 1,
+                found: 0,
+            });
+        }
+        if let Some(o) = offset.iter().find(|o| !o.is_finite()) {
+            return Err(TaskError::invalid("offset", format!("{o} is not finite")));
+        }
+        if let Some(dim) = scale.iter().position(|&s| s <= 0.0 || !s.is_normal()) {
+            return Err(TaskError::ZeroSpread { dim });
+        }
+        Ok(Normalizer {
+            method,
+            offset,
+            scale,
+        })
+    }
+
     /// The method it was fitted with.
     pub fn method(&self) -> NormalizationMethod {
         self.method
@@ -198,6 +236,29 @@ mod tests {
                 expected: 2,
                 found: 1
             })
+        );
+    }
+
+    #[test]
+    fn from_parts_rebuilds_a_fitted_normalizer_and_refuses_bad_parts() {
+        let n = Normalizer::fit_z_score(&two_dims()).unwrap();
+        let again = Normalizer::from_parts(
+            NormalizationMethod::ZScore,
+            n.offset().to_vec(),
+            n.scale().to_vec(),
+        )
+        .unwrap();
+        assert_eq!(again, n);
+        let z = NormalizationMethod::ZScore;
+        assert!(matches!(
+            Normalizer::from_parts(z, vec![0.0], vec![1.0, 2.0]),
+            Err(TaskError::DimensionMismatch { .. })
+        ));
+        assert!(Normalizer::from_parts(z, vec![], vec![]).is_err());
+        assert!(Normalizer::from_parts(z, vec![f64::NAN], vec![1.0]).is_err());
+        assert_eq!(
+            Normalizer::from_parts(z, vec![0.0, 1.0], vec![1.0, 0.0]),
+            Err(TaskError::ZeroSpread { dim: 1 })
         );
     }
 }
