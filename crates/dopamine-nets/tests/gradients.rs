@@ -289,3 +289,80 @@ fn f32_gradient_agrees_with_f64() {
         assert!((a - *b as f64).abs() < 1e-5, "{a} vs {b}");
     }
 }
+
+/// Truncated BPTT online: blocks of `k` steps from the carried hidden state
+/// (`Rnn::loss_and_gradient_steps`) at fixed weights add up to
+/// `Bptt::Truncated(k)`'s loss and gradient (the same chunks, the same
+/// carried states; the sums in another order), and the state after the
+/// last block is the streamed forward pass's.
+#[test]
+fn blocks_from_the_carried_state_add_up_to_truncated_bptt() {
+    let (len, washout, k) = (53, 4, 10);
+    let net = Rnn::<f64>::new(2, 6, 1, &RnnInit::with_seed(3)).unwrap();
+    let x = data(5, len * 2);
+    let y = data(6, len);
+    let inputs = MatRef::from_row_major_slice(&x, len, 2);
+    let targets = MatRef::from_row_major_slice(&y, len, 1);
+    let p = net.num_params();
+    let mut truncated = vec![0.0; p];
+    let mut ws = RnnGradWorkspace::new(&net, len, Bptt::Truncated(k));
+    let loss = net
+        .loss_and_gradient(
+            inputs,
+            targets,
+            washout,
+            Bptt::Truncated(k),
+            &mut ws,
+            &mut truncated,
+        )
+        .unwrap();
+
+    let mut block_ws = RnnGradWorkspace::new(&net, k, Bptt::Full);
+    let mut hidden = vec![0.0; 6];
+    let (mut sum, mut grad, mut block) = (0.0, vec![0.0; p], vec![0.0; p]);
+    let mut start = 0;
+    while start < len {
+        let end = (start + k).min(len);
+        sum += net
+            .loss_and_gradient_steps(
+                inputs,
+                targets,
+                washout,
+                start..end,
+                &mut hidden,
+                &mut block_ws,
+                &mut block,
+            )
+            .unwrap();
+        for (g, b) in grad.iter_mut().zip(&block) {
+            *g += b;
+        }
+        start = end;
+    }
+    assert!((sum - loss).abs() <= 1e-12 * loss.abs(), "{sum} vs {loss}");
+    for (a, b) in grad.iter().zip(&truncated) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    let mut fws = RnnWorkspace::new(&net);
+    let mut out = faer::Mat::<f64>::zeros(len, 1);
+    net.predict(inputs, out.as_mut(), &mut fws).unwrap();
+    for (a, b) in hidden.iter().zip(fws.hidden()) {
+        assert!((a - b).abs() <= 1e-12, "carried state {a} vs forward {b}");
+    }
+    // Errors: a block past the end, an empty one, a short hidden state.
+    for (range, h_len) in [(50..54, 6), (7..7, 6), (0..5, 5)] {
+        let mut h = vec![0.0; h_len];
+        assert!(
+            net.loss_and_gradient_steps(
+                inputs,
+                targets,
+                washout,
+                range,
+                &mut h,
+                &mut block_ws,
+                &mut block
+            )
+            .is_err()
+        );
+    }
+}
