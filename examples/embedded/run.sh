@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the dopamine firmware for the Cortex-M4F and runs every case under
-# QEMU (machine mps2-an386): XOR, the Mackey-Glass RNN, and both again with
-# NaN losses injected. Prints the section sizes and a summary table; exits
+# QEMU (machine mps2-an386): XOR, the Mackey-Glass RNN, the online
+# (Dopamine-3) Mackey-Glass RNN, and all three again with NaN losses injected. Prints the section sizes and a summary table; exits
 # non-zero if any case fails to learn (or times out), 2 if a tool is missing.
 #
 # Installs nothing. Needs: cargo, the thumbv7em-none-eabihf target
@@ -64,7 +64,7 @@ build() { # build FEATURES SUFFIX
   local features="$1" suffix="$2"
   echo "--- cargo build --release --bins ${features:+--features $features}"
   cargo build --release --bins ${features:+--features "$features"}
-  for bin in xor rnn; do
+  for bin in xor rnn online; do
     cp "target/$TARGET/release/$bin" "$OUT/$bin$suffix.elf"
   done
 }
@@ -79,7 +79,7 @@ echo
 echo "--- section sizes ($SIZE -A), bytes"
 printf '%-12s %8s %8s %8s %8s %8s %10s %10s\n' firmware .vector .text .rodata .data .bss "flash(1)" "static RAM(2)"
 declare -A FLASH RAM
-for elf in xor rnn xor-nan rnn-nan; do
+for elf in xor rnn online xor-nan rnn-nan online-nan; do
   f="$OUT/$elf.elf"
   vt=$(section "$f" .vector_table) tx=$(section "$f" .text) ro=$(section "$f" .rodata)
   da=$(section "$f" .data) bs=$(section "$f" .bss) un=$(section "$f" .uninit)
@@ -92,7 +92,7 @@ echo "(1) .vector_table + .text + .rodata + .data (initial values); (2) .data + 
 # ---------------------------------------------------------------- run
 declare -A RC LOG
 failed=0
-for elf in xor rnn xor-nan rnn-nan; do
+for elf in xor rnn online xor-nan rnn-nan online-nan; do
   LOG[$elf]="$OUT/$elf.log"
   echo
   echo "--- $elf: ${QEMU[*]} -kernel $OUT/$elf.elf (timeout ${TIMEOUT}s)"
@@ -116,7 +116,7 @@ field() { # field LOG REGEX -> first capture group of the first match, or '-'
 echo
 echo "--- summary (QEMU $(qemu-system-arm --version | head -n 1 | awk '{print $4}'), machine mps2-an386)"
 printf '%-8s %-6s %7s %9s %9s %10s %7s %7s %14s\n' case result steps "loss evals" "flash B" "static B" "stack B" "NaN rej" "instr/step"
-for elf in xor rnn xor-nan rnn-nan; do
+for elf in xor rnn online xor-nan rnn-nan online-nan; do
   log="${LOG[$elf]}"
   result=PASS
   [ "${RC[$elf]}" -eq 0 ] || result="FAIL(${RC[$elf]})"
@@ -129,6 +129,10 @@ for elf in xor rnn xor-nan rnn-nan; do
   rej="-"
   if [[ "$undone" =~ ^[0-9]+$ && "$probe" =~ ^[0-9]+$ && "$base" =~ ^[0-9]+$ ]]; then
     rej=$((undone + probe + base))
+  fi
+  steps_rej=$(field "$log" 'rejected steps ([0-9]+)')
+  if [[ "$steps_rej" =~ ^[0-9]+$ ]]; then
+    rej="$steps_rej"
   fi
   per_step=$(field "$log" 'ask\+tell [0-9]+ \(([0-9]+) per step\)')
   printf '%-8s %-6s %7s %9s %9s %10s %7s %7s %14s\n' "$elf" "$result" "$steps" "$evals" \

@@ -32,6 +32,18 @@ const UNSAFE_ALLOWLIST: &[(&str, &str)] = &[
         "AVX2 intrinsics (target_feature functions); the scalar path gives the same bits",
     ),
     (
+        "crates/dopamine-core/src/node/dispatch.rs",
+        "calls Dopamine-3's hot loops compiled for AVX2 only after cpuid has shown that the CPU has AVX2; the portable copy is the same code",
+    ),
+    (
+        "crates/dopamine-nets/src/rnn_node.rs",
+        "calls the two-copy AVX2 kernel (rnn_node_simd.rs) only inside the AVX2 copy of a dispatched kernel",
+    ),
+    (
+        "crates/dopamine-nets/src/rnn_node_simd.rs",
+        "AVX2 intrinsics (target_feature functions) and f32/f64 slice casts checked by TypeId; the portable rows give the same bits",
+    ),
+    (
         "crates/dopamine-core/src/noise/tests.rs",
         "tests the AVX2 generator against the scalar one, on CPUs that have AVX2",
     ),

@@ -3,7 +3,7 @@
 //! Run: `cargo run --release -p dopamine-bench --example es_sanity [pairs]`
 
 use dopamine_bench::experiments::forecast::{
-    ForecastConfig, ForecastData, RunBudget, run_one_with,
+    ForecastConfig, ForecastData, RunBudget, run_in_precision,
 };
 use dopamine_bench::experiments::tuning::{TUNING_SEED_BASE, tune};
 use dopamine_bench::{BenchError, Mode, config};
@@ -33,7 +33,7 @@ fn main() -> Result<(), BenchError> {
     cand.variants.clear();
     let start = std::time::Instant::now();
     let tuned = tune(&cand, |spec, options| {
-        run_one_with(
+        run_in_precision(
             &config,
             &data,
             spec,
@@ -42,7 +42,7 @@ fn main() -> Result<(), BenchError> {
             budget,
             false,
         )
-        .map_or(f64::NAN, |r| r.0.validation)
+        .map_or(f64::NAN, |r| r.validation)
     })?;
     for s in &tuned.scores {
         println!(
@@ -50,7 +50,7 @@ fn main() -> Result<(), BenchError> {
             s.rate, s.second, s.score
         );
     }
-    let (run, _) = run_one_with(
+    let run = run_in_precision(
         &config,
         &data,
         &tuned.chosen,

@@ -25,7 +25,7 @@ fn main() -> Result<(), BenchError> {
             continue;
         }
         let spec = cand.base;
-        let (run, _) = run_one(&config, &data, &spec, 0, Mode::Quick)?;
+        let (run, _) = run_one::<f32>(&config, &data, &spec, 0, Mode::Quick)?;
         println!(
             "{:<11} {}  test NRMSE one step {:.4}, free-running {:?}",
             spec.name(),

@@ -23,7 +23,7 @@ fn main() -> Result<(), dopamine_bench::BenchError> {
     for spec in specs {
         let mut solved = Vec::new();
         for seed in 0..20 {
-            let (run, _) = run_one(4, &spec, seed, 5_000, None)?;
+            let (run, _) = run_one::<f32>(4, &spec, seed, 5_000, None)?;
             if let Some(p) = run.passes_to_solve {
                 solved.push(p);
             }

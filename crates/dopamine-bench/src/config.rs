@@ -3,11 +3,40 @@
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::error::BenchError;
 use crate::experiments::ByMode;
 use crate::experiments::tuning::Candidate;
 use crate::reproduce_state::config_hash;
+
+/// The floating-point type an experiment trains in (the `precision` field
+/// of the experiment configs; `f32` when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// `f32`: what users of this field train in; the speed targets are in it.
+    #[default]
+    F32,
+    /// `f64`.
+    F64,
+}
+
+impl Precision {
+    /// The precision of results written before the configs had the field
+    /// (release 0.2.0 and the lab until issue 22 trained E1-E3 in `f64`).
+    pub fn before_the_field() -> Self {
+        Precision::F64
+    }
+
+    /// `f32` or `f64`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}
 
 /// A config value that cannot run, by the field's path in the file.
 #[derive(Debug, Clone, PartialEq)]

@@ -45,7 +45,7 @@
 //!
 //! // One E1 run: XOR on a 2-4-1 MLP with Dopamine-1, seed 3.
 //! let spec = OptimizerSpec::Dopamine1(Dopamine1Settings { sigma: 0.01, eta: 0.3, beta: 0.9, ..Default::default() });
-//! let (run, _curve) = run_one(4, &spec, 3, 5_000, None)?;
+//! let (run, _curve) = run_one::<f32>(4, &spec, 3, 5_000, None)?;
 //! assert!(run.steps_to_solve.is_some());
 //! # Ok::<(), dopamine_bench::BenchError>(())
 //! ```

@@ -98,6 +98,9 @@ pub enum Error {
     /// with forward RPE or with a baseline evaluation); the payload says
     /// what the rule needs.
     IncompatibleConfig(&'static str),
+    /// Dopamine-3's step protocol was not followed (e.g. a step opened
+    /// while an update is due); the payload says what was expected.
+    NodeProtocol(&'static str),
     /// A population size outside `min..=max` (SNES).
     PopulationOutOfRange {
         /// What was asked for.
@@ -172,6 +175,7 @@ impl fmt::Display for Error {
             Error::IncompatibleConfig(needs) => {
                 write!(f, "the rule cannot run with this config: {needs}")
             }
+            Error::NodeProtocol(what) => write!(f, "Dopamine-3 protocol: {what}"),
             Error::PopulationOutOfRange {
                 requested,
                 min,

@@ -48,6 +48,12 @@
 //!   every rule, are driven through one allocation-free interface,
 //!   [`PopulationOptimizer`] (`plan` → [`Population`] → `tell_all`;
 //!   [`step_population`]). Their fitness shaping is in [`shaping`].
+//! * **Node perturbation.** [`Dopamine3`] perturbs neurons instead of
+//!   weights: two copies of a network run in lockstep with neuron noise,
+//!   a per-step dopamine signal gates per-synapse eligibility traces, and
+//!   the weights move every `C` steps or once per sweep ([`node`]). It
+//!   needs the model's neurons (`dopamine-nets` drives it for its RNN and
+//!   MLP) and learns from a stream with `O(P)` memory.
 //! * **Baselines.** [`Sgd`] (with momentum) and [`Adam`] kernels over slices
 //!   with caller-provided state, for the gradient-based comparisons.
 //!
@@ -89,6 +95,7 @@ pub mod batch;
 pub mod config;
 pub mod error;
 pub mod layout;
+pub mod node;
 pub mod noise;
 pub mod optimizer;
 pub mod perturb;
@@ -109,6 +116,10 @@ pub use batch::StepPlan;
 pub use config::{BaselinePolicy, MAX_PROBES, MAX_RANK, NoiseStructure, PerturbConfig, RpeMode};
 pub use error::Error;
 pub use layout::{Block, MAX_BLOCKS, ParamLayout};
+pub use node::{
+    Accumulation, Dopamine3, Dopamine3Config, MAX_NODE_LAYERS, NodeCounters, NodeLayer, NodeLayout,
+    NodeUpdate, NoiseMode, Recorded, Signal, StepBuffers, UpdateEvery, UpdateRejection,
+};
 pub use noise::{NoiseKey, NoiseKind, NoiseStream};
 pub use optimizer::{Dopamine1, Dopamine2, OpenEs, PerturbationOptimizer, Wp};
 pub use population::{Plan, Population, PopulationOptimizer, step_population};

@@ -12,7 +12,8 @@
 //! `surprise_size`, `applied`), so an optimizer's state keeps its bytes
 //! across releases; a value the method does not report is written as NaN
 //! and read back as `None` (a reported value is always finite: reports are
-//! made only for applied updates).
+//! made only for applied updates). Human-readable formats, which cannot
+//! write NaN (JSON writes `null`), read `null` back as `None` too.
 
 #[cfg(feature = "serde")]
 use crate::real::Real;
@@ -34,8 +35,9 @@ pub enum Rejection {
     /// abandoned without an update.
     NonFiniteProbe,
     /// The update would have taken a weight too close to the largest finite
-    /// value (see [`crate::step_noise::weight_limit`]) and was skipped; nothing
-    /// was written.
+    /// value (see [`crate::step_noise::weight_limit`]), or was too large
+    /// against the weights to be undone ([`crate::step_noise::undo_limit`]),
+    /// and was skipped; nothing was written.
     UpdateTooLarge,
 }
 
@@ -154,11 +156,16 @@ pub struct Counters {
 /// The flat wire form of a [`StepReport`] (see the module docs).
 #[cfg(feature = "serde")]
 #[derive(Serialize, Deserialize)]
-#[serde(rename = "StepReport")]
+#[serde(
+    rename = "StepReport",
+    bound(deserialize = "T: Real + Deserialize<'de>")
+)]
 struct WireReport<T> {
     step: u64,
     baseline_loss: T,
+    #[serde(deserialize_with = "nan_or_null")]
     mean_delta: T,
+    #[serde(deserialize_with = "nan_or_null")]
     last_delta: T,
     eta: T,
     signal: WireSignal<T>,
@@ -166,12 +173,33 @@ struct WireReport<T> {
 
 #[cfg(feature = "serde")]
 #[derive(Serialize, Deserialize)]
-#[serde(rename = "RuleSignal")]
+#[serde(
+    rename = "RuleSignal",
+    bound(deserialize = "T: Real + Deserialize<'de>")
+)]
 struct WireSignal<T> {
     effective_eta: T,
+    #[serde(deserialize_with = "nan_or_null")]
     expected_rpe: T,
+    #[serde(deserialize_with = "nan_or_null")]
     surprise_size: T,
     applied: bool,
+}
+
+/// Reads a value that may be absent (written as NaN). Binary formats carry
+/// the NaN itself; human-readable ones such as JSON cannot write NaN and
+/// write `null` instead, which is read back as NaN.
+#[cfg(feature = "serde")]
+fn nan_or_null<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Real + Deserialize<'de>,
+{
+    if deserializer.is_human_readable() {
+        Ok(Option::<T>::deserialize(deserializer)?.unwrap_or(T::from_f64(f64::NAN)))
+    } else {
+        T::deserialize(deserializer)
+    }
 }
 
 #[cfg(feature = "serde")]

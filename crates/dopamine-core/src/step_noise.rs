@@ -55,6 +55,22 @@ pub fn weight_limit<T: Real>(sigma: T, max_abs: f64) -> f64 {
     max * (1.0 - margin) - sigma.abs().to_f64() * max_abs
 }
 
+/// The largest update bound (`sum_k |c_k| max_abs`) that an undo by
+/// regenerating the noise can take back when the weights are bounded by
+/// `param_max_abs`: `2^(digits / 3) max(param_max_abs, 1)` (256 for `f32`,
+/// 131,072 for `f64`, times the weights' scale).
+///
+/// Undoing `w + d` as `(w + d) - d` loses up to an ulp of `|d|`; an update
+/// far larger than the weights themselves would leave nothing of them (a
+/// WP update scaled by a loss of 1e300 cancels every weight to 0), and no
+/// training step moves weights by hundreds of times their own scale. Such
+/// an update is skipped like one that would overflow
+/// ([`crate::Rejection::UpdateTooLarge`]), so the undo error stays within
+/// `2^-(2 digits / 3)` of the weights' scale.
+pub fn undo_limit<T: Real>(param_max_abs: f64) -> f64 {
+    libm::ldexp(param_max_abs.max(1.0), T::MANTISSA_DIGITS as i32 / 3)
+}
+
 /// The noise streams of one step and how they map onto the parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepNoise<'a> {
@@ -352,8 +368,9 @@ impl<'a> StepNoise<'a> {
     }
 
     /// `w += sum_k coefs[k] z_k` only if no weight would leave `[-limit,
-    /// limit]` (nor any partial sum on the way): otherwise nothing is
-    /// written and the result is `false`.
+    /// limit]` (nor any partial sum on the way) and the update is small
+    /// enough to be undone ([`undo_limit`]): otherwise nothing is written
+    /// and the result is `false`.
     ///
     /// `param_max_abs` must bound `|w|` over `params`. When
     /// `param_max_abs + sum_k |c_k| max_abs <= limit` the update cannot
@@ -372,6 +389,9 @@ impl<'a> StepNoise<'a> {
         }
         let bound = bound * self.max_abs();
         if !(bound.is_finite() && limit.is_finite() && limit > 0.0) {
+            return false;
+        }
+        if bound > undo_limit::<T>(param_max_abs.to_f64()) {
             return false;
         }
         if param_max_abs.to_f64() + bound > limit && !self.fits(params, coefs, limit) {

@@ -148,6 +148,38 @@ fn wp_undoes_a_diverged_update_exactly_and_halves_eta() {
     }
 }
 
+/// A probe loss of 1e300 is finite, so WP's raw-RPE update `eta delta /
+/// sigma` would be about 1e301 times the noise: far too large to undo by
+/// regenerating the noise (`(w + c z) - c z` cancelled every weight to 0).
+/// It is skipped instead, the weights untouched; a sane step then trains on.
+#[test]
+fn wp_skips_an_update_too_large_to_undo() {
+    for huge in [1e300, 1e30, 1e12] {
+        let mut w = dyadic_weights();
+        let before = w.clone();
+        let mut opt = Wp::new(dyadic_config(1), WpRule::default(), w.len()).unwrap();
+        // Baseline 1, probe `huge`: delta = 1 - huge.
+        let told = drive(&mut opt, &mut w, &[1.0, huge]);
+        assert_eq!(told, Told::Rejected(Rejection::UpdateTooLarge), "{huge}");
+        assert_eq!(w, before, "nothing written ({huge})");
+        assert_eq!(opt.counters().skipped_updates, 1);
+        // The next step with ordinary losses updates as usual.
+        assert!(matches!(
+            drive(&mut opt, &mut w, &[1.0, 0.5]),
+            Told::Updated(_)
+        ));
+        assert_ne!(w, before);
+    }
+    // An update of ordinary size is applied (the bound is relative to the
+    // weights' scale, at least 1): delta = 8 gives coefficients of 16.
+    let mut w = dyadic_weights();
+    let mut opt = Wp::new(dyadic_config(1), WpRule::default(), w.len()).unwrap();
+    assert!(matches!(
+        drive(&mut opt, &mut w, &[9.0, 1.0]),
+        Told::Updated(_)
+    ));
+}
+
 #[test]
 fn wp_without_halving_keeps_eta() {
     let mut w = dyadic_weights();

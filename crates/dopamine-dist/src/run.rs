@@ -105,7 +105,7 @@ impl<C: Communicator + ?Sized, T: Float> Replicas<T> for DistributedRun<'_, C, T
                 "optimizer",
                 format!(
                     "{name} has no population step; a distributed run needs one \
-                     (WP, Dopamine-1, Dopamine-2, OpenES)"
+                     (WP, Dopamine-1, Dopamine-2, OpenES, SNES)"
                 ),
             )
             .into());

@@ -79,9 +79,10 @@ enum Rule {
     D1,
     D2,
     OpenEs,
+    Snes,
 }
 
-const RULES: [Rule; 4] = [Rule::Wp, Rule::D1, Rule::D2, Rule::OpenEs];
+const RULES: [Rule; 5] = [Rule::Wp, Rule::D1, Rule::D2, Rule::OpenEs, Rule::Snes];
 
 fn optimizer(rule: Rule, rpe: RpeMode, eta: f64) -> Box<dyn Optimizer<f64>> {
     let base = match rule {
@@ -99,6 +100,19 @@ fn optimizer(rule: Rule, rpe: RpeMode, eta: f64) -> Box<dyn Optimizer<f64>> {
         ..base
     };
     match rule {
+        // SNES has no RPE mode; its mean moves at `eta` times the natural gradient.
+        Rule::Snes => Box::new(
+            SnesOptimizer::new(
+                SnesConfig {
+                    eta_mu: eta.min(1.0),
+                    population: 6,
+                    seed: 11,
+                    ..SnesConfig::new(DIM, 0.03 * (1.0 + eta))
+                },
+                DIM,
+            )
+            .unwrap(),
+        ),
         Rule::Wp => Box::new(
             PerturbationOptimizer::new(config, WpRule::new(WpConfig::default()), DIM).unwrap(),
         ),
@@ -455,14 +469,19 @@ fn a_failed_write_is_reported_by_rank_0_and_stops_every_rank_when_the_policy_say
 fn an_optimizer_without_a_population_step_is_refused() {
     let results = on_ranks(2, |comm| {
         let mut obj = objective();
-        let snes = SnesOptimizer::new(SnesConfig::new(DIM, 0.1), DIM).unwrap();
-        let mut trainer = Trainer::new(Box::new(snes), train_spec()).unwrap();
+        let adam = dopamine_train::OptimizerSpec::Adam(dopamine_train::AdamSettings { lr: 1e-3 })
+            .build::<f64>(DIM, 0, STEPS)
+            .unwrap();
+        let mut trainer = Trainer::new(adam, train_spec()).unwrap();
         let mut ranks = DistributedRun::new(&comm, DIM);
         trainer.run_with(&mut obj, &mut NoObserver, &mut ranks)
     });
     for r in results {
         match r {
-            Err(TrainError::Spec(e)) => assert_eq!(e.field, "optimizer"),
+            Err(TrainError::Spec(e)) => {
+                assert_eq!(e.field, "optimizer");
+                assert!(e.reason.contains("no population step"), "{e}");
+            }
             other => panic!("expected a spec error, got {other:?}"),
         }
     }

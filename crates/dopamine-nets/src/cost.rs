@@ -38,3 +38,20 @@ pub struct Cost {
     /// gradient workspace, excluding the gradient vector itself).
     pub backward_bytes: u64,
 }
+
+/// The cost of one Dopamine-3 sweep (`Rnn::node_sweep_cost`,
+/// `Mlp::node_sweep_cost`): two copies in lockstep plus the eligibility
+/// arithmetic of `dopamine-core`'s rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NodeCost {
+    /// Forward passes a sweep counts as: 2 (one per copy).
+    pub passes: u64,
+    /// FLOPs of both copies' forward passes, noise additions and
+    /// presynaptic means included.
+    pub forward_flops: u64,
+    /// FLOPs of the eligibility arithmetic and the updates, as the rule
+    /// counts them (`Dopamine3Config::sequence_flops`).
+    pub eligibility_flops: u64,
+    /// Noise values generated (`N` per step; not counted as FLOPs).
+    pub noise_values: u64,
+}

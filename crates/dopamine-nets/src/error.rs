@@ -95,6 +95,15 @@ pub enum NetError {
     },
     /// The eigenvalue solver used to measure a spectral radius failed.
     EigenSolverFailed,
+    /// The Dopamine-3 rule driven by a lockstep pass refused a call (its
+    /// layout or protocol; see [`dopamine_core::Error`]).
+    Rule(dopamine_core::Error),
+}
+
+impl From<dopamine_core::Error> for NetError {
+    fn from(e: dopamine_core::Error) -> Self {
+        Self::Rule(e)
+    }
 }
 
 impl fmt::Display for NetError {
@@ -154,6 +163,7 @@ impl fmt::Display for NetError {
             ),
             Self::InvalidConfig { what } => write!(f, "invalid configuration: {what}"),
             Self::EigenSolverFailed => write!(f, "the eigenvalue solver did not converge"),
+            Self::Rule(e) => write!(f, "Dopamine-3: {e}"),
         }
     }
 }

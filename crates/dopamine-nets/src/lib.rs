@@ -74,6 +74,7 @@ pub mod init;
 pub mod loss;
 pub mod mlp;
 mod mlp_grad;
+pub mod mlp_node;
 pub mod mlp_population;
 pub mod population_path;
 mod population_table;
@@ -84,6 +85,10 @@ mod rnn_grad;
 mod rnn_lockstep;
 mod rnn_low_rank;
 mod rnn_low_rank_setup;
+pub mod rnn_node;
+#[cfg(target_arch = "x86_64")]
+mod rnn_node_simd;
+pub mod rnn_node_stream;
 pub mod rnn_population;
 #[cfg(target_arch = "x86_64")]
 mod simd;
@@ -92,14 +97,18 @@ mod simd_lanes;
 pub mod vmath;
 
 pub use activation::Activation;
-pub use cost::Cost;
+pub use cost::{Cost, NodeCost};
 pub use error::NetError;
 pub use init::{WeightInit, spectral_radius};
 pub use loss::Loss;
 pub use mlp::{Mlp, MlpWorkspace};
+pub use mlp_node::MlpNodeWorkspace;
 pub use mlp_population::MlpPopulationWorkspace;
+pub use population_path::{PointNoise, PopulationPath, population_path, two_thread_split};
 pub use rnn::{Rnn, RnnInit, RnnWorkspace};
 pub use rnn_grad::{Bptt, RnnGradWorkspace};
+pub use rnn_node::{NodeSweep, RnnNodeWorkspace};
+pub use rnn_node_stream::StreamStep;
 pub use rnn_population::RnnPopulationWorkspace;
 pub use vmath::{VectorMath, sigmoid_in_place, tanh_in_place};
 

@@ -260,15 +260,26 @@ impl<T: Scalar> Mlp<T> {
     ) -> Result<(), NetError> {
         ws.check_fits(self)?;
         let batch = inputs.nrows();
-        if batch == 0 {
-            return Err(NetError::EmptyBatch);
-        }
         if batch > ws.capacity {
             return Err(NetError::CapacityExceeded {
                 what: "batch size",
                 capacity: ws.capacity,
                 requested: batch,
             });
+        }
+        self.validate_data(inputs, targets, loss)
+    }
+
+    /// The data checks of [`Mlp::validate`], without a workspace.
+    pub(crate) fn validate_data(
+        &self,
+        inputs: MatRef<'_, T>,
+        targets: Option<MatRef<'_, T>>,
+        loss: Loss,
+    ) -> Result<(), NetError> {
+        let batch = inputs.nrows();
+        if batch == 0 {
+            return Err(NetError::EmptyBatch);
         }
         check::shape(
             inputs,

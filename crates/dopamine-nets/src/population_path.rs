@@ -170,6 +170,47 @@ pub fn population_path<T>(hidden: usize, points: usize, noise: PointNoise) -> Po
         .map_or(PopulationPath::OneByOne, |(path, _)| path)
 }
 
+/// The least work, in multiply-adds of the recurrence (`T (H^2 + 2 H)` per
+/// point), that the smaller part of a split must have for two threads to
+/// beat one: below it, handing the part to the other thread and waiting for
+/// it costs more than it saves. Measured by `examples/two_threads.rs` (see
+/// [`two_thread_split`]).
+pub const MIN_SPLIT_WORK: f64 = 2.0e5;
+
+/// Where to split `points` points evaluated on `path` between two threads
+/// (the first thread takes points `0..split`, the second the rest), or
+/// `None` where one thread is as fast: fewer than two points, or a part
+/// with less than [`MIN_SPLIT_WORK`] of work (hidden size `hidden`,
+/// sequences of `seq_len` steps). The split falls on the paths' own
+/// groups, so neither part pads more than the whole would: a multiple of
+/// a vector of points for lockstep lanes, of 16 points for the low-rank
+/// sweep (which pads to 16; a sweep of at most 16 points is not split).
+/// Each point's loss has the same bits whichever part evaluates it.
+pub fn two_thread_split<T: crate::Scalar>(
+    hidden: usize,
+    seq_len: usize,
+    points: usize,
+    path: PopulationPath,
+) -> Option<usize> {
+    let half = points.div_ceil(2);
+    let group = match path {
+        PopulationPath::OneByOne => 1,
+        PopulationPath::Lockstep => {
+            let (_, lanes) = crate::rnn_lockstep::largest_group::<T>(hidden);
+            if lanes && points >= 2 * T::LANES {
+                T::LANES
+            } else {
+                1
+            }
+        }
+        PopulationPath::LowRankSweep => crate::rnn_low_rank_setup::POINT_PAD,
+    };
+    let split = half.div_ceil(group) * group;
+    let smaller = split.min(points.saturating_sub(split));
+    let per_point = seq_len as f64 * (hidden * hidden + 2 * hidden) as f64;
+    (smaller > 0 && smaller as f64 * per_point >= MIN_SPLIT_WORK).then_some(split)
+}
+
 impl<T: crate::Scalar> crate::Rnn<T> {
     /// [`population_path`] for this model: the fastest measured way to
     /// evaluate a step's `points` points with this noise.

@@ -91,20 +91,23 @@ impl<T: Scalar> Rnn<T> {
         Ok([w_in, w_hh, w_out])
     }
 
-    /// Low-rank noise: every point's factors (or dense noise) of the three
-    /// weight matrices, biases and coefficients, point-minor, into the
-    /// workspace.
+    /// Low-rank noise: the factors (or dense noise) of the three weight
+    /// matrices, biases and coefficients of the plan's points `points`,
+    /// point-minor, into the workspace (the workspace's point `e` is the
+    /// plan's `points.start + e`; each point's values depend on it alone).
     pub(crate) fn prepare_low_rank(
         &self,
         params: &[T],
         plan: &StepPlan<T>,
+        points: core::ops::Range<usize>,
         kinds: [MatrixNoise; 3],
         ws: &mut RnnPopulationWorkspace<T>,
     ) {
         let (i, h, o) = (self.input_dim(), self.hidden_dim(), self.output_dim());
         let noise = plan.noise();
         let rank = noise.rank().unwrap_or(1);
-        let e_len = plan.len();
+        let first = points.start;
+        let e_len = points.len();
         let ep = e_len.div_ceil(POINT_PAD) * POINT_PAD;
         let view = self.view(params);
         pack_rows(view.w_hh, h, h, &mut ws.w_hh_packed);
@@ -114,7 +117,7 @@ impl<T: Scalar> Rnn<T> {
         sized(&mut ws.coef, ep);
         sized(&mut ws.scale, ep);
         for e in 0..e_len {
-            let pn = point_noise(plan, e);
+            let pn = point_noise(plan, first + e);
             ws.scale[e] = pn.scale;
             ws.coef[e] = pn.scale * inv;
         }
@@ -138,7 +141,7 @@ impl<T: Scalar> Rnn<T> {
             sized(buf, per_point * ep);
             sized(&mut one, per_point);
             for e in 0..e_len {
-                let Some(k) = point_noise(plan, e).probe else {
+                let Some(k) = point_noise(plan, first + e).probe else {
                     continue;
                 };
                 match kind {
@@ -163,7 +166,7 @@ impl<T: Scalar> Rnn<T> {
             let base = &params[range.clone()];
             sized(&mut one, len);
             for e in 0..e_len {
-                let pn = point_noise(plan, e);
+                let pn = point_noise(plan, first + e);
                 match pn.probe {
                     Some(k) => noise.fill(k, range.start, &mut one),
                     None => one.fill(T::ZERO),

@@ -43,6 +43,8 @@
 //! the number of points and the noise; [`Rnn::population_path`] answers from
 //! measurements (see [`crate::population_path`]).
 
+use core::ops::Range;
+
 use dopamine_core::{Block, ParamLayout, Population, StepPlan};
 use faer::MatRef;
 
@@ -128,6 +130,18 @@ impl<T: Scalar> RnnPopulationWorkspace<T> {
             wt: Vec::new(),
         }
     }
+}
+
+/// Checks that `points` lies within a population of `len` points.
+fn check_range(points: &Range<usize>, len: usize) -> Result<(), NetError> {
+    if points.start > points.end || points.end > len {
+        return Err(NetError::ShapeMismatch {
+            what: "points of the population (the range's end)",
+            expected: len,
+            got: points.end,
+        });
+    }
+    Ok(())
 }
 
 /// Sets `v` to `len` zeros, reusing its allocation when it is large enough.
@@ -218,9 +232,34 @@ impl<T: Scalar> Rnn<T> {
         ws: &mut RnnPopulationWorkspace<T>,
         losses: &mut [T],
     ) -> Result<(), NetError> {
+        let all = 0..plan.len();
+        self.plan_range_losses(params, plan, all, inputs, targets, washout, ws, losses)
+    }
+
+    /// [`Rnn::plan_losses`] of the plan's points `points` only (`losses`
+    /// holds one per point of the range): each loss has the bits it has in
+    /// the whole plan's evaluation, so a plan split into ranges (one per
+    /// thread) gives the same losses as one call.
+    ///
+    /// Errors: those of [`Rnn::plan_losses`], and a range past the plan's
+    /// points ([`NetError::ShapeMismatch`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn plan_range_losses(
+        &self,
+        params: &[T],
+        plan: &StepPlan<T>,
+        points: Range<usize>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnPopulationWorkspace<T>,
+        losses: &mut [T],
+    ) -> Result<(), NetError> {
         let noise = plan.noise();
         let Some(layout) = noise.layout().filter(|_| noise.rank().is_some()) else {
-            return self.population_losses(params, plan, inputs, targets, washout, ws, losses);
+            return self.population_range_losses(
+                params, plan, points, inputs, targets, washout, ws, losses,
+            );
         };
         let view = self.checked_view(params)?;
         if plan.dim() != params.len() {
@@ -230,9 +269,10 @@ impl<T: Scalar> Rnn<T> {
                 got: plan.dim(),
             });
         }
-        self.check_population(plan.len(), inputs, targets, washout, ws, losses)?;
+        check_range(&points, plan.len())?;
+        self.check_population(points.len(), inputs, targets, washout, ws, losses)?;
         let kinds = self.population_noise(layout)?;
-        self.prepare_low_rank(params, plan, kinds, ws);
+        self.prepare_low_rank(params, plan, points, kinds, ws);
         dispatch(LowRankSweep {
             params: view,
             kinds,
@@ -270,6 +310,31 @@ impl<T: Scalar> Rnn<T> {
         ws: &mut RnnPopulationWorkspace<T>,
         losses: &mut [T],
     ) -> Result<(), NetError> {
+        let all = 0..population.len();
+        self.population_range_losses(
+            params, population, all, inputs, targets, washout, ws, losses,
+        )
+    }
+
+    /// [`Rnn::population_losses`] of the points `points` only (`losses`
+    /// holds one per point of the range): the base is walked past the
+    /// points before the range ([`Population::walk_past`]), so each point is
+    /// built bit for bit as in the whole population's evaluation.
+    ///
+    /// Errors: those of [`Rnn::population_losses`], and a range past the
+    /// population's points ([`NetError::ShapeMismatch`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn population_range_losses<P: Population<T> + ?Sized>(
+        &self,
+        params: &[T],
+        population: &P,
+        points: Range<usize>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnPopulationWorkspace<T>,
+        losses: &mut [T],
+    ) -> Result<(), NetError> {
         self.checked_view(params)?;
         if population.dim() != params.len() {
             return Err(NetError::ShapeMismatch {
@@ -278,22 +343,27 @@ impl<T: Scalar> Rnn<T> {
                 got: population.dim(),
             });
         }
-        let n = population.len();
+        check_range(&points, population.len())?;
+        let n = points.len();
         self.check_population(n, inputs, targets, washout, ws, losses)?;
         let p = params.len();
         self.size_lockstep(n, ws);
         sized(&mut ws.points, largest_group::<T>(self.hidden_dim()).0 * p);
         ws.base.clear();
         ws.base.extend_from_slice(params);
+        let unbuildable = |_| NetError::PlanLayout {
+            what: "the population cannot build its points on these parameters",
+        };
+        for e in 0..points.start {
+            population.walk_past(e, &mut ws.base).map_err(unbuildable)?;
+        }
         let mut e0 = 0;
         while e0 < n {
             let g = next_group::<T>(self.hidden_dim(), n - e0).len::<T>();
             for (k, point) in ws.points[..g * p].chunks_exact_mut(p).enumerate() {
                 population
-                    .build_point(e0 + k, &mut ws.base, point)
-                    .map_err(|_| NetError::PlanLayout {
-                        what: "the population cannot build its points on these parameters",
-                    })?;
+                    .build_point(points.start + e0 + k, &mut ws.base, point)
+                    .map_err(unbuildable)?;
             }
             dispatch(LockstepSse {
                 dims: (self.input_dim(), self.hidden_dim(), self.output_dim()),
@@ -357,6 +427,51 @@ impl<T: Scalar> Rnn<T> {
         Ok(())
     }
 
+    /// [`Rnn::points_losses`] of points stored one after another in
+    /// `points` ([`Rnn::num_params`] values each; `losses` holds one per
+    /// point): the same bits as [`Rnn::loss_at`] of each point.
+    ///
+    /// Errors: those of [`Rnn::points_losses`]; `points` not a whole number
+    /// of parameter vectors ([`NetError::ShapeMismatch`]).
+    pub fn packed_points_losses(
+        &self,
+        points: &[T],
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnPopulationWorkspace<T>,
+        losses: &mut [T],
+    ) -> Result<(), NetError> {
+        let p = self.num_params();
+        if points.len() != losses.len() * p {
+            return Err(NetError::ShapeMismatch {
+                what: "packed points (one parameter vector per loss)",
+                expected: losses.len() * p,
+                got: points.len(),
+            });
+        }
+        self.check_population(losses.len(), inputs, targets, washout, ws, losses)?;
+        self.size_lockstep(losses.len(), ws);
+        dispatch(LockstepSse {
+            dims: (self.input_dim(), self.hidden_dim(), self.output_dim()),
+            points: PointSet::Flat {
+                data: points,
+                dim: p,
+            },
+            inputs,
+            targets,
+            washout,
+            hs: &mut ws.hs,
+            next: &mut ws.next,
+            y: &mut ws.y,
+            x: &mut ws.x,
+            wt: &mut ws.wt,
+            sse: &mut ws.sse,
+        });
+        self.finish(inputs, washout, &ws.sse, losses);
+        Ok(())
+    }
+
     /// Sizes the workspace's buffers for lockstep groups of `n` points.
     fn size_lockstep(&self, n: usize, ws: &mut RnnPopulationWorkspace<T>) {
         let (most, lanes) = largest_group::<T>(self.hidden_dim());
@@ -370,119 +485,4 @@ impl<T: Scalar> Rnn<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    //! The dispatched (AVX2 where the CPU has it) and portable copies of the
-    //! population kernels give the same bits.
-
-    use dopamine_core::{Dopamine1, Dopamine1Rule, NoiseStructure, PerturbConfig, RpeMode};
-    use faer::MatRef;
-
-    use super::*;
-    use crate::vmath::{Kernel, Portable};
-    use crate::{RnnInit, Scalar};
-
-    fn data<T: Scalar>(len: usize, dim: usize, phase: f64) -> Vec<T> {
-        (0..len * dim)
-            .map(|k| T::from_f64((0.29 * k as f64 + phase).sin()))
-            .collect()
-    }
-
-    fn bits<T: Scalar>(v: &[T]) -> Vec<u64> {
-        v.iter().map(|x| x.to_f64().to_bits()).collect()
-    }
-
-    fn same_bits<T: Scalar>(dims: (usize, usize, usize), points: usize, rank: usize) {
-        let (i, h, o) = dims;
-        let net = Rnn::<T>::new(i, h, o, &RnnInit::with_seed(h as u64)).unwrap();
-        let len = 40;
-        let xs = data::<T>(len, i, 0.0);
-        let ys = data::<T>(len, o, 1.0);
-        let x = MatRef::from_row_major_slice(&xs, len, i);
-        let y = MatRef::from_row_major_slice(&ys, len, o);
-        // Full-rank points in lockstep (lanes and interleaved groups).
-        let pts: Vec<Vec<T>> = (0..points)
-            .map(|e| {
-                net.params()
-                    .iter()
-                    .enumerate()
-                    .map(|(q, &w)| w + T::from_f64(0.03 * ((q * 31 + e * 17) as f64).sin()))
-                    .collect()
-            })
-            .collect();
-        let refs: Vec<&[T]> = pts.iter().map(Vec::as_slice).collect();
-        let run = |portable: bool| {
-            let mut ws = RnnPopulationWorkspace::new(&net);
-            net.size_lockstep(points, &mut ws);
-            let kernel = LockstepSse {
-                dims,
-                points: PointSet::Slices(&refs),
-                inputs: x,
-                targets: y,
-                washout: 3,
-                hs: &mut ws.hs,
-                next: &mut ws.next,
-                y: &mut ws.y,
-                x: &mut ws.x,
-                wt: &mut ws.wt,
-                sse: &mut ws.sse,
-            };
-            if portable {
-                kernel.run::<Portable>();
-            } else {
-                dispatch(kernel);
-            }
-            bits(&ws.sse)
-        };
-        assert_eq!(run(true), run(false), "lockstep {dims:?} {points} points");
-        // The low-rank sweep.
-        let config = PerturbConfig {
-            sigma: T::from_f64(0.05),
-            probes: points.div_ceil(2),
-            rpe: RpeMode::Antithetic,
-            structure: NoiseStructure::LowRank { rank },
-            seed: 7,
-            ..Default::default()
-        };
-        let layout = net.param_layout(rank);
-        let mut opt = Dopamine1::with_layout(config, Dopamine1Rule::default(), layout).unwrap();
-        let plan = opt.plan(net.params()).unwrap();
-        let kinds = net.population_noise(&layout).unwrap();
-        let sweep = |portable: bool| {
-            let mut ws = RnnPopulationWorkspace::new(&net);
-            net.prepare_low_rank(net.params(), &plan, kinds, &mut ws);
-            let kernel = LowRankSweep {
-                params: net.view(net.params()),
-                kinds,
-                rank,
-                inputs: x,
-                targets: y,
-                washout: 3,
-                ws: &mut ws,
-            };
-            if portable {
-                kernel.run::<Portable>();
-            } else {
-                dispatch(kernel);
-            }
-            bits(&ws.sse)
-        };
-        assert_eq!(sweep(true), sweep(false), "sweep {dims:?} rank {rank}");
-    }
-
-    #[test]
-    fn dispatched_and_portable_population_kernels_agree_bit_for_bit() {
-        for (dims, points, rank) in [
-            ((1, 16, 1), 2, 1),
-            ((1, 16, 1), 8, 1),
-            ((1, 16, 1), 13, 2),
-            ((2, 9, 2), 5, 1),
-            ((3, 24, 3), 17, 2),
-            ((1, 40, 1), 9, 1),
-            ((1, 64, 1), 4, 1),
-            ((2, 67, 1), 3, 1),
-        ] {
-            same_bits::<f32>(dims, points, rank);
-            same_bits::<f64>(dims, points, rank);
-        }
-    }
-}
+mod tests;

@@ -1,18 +1,21 @@
-//! B3: a training step allocates nothing in steady state — WP, Dopamine-1 and Dopamine-2 on the MLP and the RNN, step by step and as population steps.
+//! B3: a training step allocates nothing in steady state — WP, Dopamine-1, Dopamine-2, OpenES and SNES on the MLP and the RNN, step by step and as population steps on every population path of the RNN, on one and two threads.
 //!
 //! The workspace's counting allocator (`dopamine-meter`) is installed for
 //! this test binary; the test reads its per-thread count, so the harness's
-//! own threads cannot disturb it. Each run takes warm-up steps first
+//! own threads cannot disturb it (the two-thread runs read the process's
+//! count, which covers the objective's helper thread: this binary has one
+//! test, so nothing else runs meanwhile). Each run takes warm-up steps first
 //! (nothing should allocate there either, but one-time lazily built state —
 //! the scratch copy of a model, the population buffers — is allowed), then
 //! counts the allocations of many steps through `Optimizer::step`, the path
 //! the trainer uses, and through `population_step`.
 
 use dopamine_meter::{CountingAllocator, thread_allocations};
-use dopamine_nets::{Activation, Bptt, Loss, Mlp, Rnn, RnnInit, WeightInit};
+use dopamine_nets::{Activation, Bptt, Loss, Mlp, PopulationPath, Rnn, RnnInit, WeightInit};
 use dopamine_train::{
-    Dopamine1Settings, Dopamine2Settings, MlpObjective, Objective, OptimizerSpec, PerturbSpec,
-    PopulationScratch, RnnObjective, WpSettings, population_step,
+    Dopamine1Settings, Dopamine2Settings, MlpObjective, Objective, OpenEsSettings, OptimizerSpec,
+    PerturbSpec, PopulationScratch, RnnObjective, SnesSettings, SpecOptions, WpSettings,
+    population_step,
 };
 use faer::Mat;
 
@@ -22,7 +25,7 @@ static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 const WARM_UP: usize = 5;
 const STEPS: usize = 200;
 
-fn specs() -> [OptimizerSpec; 4] {
+fn specs() -> [OptimizerSpec; 6] {
     let perturb = PerturbSpec {
         sigma: 1e-3,
         eta: 1e-2,
@@ -42,7 +45,40 @@ fn specs() -> [OptimizerSpec; 4] {
         OptimizerSpec::Dopamine2(Dopamine2Settings::new(perturb, 0.9, 0.5)),
         // K > 1 and antithetic probes go through the fused K-probe update.
         OptimizerSpec::Dopamine1(Dopamine1Settings::new(several, 0.9)),
+        OptimizerSpec::OpenEs(OpenEsSettings {
+            sigma: 1e-3,
+            eta: 1e-2,
+            pairs: 8,
+            ..Default::default()
+        }),
+        OptimizerSpec::Snes(SnesSettings {
+            sigma: 1e-2,
+            eta: 1.0,
+            population: Some(16),
+            eta_sigma: None,
+        }),
     ]
+}
+
+/// Rank-1 probes without a baseline: the points every RNN path evaluates
+/// differently (lockstep of the built points, or the low-rank sweep).
+fn low_rank() -> (OptimizerSpec, SpecOptions) {
+    let spec = OptimizerSpec::Dopamine1(Dopamine1Settings::new(
+        PerturbSpec {
+            sigma: 1e-3,
+            eta: 1e-2,
+            probes: 12,
+            antithetic: true,
+            ..Default::default()
+        },
+        0.9,
+    ));
+    let options = SpecOptions {
+        rank: Some(1),
+        baseline_from_probes: true,
+        ..Default::default()
+    };
+    (spec, options)
 }
 
 fn mlp() -> MlpObjective<f64> {
@@ -61,36 +97,48 @@ fn mlp() -> MlpObjective<f64> {
 fn rnn() -> RnnObjective<f64> {
     let net = Rnn::new(1, 16, 1, &RnnInit::with_seed(2)).expect("rnn");
     let x = |i: usize| (0.1 * i as f64).sin();
-    let inputs = Mat::from_fn(200, 1, |i, _| x(i));
-    let targets = Mat::from_fn(200, 1, |i, _| x(i + 1));
+    // Long enough that two threads split even a pair of points.
+    let inputs = Mat::from_fn(800, 1, |i, _| x(i));
+    let targets = Mat::from_fn(800, 1, |i, _| x(i + 1));
     RnnObjective::new(net, inputs, targets, 10, Bptt::Full).expect("rnn objective")
 }
 
 /// Allocations made by `STEPS` steps after `WARM_UP` steps, step by step
-/// and as population steps.
-fn allocations_per_run(objective: &mut dyn Objective<f64>, spec: OptimizerSpec) -> [u64; 2] {
+/// and as population steps, counted by `count`.
+fn allocations_per_run(
+    objective: &mut dyn Objective<f64>,
+    spec: OptimizerSpec,
+    options: &SpecOptions,
+    count: fn() -> u64,
+) -> [u64; 2] {
     let total = 2 * (WARM_UP + STEPS) as u64;
+    let layout = options.rank.and_then(|r| objective.param_layout(r));
     let mut optimizer = spec
-        .build::<f64>(objective.params().len(), 7, total)
+        .build_with::<f64>(options, layout.as_ref(), objective.params().len(), 7, total)
         .expect("spec");
     for _ in 0..WARM_UP {
         optimizer.step(objective).expect("warm-up step");
     }
-    let before = thread_allocations();
+    let before = count();
     for _ in 0..STEPS {
         optimizer.step(objective).expect("step");
     }
-    let sequential = thread_allocations() - before;
+    let sequential = count() - before;
     let mut scratch = PopulationScratch::new();
     let population = optimizer.population().expect("a perturbation rule");
     for _ in 0..WARM_UP {
         population_step(&mut *population, objective, &mut scratch).expect("warm-up step");
     }
-    let before = thread_allocations();
+    let before = count();
     for _ in 0..STEPS {
         population_step(&mut *population, objective, &mut scratch).expect("step");
     }
-    [sequential, thread_allocations() - before]
+    [sequential, count() - before]
+}
+
+/// Allocations of the whole process (the objective's helper thread too).
+fn process_allocations() -> u64 {
+    ALLOCATOR.snapshot().allocations
 }
 
 #[test]
@@ -101,20 +149,47 @@ fn training_steps_allocate_nothing_in_steady_state() {
     assert!(thread_allocations() > before, "the per-thread count works");
     drop(probe);
     let mut failures = Vec::new();
-    for spec in specs() {
-        let mut m = mlp();
-        let on_mlp = allocations_per_run(&mut m, spec);
-        let mut r = rnn();
-        let on_rnn = allocations_per_run(&mut r, spec);
-        for (model, counts) in [("MLP", on_mlp), ("RNN", on_rnn)] {
-            for (path, count) in ["step", "population step"].into_iter().zip(counts) {
-                if count != 0 {
-                    failures.push(format!(
-                        "{} on the {model}, {path}: {count} allocations",
-                        spec.describe()
-                    ));
-                }
+    let mut check = |what: String, counts: [u64; 2]| {
+        for (path, count) in ["step", "population step"].into_iter().zip(counts) {
+            if count != 0 {
+                failures.push(format!("{what}, {path}: {count} allocations"));
             }
+        }
+    };
+    let none = SpecOptions::default();
+    for spec in specs() {
+        let counts = allocations_per_run(&mut mlp(), spec, &none, thread_allocations);
+        check(format!("{} on the MLP", spec.describe()), counts);
+        let counts = allocations_per_run(&mut rnn(), spec, &none, thread_allocations);
+        check(format!("{} on the RNN", spec.describe()), counts);
+        let mut two = rnn().with_threads(2).expect("two threads");
+        let counts = allocations_per_run(&mut two, spec, &none, process_allocations);
+        check(format!("{} on the RNN, 2 threads", spec.describe()), counts);
+    }
+    let (spec, options) = low_rank();
+    for path in [
+        PopulationPath::OneByOne,
+        PopulationPath::Lockstep,
+        PopulationPath::LowRankSweep,
+    ] {
+        for threads in [1, 2] {
+            let mut objective = rnn()
+                .with_path(Some(path))
+                .with_threads(threads)
+                .expect("threads");
+            let count = if threads == 1 {
+                thread_allocations
+            } else {
+                process_allocations
+            };
+            let counts = allocations_per_run(&mut objective, spec, &options, count);
+            check(
+                format!(
+                    "{} rank 1 on the RNN, {path:?}, {threads} threads",
+                    spec.describe()
+                ),
+                counts,
+            );
         }
     }
     assert!(

@@ -17,6 +17,7 @@
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 pub mod board;
 pub mod mackey_glass;
+pub mod online;
 pub mod rng;
 pub mod rnn;
 pub mod runs;

@@ -74,6 +74,7 @@ fn a_threshold_half_the_seeds_never_reach_gives_an_infinite_median() {
     };
     let report = ForecastReport {
         name: "t".into(),
+        precision: Precision::F32,
         persistence: scores.clone(),
         results: vec![ForecastResult {
             optimizer: OptimizerKind::Wp,
@@ -100,6 +101,7 @@ fn a_threshold_half_the_seeds_never_reach_gives_an_infinite_median() {
 
 fn xor_result(optimizer: OptimizerKind, success_rate: f64, passes: f64) -> XorResult {
     XorResult {
+        precision: Precision::F32,
         hidden: 2,
         optimizer,
         tuned: fixture_tuned("sigma", vec![]),
@@ -159,6 +161,7 @@ fn compute_to_accuracy_takes_the_first_point_at_the_target_per_seed() {
     };
     let report = ForecastReport {
         name: "t".into(),
+        precision: Precision::F32,
         persistence: scores.clone(),
         results: vec![ForecastResult {
             optimizer: OptimizerKind::Adam,
@@ -232,6 +235,7 @@ fn c3_aims_at_the_worst_method_that_beat_persistence() {
     // at 1 s and Dopamine-1 at 3 s.
     let report = ForecastReport {
         name: "t".into(),
+        precision: Precision::F32,
         persistence: scores(0.15),
         results: vec![
             result(OptimizerKind::Wp, 22.5, vec![(1.0, 30.0), (2.0, 22.5)]),

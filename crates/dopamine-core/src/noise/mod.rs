@@ -63,6 +63,9 @@ mod gaussian;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::has_avx2;
+
 use crate::real::Real;
 
 #[cfg(feature = "serde")]

@@ -99,7 +99,7 @@ pub struct SecondMoment<T, U> {
 
 /// `(u', n)`: the new second moment and the normalised value of `d`.
 #[inline(always)]
-fn normalise<T: Real>(u: T, d: T, beta2: T, correction: T, eps: T) -> (T, T) {
+pub(crate) fn normalise<T: Real>(u: T, d: T, beta2: T, correction: T, eps: T) -> (T, T) {
     let u1 = beta2 * u + (T::ONE - beta2) * (d * d);
     (u1, d / ((u1 / correction).sqrt() + eps))
 }

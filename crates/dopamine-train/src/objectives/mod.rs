@@ -3,6 +3,7 @@
 mod closure;
 mod mlp;
 mod rnn;
+mod rnn_helper;
 
 pub use closure::FnObjective;
 pub use mlp::MlpObjective;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::Precision;
 use crate::config::{ExperimentConfig, FieldError, positive};
 use crate::mode::ByMode;
 
@@ -25,27 +26,6 @@ pub struct CostConfig {
     /// The precision of parameters and data (`f32` when absent).
     #[serde(default)]
     pub precision: Precision,
-}
-
-/// The floating-point type an experiment trains in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// `f32`: what users of this field train in; the speed targets are in it.
-    #[default]
-    F32,
-    /// `f64`.
-    F64,
-}
-
-impl Precision {
-    /// `f32` or `f64`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        }
-    }
 }
 
 impl ExperimentConfig for CostConfig {

@@ -3,7 +3,7 @@
 use dopamine_train::{OptimizerKind, OptimizerSpec, SpecOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ExperimentConfig, FieldError, positive, tuning_grid};
+use crate::config::{ExperimentConfig, FieldError, Precision, positive, tuning_grid};
 use crate::experiments::tuning::Candidate;
 use crate::mode::ByMode;
 
@@ -37,6 +37,10 @@ pub struct ForecastConfig {
     pub validation_fraction: f64,
     /// RNN hidden units.
     pub hidden: usize,
+    /// The precision of the network, its data and its training (`f32`
+    /// when absent); the scores are computed in `f64` from its outputs.
+    #[serde(default)]
+    pub precision: Precision,
     /// Spectral radius of the initial recurrent matrix.
     pub spectral_radius: f64,
     /// Leading steps of every sequence excluded from the loss.

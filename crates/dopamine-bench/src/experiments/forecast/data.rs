@@ -1,6 +1,6 @@
 //! A forecasting experiment's data (the series generated, split in time order and normalised on the training part), how a trained network is scored on it, and the persistence baseline.
 
-use dopamine_nets::{Rnn, RnnWorkspace};
+use dopamine_nets::{Rnn, RnnWorkspace, Scalar};
 use dopamine_tasks::{
     LorenzConfig, MackeyGlassConfig, NormalizationMethod, Series, nrmse, nrmse_scaled,
     one_step_pairs, persistence_forecast, split_by_fractions,
@@ -27,11 +27,16 @@ fn to_mat(s: &Series) -> Mat<f64> {
     Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j])
 }
 
+/// A matrix in the precision `T` of a network.
+pub fn cast<T: Scalar>(m: &Mat<f64>) -> Mat<T> {
+    Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]))
+}
+
 /// Rows of a matrix as a series; `None` when a value is not finite (a
 /// diverged model), which scores as NaN.
-fn to_series(m: MatRef<'_, f64>, rows: std::ops::Range<usize>) -> Option<Series> {
+fn to_series<T: Scalar>(m: MatRef<'_, T>, rows: std::ops::Range<usize>) -> Option<Series> {
     let data: Vec<f64> = rows
-        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)]))
+        .flat_map(|t| (0..m.ncols()).map(move |j| m[(t, j)].to_f64()))
         .collect();
     Series::new(m.ncols(), data).ok()
 }
@@ -108,11 +113,11 @@ pub struct ForecastScores {
 }
 
 /// Evaluates `net` on rows `start..end` (teacher-forced, one step ahead,
-/// with everything before `start` as context) and free-running from origins.
-/// NRMSE is [`dopamine_tasks::nrmse`]: RMSE over the standard deviation of
-/// rows `start..end`, per dimension, averaged.
-pub fn evaluate(
-    net: &Rnn<f64>,
+/// with everything before `start` as context) and free-running from origins,
+/// in the network's precision. NRMSE is [`dopamine_tasks::nrmse`]: RMSE over
+/// the standard deviation of rows `start..end`, per dimension, averaged.
+pub fn evaluate<T: Scalar>(
+    net: &Rnn<T>,
     data: &ForecastData,
     start: usize,
     end: usize,
@@ -121,7 +126,7 @@ pub fn evaluate(
     context: usize,
 ) -> Result<ForecastScores, BenchError> {
     let mut ws = RnnWorkspace::new(net);
-    let (inputs, _) = data.pairs(0, end)?;
+    let inputs = cast::<T>(&data.pairs(0, end)?.0);
     let mut out = Mat::zeros(inputs.nrows(), net.output_dim());
     net.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
     let truth = data.series.slice_rows(start, end)?;
@@ -134,10 +139,10 @@ pub fn evaluate(
     // Per horizon: the prediction at every origin.
     let mut per_h: Vec<Vec<f64>> = vec![Vec::new(); horizons.len()];
     for &o in origins {
-        let ctx = data.rows(o - context, o)?;
+        let ctx = cast::<T>(&data.rows(o - context, o)?);
         net.free_run(ctx.as_ref(), forecasts.as_mut(), &mut ws)?;
         for (k, &h) in horizons.iter().enumerate() {
-            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)]));
+            per_h[k].extend((0..forecasts.ncols()).map(|j| forecasts[(h - 1, j)].to_f64()));
         }
     }
     let mut free_running = Vec::new();

@@ -1,13 +1,15 @@
 //! The protocol of E2 and E3: every method tuned on the validation part, evaluated on the test part over the evaluation seeds, run again at an equal wall-clock budget, and the ablation rows.
 
 use dopamine_nets::{Rnn, RnnWorkspace};
+use dopamine_train::Float;
 use faer::Mat;
 use rayon::prelude::*;
 
 use super::config::ForecastConfig;
-use super::data::{ForecastData, persistence};
+use super::data::{ForecastData, cast, persistence};
 use super::results::{AblationResult, ForecastReport, ForecastResult, WallResult};
 use super::run::{ForecastRun, RunBudget, run_one_with};
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::experiments::tuning::{Tuned, over_tuning_seeds, try_tune};
 use crate::mode::Mode;
@@ -41,7 +43,7 @@ pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
 /// training, one run per core at a time (nothing else of the experiment
 /// runs meanwhile, so runs of this table never share a core). The cosine schedule's length is the steps the equal-pass runs
 /// made per second, times `seconds`.
-fn wall_runs(
+fn wall_runs<T: Float>(
     config: &ForecastConfig,
     data: &ForecastData,
     tuned: &Tuned,
@@ -67,7 +69,7 @@ fn wall_runs(
     let runs: Vec<ForecastRun> = (0..pass_runs.len() as u64)
         .into_par_iter()
         .map(|seed| {
-            let r = run_one_with(
+            let r = run_one_with::<T>(
                 config,
                 data,
                 &tuned.chosen,
@@ -98,8 +100,21 @@ fn wall_runs(
     })
 }
 
-/// Runs the experiment: tune on the validation part, evaluate on the test part.
+/// Runs the experiment in the config's precision: tune on the validation
+/// part, evaluate on the test part.
 pub fn run(
+    config: &ForecastConfig,
+    mode: Mode,
+    progress: &Progress,
+) -> Result<ForecastReport, BenchError> {
+    match config.precision {
+        Precision::F32 => run_in::<f32>(config, mode, progress),
+        Precision::F64 => run_in::<f64>(config, mode, progress),
+    }
+}
+
+/// [`run`] with networks in `T`.
+fn run_in<T: Float>(
     config: &ForecastConfig,
     mode: Mode,
     progress: &Progress,
@@ -124,17 +139,17 @@ pub fn run(
         let passes = RunBudget::Passes(config.budget.get(mode));
         let tuned = try_tune(cand, |spec, options| {
             let scores = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                let r = run_one_with(config, &data, spec, options, s, passes, false)
+                let r = run_one_with::<T>(config, &data, spec, options, s, passes, false)
                     .map(|r| r.0.validation);
                 progress.inc(1);
                 r
             })?;
             Ok(median(scores))
         })?;
-        let runs: Vec<(ForecastRun, Rnn<f64>)> = (0..config.seeds.get(mode))
+        let runs: Vec<(ForecastRun, Rnn<T>)> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {
-                let r = run_one_with(
+                let r = run_one_with::<T>(
                     config,
                     &data,
                     &tuned.chosen,
@@ -152,25 +167,24 @@ pub fn run(
         };
         params = net0.num_params();
         let mut ws = RnnWorkspace::new(net0);
-        let (inputs, _) = data.pairs(0, data.val_end + plot_rows + 1)?;
+        let inputs = cast::<T>(&data.pairs(0, data.val_end + plot_rows + 1)?.0);
         let mut out = Mat::zeros(inputs.nrows(), net0.output_dim());
         net0.predict(inputs.as_ref(), out.as_mut(), &mut ws)?;
         let example_teacher_forced = (data.val_end - 1..data.val_end - 1 + plot_rows)
-            .map(|t| (0..out.ncols()).map(|j| out[(t, j)]).collect())
+            .map(|t| (0..out.ncols()).map(|j| out[(t, j)].to_f64()).collect())
             .collect();
         let mut free = Mat::zeros(free_len, net0.output_dim());
         net0.free_run(
-            data.rows(first_origin - config.context, first_origin)?
-                .as_ref(),
+            cast::<T>(&data.rows(first_origin - config.context, first_origin)?).as_ref(),
             free.as_mut(),
             &mut ws,
         )?;
         let example_free_running = (0..free_len)
-            .map(|t| (0..free.ncols()).map(|j| free[(t, j)]).collect())
+            .map(|t| (0..free.ncols()).map(|j| free[(t, j)].to_f64()).collect())
             .collect();
         let runs: Vec<ForecastRun> = runs.into_iter().map(|r| r.0).collect();
         let wall = match &config.seconds {
-            Some(sec) => Some(wall_runs(
+            Some(sec) => Some(wall_runs::<T>(
                 config,
                 &data,
                 &tuned,
@@ -215,7 +229,7 @@ pub fn run(
         let test: Vec<f64> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {
-                let r = run_one_with(
+                let r = run_one_with::<T>(
                     config,
                     &data,
                     &spec,
@@ -245,6 +259,7 @@ pub fn run(
     Ok(ForecastReport {
         ablations,
         name: config.name.clone(),
+        precision: config.precision,
         persistence,
         results,
         example_truth: (data.val_end..data.val_end + plot_rows)

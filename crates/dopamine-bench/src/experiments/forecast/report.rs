@@ -10,6 +10,7 @@ use super::config::ForecastConfig;
 use super::data::ForecastScores;
 use super::results::{AblationResult, ForecastReport};
 use crate::claims::Robustness;
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 use crate::mode::Mode;
@@ -20,6 +21,9 @@ use crate::output::{slug, write_curve};
 pub struct ForecastSummary {
     /// Experiment.
     pub name: String,
+    /// The precision the networks trained in.
+    #[serde(default = "Precision::before_the_field")]
+    pub precision: Precision,
     /// Model parameters.
     pub params: usize,
     /// Persistence: teacher-forced and per horizon.
@@ -54,6 +58,7 @@ pub struct ForecastOptimizerSummary {
 pub fn summarize(f: &ForecastReport) -> ForecastSummary {
     ForecastSummary {
         name: f.name.clone(),
+        precision: f.precision,
         params: f.params,
         persistence: f.persistence.clone(),
         ablations: f.ablations.clone(),
@@ -102,8 +107,9 @@ pub fn section(f: &ForecastSummary, cfg: &ForecastConfig, mode: Mode) -> String 
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "## {}\n\nElman RNN, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (every evaluation counted: a gradient step costs 2, forward + backward; a Dopamine step with K antithetic probes and no baseline 2K; OpenES 2K; SNES its population); {} evaluation seeds; every method tuned on the validation part with {} tuning seed(s) over a grid of {} configurations per method (its axes are in the robustness table: learning rate x sigma or momentum / beta1, times the variants of the step where the config lists some, each variant's settings shown in the pick; chosen one shown, flagged on the edge of a numeric axis).{} NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
+        "## {}\n\nElman RNN in {}, H = {} ({} parameters), one step ahead, teacher-forced, washout {}; {} samples split {:.0}/{:.0}/{:.0}% in time order, z-scored on the training part. Budget {} forward-pass equivalents per run (every evaluation counted: a gradient step costs 2, forward + backward; a Dopamine step with K antithetic probes and no baseline 2K; OpenES 2K; SNES its population); {} evaluation seeds; every method tuned on the validation part with {} tuning seed(s) over a grid of {} configurations per method (its axes are in the robustness table: learning rate x sigma or momentum / beta1, times the variants of the step where the config lists some, each variant's settings shown in the pick; chosen one shown, flagged on the edge of a numeric axis).{} NRMSE = RMSE / standard deviation of the target over the test part, per dimension, averaged. Free-running: from {} origins in the test part, {} teacher-forced context steps, then outputs fed back; NRMSE of the h-th prediction.\n",
         f.name,
+        f.precision.name(),
         cfg.hidden,
         f.params,
         cfg.washout,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::ForecastScores;
 use super::run::ForecastRun;
+use crate::config::Precision;
 use crate::experiments::tuning::Tuned;
 
 /// An ablation row's results.
@@ -63,6 +64,9 @@ pub struct WallResult {
 pub struct ForecastReport {
     /// Experiment name.
     pub name: String,
+    /// The precision the networks trained in.
+    #[serde(default = "Precision::before_the_field")]
+    pub precision: Precision,
     /// Persistence on the same test rows and origins.
     pub persistence: ForecastScores,
     /// Per optimizer.

@@ -2,13 +2,14 @@
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Budget, Control, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions, TrainError,
-    TrainSpec, train,
+    Budget, Control, Float, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions,
+    TrainError, TrainSpec, train,
 };
 use serde::{Deserialize, Serialize};
 
 use super::config::ForecastConfig;
-use super::data::{ForecastData, ForecastScores, evaluate};
+use super::data::{ForecastData, ForecastScores, cast, evaluate};
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::mode::Mode;
 
@@ -57,16 +58,6 @@ pub enum RunBudget {
     },
 }
 
-/// Points per step from which a run with low-rank probes evaluates each
-/// step in one population sweep (`Rnn::plan_losses`, one shared product per
-/// time step) instead of one point at a time. Measured on the E3 network
-/// (H = 16) by `cargo run --release --example population_path`: with 32
-/// points (K = 16 antithetic) the sweep takes 0.89x the time of one by one
-/// in `f64` (0.65x in `f32`), with 8 points (K = 4) 1.8x (1.95x). Full-rank
-/// points never use it: a lockstep sweep reads each point's matrices every
-/// step and measured slower than one by one (benchmark B7).
-pub const POPULATION_FROM_POINTS: u64 = 32;
-
 /// Snapshots kept along an evaluation run for its test curve.
 const SNAPSHOTS: usize = 20;
 
@@ -76,14 +67,15 @@ pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
 }
 
 /// Trains one seed at the config's pass budget without options and
-/// evaluates it; returns the run and the trained network.
-pub fn run_one(
+/// evaluates it; returns the run and the trained network (in the precision
+/// `T`, which the caller chooses from [`ForecastConfig::precision`]).
+pub fn run_one<T: Float>(
     config: &ForecastConfig,
     data: &ForecastData,
     spec: &OptimizerSpec,
     seed: u64,
     mode: Mode,
-) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
+) -> Result<(ForecastRun, Rnn<T>), BenchError> {
     run_one_with(
         config,
         data,
@@ -95,11 +87,9 @@ pub fn run_one(
     )
 }
 
-/// Trains one seed with `options` for `budget` and evaluates it; with
-/// `test_curve`, also scores 20 snapshots of the weights taken
-/// along the run. A run whose optimizer gives up (non-finite losses again
-/// and again, a distribution that would overflow) is scored as it stands.
-pub fn run_one_with(
+/// [`run_one_with`] in the config's precision ([`ForecastConfig::precision`]),
+/// without the trained network.
+pub fn run_in_precision(
     config: &ForecastConfig,
     data: &ForecastData,
     spec: &OptimizerSpec,
@@ -107,7 +97,30 @@ pub fn run_one_with(
     seed: u64,
     budget: RunBudget,
     test_curve: bool,
-) -> Result<(ForecastRun, Rnn<f64>), BenchError> {
+) -> Result<ForecastRun, BenchError> {
+    let (c, d, o) = (config, data, options);
+    match config.precision {
+        Precision::F32 => run_one_with::<f32>(c, d, spec, o, seed, budget, test_curve).map(|r| r.0),
+        Precision::F64 => run_one_with::<f64>(c, d, spec, o, seed, budget, test_curve).map(|r| r.0),
+    }
+}
+
+/// Trains one seed with `options` for `budget` in the precision `T` and
+/// evaluates it; with `test_curve`, also scores 20 snapshots of the weights
+/// taken along the run. Every step of a population method goes through the
+/// RNN objective's measured population path (the same results as one point
+/// at a time, except the low-rank sweep's rounding where it is the
+/// fastest). A run whose optimizer gives up (non-finite losses again and
+/// again, a distribution that would overflow) is scored as it stands.
+pub fn run_one_with<T: Float>(
+    config: &ForecastConfig,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
+) -> Result<(ForecastRun, Rnn<T>), BenchError> {
     let d = data.series.dim();
     let net = Rnn::new(
         d,
@@ -120,10 +133,13 @@ pub fn run_one_with(
         },
     )?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
-    let population =
-        options.rank.is_some() && spec.passes_per_step_with(options) >= POPULATION_FROM_POINTS;
-    let mut obj = RnnObjective::new(net, inputs, targets, config.washout, Bptt::Full)?
-        .with_population(population);
+    let mut obj = RnnObjective::new(
+        net,
+        cast::<T>(&inputs),
+        cast::<T>(&targets),
+        config.washout,
+        Bptt::Full,
+    )?;
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {
@@ -141,7 +157,7 @@ pub fn run_one_with(
         ),
     };
     let layout = options.rank.and_then(|r| obj.param_layout(r));
-    let mut opt = spec.build_with::<f64>(
+    let mut opt = spec.build_with::<T>(
         options,
         layout.as_ref(),
         obj.net().num_params(),
@@ -155,13 +171,13 @@ pub fn run_one_with(
         max_consecutive_rejections: 200,
     };
     // Snapshots at evenly spaced fractions of the budget.
-    let mut snapshots: Vec<(Record, Vec<f64>)> = Vec::new();
+    let mut snapshots: Vec<(Record, Vec<T>)> = Vec::new();
     let fraction = |r: &Record| match (budget.forward_equivalents, budget.seconds) {
         (Some(p), _) => (r.forward_passes + r.backward_passes) as f64 / p as f64,
         (_, Some(s)) => r.seconds / s,
         _ => 1.0,
     };
-    let mut observer = |r: &Record, o: &mut RnnObjective<f64>| {
+    let mut observer = |r: &Record, o: &mut RnnObjective<T>| {
         if test_curve && fraction(r) * SNAPSHOTS as f64 >= (snapshots.len() + 1) as f64 {
             snapshots.push((*r, o.params().to_vec()));
         }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ExperimentConfig, FieldError, positive, tuning_grid};
+use crate::config::{ExperimentConfig, FieldError, Precision, positive, tuning_grid};
 use crate::experiments::tuning::Candidate;
 use crate::mode::ByMode;
 
@@ -15,6 +15,10 @@ pub const CONFIG: &str = include_str!("../../../configs/xor.json");
 pub struct XorConfig {
     /// Hidden sizes to run (the paper's 2 and 4).
     pub hidden: Vec<usize>,
+    /// The precision of the network, its data and its training (`f32`
+    /// when absent).
+    #[serde(default)]
+    pub precision: Precision,
     /// Evaluation seeds `0..seeds`.
     pub seeds: ByMode<u64>,
     /// Tuning seeds, disjoint from the evaluation seeds (`10_000..`).

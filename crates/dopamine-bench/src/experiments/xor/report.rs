@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::XorConfig;
 use super::run::XorResult;
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::markdown::{Table, fmt_sig};
 use crate::mode::Mode;
@@ -19,6 +20,9 @@ use crate::output::{slug, write_curve};
 pub struct XorSummary {
     /// Hidden units.
     pub hidden: usize,
+    /// The precision the network trained in.
+    #[serde(default = "Precision::before_the_field")]
+    pub precision: Precision,
     /// Optimizer.
     pub optimizer: OptimizerKind,
     /// Chosen hyperparameters.
@@ -39,6 +43,7 @@ pub fn summarize(results: &[XorResult]) -> Vec<XorSummary> {
         .iter()
         .map(|r| XorSummary {
             hidden: r.hidden,
+            precision: r.precision,
             optimizer: r.optimizer,
             hyperparameters: r.tuned.describe_flagged(),
             seeds: r.runs.len(),
@@ -59,7 +64,8 @@ pub fn section(rows: &[XorSummary], config: &XorConfig, mode: Mode) -> String {
     let seeds = rows.first().map_or(0, |x| x.seeds);
     let _ = writeln!(
         md,
-        "## E1 XOR\n\nMLP 2-H-1, tanh hidden, sigmoid output, MSE on the 4 patterns (full batch); solved = all four outputs on the right side of 0.5. {seeds} evaluation seeds (0..{seeds}); every optimizer tuned on {} separate seeds over a grid of {} configurations (learning rate x sigma, or learning rate x momentum / beta1; the chosen one is shown, flagged when it lies on the edge of its grid). Every method gets the same budget of {} forward-pass equivalents (a backward pass counts as one forward pass).\n",
+        "## E1 XOR\n\nMLP 2-H-1 in {}, tanh hidden, sigmoid output, MSE on the 4 patterns (full batch); solved = all four outputs on the right side of 0.5. {seeds} evaluation seeds (0..{seeds}); every optimizer tuned on {} separate seeds over a grid of {} configurations (learning rate x sigma, or learning rate x momentum / beta1; the chosen one is shown, flagged when it lies on the edge of its grid). Every method gets the same budget of {} forward-pass equivalents (a backward pass counts as one forward pass).\n",
+        config.precision.name(),
         config.tuning_seeds.get(mode),
         config.optimizers.first().map_or(0, |c| c.grid_size()),
         2 * config.steps.get(mode)

@@ -3,14 +3,15 @@
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_tasks::xor;
 use dopamine_train::{
-    Budget, Control, MlpObjective, Objective, OptimizerKind, OptimizerSpec, Record, SpecOptions,
-    TrainError, TrainSpec, train,
+    Budget, Control, Float, MlpObjective, Objective, OptimizerKind, OptimizerSpec, Record,
+    SpecOptions, TrainError, TrainSpec, train,
 };
 use faer::{Mat, MatRef};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::XorConfig;
+use crate::config::Precision;
 use crate::error::BenchError;
 use crate::experiments::tuning::{Tuned, over_tuning_seeds, try_tune};
 use crate::mode::Mode;
@@ -34,6 +35,9 @@ pub struct XorRun {
 pub struct XorResult {
     /// Hidden units.
     pub hidden: usize,
+    /// The precision the networks trained in.
+    #[serde(default = "Precision::before_the_field")]
+    pub precision: Precision,
     /// The optimizer.
     pub optimizer: OptimizerKind,
     /// The tuning outcome (chosen spec and grid scores).
@@ -51,15 +55,18 @@ pub struct XorResult {
 }
 
 /// Solved: all four outputs on the right side of 0.5 (a failed forward pass is not solved).
-fn solved(outputs: Option<MatRef<'_, f64>>, targets: &Mat<f64>) -> bool {
+fn solved<T: Float>(outputs: Option<MatRef<'_, T>>, targets: &Mat<T>) -> bool {
+    let half = T::from_f64(0.5);
     outputs.is_some_and(|out| {
-        (0..targets.nrows()).all(|i| (out[(i, 0)] > 0.5) == (targets[(i, 0)] > 0.5))
+        (0..targets.nrows()).all(|i| (out[(i, 0)] > half) == (targets[(i, 0)] > half))
     })
 }
 
-fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective<f64>, Mat<f64>), BenchError> {
+fn objective<T: Float>(hidden: usize, seed: u64) -> Result<(MlpObjective<T>, Mat<T>), BenchError> {
     let data = xor();
-    let to_mat = |s: &dopamine_tasks::Series| Mat::from_fn(s.len(), s.dim(), |i, j| s.row(i)[j]);
+    let to_mat = |s: &dopamine_tasks::Series| {
+        Mat::from_fn(s.len(), s.dim(), |i, j| T::from_f64(s.row(i)[j]))
+    };
     let inputs = to_mat(&data.inputs);
     let targets = to_mat(&data.targets);
     let net = Mlp::new(
@@ -74,15 +81,16 @@ fn objective(hidden: usize, seed: u64) -> Result<(MlpObjective<f64>, Mat<f64>), 
     ))
 }
 
-/// One run without options: [`run_one_with`] with `steps` steps.
-pub fn run_one(
+/// One run without options in the precision `T`: [`run_one_with`] with
+/// `steps` steps.
+pub fn run_one<T: Float>(
     hidden: usize,
     spec: &OptimizerSpec,
     seed: u64,
     steps: u64,
     curve_every: Option<u64>,
 ) -> Result<(XorRun, Vec<Record>), BenchError> {
-    run_one_with(
+    run_one_with::<T>(
         hidden,
         spec,
         &SpecOptions::default(),
@@ -98,10 +106,11 @@ pub fn steps_for(spec: &OptimizerSpec, options: &SpecOptions, steps: u64) -> u64
     (2 * steps / spec.passes_per_step_with(options)).max(1)
 }
 
-/// One run: trains until solved or out of steps (`steps` of this method;
-/// see [`steps_for`]). A run whose optimizer gives up (a distribution that
-/// would overflow, repeated non-finite losses) counts as not solved.
-pub fn run_one_with(
+/// One run in the precision `T`: trains until solved or out of steps
+/// (`steps` of this method; see [`steps_for`]). A run whose optimizer gives
+/// up (a distribution that would overflow, repeated non-finite losses)
+/// counts as not solved.
+pub fn run_one_with<T: Float>(
     hidden: usize,
     spec: &OptimizerSpec,
     options: &SpecOptions,
@@ -109,10 +118,10 @@ pub fn run_one_with(
     steps: u64,
     curve_every: Option<u64>,
 ) -> Result<(XorRun, Vec<Record>), BenchError> {
-    let (mut obj, targets) = objective(hidden, seed)?;
+    let (mut obj, targets) = objective::<T>(hidden, seed)?;
     let layout = options.rank.and_then(|r| obj.param_layout(r));
     let mut opt =
-        spec.build_with::<f64>(options, layout.as_ref(), obj.params().len(), seed, steps)?;
+        spec.build_with::<T>(options, layout.as_ref(), obj.params().len(), seed, steps)?;
     let train_spec = TrainSpec {
         budget: Budget::steps(steps),
         record_every: 1,
@@ -121,7 +130,7 @@ pub fn run_one_with(
     };
     let mut solved_at = None;
     let mut curve = Vec::new();
-    let mut observer = |rec: &Record, o: &mut MlpObjective<f64>| {
+    let mut observer = |rec: &Record, o: &mut MlpObjective<T>| {
         if curve_every.is_some_and(|every| rec.step % every == 0) {
             curve.push(*rec);
         }
@@ -135,7 +144,7 @@ pub fn run_one_with(
         Ok(_) | Err(TrainError::Diverged { .. } | TrainError::Optimizer(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let final_loss = obj.loss();
+    let final_loss = obj.loss().to_f64();
     Ok((
         XorRun {
             seed,
@@ -173,10 +182,23 @@ pub fn run_count(config: &XorConfig, mode: Mode) -> u64 {
     per_size * config.hidden.len() as u64
 }
 
-/// Runs E1: tunes each optimizer on the tuning seeds, then evaluates on the
-/// evaluation seeds, in parallel over seeds (results do not depend on the
-/// thread count: each run is a pure function of its spec and seed).
+/// Runs E1 in the config's precision: tunes each optimizer on the tuning
+/// seeds, then evaluates on the evaluation seeds, in parallel over seeds
+/// (results do not depend on the thread count: each run is a pure function
+/// of its spec and seed).
 pub fn run(
+    config: &XorConfig,
+    mode: Mode,
+    progress: &Progress,
+) -> Result<Vec<XorResult>, BenchError> {
+    match config.precision {
+        Precision::F32 => run_in::<f32>(config, mode, progress),
+        Precision::F64 => run_in::<f64>(config, mode, progress),
+    }
+}
+
+/// [`run`] with networks in `T`.
+fn run_in<T: Float>(
     config: &XorConfig,
     mode: Mode,
     progress: &Progress,
@@ -188,7 +210,7 @@ pub fn run(
             let tuned = try_tune(cand, |spec, options| {
                 let n = steps_for(spec, options, steps);
                 let runs = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                    let r = run_one_with(hidden, spec, options, s, n, None).map(|r| r.0);
+                    let r = run_one_with::<T>(hidden, spec, options, s, n, None).map(|r| r.0);
                     progress.inc(1);
                     r
                 })?;
@@ -198,7 +220,7 @@ pub fn run(
             let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))
                 .into_par_iter()
                 .map(|s| {
-                    let r = run_one_with(
+                    let r = run_one_with::<T>(
                         hidden,
                         &tuned.chosen,
                         &tuned.options,
@@ -215,6 +237,7 @@ pub fn run(
             let solved: Vec<&XorRun> = runs.iter().filter(|r| r.steps_to_solve.is_some()).collect();
             results.push(XorResult {
                 hidden,
+                precision: config.precision,
                 optimizer: cand.base.kind(),
                 success_rate: solved.len() as f64 / runs.len() as f64,
                 median_passes: median(
