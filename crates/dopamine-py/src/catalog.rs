@@ -190,12 +190,17 @@ impl Catalog {
             excluded: Vec::new(),
         };
         for kind in OptimizerKind::ALL {
-            match kind.visit(Describe { kind })? {
-                Described::Class(class) => catalog.classes.push(class),
-                Described::Excluded(reason) => catalog.excluded.push(Excluded { kind, reason }),
-            }
+            catalog.add(kind, kind.visit(Describe { kind })?);
         }
         Ok(catalog)
+    }
+
+    /// Adds `kind`, described, as a class or an exclusion.
+    pub fn add(&mut self, kind: OptimizerKind, described: Described) {
+        match described {
+            Described::Class(class) => self.classes.push(class),
+            Described::Excluded(reason) => self.excluded.push(Excluded { kind, reason }),
+        }
     }
 
     /// The class of `kind`, if it has one.
@@ -236,10 +241,85 @@ impl ClassSpec {
     }
 }
 
-/// An entry, described.
-enum Described {
+/// An entry, described: its class, or why it has none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Described {
+    /// The entry's class.
     Class(ClassSpec),
+    /// The reason it has none (its `Python::Excluded`).
     Excluded(&'static str),
+}
+
+/// The class of the entry whose settings struct is `E`, listed under
+/// `kind`, or why it has none. An excluded entry is not built or read
+/// further: it needs nothing the bindings can drive.
+pub fn describe<E: OptimizerEntry>(kind: OptimizerKind) -> Result<Described, String> {
+    let name = match E::PYTHON {
+        Python::Excluded(reason) => return Ok(Described::Excluded(reason)),
+        Python::Class(name) => name,
+    };
+    let (interface, views) = probe::<E>()?;
+    let settings = schema::<E>();
+    let defaults = serde_json::to_value(E::default()).map_err(|e| e.to_string())?;
+    let summary = first_paragraph(settings["description"].as_str().unwrap_or_default());
+    let mut params = vec![n_params(E::OPTIONS.rank)];
+    if E::OPTIONS.rank {
+        params.push(own(
+            "layout",
+            Source::Layout,
+            PyType::Layout,
+            Value::Null,
+            LAYOUT_DOC,
+        ));
+    }
+    for field in field_names::<E>() {
+        params.push(read_param(field, Source::Setting, &settings, &defaults)?);
+    }
+    let options = schema::<SpecOptions>();
+    let option_defaults =
+        serde_json::to_value(SpecOptions::default()).map_err(|e| e.to_string())?;
+    for field in field_names::<SpecOptions>() {
+        if E::OPTIONS.allows(field) {
+            let mut p = read_param(field, Source::Option, &options, &option_defaults)?;
+            p.doc
+                .push_str(" (An option: in a config, a field of `options`.)");
+            params.push(p);
+        }
+    }
+    if interface != Interface::Gradient {
+        params.push(own(
+            "seed",
+            Source::Seed,
+            PyType::Int,
+            Value::from(0),
+            SEED_DOC,
+        ));
+    }
+    params.push(own(
+        "dtype",
+        Source::Dtype,
+        PyType::Dtype,
+        Value::Null,
+        DTYPE_DOC,
+    ));
+    for p in &params {
+        if params.iter().filter(|q| q.name == p.name).count() > 1 {
+            return Err(format!(
+                "{}: two keyword arguments are called `{}`",
+                E::NAME,
+                p.name
+            ));
+        }
+    }
+    Ok(Described::Class(ClassSpec {
+        kind,
+        name,
+        interface,
+        summary,
+        params,
+        views,
+        renamed: E::RENAMED,
+    }))
 }
 
 /// Reads one entry's class from its settings type.
@@ -254,55 +334,7 @@ impl EntryVisitor for Describe {
     where
         OptimizerSpec: From<E>,
     {
-        let name = match E::PYTHON {
-            Python::Excluded(reason) => return Ok(Described::Excluded(reason)),
-            Python::Class(name) => name,
-        };
-        let (interface, views) = probe::<E>()?;
-        let settings = schema::<E>();
-        let defaults = serde_json::to_value(E::default()).map_err(|e| e.to_string())?;
-        let summary = first_paragraph(settings["description"].as_str().unwrap_or_default());
-        let mut params = vec![n_params(E::OPTIONS.rank)];
-        if E::OPTIONS.rank {
-            params.push(own(
-                "layout",
-                Source::Layout,
-                PyType::Layout,
-                Value::Null,
-                LAYOUT_DOC,
-            ));
-        }
-        for field in field_names::<E>() {
-            params.push(read_param(field, Source::Setting, &settings, &defaults)?);
-        }
-        let options = schema::<SpecOptions>();
-        let option_defaults =
-            serde_json::to_value(SpecOptions::default()).map_err(|e| e.to_string())?;
-        for field in field_names::<SpecOptions>() {
-            if E::OPTIONS.allows(field) {
-                let mut p = read_param(field, Source::Option, &options, &option_defaults)?;
-                p.doc.push_str(" (An option: in a config, a field of `options`.)");
-                params.push(p);
-            }
-        }
-        if interface != Interface::Gradient {
-            params.push(own("seed", Source::Seed, PyType::Int, Value::from(0), SEED_DOC));
-        }
-        params.push(own("dtype", Source::Dtype, PyType::Dtype, Value::Null, DTYPE_DOC));
-        for p in &params {
-            if params.iter().filter(|q| q.name == p.name).count() > 1 {
-                return Err(format!("{}: two keyword arguments are called `{}`", E::NAME, p.name));
-            }
-        }
-        Ok(Described::Class(ClassSpec {
-            kind: self.kind,
-            name,
-            interface,
-            summary,
-            params,
-            views,
-            renamed: E::RENAMED,
-        }))
+        describe::<E>(self.kind)
     }
 }
 

@@ -175,7 +175,10 @@ where
             total_steps: t,
             final_fraction,
         } => (cosine_to, total_steps) = (Some(final_fraction.to_f64()), Some(t)),
-        EtaSchedule::Step { every: e, factor: f } => (every, factor) = (Some(e), Some(f.to_f64())),
+        EtaSchedule::Step {
+            every: e,
+            factor: f,
+        } => (every, factor) = (Some(e), Some(f.to_f64())),
     }
     let spec = entry(PerturbSpec {
         sigma: c.sigma.to_f64(),

@@ -118,7 +118,9 @@ pub(crate) fn ask<'py, T: Float>(
     params: &Bound<'py, PyAny>,
     out: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<T>>> {
-    let opt = kernel.population().ok_or_else(|| no_interface("population"))?;
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let rows = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, false)?;
@@ -185,7 +187,9 @@ pub(crate) fn tell<T: Float>(
     losses: &Bound<'_, PyAny>,
     raise_nonfinite: bool,
 ) -> PyResult<StepReport> {
-    let opt = kernel.population().ok_or_else(|| no_interface("population"))?;
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let n = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, true)?;
@@ -214,7 +218,10 @@ pub(crate) fn tell<T: Float>(
 }
 
 /// One-point `ask`: puts the parameters where the next loss is wanted.
-pub(crate) fn ask_one<T: Float>(kernel: &mut Boxed<T>, params: &Bound<'_, PyAny>) -> PyResult<Query> {
+pub(crate) fn ask_one<T: Float>(
+    kernel: &mut Boxed<T>,
+    params: &Bound<'_, PyAny>,
+) -> PyResult<Query> {
     let opt = one_point(kernel)?;
     let params = arrays::params::<T>(params, opt.dim(), true)?;
     with_params(params, |w| opt.ask(w))?.map_err(|e| call_error(Call::AskOne, e))
@@ -273,7 +280,11 @@ pub(crate) fn one_point_step<T: Float>(
         // nothing, and it is dropped before `tell` may write that state.
         let before = kernel.snapshot();
         let step = kernel.step_index();
-        let query = with_params(arr, |w| one_point(kernel)?.ask(w).map_err(|e| call_error(Call::AskOne, e)))??;
+        let query = with_params(arr, |w| {
+            one_point(kernel)?
+                .ask(w)
+                .map_err(|e| call_error(Call::AskOne, e))
+        })??;
         let value = match call_loss::<T>(loss_fn, params) {
             Ok(v) => {
                 drop(before);
@@ -291,7 +302,11 @@ pub(crate) fn one_point_step<T: Float>(
                 return Err(err);
             }
         };
-        let told = with_params(arr, |w| one_point(kernel)?.tell(w, value).map_err(|e| call_error(Call::TellOne, e)))??;
+        let told = with_params(arr, |w| {
+            one_point(kernel)?
+                .tell(w, value)
+                .map_err(|e| call_error(Call::TellOne, e))
+        })??;
         if let Some(report) = report_of(step, told) {
             return Ok(report);
         }
@@ -310,7 +325,9 @@ pub(crate) fn population_step<T: Float>(
     loss_fn: &Bound<'_, PyAny>,
 ) -> PyResult<StepReport> {
     let py = params.py();
-    let opt = kernel.population().ok_or_else(|| no_interface("population"))?;
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let arr = arrays::params::<T>(params, dim, true)?;
     if opt.current_plan().is_some() {
@@ -330,7 +347,9 @@ pub(crate) fn population_step<T: Float>(
     let point = arrays::new_vector::<T>(py, dim)?;
     let before = kernel.snapshot();
     let evaluated = (|| -> PyResult<Vec<T>> {
-        let opt = kernel.population().ok_or_else(|| no_interface("population"))?;
+        let opt = kernel
+            .population()
+            .ok_or_else(|| no_interface("population"))?;
         let plan = opt.plan(&start).map_err(|e| call_error(Call::AskOne, e))?;
         let mut losses = Vec::with_capacity(plan.len());
         for e in 0..plan.len() {
@@ -358,7 +377,9 @@ pub(crate) fn population_step<T: Float>(
         }
     };
     let step = kernel.step_index();
-    let opt = kernel.population().ok_or_else(|| no_interface("population"))?;
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let outcome = with_params(arr, |w| opt.tell_all(w, &losses))?.map_err(core_error)?;
     Ok(StepReport::from_outcome(step, outcome))
 }

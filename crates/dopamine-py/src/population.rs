@@ -58,7 +58,8 @@ impl PopulationOptimizer {
         let Optimizer {
             engine, scratch, ..
         } = &mut **slf.as_super();
-        with_kernel!(engine, |k| ops::ask(py, k, scratch, params, out).map(Bound::into_any))
+        with_kernel!(engine, |k| ops::ask(py, k, scratch, params, out)
+            .map(Bound::into_any))
     }
 
     /// Finishes the step `ask` started: `losses` holds the loss of every row
@@ -230,8 +231,9 @@ impl PerturbationOptimizer {
     /// `ask_one` for a probe and its `tell_one`).
     #[getter]
     fn is_perturbed(mut slf: PyRefMut<'_, Self>) -> PyResult<bool> {
-        with_kernel!(&mut base(&mut slf).engine, |k| Ok(ops::one_point(k)?
-            .is_perturbed()))
+        with_kernel!(&mut base(&mut slf).engine, |k| Ok(
+            ops::one_point(k)?.is_perturbed()
+        ))
     }
 
     /// The parameter layout: `None` (one flat vector) or a list of blocks,

@@ -53,7 +53,11 @@ pub(crate) fn add_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
                 info.set_item("excluded", py.None())?;
             }
             None => {
-                let reason = catalog.excluded.iter().find(|e| e.kind == kind).map(|e| e.reason);
+                let reason = catalog
+                    .excluded
+                    .iter()
+                    .find(|e| e.kind == kind)
+                    .map(|e| e.reason);
                 info.set_item("class", py.None())?;
                 info.set_item("excluded", reason)?;
             }
@@ -129,10 +133,12 @@ fn view_value(py: Python<'_>, engine: &Engine, name: &str) -> PyResult<Py<PyAny>
             Some(View::Number(x)) => x.into_pyobject(py)?.into_any().unbind(),
             Some(View::Count(n)) => n.into_pyobject(py)?.into_any().unbind(),
             Some(View::Vector(v)) => PyArray1::from_slice(py, v).into_any().unbind(),
-            Some(View::VectorPair(a, b)) => (PyArray1::from_slice(py, a), PyArray1::from_slice(py, b))
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
+            Some(View::VectorPair(a, b)) => {
+                (PyArray1::from_slice(py, a), PyArray1::from_slice(py, b))
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind()
+            }
         })
     }
     match engine {

@@ -71,8 +71,12 @@ impl Settings {
                 .iter()
                 .map(|k| k.extract::<String>())
                 .collect::<PyResult<_>>()?;
-            check_renamed(class.renamed, class.kind.name(), keys.iter().map(String::as_str))
-                .map_err(|e| PyTypeError::new_err(format!("{who}: {}", e.reason)))?;
+            check_renamed(
+                class.renamed,
+                class.kind.name(),
+                keys.iter().map(String::as_str),
+            )
+            .map_err(|e| PyTypeError::new_err(format!("{who}: {}", e.reason)))?;
             for (key, value) in keys.iter().zip(kwargs.values()) {
                 match class.param(key) {
                     Some(p) if p.ty.is_bool() && value.extract::<bool>().is_err() => {
@@ -159,7 +163,10 @@ impl Settings {
         // The largest buffer an entry allocates is OpenES's 2P moments: an
         // impossible size is a MemoryError here, not an abort there.
         let mut probe: Vec<T> = Vec::new();
-        if probe.try_reserve_exact(self.n_params.saturating_mul(2)).is_err() {
+        if probe
+            .try_reserve_exact(self.n_params.saturating_mul(2))
+            .is_err()
+        {
             return Err(PyMemoryError::new_err(format!(
                 "cannot allocate an optimizer of {} parameters",
                 self.n_params

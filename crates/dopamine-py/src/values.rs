@@ -24,9 +24,8 @@ pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// An integer argument as `i128`, so that a negative or huge value gets a
 /// `ValueError` with a message rather than an `OverflowError`.
 fn integer(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<i128> {
-    obj.extract::<i128>().map_err(|_| {
-        PyTypeError::new_err(format!("{name} must be an int, got {}", type_name(obj)))
-    })
+    obj.extract::<i128>()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be an int, got {}", type_name(obj))))
 }
 
 /// A size (`n_params`, a layout dimension): `>= 0`.

@@ -20,11 +20,14 @@ mod catalog;
 
 use std::path::PathBuf;
 
-use catalog::{Catalog, ClassSpec, Interface, PyType, Source, plain, python_name, wrap};
-use dopamine_train::registry::{
-    Allowed, EntryVisitor, OptimizerEntry, Python, ViewKind, field_names,
+use catalog::{
+    Catalog, ClassSpec, Described, Interface, PyType, Source, describe, plain, python_name, wrap,
 };
-use dopamine_train::{OptimizerKind, OptimizerSpec};
+use dopamine_train::registry::{
+    Allowed, BuildContext, EntryVisitor, Family, OptimizerEntry, Python, Sink, SpecOptions,
+    ViewKind, field_names,
+};
+use dopamine_train::{Float, OptimizerKind, OptimizerSpec, SpecError, TrainError};
 use serde_json::Value;
 
 const REGENERATE: &str = "DOPAMINE_BLESS=1 cargo test --release -p dopamine-py --test stub";
@@ -241,7 +244,10 @@ fn every_entry_is_a_class_or_excluded_with_a_reason() {
             Python::Class(name) => {
                 let class = catalog.class(kind).expect("a class");
                 assert_eq!(class.name, name);
-                assert!(names.insert(name), "two entries are called {name} in Python");
+                assert!(
+                    names.insert(name),
+                    "two entries are called {name} in Python"
+                );
                 assert!(
                     name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                         && name.starts_with(|c: char| c.is_ascii_uppercase()),
@@ -259,7 +265,9 @@ fn every_entry_is_a_class_or_excluded_with_a_reason() {
                 }
                 for option in ["rank", "baseline_from_probes", "second_moment", "beta1"] {
                     assert_eq!(
-                        class.param(option).is_some_and(|p| p.source == Source::Option),
+                        class
+                            .param(option)
+                            .is_some_and(|p| p.source == Source::Option),
                         options.allows(option),
                         "{name}: option `{option}`"
                     );
@@ -270,7 +278,11 @@ fn every_entry_is_a_class_or_excluded_with_a_reason() {
                     "{name}: a layout where low-rank probes are an option"
                 );
                 for view in class.views {
-                    assert!(!view.doc.is_empty(), "{name}: view {} has no doc", view.name);
+                    assert!(
+                        !view.doc.is_empty(),
+                        "{name}: view {} has no doc",
+                        view.name
+                    );
                 }
             }
             Python::Excluded(reason) => {
@@ -309,4 +321,90 @@ fn docstrings_are_plain_wrapped_text() {
     assert_eq!(python_literal(&serde_json::json!(0.0)), "0.0");
     assert_eq!(python_literal(&serde_json::json!(4)), "4");
     assert_eq!(python_literal(&serde_json::json!(null)), "None");
+}
+
+/// An entry without a Python class, as an optimizer that needs the model
+/// itself (its neurons) declares itself: the registry has none yet, so the
+/// test brings its own.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+struct NeedsTheModel {
+    /// A rate.
+    rate: f64,
+}
+
+const NEEDS_THE_MODEL: &str = "it perturbs the model's neurons, not a flat parameter vector";
+
+impl OptimizerEntry for NeedsTheModel {
+    const NAME: &'static str = "Needs-the-model";
+    const KIND: &'static str = "needs_the_model";
+    const FAMILY: Family = Family::Perturbation;
+    const PYTHON: Python = Python::Excluded(NEEDS_THE_MODEL);
+
+    fn describe(&self) -> String {
+        format!("rate={}", self.rate)
+    }
+    fn rate(&self) -> f64 {
+        self.rate
+    }
+    fn set_rate(&mut self, rate: f64) {
+        self.rate = rate;
+    }
+    fn passes_per_step(&self, _: &SpecOptions) -> u64 {
+        1
+    }
+    fn check_options(&self, _: &SpecOptions) -> Result<(), SpecError> {
+        Ok(())
+    }
+    fn build_into<T: Float, S: Sink<T>>(
+        &self,
+        _: &BuildContext<'_>,
+        _: S,
+    ) -> Result<S::Output, TrainError> {
+        panic!("an excluded entry is never built for Python")
+    }
+}
+
+#[test]
+fn an_entry_without_a_class_is_listed_with_its_reason_and_gets_no_stub() {
+    // The registry as it would be with SGD's entry excluded.
+    let registry = Catalog::from_registry().expect("the registry's classes");
+    let mut catalog = Catalog {
+        classes: Vec::new(),
+        excluded: Vec::new(),
+    };
+    for kind in OptimizerKind::ALL {
+        let described = if kind == OptimizerKind::Sgd {
+            describe::<NeedsTheModel>(kind).expect("an exclusion")
+        } else {
+            Described::Class(registry.class(kind).expect("a class").clone())
+        };
+        catalog.add(kind, described);
+    }
+    assert!(catalog.class(OptimizerKind::Sgd).is_none());
+    assert_eq!(catalog.excluded.len(), 1);
+    assert_eq!(
+        (catalog.excluded[0].kind, catalog.excluded[0].reason),
+        (OptimizerKind::Sgd, NEEDS_THE_MODEL)
+    );
+    let current = std::fs::read_to_string(stub_path()).unwrap();
+    let stubs = stubs(&current, &catalog);
+    assert!(
+        !stubs.contains("class SGD("),
+        "an excluded entry has no class stub"
+    );
+    assert!(stubs.contains("class Adam("));
+    let listed = stubs.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        listed.contains(&format!("- SGD: no class: {NEEDS_THE_MODEL}")),
+        "OPTIMIZERS's stub names the excluded entry and why"
+    );
 }
