@@ -32,14 +32,7 @@ pub(crate) fn add_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
         let info = PyDict::new(py);
         info.set_item("kind", kind.tag())?;
         info.set_item("name", kind.name())?;
-        info.set_item(
-            "family",
-            match kind.family() {
-                Family::Perturbation => "perturbation",
-                Family::EvolutionStrategy => "evolution strategy",
-                Family::Gradient => "gradient",
-            },
-        )?;
+        info.set_item("family", family_label(kind.family()))?;
         let renamed = PyDict::new(py);
         for (old, new) in kind.renamed() {
             renamed.set_item(old, new)?;
@@ -65,6 +58,20 @@ pub(crate) fn add_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
         optimizers.append(info)?;
     }
     m.add("OPTIMIZERS", optimizers)
+}
+
+/// A family's name in `OPTIMIZERS`: its variant's words in lower case
+/// (`EvolutionStrategy` is "evolution strategy"), so that a family the
+/// registry adds is named without an edit here.
+fn family_label(family: Family) -> String {
+    let mut label = String::new();
+    for c in format!("{family:?}").chars() {
+        if c.is_ascii_uppercase() && !label.is_empty() {
+            label.push(' ');
+        }
+        label.push(c.to_ascii_lowercase());
+    }
+    label
 }
 
 /// The class of `spec`: `type(name, (base,), namespace)`.
