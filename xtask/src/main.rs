@@ -18,8 +18,8 @@ commands:
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
               E4 cost) and write report.md, summary.json, CSV curves and figures
   bench       measure kernels, step overhead, memory, parallel probes, scaling,
-              population steps and forward passes (B1, B2, B4-B8; B3 is a test)
-              and write the tables to docs/benchmarks.md
+              population steps, forward passes and training throughput (B1, B2,
+              B4-B9; B3 is a test) and write the tables to docs/benchmarks.md
   readme      regenerate the results block of README.md from docs/results/summary.json
   help        print this message
 
@@ -31,8 +31,10 @@ cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
   --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
                  instead of the built-in crates/dopamine-bench/configs/
 
-cargo xtask bench [--quick] [--out FILE]
+cargo xtask bench [--quick] [--only IDS] [--out FILE]
   --quick        smaller sizes and fewer samples (CI speed)
+  --only IDS     run only these benchmarks, e.g. --only B7,B9 (write the report
+                 with --out elsewhere: docs/benchmarks.md holds every benchmark)
   --out FILE     write the report there instead of docs/benchmarks.md
 
 cargo xtask readme [--summary FILE] [--readme FILE]
@@ -43,8 +45,15 @@ cargo xtask readme [--summary FILE] [--readme FILE]
 enum Command {
     Help,
     Reproduce(ReproduceOptions),
-    Bench { mode: Mode, out: PathBuf },
-    Readme { summary: PathBuf, readme: PathBuf },
+    Bench {
+        mode: Mode,
+        only: Vec<String>,
+        out: PathBuf,
+    },
+    Readme {
+        summary: PathBuf,
+        readme: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,7 +72,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Reproduce(opts) => run_reproduce(&opts),
-        Command::Bench { mode, out } => run_bench(mode, &out, command_line),
+        Command::Bench { mode, only, out } => run_bench(mode, only, &out, command_line),
         Command::Readme { summary, readme } => run_readme(&summary, &readme),
     };
     match result {
@@ -109,15 +118,20 @@ fn parse(args: Vec<String>, command_line: &str) -> Result<Command, lexopt::Error
         "bench" => {
             let mut mode = Mode::Full;
             let mut out = PathBuf::from("docs/benchmarks.md");
+            let mut only = Vec::new();
             while let Some(arg) = parser.next()? {
                 match arg {
                     Long("quick") => mode = Mode::Quick,
+                    Long("only") => {
+                        let ids = parser.value()?.string()?;
+                        only.extend(ids.split(',').map(|id| id.trim().to_uppercase()));
+                    }
                     Long("out") => out = parser.value()?.into(),
                     Short('h') | Long("help") => return Ok(Command::Help),
                     other => return Err(other.unexpected()),
                 }
             }
-            Ok(Command::Bench { mode, out })
+            Ok(Command::Bench { mode, only, out })
         }
         "readme" => {
             let mut summary = PathBuf::from("docs/results/summary.json");
@@ -159,8 +173,17 @@ fn run_reproduce(opts: &ReproduceOptions) -> Result<(), String> {
     Ok(())
 }
 
-fn run_bench(mode: Mode, out: &std::path::Path, command: String) -> Result<(), String> {
-    let options = dopamine_bench::benchmarks::BenchOptions { mode, command };
+fn run_bench(
+    mode: Mode,
+    only: Vec<String>,
+    out: &std::path::Path,
+    command: String,
+) -> Result<(), String> {
+    let options = dopamine_bench::benchmarks::BenchOptions {
+        mode,
+        only,
+        command,
+    };
     let report = dopamine_bench::benchmarks::run(&options, Some(&ALLOCATOR))
         .map_err(|e| format!("bench failed: {e}"))?;
     std::fs::write(out, &report.markdown)

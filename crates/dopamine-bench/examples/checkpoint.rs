@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData};
+use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData, forecast_data};
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "mackey_glass.json",
         dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
     )?;
-    let data = ForecastData::generate(&config, Mode::Quick)?;
+    let data = forecast_data(&config, Mode::Quick)?;
     let spec = OptimizerSpec::Dopamine1(Dopamine1Settings {
         sigma: 1e-3,
         eta: 0.01,

@@ -23,7 +23,8 @@
 use std::time::Instant;
 
 use dopamine_bench::experiments::forecast::{
-    ForecastConfig, ForecastData, LORENZ_CONFIG, MACKEY_GLASS_CONFIG, evaluate, persistence,
+    ForecastConfig, ForecastData, LORENZ_CONFIG, MACKEY_GLASS_CONFIG, evaluate, forecast_data,
+    persistence,
 };
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_core::{
@@ -145,7 +146,7 @@ impl Problem {
             "lorenz" => config::parse("lorenz.json", LORENZ_CONFIG)?,
             _ => panic!("system: mg or lorenz"),
         };
-        let data = ForecastData::generate(&config, Mode::Full)?;
+        let data = forecast_data(&config, Mode::Full)?;
         let (inputs, targets) = data.pairs(0, data.train_end)?;
         Ok(Self {
             config,

@@ -3,7 +3,7 @@
 //! Run: `cargo run --release -p dopamine-bench --example es_sanity [pairs]`
 
 use dopamine_bench::experiments::forecast::{
-    ForecastConfig, ForecastData, RunBudget, run_in_precision,
+    ForecastConfig, RunBudget, forecast_data, run_in_precision,
 };
 use dopamine_bench::experiments::tuning::{TUNING_SEED_BASE, tune};
 use dopamine_bench::{BenchError, Mode, config};
@@ -18,7 +18,7 @@ fn main() -> Result<(), BenchError> {
         "mackey_glass.json",
         dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
     )?;
-    let data = ForecastData::generate(&config, Mode::Full)?;
+    let data = forecast_data(&config, Mode::Full)?;
     let budget = RunBudget::Passes(config.budget.get(Mode::Full));
     let mut cand = config
         .optimizers

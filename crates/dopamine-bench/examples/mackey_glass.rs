@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo run --release -p dopamine-bench --example mackey_glass`
 
-use dopamine_bench::experiments::forecast::{ForecastConfig, ForecastData, persistence, run_one};
+use dopamine_bench::experiments::forecast::{ForecastConfig, forecast_data, persistence, run_one};
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_train::OptimizerKind;
 
@@ -11,7 +11,7 @@ fn main() -> Result<(), BenchError> {
         "mackey_glass.json",
         dopamine_bench::experiments::forecast::MACKEY_GLASS_CONFIG,
     )?;
-    let data = ForecastData::generate(&config, Mode::Quick)?;
+    let data = forecast_data(&config, Mode::Quick)?;
     let base = persistence(&data, &[], &[])?;
     println!(
         "persistence: test NRMSE one step {:.4}",

@@ -15,7 +15,7 @@
 //! its own: the machine may be shared), with the load average.
 
 use dopamine_bench::experiments::forecast::{
-    ForecastConfig, ForecastData, LORENZ_CONFIG, MACKEY_GLASS_CONFIG,
+    ForecastConfig, LORENZ_CONFIG, MACKEY_GLASS_CONFIG, forecast_data,
 };
 use dopamine_bench::{BenchError, Mode, config};
 use dopamine_nets::{Bptt, Rnn, RnnInit};
@@ -94,7 +94,7 @@ fn experiment(text: &str, file: &str, seconds: Option<f64>) -> Result<(), BenchE
     let seconds = seconds
         .or_else(|| config.seconds.as_ref().map(|s| s.full))
         .unwrap_or(5.0);
-    let data = ForecastData::generate(&config, Mode::Full)?;
+    let data = forecast_data(&config, Mode::Full)?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
     println!(
         "\n## {} (H = {}, T = {}, {seconds} s per run; load {} at the start)\n",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::BenchError;
 use crate::experiments::ByMode;
-use crate::experiments::tuning::Candidate;
+use crate::experiments::tuning::{Candidate, check_grids};
 use crate::reproduce_state::config_hash;
 
 /// The floating-point type an experiment trains in (the `precision` field
@@ -125,88 +125,9 @@ pub fn positive(field: &str, value: &ByMode<u64>) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// The tuning grid: at least one optimizer; each with a non-empty list of
-/// finite positive rates, a second axis that fits it (`sigmas`, finite and
-/// positive, for the methods with noise; `momenta` in `[0, 1)` for SGD and Adam),
-/// options and variants that apply to it; and every grid of the same size (the
-/// fair-tuning rule: every optimizer gets as many tries).
+/// The tuning grid, checked by [`dopamine_train::tuning::check_grids`]
+/// (equal-size grids, axes and variants that fit each method), its error
+/// as a [`FieldError`].
 pub fn tuning_grid(optimizers: &[Candidate]) -> Result<(), FieldError> {
-    let Some(first) = optimizers.first() else {
-        return Err(FieldError::new("optimizers", "lists no optimizer"));
-    };
-    let describe = |c: &Candidate| {
-        let axis = c.second_axis();
-        let variants = if c.variants.is_empty() {
-            String::new()
-        } else {
-            format!(" x {} variants", c.variants.len())
-        };
-        format!(
-            "{} rates x {} {}{variants} = {} configurations",
-            c.rates.len(),
-            axis.values.len(),
-            axis.name,
-            c.grid_size()
-        )
-    };
-    for (i, c) in optimizers.iter().enumerate() {
-        let field = format!("optimizers[{i}].rates");
-        if c.rates.is_empty() {
-            return Err(FieldError::new(field, "the tuning grid is empty"));
-        }
-        if let Some(r) = c.rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-            return Err(FieldError::new(
-                field,
-                format!("rate {r} is not a finite number > 0"),
-            ));
-        }
-        let kind = c.base.kind();
-        if kind.uses_gradients() {
-            if !c.sigmas.is_empty() {
-                return Err(FieldError::new(
-                    format!("optimizers[{i}].sigmas"),
-                    format!("{kind} has no sigma; its second axis is `momenta`"),
-                ));
-            }
-            if let Some(m) = c.momenta.iter().find(|m| !(**m >= 0.0 && **m < 1.0)) {
-                return Err(FieldError::new(
-                    format!("optimizers[{i}].momenta"),
-                    format!("{m} is not in [0, 1)"),
-                ));
-            }
-        } else {
-            if !c.momenta.is_empty() {
-                return Err(FieldError::new(
-                    format!("optimizers[{i}].momenta"),
-                    format!("{kind} has no momentum; its second axis is `sigmas`"),
-                ));
-            }
-            if let Some(s) = c.sigmas.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
-                return Err(FieldError::new(
-                    format!("optimizers[{i}].sigmas"),
-                    format!("sigma {s} is not a finite number > 0"),
-                ));
-            }
-        }
-        c.options.check(&c.base).map_err(|e| {
-            FieldError::new(format!("optimizers[{i}].options.{}", e.field), e.reason)
-        })?;
-        c.variant_bases().map_err(|e| {
-            FieldError::new(
-                format!("optimizers[{i}].variants[{}].{}", e.index, e.field),
-                e.reason,
-            )
-        })?;
-        if c.grid_size() != first.grid_size() {
-            return Err(FieldError::new(
-                format!("optimizers[{i}]"),
-                format!(
-                    "a grid of {} where optimizers[0] has {}: every optimizer must get a grid of the same size",
-                    describe(c),
-                    describe(first)
-                ),
-            ));
-        }
-    }
-    Ok(())
+    check_grids(optimizers).map_err(|e| FieldError::new(e.field, e.reason))
 }

@@ -34,6 +34,13 @@ pub enum BenchError {
     Plot(dopamine_plot::PlotError),
     /// Something the lab needs of the machine (a thread pool) is unavailable.
     Setup(String),
+    /// `cargo xtask bench --only` named a benchmark that does not exist.
+    UnknownBenchmark {
+        /// The id asked for.
+        id: String,
+        /// The ids there are.
+        known: Vec<&'static str>,
+    },
 }
 
 impl BenchError {
@@ -68,6 +75,9 @@ impl fmt::Display for BenchError {
             BenchError::Io { path, source } => write!(f, "{}: {source}", path.display()),
             BenchError::Plot(e) => write!(f, "plot: {e}"),
             BenchError::Setup(m) => write!(f, "setup: {m}"),
+            BenchError::UnknownBenchmark { id, known } => {
+                write!(f, "no benchmark {id} (there are {})", known.join(", "))
+            }
         }
     }
 }
@@ -109,6 +119,24 @@ impl From<dopamine_core::Error> for BenchError {
 impl From<dopamine_train::CheckpointError> for BenchError {
     fn from(e: dopamine_train::CheckpointError) -> Self {
         BenchError::Train(TrainError::Checkpoint(e))
+    }
+}
+
+impl From<dopamine_forecast::ForecastError> for BenchError {
+    fn from(e: dopamine_forecast::ForecastError) -> Self {
+        match e {
+            dopamine_forecast::ForecastError::Train(e) => BenchError::Train(e),
+            dopamine_forecast::ForecastError::Task(e) => BenchError::Task(e),
+            // `ForecastError` is non-exhaustive: a new kind reads as a setup error.
+            other => BenchError::Setup(other.to_string()),
+        }
+    }
+}
+
+/// A tuning variant that does not apply to its base (a checked config has none).
+impl From<dopamine_train::tuning::VariantError> for BenchError {
+    fn from(e: dopamine_train::tuning::VariantError) -> Self {
+        BenchError::Setup(e.to_string())
     }
 }
 

@@ -33,7 +33,7 @@
 //! * [`reproduce`] is a loop over the experiments; [`reproduce_state`] saves
 //!   each finished experiment so an interrupted run can `--resume`;
 //!   [`output`] writes files and CSV tables.
-//! * [`benchmarks`]: `cargo xtask bench` (B1, B2, B4-B8; B3, no allocation
+//! * [`benchmarks`]: `cargo xtask bench` (B1, B2, B4-B9; B3, no allocation
 //!   per step, is a test), one file per benchmark and one list of them.
 //! * [`readme`]: README's results block, generated from a run's summary.
 //!

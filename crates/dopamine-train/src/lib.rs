@@ -14,7 +14,8 @@
 //!
 //! No plotting, no terminal output, no experiments, no statistics, no
 //! configuration files of its own: those live in `dopamine-bench`, the lab,
-//! which is built on this crate. No data generation or loading either
+//! which is built on this crate (the grids of [`tuning`] are data a caller
+//! reads). No data generation or loading either
 //! (`dopamine-tasks` does that; objectives take matrices). It never spawns
 //! threads unless you build a [`ProbePool`].
 //!
@@ -45,6 +46,10 @@
 //!   A checkpoint that cannot be written (full disk, read-only folder) is
 //!   reported and, as the policy says ([`OnWriteFailure`]), the run goes on
 //!   or stops; earlier checkpoints are never touched by a failed write.
+//! * [`tuning`]: fair tuning — a grid of the same size for every optimizer
+//!   ([`tuning::Candidate`]), tried in parallel, the pick and every cell's
+//!   score kept ([`tuning::Tuned`]); the lab and the `dopamine` command line
+//!   tune through it.
 //! * [`Replicas`] (in [`replicas`]): a run spread over processes that share
 //!   each step's evaluations (`dopamine-dist`, over MPI) runs the same
 //!   trainer; [`SingleProcess`] is the run in one.
@@ -84,6 +89,7 @@ pub mod replicas;
 pub mod state;
 pub mod store;
 pub mod trainer;
+pub mod tuning;
 
 pub use checkpoint::Checkpoint;
 pub use error::{CheckpointError, SkippedCheckpoint, SpecError, TrainError};

@@ -8,9 +8,10 @@ use super::parallel_probes::B5;
 use super::population::B7;
 use super::scaling::B6;
 use super::step_overhead::B2;
+use super::throughput::B9;
 
 /// Every benchmark `cargo xtask bench` runs, in order.
-pub static BENCHMARKS: &[&dyn Benchmark] = &[&B1, &B2, &B4, &B5, &B6, &B7, &B8];
+pub static BENCHMARKS: &[&dyn Benchmark] = &[&B1, &B2, &B4, &B5, &B6, &B7, &B8, &B9];
 
 /// Targets of the same numbering that a test checks instead of a benchmark,
 /// with the test: docs may name these ids too.

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: how close the kernels and a training step come to what the machine allows (B1, B2, B4-B8), one file per benchmark and one list of them.
+//! `cargo xtask bench`: how close the kernels and a training step come to what the machine allows (B1, B2, B4-B9), one file per benchmark and one list of them.
 //!
 //! Every figure is a ratio against a reference measured in the same run, on
 //! the same machine, interleaved with it: samples of the measured code and of
@@ -28,6 +28,9 @@
 //! * **B8** single forward pass (`forward.rs`): ns per time step of the RNN's
 //!   streamed loss against faer's matvec plus the vectorised `tanh`, `H` in
 //!   {16, 64, 256}, `f32` (targets) and `f64`.
+//! * **B9** training throughput (`throughput.rs`): forward passes per second
+//!   per core of whole training steps of every method on the E2 network, as
+//!   the trainer takes them, against a single forward pass.
 //!
 //! Each benchmark implements [`Benchmark`] (an id, a name, a measurement
 //! that writes its section and its target checks) and is one line of
@@ -47,6 +50,7 @@ mod population;
 mod report;
 mod scaling;
 mod step_overhead;
+mod throughput;
 
 pub use benchmark::{BenchContext, Benchmark};
 pub use harness::{Sampling, TargetCheck, interleaved_medians};

@@ -18,6 +18,9 @@ use crate::mode::Mode;
 pub struct BenchOptions {
     /// `Quick` for CI: smaller sizes, fewer samples.
     pub mode: Mode,
+    /// Ids of the benchmarks to run (`B9`); empty runs every one. An id
+    /// that names no benchmark is an error.
+    pub only: Vec<String>,
     /// The command line, written into the report.
     pub command: String,
 }
@@ -40,6 +43,16 @@ pub fn run(
     options: &BenchOptions,
     meter: Option<&CountingAllocator>,
 ) -> Result<BenchReport, BenchError> {
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|id| !BENCHMARKS.iter().any(|b| b.id() == id.as_str()))
+    {
+        return Err(BenchError::UnknownBenchmark {
+            id: unknown.clone(),
+            known: BENCHMARKS.iter().map(|b| b.id()).collect(),
+        });
+    }
     let context = BenchContext {
         mode: options.mode,
         sampling: Sampling::new(options.mode),
@@ -50,7 +63,10 @@ pub fn run(
     let started = Instant::now();
     let mut body = String::new();
     let mut checks = Vec::new();
-    for benchmark in BENCHMARKS {
+    let chosen = BENCHMARKS
+        .iter()
+        .filter(|b| options.only.is_empty() || options.only.iter().any(|id| id == b.id()));
+    for benchmark in chosen {
         let _ = write!(body, "## {} {}\n\n", benchmark.id(), benchmark.name());
         benchmark.run(&context, &mut body, &mut checks)?;
     }

@@ -4,9 +4,11 @@ pub mod cost;
 mod experiment;
 pub mod forecast;
 mod list;
-pub mod tuning;
 pub mod xor;
 
 pub use crate::mode::{ByMode, Mode};
+/// Fair tuning lives in `dopamine-train` (the `dopamine` command line tunes
+/// through it too); the lab's paths `experiments::tuning::...` name it.
+pub use dopamine_train::tuning;
 pub use experiment::{AnyExperiment, Experiment, Outcome, Prepared, RunContext, Session};
 pub use list::EXPERIMENTS;

@@ -18,6 +18,9 @@ use dopamine_nets::{NetError, PopulationPath, Rnn, RnnPopulationWorkspace, RnnWo
 use faer::Mat;
 
 /// What the helper evaluates.
+// A plan inline, not boxed: the job lives in the shared state made once, and
+// a box would allocate at every step.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 #[allow(
     clippy::large_enum_variant,

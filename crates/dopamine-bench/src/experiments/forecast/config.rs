@@ -1,5 +1,6 @@
 //! E2's and E3's settings (`configs/mackey_glass.json`, `configs/lorenz.json`) and their checks.
 
+use dopamine_forecast::RunSettings;
 use dopamine_train::{OptimizerKind, OptimizerSpec, SpecOptions};
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +89,31 @@ pub struct Ablation {
     pub options: SpecOptions,
     /// The tuned method whose sigma and eta it takes.
     pub from: OptimizerKind,
+}
+
+/// What one run of the shared protocol reads from the config.
+impl RunSettings for ForecastConfig {
+    fn hidden(&self) -> usize {
+        self.hidden
+    }
+    fn spectral_radius(&self) -> f64 {
+        self.spectral_radius
+    }
+    fn washout(&self) -> usize {
+        self.washout
+    }
+    fn record_every(&self) -> u64 {
+        self.record_every
+    }
+    fn horizons(&self) -> &[usize] {
+        &self.horizons
+    }
+    fn origins(&self) -> usize {
+        self.origins
+    }
+    fn context(&self) -> usize {
+        self.context
+    }
 }
 
 impl ExperimentConfig for ForecastConfig {

@@ -1,5 +1,6 @@
 //! The protocol of E2 and E3: every method tuned on the validation part, evaluated on the test part over the evaluation seeds, run again at an equal wall-clock budget, and the ablation rows.
 
+use dopamine_forecast::{ForecastError, median_nan_worst, tune_on_validation};
 use dopamine_nets::{Rnn, RnnWorkspace};
 use dopamine_train::Float;
 use faer::Mat;
@@ -7,21 +8,18 @@ use rayon::prelude::*;
 
 use super::config::ForecastConfig;
 use super::data::{ForecastData, cast, persistence};
+use super::generate::forecast_data;
 use super::results::{AblationResult, ForecastReport, ForecastResult, WallResult};
 use super::run::{ForecastRun, RunBudget, run_one_with};
 use crate::config::Precision;
 use crate::error::BenchError;
-use crate::experiments::tuning::{Tuned, over_tuning_seeds, try_tune};
+use crate::experiments::tuning::Tuned;
 use crate::mode::Mode;
 use crate::progress::Progress;
 
 /// Median in which a NaN (a diverged run) counts as the worst value.
 fn median(xs: Vec<f64>) -> f64 {
-    let xs: Vec<f64> = xs
-        .into_iter()
-        .map(|x| if x.is_nan() { f64::INFINITY } else { x })
-        .collect();
-    crate::stats::median(&xs)
+    median_nan_worst(&xs)
 }
 
 const PLOT_ROWS: usize = 200;
@@ -69,7 +67,7 @@ fn wall_runs<T: Float>(
     let runs: Vec<ForecastRun> = (0..pass_runs.len() as u64)
         .into_par_iter()
         .map(|seed| {
-            let r = run_one_with::<T>(
+            let r = run_one_with::<T, _>(
                 config,
                 data,
                 &tuned.chosen,
@@ -82,7 +80,7 @@ fn wall_runs<T: Float>(
             progress.inc(1);
             r
         })
-        .collect::<Result<_, BenchError>>()?;
+        .collect::<Result<_, ForecastError>>()?;
     Ok(WallResult {
         seconds,
         median_teacher_forced: median(runs.iter().map(|r| r.test.teacher_forced).collect()),
@@ -119,7 +117,7 @@ fn run_in<T: Float>(
     mode: Mode,
     progress: &Progress,
 ) -> Result<ForecastReport, BenchError> {
-    let data = ForecastData::generate(config, mode)?;
+    let data = forecast_data(config, mode)?;
     let max_h = config.horizons.iter().copied().max().unwrap_or(1);
     let origins = data.origins(config.origins, config.context, max_h);
     if origins.is_empty() {
@@ -137,19 +135,16 @@ fn run_in<T: Float>(
     let mut params = 0;
     for cand in &config.optimizers {
         let passes = RunBudget::Passes(config.budget.get(mode));
-        let tuned = try_tune(cand, |spec, options| {
-            let scores = over_tuning_seeds(config.tuning_seeds.get(mode), |s| {
-                let r = run_one_with::<T>(config, &data, spec, options, s, passes, false)
-                    .map(|r| r.0.validation);
-                progress.inc(1);
-                r
-            })?;
-            Ok(median(scores))
+        let tuned = tune_on_validation(cand, config.tuning_seeds.get(mode), |spec, options, s| {
+            let r = run_one_with::<T, _>(config, &data, spec, options, s, passes, false)
+                .map(|r| r.0.validation);
+            progress.inc(1);
+            r.map_err(BenchError::from)
         })?;
         let runs: Vec<(ForecastRun, Rnn<T>)> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {
-                let r = run_one_with::<T>(
+                let r = run_one_with::<T, _>(
                     config,
                     &data,
                     &tuned.chosen,
@@ -161,7 +156,7 @@ fn run_in<T: Float>(
                 progress.inc(1);
                 r
             })
-            .collect::<Result<_, BenchError>>()?;
+            .collect::<Result<_, ForecastError>>()?;
         let Some((_, net0)) = runs.first() else {
             return Err(BenchError::config(&config.name, "seeds", "must be >= 1"));
         };
@@ -229,7 +224,7 @@ fn run_in<T: Float>(
         let test: Vec<f64> = (0..config.seeds.get(mode))
             .into_par_iter()
             .map(|s| {
-                let r = run_one_with::<T>(
+                let r = run_one_with::<T, _>(
                     config,
                     &data,
                     &spec,
@@ -242,7 +237,7 @@ fn run_in<T: Float>(
                 progress.inc(1);
                 r
             })
-            .collect::<Result<_, BenchError>>()?;
+            .collect::<Result<_, ForecastError>>()?;
         let opts = a.options.describe();
         ablations.push(AblationResult {
             label: a.label.clone(),

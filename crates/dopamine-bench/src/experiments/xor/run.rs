@@ -214,7 +214,7 @@ fn run_in<T: Float>(
                     progress.inc(1);
                     r
                 })?;
-                Ok(tuning_score(&runs, steps))
+                Ok::<_, BenchError>(tuning_score(&runs, steps))
             })?;
             let n = steps_for(&tuned.chosen, &tuned.options, steps);
             let runs: Vec<(XorRun, Vec<Record>)> = (0..config.seeds.get(mode))

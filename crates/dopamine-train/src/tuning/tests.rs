@@ -1,7 +1,21 @@
 //! Unit tests of fair tuning: the order of the cells, picks, variants and their refusals.
 
 use super::*;
-use dopamine_train::AdamSettings;
+use crate::registry::AdamSettings;
+
+/// A caller's error type for [`try_tune`]: a cell's failure or a variant
+/// that does not apply.
+#[derive(Debug, PartialEq)]
+enum CellError {
+    Failed(String),
+    Variant(VariantError),
+}
+
+impl From<VariantError> for CellError {
+    fn from(e: VariantError) -> Self {
+        CellError::Variant(e)
+    }
+}
 
 fn adam_grid() -> Candidate {
     Candidate {
@@ -56,7 +70,7 @@ fn try_tune_returns_the_first_failing_cell_in_grid_order() {
     // beta1 0.9; the first in grid order is lr 0.01, beta1 0.
     let r = try_tune(&c, |s, o| {
         if s.rate() == 0.01 || (s.rate() == 0.001 && o.beta1 == Some(0.9)) {
-            Err(BenchError::Setup(format!(
+            Err(CellError::Failed(format!(
                 "lr {} beta1 {:?}",
                 s.rate(),
                 o.beta1
@@ -66,10 +80,10 @@ fn try_tune_returns_the_first_failing_cell_in_grid_order() {
         }
     });
     match r {
-        Err(BenchError::Setup(m)) => assert_eq!(m, "lr 0.01 beta1 Some(0.0)"),
+        Err(CellError::Failed(m)) => assert_eq!(m, "lr 0.01 beta1 Some(0.0)"),
         other => panic!("{other:?}"),
     }
-    assert!(try_tune(&c, |_, _| Ok(1.0)).is_ok());
+    assert!(try_tune::<CellError>(&c, |_, _| Ok(1.0)).is_ok());
 }
 
 #[test]
@@ -180,7 +194,12 @@ fn a_variant_that_does_not_fit_its_base_is_refused_with_its_field() {
             "{variants}"
         );
         match tune(&c, |_, _| 1.0) {
-            Err(BenchError::Setup(m)) => assert!(m.contains(field), "{m}"),
+            Err(v) => {
+                assert_eq!(v, e);
+                let m = v.to_string();
+                assert!(m.starts_with("Dopamine-1 variants["), "{m}");
+                assert!(m.contains(field), "{m}");
+            }
             other => panic!("{variants}: {other:?}"),
         }
     }

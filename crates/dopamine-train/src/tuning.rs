@@ -1,11 +1,20 @@
 //! Fair tuning: every optimizer gets a grid of the same size (learning rate × sigma for the perturbation methods and the evolution strategies, learning rate × momentum / beta1 for the gradient methods, times a list of variants of the step itself: probes, probe mode, rank, population) on held-out seeds or data.
+//!
+//! The grids are plain data ([`Candidate`], read from a config), checked
+//! by [`check_grids`] (the fair-tuning rule: every grid the same size), tried
+//! by [`tune`] / [`try_tune`] (the cells in parallel, the pick the lowest
+//! score) into a [`Tuned`] that keeps every cell's score. The lab
+//! (`dopamine-bench`) and the `dopamine` command line both tune through
+//! this module; what a cell's score is (a validation error over tuning
+//! seeds) is the caller's.
 
-use dopamine_train::{OptimizerKind, OptimizerSpec, SgdSettings, SpecOptions};
+use std::fmt;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::BenchError;
+use crate::registry::{OptimizerKind, OptimizerSpec, SgdSettings, SpecOptions};
 
 /// Tuning seeds are `TUNING_SEED_BASE..`, disjoint from the evaluation seeds `0..n`.
 pub const TUNING_SEED_BASE: u64 = 10_000;
@@ -53,10 +62,13 @@ pub struct Variant {
     pub options: Map<String, Value>,
 }
 
-/// Why a variant does not apply to its base: the field (relative to the
-/// variant, `spec.pairs`, `options.rank`) and the reason.
+/// Why a variant does not apply to its base: the optimizer, the variant,
+/// the field (relative to the variant, `spec.pairs`, `options.rank`) and
+/// the reason. Displayed as `Dopamine-1 variants[1].options.rank: ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariantError {
+    /// The candidate's optimizer.
+    pub optimizer: OptimizerKind,
     /// Index of the variant in the candidate's list.
     pub index: usize,
     /// The field, relative to the variant.
@@ -64,6 +76,45 @@ pub struct VariantError {
     /// Why it is refused.
     pub reason: String,
 }
+
+impl fmt::Display for VariantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} variants[{}].{}: {}",
+            self.optimizer, self.index, self.field, self.reason
+        )
+    }
+}
+
+impl std::error::Error for VariantError {}
+
+/// A tuning grid that cannot run fairly: the field (a path into the list
+/// of grids, `optimizers[2].rates`) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridError {
+    /// Path of the field (`optimizers[2].rates`, `optimizers[1]`).
+    pub field: String,
+    /// Why it is refused.
+    pub reason: String,
+}
+
+impl GridError {
+    fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for GridError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for GridError {}
 
 /// `base` with the fields of `changes` replaced, through its config form.
 fn patched<T: Clone + Serialize + serde::de::DeserializeOwned>(
@@ -149,6 +200,7 @@ impl Candidate {
             .enumerate()
             .map(|(index, v)| {
                 let error = |(field, reason)| VariantError {
+                    optimizer: self.base.kind(),
                     index,
                     field,
                     reason,
@@ -156,6 +208,7 @@ impl Candidate {
                 let spec = patched(&self.base, &v.spec, "spec").map_err(error)?;
                 let options = patched(&self.options, &v.options, "options").map_err(error)?;
                 options.check(&spec).map_err(|e| VariantError {
+                    optimizer: self.base.kind(),
                     index,
                     field: format!("options.{}", e.field),
                     reason: e.reason,
@@ -296,6 +349,93 @@ impl Tuned {
     }
 }
 
+/// Checks a list of grids (`optimizers`, as a config names the list): at
+/// least one optimizer; each with a non-empty list of finite positive
+/// rates, a second axis that fits it (`sigmas`, finite and positive, for
+/// the methods with noise; `momenta` in `[0, 1)` for SGD and Adam), options
+/// and variants that apply to it; and every grid of the same size (the
+/// fair-tuning rule: every optimizer gets as many tries).
+pub fn check_grids(optimizers: &[Candidate]) -> Result<(), GridError> {
+    let Some(first) = optimizers.first() else {
+        return Err(GridError::new("optimizers", "lists no optimizer"));
+    };
+    let describe = |c: &Candidate| {
+        let axis = c.second_axis();
+        let variants = if c.variants.is_empty() {
+            String::new()
+        } else {
+            format!(" x {} variants", c.variants.len())
+        };
+        format!(
+            "{} rates x {} {}{variants} = {} configurations",
+            c.rates.len(),
+            axis.values.len(),
+            axis.name,
+            c.grid_size()
+        )
+    };
+    for (i, c) in optimizers.iter().enumerate() {
+        let field = format!("optimizers[{i}].rates");
+        if c.rates.is_empty() {
+            return Err(GridError::new(field, "the tuning grid is empty"));
+        }
+        if let Some(r) = c.rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+            return Err(GridError::new(
+                field,
+                format!("rate {r} is not a finite number > 0"),
+            ));
+        }
+        let kind = c.base.kind();
+        if kind.uses_gradients() {
+            if !c.sigmas.is_empty() {
+                return Err(GridError::new(
+                    format!("optimizers[{i}].sigmas"),
+                    format!("{kind} has no sigma; its second axis is `momenta`"),
+                ));
+            }
+            if let Some(m) = c.momenta.iter().find(|m| !(**m >= 0.0 && **m < 1.0)) {
+                return Err(GridError::new(
+                    format!("optimizers[{i}].momenta"),
+                    format!("{m} is not in [0, 1)"),
+                ));
+            }
+        } else {
+            if !c.momenta.is_empty() {
+                return Err(GridError::new(
+                    format!("optimizers[{i}].momenta"),
+                    format!("{kind} has no momentum; its second axis is `sigmas`"),
+                ));
+            }
+            if let Some(s) = c.sigmas.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+                return Err(GridError::new(
+                    format!("optimizers[{i}].sigmas"),
+                    format!("sigma {s} is not a finite number > 0"),
+                ));
+            }
+        }
+        c.options.check(&c.base).map_err(|e| {
+            GridError::new(format!("optimizers[{i}].options.{}", e.field), e.reason)
+        })?;
+        c.variant_bases().map_err(|e| {
+            GridError::new(
+                format!("optimizers[{i}].variants[{}].{}", e.index, e.field),
+                e.reason,
+            )
+        })?;
+        if c.grid_size() != first.grid_size() {
+            return Err(GridError::new(
+                format!("optimizers[{i}]"),
+                format!(
+                    "a grid of {} where optimizers[0] has {}: every optimizer must get a grid of the same size",
+                    describe(c),
+                    describe(first)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The name of the learning-rate axis of `kind` in reports.
 pub fn rate_name(kind: OptimizerKind) -> &'static str {
     if kind.uses_gradients() { "lr" } else { "eta" }
@@ -306,31 +446,24 @@ pub fn rate_name(kind: OptimizerKind) -> &'static str {
 /// so the outcome does not depend on the thread count) and picks the lowest
 /// score (NaN counts as worst; ties go to the first cell). `score`
 /// evaluates one spec with its options on validation data. A variant that
-/// does not apply to its base is a [`BenchError::Setup`] naming it (a
-/// checked config has none).
+/// does not apply to its base is a [`VariantError`] naming it (a grid that
+/// passed [`check_grids`] has none).
 pub fn tune(
     candidate: &Candidate,
     score: impl Fn(&OptimizerSpec, &SpecOptions) -> f64 + Sync,
-) -> Result<Tuned, BenchError> {
+) -> Result<Tuned, VariantError> {
     try_tune(candidate, |spec, options| Ok(score(spec, options)))
 }
 
 /// [`tune`] with a score that can fail: the error of the first failing
 /// cell in grid order (whatever order the threads ran in) is returned after
-/// the grid has been tried, otherwise the tuning outcome.
-pub fn try_tune(
+/// the grid has been tried, otherwise the tuning outcome. A variant that
+/// does not apply is the caller's error type made from the [`VariantError`].
+pub fn try_tune<E: From<VariantError> + Send>(
     candidate: &Candidate,
-    score: impl Fn(&OptimizerSpec, &SpecOptions) -> Result<f64, BenchError> + Sync,
-) -> Result<Tuned, BenchError> {
-    let bases = candidate.variant_bases().map_err(|e| {
-        BenchError::Setup(format!(
-            "{} variants[{}].{}: {}",
-            candidate.base.name(),
-            e.index,
-            e.field,
-            e.reason
-        ))
-    })?;
+    score: impl Fn(&OptimizerSpec, &SpecOptions) -> Result<f64, E> + Sync,
+) -> Result<Tuned, E> {
+    let bases = candidate.variant_bases()?;
     let axis = candidate.second_axis();
     // (variant, rate index, second-axis index, rate, value)
     let cells: Vec<(usize, usize, usize, f64, f64)> = (0..bases.len())
@@ -345,7 +478,7 @@ pub fn try_tune(
         })
         .collect();
     // Every cell runs; the results come back in grid order.
-    let values: Vec<Result<f64, BenchError>> = cells
+    let values: Vec<Result<f64, E>> = cells
         .par_iter()
         .map(|&(k, _, _, rate, value)| {
             let (spec, options) = cell_of(bases[k].0, bases[k].1, rate, value);
@@ -398,11 +531,12 @@ pub fn try_tune(
     })
 }
 
-/// Runs `run` on each of `count` tuning seeds in parallel; results in seed order.
-pub fn over_tuning_seeds<T: Send>(
+/// Runs `run` on each of `count` tuning seeds in parallel; results in seed
+/// order (the first error in seed order, if any).
+pub fn over_tuning_seeds<T: Send, E: Send>(
     count: u64,
-    run: impl Fn(u64) -> Result<T, BenchError> + Sync,
-) -> Result<Vec<T>, BenchError> {
+    run: impl Fn(u64) -> Result<T, E> + Sync,
+) -> Result<Vec<T>, E> {
     (0..count)
         .into_par_iter()
         .map(|s| run(TUNING_SEED_BASE + s))

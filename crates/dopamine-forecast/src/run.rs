@@ -1,4 +1,4 @@
-//! One training run of a forecasting experiment: an Elman RNN trained on one seed for a budget of passes or seconds, then scored on the validation and test parts, with a test curve from snapshots of its weights.
+//! One training run of the forecasting protocol: the RNN objective (an Elman RNN on the training part's one-step pairs), trained on one seed for a budget of passes or seconds, then scored on the validation and test parts, with a test curve from snapshots of its weights.
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
@@ -7,11 +7,9 @@ use dopamine_train::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::config::ForecastConfig;
-use super::data::{ForecastData, ForecastScores, cast, evaluate};
-use crate::config::Precision;
-use crate::error::BenchError;
-use crate::mode::Mode;
+use crate::data::{ForecastData, ForecastScores, cast, evaluate};
+use crate::error::ForecastError;
+use crate::settings::RunSettings;
 
 /// One training run of one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,80 +64,63 @@ pub fn steps_for_budget(spec: &OptimizerSpec, budget: u64) -> u64 {
     (budget / spec.passes_per_step()).max(1)
 }
 
-/// Trains one seed at the config's pass budget without options and
-/// evaluates it; returns the run and the trained network (in the precision
-/// `T`, which the caller chooses from [`ForecastConfig::precision`]).
-pub fn run_one<T: Float>(
-    config: &ForecastConfig,
-    data: &ForecastData,
-    spec: &OptimizerSpec,
+/// The network of seed `seed`: `d` inputs and outputs (the series'
+/// columns), `settings.hidden()` units, the recurrent matrix scaled to
+/// `settings.spectral_radius()`, in `T`.
+pub fn network<T: Float, C: RunSettings + ?Sized>(
+    settings: &C,
+    dim: usize,
     seed: u64,
-    mode: Mode,
-) -> Result<(ForecastRun, Rnn<T>), BenchError> {
-    run_one_with(
-        config,
-        data,
-        spec,
-        &SpecOptions::default(),
-        seed,
-        RunBudget::Passes(config.budget.get(mode)),
-        false,
-    )
-}
-
-/// [`run_one_with`] in the config's precision ([`ForecastConfig::precision`]),
-/// without the trained network.
-pub fn run_in_precision(
-    config: &ForecastConfig,
-    data: &ForecastData,
-    spec: &OptimizerSpec,
-    options: &SpecOptions,
-    seed: u64,
-    budget: RunBudget,
-    test_curve: bool,
-) -> Result<ForecastRun, BenchError> {
-    let (c, d, o) = (config, data, options);
-    match config.precision {
-        Precision::F32 => run_one_with::<f32>(c, d, spec, o, seed, budget, test_curve).map(|r| r.0),
-        Precision::F64 => run_one_with::<f64>(c, d, spec, o, seed, budget, test_curve).map(|r| r.0),
-    }
-}
-
-/// Trains one seed with `options` for `budget` in the precision `T` and
-/// evaluates it; with `test_curve`, also scores 20 snapshots of the weights
-/// taken along the run. Every step of a population method goes through the
-/// RNN objective's measured population path (the same results as one point
-/// at a time, except the low-rank sweep's rounding where it is the
-/// fastest). A run whose optimizer gives up (non-finite losses again and
-/// again, a distribution that would overflow) is scored as it stands.
-pub fn run_one_with<T: Float>(
-    config: &ForecastConfig,
-    data: &ForecastData,
-    spec: &OptimizerSpec,
-    options: &SpecOptions,
-    seed: u64,
-    budget: RunBudget,
-    test_curve: bool,
-) -> Result<(ForecastRun, Rnn<T>), BenchError> {
-    let d = data.series.dim();
-    let net = Rnn::new(
-        d,
-        config.hidden,
-        d,
+) -> Result<Rnn<T>, ForecastError> {
+    Ok(Rnn::new(
+        dim,
+        settings.hidden(),
+        dim,
         &RnnInit {
-            spectral_radius: config.spectral_radius,
+            spectral_radius: settings.spectral_radius(),
             seed,
             ..Default::default()
         },
-    )?;
+    )?)
+}
+
+/// The RNN objective of seed `seed`: the [`network`] on the training
+/// part's one-step pairs (teacher-forced, the first `settings.washout()`
+/// steps excluded from the loss, full BPTT for the gradient methods), in
+/// `T`. A population method's steps take the objective's measured
+/// population path (one by one, lockstep or the low-rank sweep, whichever
+/// the table in `dopamine-nets` says is fastest for the float type, `H` and
+/// the number of points).
+pub fn objective<T: Float, C: RunSettings + ?Sized>(
+    settings: &C,
+    data: &ForecastData,
+    seed: u64,
+) -> Result<RnnObjective<T>, ForecastError> {
+    let net = network::<T, C>(settings, data.series.dim(), seed)?;
     let (inputs, targets) = data.pairs(0, data.train_end)?;
-    let mut obj = RnnObjective::new(
+    Ok(RnnObjective::new(
         net,
         cast::<T>(&inputs),
         cast::<T>(&targets),
-        config.washout,
+        settings.washout(),
         Bptt::Full,
-    )?;
+    )?)
+}
+
+/// Trains one seed with `options` for `budget` in the precision `T` and
+/// evaluates it (in `T`); with `test_curve`, also scores 20 snapshots of the
+/// weights taken along the run. A run whose optimizer gives up (non-finite losses again
+/// and again, a distribution that would overflow) is scored as it stands.
+pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
+    config: &C,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
+) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
+    let mut obj = objective::<T, C>(config, data, seed)?;
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {
@@ -166,7 +147,7 @@ pub fn run_one_with<T: Float>(
     )?;
     let train_spec = TrainSpec {
         budget,
-        record_every: config.record_every,
+        record_every: config.record_every(),
         target_loss: None,
         max_consecutive_rejections: 200,
     };
@@ -191,16 +172,16 @@ pub fn run_one_with<T: Float>(
         Err(e) => return Err(e.into()),
     };
     let net = obj.net().clone();
-    let max_h = config.horizons.iter().copied().max().unwrap_or(1);
-    let origins = data.origins(config.origins, config.context, max_h);
+    let max_h = config.horizons().iter().copied().max().unwrap_or(1);
+    let origins = data.origins(config.origins(), config.context(), max_h);
     let test = evaluate(
         &net,
         data,
         data.val_end,
         data.series.len(),
-        &config.horizons,
+        config.horizons(),
         &origins,
-        config.context,
+        config.context(),
     )?;
     let validation = evaluate(
         &net,
@@ -209,7 +190,7 @@ pub fn run_one_with<T: Float>(
         data.val_end,
         &[],
         &[],
-        config.context,
+        config.context(),
     )?
     .teacher_forced;
     let mut points = Vec::with_capacity(snapshots.len() + 1);
@@ -223,7 +204,7 @@ pub fn run_one_with<T: Float>(
             data.series.len(),
             &[],
             &[],
-            config.context,
+            config.context(),
         )?
         .teacher_forced;
         points.push(TestPoint {
