@@ -22,10 +22,6 @@ use faer::Mat;
 // a box would allocate at every step.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one job is handed to the helper per step; a StepPlan (its layout inline) is plain data, as core's Plan holds it"
-)]
 pub(super) enum Job<T> {
     /// The points in `Buffers::points`, in lockstep or one by one.
     Points {
