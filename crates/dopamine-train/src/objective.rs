@@ -7,6 +7,8 @@ use dopamine_core::{ParamLayout, Plan, Population};
 use dopamine_nets::Scalar;
 
 use crate::error::TrainError;
+use crate::node_model::NodeModel;
+use crate::sequence::{SequenceBlock, SequenceStream};
 
 /// FLOPs of one loss evaluation and of one backward pass, from the model's own accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -112,6 +114,39 @@ pub trait Objective<T: Scalar>: Send {
     /// and one backward pass). `None` when the objective has no gradient.
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         let _ = grad;
+        None
+    }
+
+    /// The model's neurons and lockstep passes, for Dopamine-3
+    /// ([`crate::Dopamine3Optimizer`]). The RNN and MLP objectives have
+    /// them; by default an objective has none.
+    ///
+    /// # Errors
+    /// [`TrainError::NoNeurons`] by default (a loss closure has no neurons
+    /// to perturb).
+    fn node_model(&mut self) -> Result<&mut dyn NodeModel<T>, TrainError> {
+        Err(TrainError::NoNeurons)
+    }
+
+    /// Time steps of the training sequence, for an objective that has one
+    /// (the RNN); `None` by default.
+    fn sequence_len(&self) -> Option<usize> {
+        None
+    }
+
+    /// Truncated BPTT online ([`crate::SpecOptions::online_every`]): the
+    /// loss and gradient (into `grad`) of the next block of at most
+    /// `max_steps` time steps of the training sequence, from the hidden
+    /// state in `stream` (zeros at position 0), through the block only;
+    /// `stream` is advanced past it. `None` when the objective has no
+    /// sequence (the default).
+    fn block_loss_and_gradient(
+        &mut self,
+        stream: &mut SequenceStream<T>,
+        max_steps: usize,
+        grad: &mut [T],
+    ) -> Option<Result<SequenceBlock<T>, TrainError>> {
+        let _ = (stream, max_steps, grad);
         None
     }
 

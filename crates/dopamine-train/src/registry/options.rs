@@ -1,4 +1,4 @@
-//! [`SpecOptions`]: settings of a built-in optimizer kept beside its spec (low rank, no baseline, second moment, Adam's `beta1`), and the check that refuses those that do not fit.
+//! [`SpecOptions`]: settings of a built-in optimizer kept beside its spec (low rank, no baseline, second moment, Adam's `beta1`, the gradient methods' online updates), and the check that refuses those that do not fit.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,13 +6,14 @@ use crate::error::SpecError;
 
 /// Settings of a built-in optimizer beyond its [`crate::OptimizerSpec`]:
 /// the probe structure, the antithetic step without a baseline
-/// ([`dopamine_core::BaselinePolicy::FromProbes`]), Dopamine's second moment
-/// and Adam's `beta1`. Kept apart from the spec so that a tuning grid can
-/// vary them on their own; [`crate::OptimizerSpec::build_with`] applies
-/// them and refuses those that do not fit the optimizer. Low-rank probes
-/// need the objective's layout ([`crate::Objective::param_layout`]). The
-/// fields' doc comments are also their documentation in the Python
-/// bindings, where they are keyword arguments.
+/// ([`dopamine_core::BaselinePolicy::FromProbes`]), Dopamine's second
+/// moment, Adam's `beta1` and the gradient methods' online updates. Kept
+/// apart from the spec so that a tuning grid can vary them on their own;
+/// [`crate::OptimizerSpec::build_with`] applies them and refuses those that
+/// do not fit the optimizer. Low-rank probes need the objective's layout
+/// ([`crate::Objective::param_layout`]). The fields' doc comments are also
+/// their documentation in the Python bindings, where they are keyword
+/// arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecOptions {
@@ -33,6 +34,12 @@ pub struct SpecOptions {
     /// Adam's first-moment factor (Adam only; none: 0.9).
     #[serde(default)]
     pub beta1: Option<f64>,
+    /// SGD and Adam online: truncated BPTT with an update every this many
+    /// time steps of the training sequence, the hidden state carried over
+    /// block boundaries ([`crate::OnlineGradient`]; the RNN objective).
+    /// None: one update per pass over the sequence.
+    #[serde(default)]
+    pub online_every: Option<u32>,
 }
 
 /// Which options an optimizer takes (see [`SpecOptions::check_allowed`]).
@@ -46,6 +53,8 @@ pub struct Allowed {
     pub second_moment: bool,
     /// `beta1`: Adam.
     pub beta1: bool,
+    /// `online_every`: the gradient methods.
+    pub online_every: bool,
 }
 
 impl Allowed {
@@ -55,6 +64,7 @@ impl Allowed {
         baseline_from_probes: false,
         second_moment: false,
         beta1: false,
+        online_every: false,
     };
 
     /// Whether the option named `field` (a field of [`SpecOptions`]) is
@@ -65,6 +75,7 @@ impl Allowed {
             "baseline_from_probes" => self.baseline_from_probes,
             "second_moment" => self.second_moment,
             "beta1" => self.beta1,
+            "online_every" => self.online_every,
             _ => false,
         }
     }
@@ -90,6 +101,9 @@ impl SpecOptions {
         }
         if let Some(b) = self.beta1 {
             d.push(format!("beta1={b}"));
+        }
+        if let Some(c) = self.online_every {
+            d.push(format!("online C={c}"));
         }
         d.join(" ")
     }
@@ -123,6 +137,15 @@ impl SpecOptions {
                 "beta1",
                 format!("is an option of Adam, not {kind}"),
             ));
+        }
+        if self.online_every.is_some() && !allowed.online_every {
+            return Err(SpecError::new(
+                "online_every",
+                format!("is an option of SGD and Adam, not {kind}"),
+            ));
+        }
+        if self.online_every == Some(0) {
+            return Err(SpecError::new("online_every", "must be >= 1"));
         }
         Ok(())
     }
