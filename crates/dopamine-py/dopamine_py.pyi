@@ -732,6 +732,9 @@ and their new names).
 - SNES: `SNES`, a population method.
 - Dopamine-1: `Dopamine1`, a perturbation optimizer.
 - Dopamine-2: `Dopamine2`, a perturbation optimizer.
+- Dopamine-3: no class: Dopamine-3 perturbs the model's neurons, not a flat
+  parameter vector: it trains the Rust RNN and MLP objectives
+  (dopamine-train), which the bindings do not expose
 - SGD: `SGD`, a gradient method.
 - Adam: `Adam`, a gradient method.
 """

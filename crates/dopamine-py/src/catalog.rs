@@ -279,7 +279,7 @@ pub fn describe<E: OptimizerEntry>(kind: OptimizerKind) -> Result<Described, Str
     let option_defaults =
         serde_json::to_value(SpecOptions::default()).map_err(|e| e.to_string())?;
     for field in field_names::<SpecOptions>() {
-        if E::OPTIONS.allows(field) {
+        if E::OPTIONS.allows(field) && !SpecOptions::THROUGH_OBJECTIVE.contains(field) {
             let mut p = read_param(field, Source::Option, &options, &option_defaults)?;
             p.doc
                 .push_str(" (An option: in a config, a field of `options`.)");

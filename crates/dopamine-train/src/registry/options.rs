@@ -82,6 +82,13 @@ impl Allowed {
 }
 
 impl SpecOptions {
+    /// The options that act through the trainer's objective, not through
+    /// the optimizer alone: `online_every` splits the objective's training
+    /// sequence into blocks of truncated BPTT. A front end that drives an
+    /// optimizer with its own losses or gradients (the Python bindings)
+    /// does not offer them.
+    pub const THROUGH_OBJECTIVE: &'static [&'static str] = &["online_every"];
+
     /// `true` when no option is set.
     pub fn is_default(&self) -> bool {
         *self == SpecOptions::default()
