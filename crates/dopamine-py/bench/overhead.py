@@ -78,7 +78,7 @@ def rust_samples(binary, p, rpe, k, interface, samples, reps):
 
 
 def python_samples(p, rpe, k, interface, samples, reps, allocate=False):
-    opt = dp.Dopamine1(p, sigma=1e-3, eta=1e-3, probes=k, rpe=rpe, seed=1)
+    opt = dp.Dopamine1(p, sigma=1e-3, eta=1e-3, probes=k, antithetic=rpe == "antithetic", seed=1)
     w = ((np.arange(p) % 13) - 6.0) * 0.01
     n = opt.n_points
     table = loss_table(n)

@@ -40,8 +40,8 @@ def main():
         sigma=1e-3,  # probe scale
         eta=0.02,  # typical step per coordinate; decayed to 0 by the schedule
         probes=8,
-        rpe="antithetic",
-        schedule="cosine",
+        antithetic=True,
+        cosine_to=0.0,  # cosine decay of eta to 0 over total_steps
         total_steps=steps,
         seed=1,
     )

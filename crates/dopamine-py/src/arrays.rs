@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
 use crate::engine::Float;
-use crate::settings::type_name;
+use crate::values::type_name;
 
 /// `obj` as an ndarray of dtype `T`, or a `TypeError` naming what was given.
 fn typed<'a, 'py, T: Float>(
@@ -145,8 +145,8 @@ pub(crate) fn new_points<'py, T: Float>(
     Ok(array.cast_into::<PyArray2<T>>()?)
 }
 
-/// A new, uninitialised vector of `dim` values of `T` (SNES's point
-/// buffer in `step`), made by `numpy.empty`.
+/// A new, uninitialised vector of `dim` values of `T` (the point buffer of
+/// a population method's `step`), made by `numpy.empty`.
 pub(crate) fn new_vector<'py, T: Float>(
     py: Python<'py>,
     dim: usize,
@@ -160,6 +160,36 @@ pub(crate) fn new_vector<'py, T: Float>(
 /// with `numpy.asarray(losses, dtype)` unless it already is a contiguous
 /// 1-D ndarray of `T`.
 pub(crate) fn losses<T: Float>(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<T>> {
+    numbers(
+        obj,
+        n,
+        "losses",
+        "one per row of ask()'s points",
+        &format!("expected {n} losses (one per row of ask()'s points, n_points = {n})"),
+    )
+}
+
+/// The gradient of a gradient step, as `T`: any 1-D array-like of `n`
+/// numbers, converted as [`losses`] are.
+pub(crate) fn gradient<T: Float>(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<T>> {
+    numbers(
+        obj,
+        n,
+        "grad",
+        "one per parameter",
+        &format!("grad must have {n} values (one per parameter)"),
+    )
+}
+
+/// `n` numbers from a 1-D array-like (see [`losses`]); `what` names it
+/// and `each` says what its values are in messages.
+fn numbers<T: Float>(
+    obj: &Bound<'_, PyAny>,
+    n: usize,
+    what: &str,
+    each: &str,
+    wrong_count: &str,
+) -> PyResult<Vec<T>> {
     let py = obj.py();
     let direct = obj
         .cast::<PyArray1<T>>()
@@ -173,13 +203,13 @@ pub(crate) fn losses<T: Float>(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec
                 .call1((obj, numpy::dtype::<T>(py)))
                 .map_err(|e| {
                     PyTypeError::new_err(format!(
-                        "losses must be a 1-D sequence of {n} numbers (one per row of ask()'s points): {e}"
+                        "{what} must be a 1-D sequence of {n} numbers ({each}): {e}"
                     ))
                 })?;
             let untyped = any.cast::<PyUntypedArray>()?;
             if untyped.ndim() != 1 {
                 return Err(PyValueError::new_err(format!(
-                    "losses must be 1-D with {n} values (one per row of ask()'s points), got shape {:?}",
+                    "{what} must be 1-D with {n} values ({each}), got shape {:?}",
                     untyped.shape()
                 )));
             }
@@ -189,13 +219,13 @@ pub(crate) fn losses<T: Float>(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec
     };
     if arr.len() != n {
         return Err(PyValueError::new_err(format!(
-            "expected {n} losses (one per row of ask()'s points, n_points = {n}), got {}",
+            "{wrong_count}, got {}",
             arr.len()
         )));
     }
     let read = arr
         .try_readonly()
-        .map_err(|e| PyValueError::new_err(format!("losses cannot be read: {e}")))?;
+        .map_err(|e| PyValueError::new_err(format!("{what} cannot be read: {e}")))?;
     match read.as_slice() {
         Ok(s) => Ok(s.to_vec()),
         Err(_) => Ok(read.as_array().iter().copied().collect()),

@@ -1,70 +1,131 @@
-//! The Python base class `PerturbationOptimizer` (the methods its subclasses `WP`, `Dopamine1`, `Dopamine2`, `OpenES` share; in `rule_classes.rs`) and the helpers every class uses; `SNES` is in `snes_class.rs`.
+//! The Python base class `Optimizer`, which holds the optimizer of every registry class (its engine and the settings it was built from) and has what they all share, and how a registry class's instance is made: from its keyword arguments, through the registry, or from a pickle.
+
+use std::sync::Mutex;
 
 use dopamine_core::Counters;
+use dopamine_train::OptimizerKind;
 use numpy::PyArrayDescr;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
 
-use crate::engine::{Dtype, Engine, RuleKind, Scratch, with_engine};
-use crate::report::StepReport;
-use crate::rule_classes::{Dopamine1, Dopamine2, OpenEs, Wp};
-use crate::settings::block_to_py;
-use crate::state::Restored;
-use crate::{ops, settings, state};
+use crate::catalog::{ClassSpec, Interface};
+use crate::engine::{Dtype, Engine, Scratch, with_kernel};
+use crate::registry_classes::catalog;
+use crate::settings::Settings;
+use crate::state;
 
-/// The methods every perturbation optimizer shares (the base class of `WP`,
-/// `Dopamine1`, `Dopamine2` and `OpenES`; it cannot be built directly).
-///
-/// Population interface: `points = opt.ask(params)` returns the step's
-/// evaluation points as the rows of one `(n_points, n_params)` array (or
-/// writes them into `out`); evaluate them, then `opt.tell(params, losses)`
-/// updates `params` in place and returns a `StepReport`.
-///
-/// One-point interface: `opt.ask_one(params)` moves `params` in place to the
-/// next point and says which it is; `opt.tell_one(params, loss)` restores,
-/// updates or undoes. `opt.step(params, loss_fn)` runs a whole step.
+/// The base of every optimizer class: what they all have (settings,
+/// dtype, pickling). It cannot be built directly; its subclasses
+/// `PopulationOptimizer`, `PerturbationOptimizer` and `GradientOptimizer`
+/// add the interfaces, and each optimizer of the registry (`WP`,
+/// `Dopamine1`, `SNES`, `Adam`, ... ; see `OPTIMIZERS`) is a class of one of
+/// them.
 ///
 /// Errors: wrong array types and dtypes raise `TypeError`; wrong shapes,
 /// non-contiguous or read-only arrays, wrong loss counts and the kernel's
 /// own checks (invalid settings, non-finite parameters) raise `ValueError`
-/// (the kernel's message, unchanged); calls out of protocol order (`tell`
-/// without `ask`, `ask_one` during a population step) raise `RuntimeError`.
-/// On any error nothing changes. A non-finite loss is not an error: the
-/// step is rejected (`report.rejected`), the safety net puts the parameters
-/// back, and training continues.
-#[pyclass(subclass, module = "dopamine_py", name = "PerturbationOptimizer")]
+/// (the kernel's message, unchanged); unknown and renamed keyword
+/// arguments raise `TypeError` (a renamed one naming its new name); calls
+/// out of protocol order raise `RuntimeError`. On any error nothing
+/// changes.
+#[pyclass(subclass, module = "dopamine_py", name = "Optimizer")]
 pub struct Optimizer {
     pub(crate) engine: Engine,
-    scratch: Scratch,
+    pub(crate) settings: Settings,
+    pub(crate) scratch: Scratch,
 }
 
-impl Optimizer {
-    /// The base of a rule's class, running `engine`.
-    pub(crate) fn new(engine: Engine) -> Self {
-        Self {
-            engine,
-            scratch: Scratch::default(),
-        }
+/// An optimizer restored from a pickle, on its way into its class's
+/// constructor (never seen by Python code).
+#[pyclass(module = "dopamine_py", name = "_Restored")]
+pub(crate) struct Restored(Mutex<Option<(Settings, Engine)>>);
+
+impl Restored {
+    /// Carries `settings` and `engine`.
+    pub(crate) fn new(settings: Settings, engine: Engine) -> Self {
+        Self(Mutex::new(Some((settings, engine))))
     }
 }
 
-/// A restored optimizer as a Python object of the right class.
-pub(crate) fn into_object(py: Python<'_>, restored: Restored) -> PyResult<Py<PyAny>> {
-    let engine = match restored {
-        Restored::Perturbation(engine) => *engine,
-        Restored::Snes(engine) => {
-            return Ok(Py::new(py, crate::snes_class::Snes::from_engine(*engine))?.into_any());
+impl Optimizer {
+    /// The optimizer of `cls(*args, **kwargs)` for a registry class whose
+    /// base class has `interface`: built by the registry from the keyword
+    /// arguments, or the one a pickle carries.
+    pub(crate) fn construct(
+        cls: &Bound<'_, PyType>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+        interface: Interface,
+    ) -> PyResult<Self> {
+        let class = class_of(cls)?;
+        if class.interface != interface {
+            return Err(PyTypeError::new_err(format!(
+                "{} is a {}, not a {}",
+                class.name,
+                class.interface.base(),
+                interface.base()
+            )));
         }
-    };
-    let kind = engine.rule_kind();
-    let base = PyClassInitializer::from(Optimizer::new(engine));
-    Ok(match kind {
-        RuleKind::Wp => Py::new(py, base.add_subclass(Wp))?.into_any(),
-        RuleKind::Dopamine1 => Py::new(py, base.add_subclass(Dopamine1))?.into_any(),
-        RuleKind::Dopamine2 => Py::new(py, base.add_subclass(Dopamine2))?.into_any(),
-        RuleKind::OpenEs => Py::new(py, base.add_subclass(OpenEs))?.into_any(),
-    })
+        if let (Some(carried), None) = (args.iter().next(), kwargs) {
+            if let Ok(restored) = carried.cast::<Restored>() {
+                let taken = restored
+                    .borrow()
+                    .0
+                    .lock()
+                    .map_err(|_| PyRuntimeError::new_err("a restored optimizer was poisoned"))?
+                    .take();
+                let (settings, engine) = taken
+                    .ok_or_else(|| PyRuntimeError::new_err("a restored optimizer is used once"))?;
+                if settings.kind() != class.kind {
+                    return Err(PyValueError::new_err(format!(
+                        "a {} state cannot restore a {}",
+                        settings.kind(),
+                        class.name
+                    )));
+                }
+                return Ok(Self::new(settings, engine));
+            }
+        }
+        let settings = Settings::from_arguments(class, args, kwargs)?;
+        let engine = settings.build()?;
+        Ok(Self::new(settings, engine))
+    }
+
+    fn new(settings: Settings, engine: Engine) -> Self {
+        Self {
+            engine,
+            settings,
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The class of this optimizer's registry entry.
+    pub(crate) fn class(&self) -> PyResult<&'static ClassSpec> {
+        let kind = self.settings.kind();
+        catalog()?
+            .class(kind)
+            .ok_or_else(|| PyTypeError::new_err(format!("{kind} has no Python class")))
+    }
+}
+
+/// The registry class `cls` is (or derives from), by its `kind`.
+fn class_of(cls: &Bound<'_, PyType>) -> PyResult<&'static ClassSpec> {
+    let not_built = || not_built(cls);
+    let tag: String = cls
+        .getattr("kind")
+        .and_then(|k| k.extract())
+        .map_err(|_| not_built())?;
+    let kind = OptimizerKind::from_tag(&tag).ok_or_else(not_built)?;
+    catalog()?.class(kind).ok_or_else(not_built)
+}
+
+/// The error of building a base class.
+fn not_built(cls: &Bound<'_, PyType>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{} cannot be built directly: build one of the optimizer classes (see dopamine_py.OPTIMIZERS)",
+        cls.name().map(|n| n.to_string()).unwrap_or_default()
+    ))
 }
 
 /// `tell`'s `on_nonfinite`: `true` for `"raise"`, `false` for `"reject"`.
@@ -91,108 +152,23 @@ pub(crate) fn counters_dict<'py>(py: Python<'py>, c: &Counters) -> PyResult<Boun
     Ok(d)
 }
 
-/// `Class(k=v, ...) at step N` from the `config` dict (`None` values left out).
-pub(crate) fn repr_of(name: &str, config: &Bound<'_, PyDict>, step: u64) -> PyResult<String> {
-    let mut parts = Vec::new();
-    for (k, v) in config.iter() {
-        if !v.is_none() {
-            parts.push(format!("{}={}", k.str()?, v.repr()?));
-        }
-    }
-    Ok(format!("{name}({}) at step {step}", parts.join(", ")))
-}
-
 #[pymethods]
 impl Optimizer {
-    /// Starts a step and returns its evaluation points, one per row of an
-    /// `(n_points, n_params)` array: row `e` is what the one-point interface
-    /// would evaluate at exchange `e`, bit for bit (`points_info` says which
-    /// row is the baseline and which probe and side each other row is).
-    /// With `out` (a writable C-contiguous array of that shape and the
-    /// optimizer's dtype) the points are written there and `out` is
-    /// returned. `params` is read, not changed; give the same array, unchanged,
-    /// to `tell`. Calling `ask` again before `tell` gives the same points.
-    #[pyo3(signature = (params, out=None))]
-    fn ask<'py>(
-        &mut self,
-        py: Python<'py>,
-        params: &Bound<'py, PyAny>,
-        out: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let scratch = &mut self.scratch;
-        with_engine!(&mut self.engine, |opt| ops::ask(
-            py, opt, scratch, params, out
-        )
-        .map(Bound::into_any))
-    }
-
-    /// Finishes the step `ask` started: `losses` holds the loss of every row
-    /// of the points, in order (any 1-D array-like of `n_points` numbers).
-    /// Updates `params` in place — restores, updates or undoes exactly as
-    /// the same losses told one at a time would — and returns the report.
-    ///
-    /// A non-finite loss rejects the step (`on_nonfinite="reject"`, the
-    /// default: `report.rejected` is `True`, the parameters are back where
-    /// the step began, up to the rounding of in-place restores). With
-    /// `on_nonfinite="raise"` a non-finite loss raises `ValueError` instead
-    /// and nothing changes: the step stays pending for a corrected `tell`.
-    #[pyo3(signature = (params, losses, *, on_nonfinite="reject"))]
-    fn tell(
-        &mut self,
-        py: Python<'_>,
-        params: &Bound<'_, PyAny>,
-        losses: &Bound<'_, PyAny>,
-        on_nonfinite: &str,
-    ) -> PyResult<StepReport> {
-        let raise = raise_on_nonfinite(on_nonfinite)?;
-        with_engine!(&mut self.engine, |opt| ops::tell(
-            py,
-            opt,
-            params,
-            losses,
-            raise,
-            ops::describe_point
-        ))
-    }
-
-    /// Moves `params` in place to where the next loss is wanted and returns
-    /// `(kind, probe, side)`: `("baseline", None, None)` or
-    /// `("probe", k, "plus" | "minus")`. Calling it again before `tell_one`
-    /// changes nothing.
-    fn ask_one<'py>(
-        &mut self,
-        py: Python<'py>,
-        params: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let q = with_engine!(&mut self.engine, |opt| ops::ask_one(opt, params))?;
-        ops::query_tuple(py, q)
-    }
-
-    /// Takes the loss at the point `ask_one` prepared: restores a probe,
-    /// moves on, updates or undoes. Returns `None` while the step goes on and
-    /// a `StepReport` when it ends (updated or rejected).
-    fn tell_one(&mut self, params: &Bound<'_, PyAny>, loss: f64) -> PyResult<Option<StepReport>> {
-        with_engine!(&mut self.engine, |opt| ops::tell_one(opt, params, loss))
-    }
-
-    /// One whole step: calls `loss_fn(params)` with the parameters moved in
-    /// place to each point (baseline, then probes), then updates. Returns
-    /// the report. If `loss_fn` raises, the exchange it was evaluating is
-    /// taken back (a probe's perturbation is restored in place, the
-    /// optimizer's state is as before that exchange) and the exception
-    /// propagates. `loss_fn` must not use this optimizer.
-    fn step(
-        &mut self,
-        params: &Bound<'_, PyAny>,
-        loss_fn: &Bound<'_, PyAny>,
-    ) -> PyResult<StepReport> {
-        with_engine!(&mut self.engine, |opt| ops::step(opt, params, loss_fn))
+    #[new]
+    #[classmethod]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn py_new(
+        cls: &Bound<'_, PyType>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        Err(not_built(cls))
     }
 
     /// Number of parameters.
     #[getter]
     fn n_params(&self) -> usize {
-        with_engine!(&self.engine, |opt| opt.dim())
+        self.settings.n_params
     }
 
     /// The dtype the optimizer works in (`numpy.float32` or `numpy.float64`).
@@ -204,85 +180,35 @@ impl Optimizer {
         }
     }
 
-    /// Evaluation points per step (rows of `ask`'s array): the baseline
-    /// (unless `baseline="from_probes"`) plus one (forward) or two
-    /// (antithetic) per probe.
+    /// The settings as the keyword arguments that build a fresh optimizer
+    /// like this one, `type(opt)(**opt.config)`: every keyword, with the
+    /// values given or their defaults (`None` where the default depends on
+    /// the number of parameters, as for SNES's `population`).
     #[getter]
-    fn n_points(&self) -> usize {
-        with_engine!(&self.engine, |opt| ops::n_points(opt.config()))
-    }
-
-    /// What each row of `ask`'s points is: a list of `(kind, probe, side)`
-    /// tuples, as `ask_one` returns them.
-    #[getter]
-    fn points_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let items = with_engine!(&self.engine, |opt| {
-            let config = opt.config();
-            (0..ops::n_points(config))
-                .map(|e| ops::query_tuple(py, ops::point(config, e)))
-                .collect::<PyResult<Vec<_>>>()
-        })?;
-        PyList::new(py, items)
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.settings.to_dict(py, self.class()?)
     }
 
     /// The index of the step in progress (= steps completed or rejected).
     #[getter]
-    fn step_index(&self) -> u64 {
-        with_engine!(&self.engine, |opt| opt.step_index())
+    fn step_index(&mut self) -> u64 {
+        with_kernel!(&mut self.engine, |k| k.step_index())
     }
 
-    /// `True` while `params` hold a probe's perturbation (between an
-    /// `ask_one` for a probe and its `tell_one`).
+    /// The learning rate in force now: after the schedule, WP's halvings
+    /// on divergence and a gradient method's halvings on rollback (SNES:
+    /// the mean's rate, `eta`).
     #[getter]
-    fn is_perturbed(&self) -> bool {
-        with_engine!(&self.engine, |opt| opt.is_perturbed())
+    fn current_rate(&self) -> f64 {
+        with_kernel!(&self.engine, |k| k.optimizer().current_rate())
     }
 
-    /// Counters of the work done: a dict with `forward_passes`, `updates`,
-    /// `undone_updates`, `rejected_probes`, `non_finite_baselines`,
-    /// `skipped_updates`, `consecutive_rejections`.
-    #[getter]
-    fn counters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let c = *with_engine!(&self.engine, |opt| opt.counters());
-        counters_dict(py, &c)
-    }
-
-    /// The report of the last applied update, or `None`.
-    #[getter]
-    fn last_report(&self) -> Option<StepReport> {
-        with_engine!(&self.engine, |opt| opt
-            .last_report()
-            .map(StepReport::from_update))
-    }
-
-    /// The settings as the keyword arguments that build a fresh optimizer
-    /// like this one: `type(opt)(**opt.config)`.
-    #[getter]
-    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        settings::to_dict(py, &self.engine)
-    }
-
-    /// The parameter layout: `None` (one flat vector) or a list of blocks,
-    /// ints for vectors and `(m, n)` pairs for C-ordered matrices.
-    #[getter]
-    fn layout<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        let blocks = with_engine!(&self.engine, |opt| *opt.layout());
-        let blocks = blocks.blocks();
-        if blocks.len() == 1 && matches!(blocks[0], dopamine_core::Block::Vector { .. }) {
-            return Ok(None);
-        }
-        let items = blocks
-            .iter()
-            .map(|b| block_to_py(py, b))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(Some(PyList::new(py, items)?))
-    }
-
-    /// Pickling: the whole state (settings, rule state, trace, step,
-    /// counters, a step in progress) as bytes; a restored optimizer continues
-    /// bit for bit.
+    /// Pickling: the settings and the whole state (rule state, per-parameter
+    /// state, step, counters, a step in progress), in the training
+    /// library's checked state format; a restored optimizer continues bit
+    /// for bit.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let bytes = state::encode(&self.engine)?;
+        let bytes = state::encode(&self.settings, &self.engine)?;
         // The module's own function object, so that pickle finds it by name.
         let restore = py.import("dopamine_py")?.getattr("_restore")?;
         (restore, (PyBytes::new(py, &bytes),)).into_pyobject(py)
@@ -290,10 +216,16 @@ impl Optimizer {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
-        let this = slf.try_borrow()?;
+        let mut this = slf.try_borrow_mut()?;
         let name = slf.get_type().name()?.to_string();
-        let config = settings::to_dict(py, &this.engine)?;
-        let step = with_engine!(&this.engine, |opt| opt.step_index());
-        repr_of(&name, &config, step)
+        let config = this.settings.to_dict(py, this.class()?)?;
+        let step = with_kernel!(&mut this.engine, |k| k.step_index());
+        let mut parts = Vec::new();
+        for (k, v) in config.iter() {
+            if !v.is_none() {
+                parts.push(format!("{}={}", k.str()?, v.repr()?));
+            }
+        }
+        Ok(format!("{name}({}) at step {step}", parts.join(", ")))
     }
 }

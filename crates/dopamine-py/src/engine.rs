@@ -1,13 +1,14 @@
-//! The optimizer behind a Python object: one rule in one dtype (the perturbation optimizers, OpenES among them) or SNES in one dtype, and the dispatch over the combinations.
+//! The optimizer behind a Python object as one value: [`Engine`], a [`Kernel`] in `f32` or `f64`, and [`with_kernel!`], which runs generic code on whichever it is; [`Float`] (the dtypes), [`SharedVec`] (per-parameter state shared copy-on-write) and [`Scratch`] (a population `ask`'s reused buffer).
 
 use std::sync::Arc;
 
-use dopamine_core::{Dopamine1, Dopamine2, OpenEs, Real, Snes, Wp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A float type the bindings accept: `f32` or `f64`, a kernel [`Real`] and a
-/// numpy element.
-pub(crate) trait Float: Real + numpy::Element {
+use crate::kernel::Kernel;
+
+/// A float type the bindings accept: `f32` or `f64`, a training-library
+/// [`dopamine_train::Float`] and a numpy element.
+pub(crate) trait Float: dopamine_train::Float + numpy::Element {
     /// The numpy name of the dtype.
     const NAME: &'static str;
 
@@ -41,15 +42,18 @@ pub(crate) struct Scratch {
 }
 
 /// A vector of one value per parameter (or two, for OpenES's Adam moments)
-/// that a rule or SNES keeps, owned by the binding and shared copy-on-write:
-/// Dopamine-2's eligibility trace, OpenES's moments, SNES's `sigma`.
+/// that a rule keeps, owned by the binding and shared copy-on-write: the
+/// storage of per-parameter state the bindings choose for the registry's
+/// entries (Dopamine-2's eligibility trace, OpenES's moments, the second
+/// moment).
 ///
 /// Cloning it is cheap (a reference count), and the values are copied only
 /// if they are written while another clone is alive. `step` keeps a clone of
-/// the optimizer from before each exchange (SNES: before the step), to take
-/// it back if the Python loss function raises; the vector is never written
-/// while points are planned or built, and the clone is dropped before the
-/// `tell` that may update it, so the snapshot costs no copy.
+/// the optimizer from before each exchange, to take it back if the Python
+/// loss function raises; the vector is never written while points are asked,
+/// and the clone is dropped before the `tell` that may update it, so the
+/// snapshot costs no copy. Serialized as a plain vector (the bytes of a
+/// `Vec`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct SharedVec<T>(Arc<Vec<T>>);
 
@@ -84,19 +88,6 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for SharedVec<T> {
     }
 }
 
-/// Which rule an optimizer runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RuleKind {
-    /// Weight perturbation.
-    Wp,
-    /// Dopamine-1.
-    Dopamine1,
-    /// Dopamine-2.
-    Dopamine2,
-    /// OpenES.
-    OpenEs,
-}
-
 /// Which float type an optimizer runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dtype {
@@ -114,103 +105,44 @@ impl Dtype {
             Dtype::F64 => f64::NAME,
         }
     }
+
+    /// The dtype called `name` (`float32`, `float64`).
+    pub(crate) fn from_name(name: &str) -> Option<Dtype> {
+        match name {
+            "float32" => Some(Dtype::F32),
+            "float64" => Some(Dtype::F64),
+            _ => None,
+        }
+    }
 }
 
-/// The kernel's perturbation optimizer for one of the eight (rule, dtype)
-/// pairs. Serialized as a whole for pickling (new variants go at the end, so
-/// that the bytes of the others stay as they were); Dopamine-2's eligibility
-/// trace and OpenES's moments are a [`SharedVec`] the binding owns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The optimizer of a Python object: any registry entry's, in either dtype.
 pub(crate) enum Engine {
-    /// WP on `f32`.
-    WpF32(Wp<f32>),
-    /// WP on `f64`.
-    WpF64(Wp<f64>),
-    /// Dopamine-1 on `f32`.
-    D1F32(Dopamine1<f32>),
-    /// Dopamine-1 on `f64`.
-    D1F64(Dopamine1<f64>),
-    /// Dopamine-2 on `f32`.
-    D2F32(Dopamine2<f32, SharedVec<f32>>),
-    /// Dopamine-2 on `f64`.
-    D2F64(Dopamine2<f64, SharedVec<f64>>),
-    /// OpenES on `f32` (Adam's moments `m`, `v` in one vector of `2P`).
-    OesF32(OpenEs<f32, SharedVec<f32>>),
-    /// OpenES on `f64`.
-    OesF64(OpenEs<f64, SharedVec<f64>>),
+    /// In `f32`.
+    F32(Box<dyn Kernel<f32>>),
+    /// In `f64`.
+    F64(Box<dyn Kernel<f64>>),
 }
 
-/// Runs `$body` with `$opt` bound to the engine's optimizer, whatever its
-/// rule and dtype (the body is compiled once per variant, so it may call
-/// generic functions).
-macro_rules! with_engine {
-    ($engine:expr, |$opt:ident| $body:expr) => {
+/// Runs `$body` with `$kernel` bound to the engine's kernel (a
+/// `&Box<dyn Kernel<T>>` or `&mut Box<dyn Kernel<T>>`), whatever its dtype
+/// (the body is compiled once per dtype, so it may call generic functions).
+macro_rules! with_kernel {
+    ($engine:expr, |$kernel:ident| $body:expr) => {
         match $engine {
-            $crate::engine::Engine::WpF32($opt) => $body,
-            $crate::engine::Engine::WpF64($opt) => $body,
-            $crate::engine::Engine::D1F32($opt) => $body,
-            $crate::engine::Engine::D1F64($opt) => $body,
-            $crate::engine::Engine::D2F32($opt) => $body,
-            $crate::engine::Engine::D2F64($opt) => $body,
-            $crate::engine::Engine::OesF32($opt) => $body,
-            $crate::engine::Engine::OesF64($opt) => $body,
+            $crate::engine::Engine::F32($kernel) => $body,
+            $crate::engine::Engine::F64($kernel) => $body,
         }
     };
 }
-pub(crate) use with_engine;
+pub(crate) use with_kernel;
 
 impl Engine {
-    /// The rule.
-    pub(crate) fn rule_kind(&self) -> RuleKind {
-        match self {
-            Engine::WpF32(_) | Engine::WpF64(_) => RuleKind::Wp,
-            Engine::D1F32(_) | Engine::D1F64(_) => RuleKind::Dopamine1,
-            Engine::D2F32(_) | Engine::D2F64(_) => RuleKind::Dopamine2,
-            Engine::OesF32(_) | Engine::OesF64(_) => RuleKind::OpenEs,
-        }
-    }
-
     /// The dtype.
     pub(crate) fn dtype(&self) -> Dtype {
         match self {
-            Engine::WpF32(_) | Engine::D1F32(_) | Engine::D2F32(_) | Engine::OesF32(_) => {
-                Dtype::F32
-            }
-            Engine::WpF64(_) | Engine::D1F64(_) | Engine::D2F64(_) | Engine::OesF64(_) => {
-                Dtype::F64
-            }
-        }
-    }
-}
-
-/// SNES in one dtype, its per-parameter `sigma` a [`SharedVec`] the binding
-/// owns. Pickled on its own (not an [`Engine`]: SNES is not a perturbation
-/// optimizer and has no one-point interface).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) enum SnesEngine {
-    /// SNES on `f32`.
-    F32(Snes<f32, SharedVec<f32>>),
-    /// SNES on `f64`.
-    F64(Snes<f64, SharedVec<f64>>),
-}
-
-/// Runs `$body` with `$opt` bound to the SNES optimizer, whatever its dtype.
-macro_rules! with_snes {
-    ($engine:expr, |$opt:ident| $body:expr) => {
-        match $engine {
-            $crate::engine::SnesEngine::F32($opt) => $body,
-            $crate::engine::SnesEngine::F64($opt) => $body,
-        }
-    };
-}
-pub(crate) use with_snes;
-
-impl SnesEngine {
-    /// The dtype.
-    pub(crate) fn dtype(&self) -> Dtype {
-        match self {
-            SnesEngine::F32(_) => Dtype::F32,
-            SnesEngine::F64(_) => Dtype::F64,
+            Engine::F32(_) => Dtype::F32,
+            Engine::F64(_) => Dtype::F64,
         }
     }
 }

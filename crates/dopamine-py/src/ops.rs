@@ -1,19 +1,21 @@
-//! The operations behind the Python methods, generic over the dtype and the method: population ask/tell (every population method), one-point ask/tell and step (perturbation optimizers), SNES's step.
+//! The operations behind the Python methods, generic over the dtype and written once over a [`Kernel`]: population ask/tell and `step` (every population method), one-point ask/tell and `step` in place (the perturbation optimizers), the gradient step.
 
 use dopamine_core::{
-    BaselinePolicy, PerturbConfig, PerturbationOptimizer, Population, PopulationOptimizer, Query,
-    Real, Side, Snes, StepOutcome, Told, UpdateRule,
+    BaselinePolicy, PerturbConfig, Plan, Population, Query, Real, Side, StepOutcome, Told,
 };
+use dopamine_train::TrainError;
 use numpy::{PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::arrays;
-use crate::engine::{Float, Scratch, SharedVec};
+use crate::engine::{Float, Scratch};
 use crate::errors::{Call, call_error, core_error};
+use crate::kernel::{Kernel, OnePoint};
 use crate::report::StepReport;
-use crate::settings::type_name;
+use crate::settings::train_error;
+use crate::values::type_name;
 
 /// Work (elements touched) above which the GIL is released around the
 /// kernel's loops: below it, releasing and re-acquiring costs more than it
@@ -31,6 +33,18 @@ where
     } else {
         f()
     }
+}
+
+/// The kernel of a population class (every one has a population step).
+type Boxed<T> = Box<dyn Kernel<T>>;
+
+fn no_interface(what: &str) -> PyErr {
+    PyTypeError::new_err(format!("this optimizer has no {what} interface"))
+}
+
+/// The kernel's one-point interface (the perturbation optimizers).
+pub(crate) fn one_point<T: Float>(kernel: &mut Boxed<T>) -> PyResult<&mut dyn OnePoint<T>> {
+    kernel.one_point().ok_or_else(|| no_interface("one-point"))
 }
 
 /// Evaluation points per step: the baseline (unless skipped) plus one
@@ -97,17 +111,16 @@ fn with_params<T: Float, R>(
 
 /// Population `ask`: plans the step and writes every evaluation point, in
 /// plan order, into the rows of `out` (or of a new `(n_points, P)` array).
-pub(crate) fn ask<'py, T, O>(
+pub(crate) fn ask<'py, T: Float>(
     py: Python<'py>,
-    opt: &mut O,
+    kernel: &mut Boxed<T>,
     scratch: &mut Scratch,
     params: &Bound<'py, PyAny>,
     out: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<T>>>
-where
-    T: Float,
-    O: PopulationOptimizer<T> + 'static,
-{
+) -> PyResult<Bound<'py, PyArray2<T>>> {
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let rows = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, false)?;
@@ -147,21 +160,36 @@ where
     Ok(target)
 }
 
+/// The name of point `e` of the planned step, for messages.
+fn describe<T: Real>(plan: Option<Plan<'_, T>>, e: usize) -> String {
+    match plan {
+        Some(Plan::Perturbation(p)) if e < p.len() => match p.point(e) {
+            Query::Baseline => "the baseline".into(),
+            Query::Probe { probe, side } => format!(
+                "probe {probe}, {} side",
+                match side {
+                    Side::Plus => "plus",
+                    Side::Minus => "minus",
+                }
+            ),
+        },
+        _ => format!("point {e}"),
+    }
+}
+
 /// Population `tell`: the losses of every point, in plan order; updates
-/// `params` in place. `describe(opt, e)` names point `e` in the message of
-/// a non-finite loss refused with `raise_nonfinite`.
-pub(crate) fn tell<T, O>(
+/// `params` in place. A non-finite loss refused with `raise_nonfinite` is
+/// named in the message.
+pub(crate) fn tell<T: Float>(
     py: Python<'_>,
-    opt: &mut O,
+    kernel: &mut Boxed<T>,
     params: &Bound<'_, PyAny>,
     losses: &Bound<'_, PyAny>,
     raise_nonfinite: bool,
-    describe: fn(&O, usize) -> String,
-) -> PyResult<StepReport>
-where
-    T: Float,
-    O: PopulationOptimizer<T> + Send,
-{
+) -> PyResult<StepReport> {
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let n = opt.points_per_step();
     let params = arrays::params::<T>(params, dim, true)?;
@@ -171,62 +199,43 @@ where
             return Err(PyValueError::new_err(format!(
                 "loss {e} ({}) is {}; nothing was changed (on_nonfinite='raise'). \
                  With on_nonfinite='reject' the step is rejected and the parameters restored",
-                describe(opt, e),
+                describe(opt.current_plan(), e),
                 losses[e]
             )));
         }
     }
     let step = opt.step_index();
     let outcome = with_params(params, |w| {
-        maybe_detach(py, n.saturating_mul(dim), || opt.tell_all(w, &losses))
+        maybe_detach(py, n.saturating_mul(dim), || {
+            kernel
+                .population()
+                .map(|opt| opt.tell_all(w, &losses))
+                .expect("a population kernel")
+        })
     })?
     .map_err(|e| call_error(Call::Tell, e))?;
     Ok(StepReport::from_outcome(step, outcome))
 }
 
-/// The name of point `e` of a perturbation optimizer's step, for messages.
-pub(crate) fn describe_point<T: Real, R: UpdateRule<T>>(
-    opt: &PerturbationOptimizer<T, R>,
-    e: usize,
-) -> String {
-    describe(point(opt.config(), e))
-}
-
-/// The name of point `e` of a SNES step, for messages.
-pub(crate) fn describe_snes_point<T: Real>(_: &Snes<T, SharedVec<T>>, e: usize) -> String {
-    format!("point {e}")
-}
-
-fn describe(q: Query) -> String {
-    match q {
-        Query::Baseline => "the baseline".into(),
-        Query::Probe { probe, side } => format!(
-            "probe {probe}, {} side",
-            match side {
-                Side::Plus => "plus",
-                Side::Minus => "minus",
-            }
-        ),
-    }
-}
-
 /// One-point `ask`: puts the parameters where the next loss is wanted.
-pub(crate) fn ask_one<T: Float, R: UpdateRule<T>>(
-    opt: &mut PerturbationOptimizer<T, R>,
+pub(crate) fn ask_one<T: Float>(
+    kernel: &mut Boxed<T>,
     params: &Bound<'_, PyAny>,
 ) -> PyResult<Query> {
+    let opt = one_point(kernel)?;
     let params = arrays::params::<T>(params, opt.dim(), true)?;
     with_params(params, |w| opt.ask(w))?.map_err(|e| call_error(Call::AskOne, e))
 }
 
 /// One-point `tell`: `None` while the step goes on, a report when it ends.
-pub(crate) fn tell_one<T: Float, R: UpdateRule<T>>(
-    opt: &mut PerturbationOptimizer<T, R>,
+pub(crate) fn tell_one<T: Float>(
+    kernel: &mut Boxed<T>,
     params: &Bound<'_, PyAny>,
     loss: f64,
 ) -> PyResult<Option<StepReport>> {
+    let step = kernel.step_index();
+    let opt = one_point(kernel)?;
     let params = arrays::params::<T>(params, opt.dim(), true)?;
-    let step = opt.step_index();
     let told = with_params(params, |w| opt.tell(w, T::from_f64(loss)))?
         .map_err(|e| call_error(Call::TellOne, e))?;
     Ok(report_of(step, told))
@@ -243,71 +252,82 @@ fn report_of<T: Real>(step: u64, told: Told<T>) -> Option<StepReport> {
     }
 }
 
+/// `loss_fn(point)` as a number of `T`, or the error it raised (a
+/// `TypeError` when it returned something that is not a number).
+fn call_loss<T: Float>(loss_fn: &Bound<'_, PyAny>, point: &Bound<'_, PyAny>) -> PyResult<T> {
+    let value = loss_fn.call1((point,))?;
+    value.extract::<f64>().map(T::from_f64).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "loss_fn must return a number, got {}",
+            type_name(&value)
+        ))
+    })
+}
+
 /// One whole step with `loss_fn(params)` evaluated on the parameters in
 /// place. If `loss_fn` raises (or returns something that is not a number),
 /// the exchange it was evaluating is taken back — a probe's perturbation is
 /// restored, and the optimizer's state is what it was before that exchange —
 /// and the exception propagates.
-pub(crate) fn step<T: Float, R: UpdateRule<T> + Clone>(
-    opt: &mut PerturbationOptimizer<T, R>,
+pub(crate) fn one_point_step<T: Float>(
+    kernel: &mut Boxed<T>,
     params: &Bound<'_, PyAny>,
     loss_fn: &Bound<'_, PyAny>,
 ) -> PyResult<StepReport> {
-    let arr = arrays::params::<T>(params, opt.dim(), true)?;
+    let arr = arrays::params::<T>(params, one_point(kernel)?.dim(), true)?;
     loop {
-        let before = opt.clone();
-        let step = opt.step_index();
-        let query = with_params(arr, |w| opt.ask(w))?.map_err(|e| call_error(Call::AskOne, e))?;
-        let value = loss_fn.call1((params,)).and_then(|v| {
-            v.extract::<f64>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "loss_fn must return a number, got {}",
-                    type_name(&v)
-                ))
-            })
-        });
-        let value = match value {
+        // Per-parameter state is shared copy-on-write: this snapshot copies
+        // nothing, and it is dropped before `tell` may write that state.
+        let before = kernel.snapshot();
+        let step = kernel.step_index();
+        let query = with_params(arr, |w| {
+            one_point(kernel)?
+                .ask(w)
+                .map_err(|e| call_error(Call::AskOne, e))
+        })??;
+        let value = match call_loss::<T>(loss_fn, params) {
             Ok(v) => {
-                // Before `tell`, which may write Dopamine-2's trace: with the
-                // snapshot gone, the trace is written without a copy.
                 drop(before);
                 v
             }
             Err(err) => {
                 if let Query::Probe { probe, side } = query {
-                    if opt.is_perturbed() && !before.is_perturbed() {
-                        let sigma = match side {
-                            Side::Plus => opt.config().sigma,
-                            Side::Minus => -opt.config().sigma,
-                        };
-                        let noise = opt.noise(opt.step_index());
-                        with_params(arr, |w| noise.restore(w, probe, sigma))?;
+                    let was = before.one_point_ref().is_some_and(|o| o.is_perturbed());
+                    let opt = one_point(kernel)?;
+                    if opt.is_perturbed() && !was {
+                        with_params(arr, |w| opt.restore_probe(w, probe, side))?;
                     }
                 }
-                *opt = before;
+                *kernel = before;
                 return Err(err);
             }
         };
-        let told = with_params(arr, |w| opt.tell(w, T::from_f64(value)))?
-            .map_err(|e| call_error(Call::TellOne, e))?;
+        let told = with_params(arr, |w| {
+            one_point(kernel)?
+                .tell(w, value)
+                .map_err(|e| call_error(Call::TellOne, e))
+        })??;
         if let Some(report) = report_of(step, told) {
             return Ok(report);
         }
     }
 }
 
-/// One whole SNES step: plans it, builds each point in turn into one
+/// One whole population step: plans it, builds each point in turn into one
 /// scratch array of `P` values, calls `loss_fn(point)` on it, then updates
-/// `params` (the mean) and `sigma` from all the losses. `params` is not moved
-/// during the step. If `loss_fn` raises (or returns something that is not a
-/// number), the step is taken back — the optimizer is as before the call —
-/// and the exception propagates.
-pub(crate) fn snes_step<T: Float>(
-    opt: &mut Snes<T, SharedVec<T>>,
+/// `params` from all the losses. `params` is not moved during the step. If
+/// `loss_fn` raises (or returns something that is not a number), the step
+/// is taken back — the optimizer is as before the call — and the exception
+/// propagates.
+pub(crate) fn population_step<T: Float>(
+    kernel: &mut Boxed<T>,
     params: &Bound<'_, PyAny>,
     loss_fn: &Bound<'_, PyAny>,
 ) -> PyResult<StepReport> {
     let py = params.py();
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let dim = opt.dim();
     let arr = arrays::params::<T>(params, dim, true)?;
     if opt.current_plan().is_some() {
@@ -315,28 +335,25 @@ pub(crate) fn snes_step<T: Float>(
             "a population step is pending: ask() was called and tell() has not been; finish it with tell() before step()",
         ));
     }
-    // The parameters as the step's base: SNES builds every point around
-    // them and never moves them, and no borrow of `params` is held while
-    // `loss_fn` runs.
+    // The parameters as the step's base, copied: no borrow of `params` is
+    // held while `loss_fn` runs.
     let mut base = arr
         .try_readonly()
         .map_err(|e| borrow_error("params", e))?
         .as_slice()
         .map_err(|_| PyValueError::new_err("params is not contiguous"))?
         .to_vec();
+    let start = base.clone();
     let point = arrays::new_vector::<T>(py, dim)?;
-    // `sigma` is shared copy-on-write: this snapshot copies nothing, and it
-    // is dropped before `tell_all` writes `sigma`.
-    let before = opt.clone();
-    opt.plan(&base).map_err(core_error)?;
+    let before = kernel.snapshot();
     let evaluated = (|| -> PyResult<Vec<T>> {
-        let n = opt.population();
-        let mut losses = Vec::with_capacity(n);
-        for e in 0..n {
+        let opt = kernel
+            .population()
+            .ok_or_else(|| no_interface("population"))?;
+        let plan = opt.plan(&start).map_err(|e| call_error(Call::AskOne, e))?;
+        let mut losses = Vec::with_capacity(plan.len());
+        for e in 0..plan.len() {
             {
-                let plan = opt
-                    .current_plan()
-                    .ok_or_else(|| PyRuntimeError::new_err("the SNES step was not planned"))?;
                 let mut write = point
                     .try_readwrite()
                     .map_err(|e| borrow_error("the point buffer", e))?;
@@ -345,14 +362,7 @@ pub(crate) fn snes_step<T: Float>(
                     .map_err(|_| PyValueError::new_err("the point buffer is not contiguous"))?;
                 plan.build_point(e, &mut base, out).map_err(core_error)?;
             }
-            let value = loss_fn.call1((&point,))?;
-            let value = value.extract::<f64>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "loss_fn must return a number, got {}",
-                    type_name(&value)
-                ))
-            })?;
-            losses.push(T::from_f64(value));
+            losses.push(call_loss::<T>(loss_fn, point.as_any())?);
         }
         Ok(losses)
     })();
@@ -362,11 +372,37 @@ pub(crate) fn snes_step<T: Float>(
             losses
         }
         Err(err) => {
-            *opt = before;
+            *kernel = before;
             return Err(err);
         }
     };
-    let step = opt.step_index();
+    let step = kernel.step_index();
+    let opt = kernel
+        .population()
+        .ok_or_else(|| no_interface("population"))?;
     let outcome = with_params(arr, |w| opt.tell_all(w, &losses))?.map_err(core_error)?;
     Ok(StepReport::from_outcome(step, outcome))
+}
+
+/// One gradient step: `params` updated in place from `grad` and `loss` (or
+/// the last update rolled back).
+pub(crate) fn gradient_step<T: Float>(
+    kernel: &mut Boxed<T>,
+    params: &Bound<'_, PyAny>,
+    grad: &Bound<'_, PyAny>,
+    loss: f64,
+) -> PyResult<StepReport> {
+    let dim = kernel.optimizer().dim();
+    let arr = arrays::params::<T>(params, dim, true)?;
+    let grad = arrays::gradient::<T>(grad, dim)?;
+    let step = kernel.step_index();
+    let info = with_params(arr, |w| kernel.gradient_step(w, &grad, T::from_f64(loss)))?
+        .ok_or_else(|| no_interface("gradient"))?
+        .map_err(|e| match e {
+            TrainError::NonFiniteStart => PyValueError::new_err(format!(
+                "the loss ({loss}) or the gradient is not finite and there is no update to roll back; nothing was changed"
+            )),
+            other => train_error(other),
+        })?;
+    Ok(StepReport::from_gradient_step(step, &info))
 }

@@ -1,6 +1,7 @@
 //! `StepReport`: what a finished step did (updated or rejected, and why), as a Python object.
 
 use dopamine_core::{Real, Rejection, StepOutcome, StepReport as CoreReport};
+use dopamine_train::StepInfo;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -10,8 +11,9 @@ use pyo3::types::PyDict;
 /// are Python floats (exact copies of the optimizer's float32 or float64
 /// values). For a rejected step only `step`, `rejected` and `reason` are
 /// set; the other values are `None`. A value the method does not have is
-/// `None` too: SNES has no RPE (`mean_delta`, `last_delta`), and only the
-/// Dopamine rules code their RPEs (`expected_rpe`, `surprise_size`).
+/// `None` too: SNES and the gradient methods have no RPE (`mean_delta`,
+/// `last_delta`), and only the Dopamine rules code their RPEs
+/// (`expected_rpe`, `surprise_size`).
 #[pyclass(frozen, module = "dopamine_py", name = "StepReport")]
 #[derive(Debug, Clone)]
 pub struct StepReport {
@@ -82,6 +84,26 @@ impl StepReport {
                 expected_rpe: None,
                 surprise_size: None,
             },
+        }
+    }
+
+    /// The report of a gradient step (`step` its index): its loss and
+    /// learning rate, or a rollback of the last update (`update_undone`).
+    pub(crate) fn from_gradient_step(step: u64, info: &StepInfo) -> Self {
+        if info.rejected {
+            return Self::from_outcome(step, StepOutcome::<f64>::Rejected(Rejection::UpdateUndone));
+        }
+        Self {
+            step,
+            rejected: false,
+            reason: None,
+            baseline_loss: Some(info.loss),
+            mean_delta: None,
+            last_delta: None,
+            eta: Some(info.effective_eta),
+            effective_eta: Some(info.effective_eta),
+            expected_rpe: None,
+            surprise_size: None,
         }
     }
 

@@ -62,14 +62,9 @@ def loss(w, round_, point, nan_every):
     return float(s)
 
 
-def point_index(opt_config, query):
-    """The plan index of an ask_one query (baseline first, then each probe's sides)."""
-    kind, probe, side = query
-    offset = 1 if opt_config["baseline"] == "evaluate" else 0
-    if kind == "baseline":
-        return 0
-    sides = 2 if opt_config["rpe"] == "antithetic" else 1
-    return offset + probe * sides + (1 if side == "minus" else 0)
+def point_index(points_info, query):
+    """The plan index of an ask_one query: its row in ask()'s points."""
+    return points_info.index(query)
 
 
 REPORT_FIELDS = (

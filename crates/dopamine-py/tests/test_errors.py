@@ -3,7 +3,9 @@
 The optimizer's whole state is compared through its pickled bytes, the
 parameters bit for bit. Invalid settings raise ValueError with exactly the
 Rust kernel's message (the messages come from the fixture that the Rust
-test tests/trajectories.rs writes).
+test tests/trajectories.rs writes); keyword arguments are read as a config
+file's settings are, so unknown and renamed ones raise TypeError with the
+registry's message.
 """
 
 import math
@@ -62,21 +64,28 @@ def test_non_finite_params_raise_the_kernels_message(fixture):
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        ({"rpe": "backward"}, ValueError, "rpe must be one of 'forward', 'antithetic'"),
-        ({"baseline": "skip"}, ValueError, "baseline must be one of"),
-        ({"noise": "uniform"}, ValueError, "noise must be one of 'gaussian', 'rademacher'"),
-        ({"schedule": "linear"}, ValueError, "schedule must be one of"),
-        ({"schedule": "cosine"}, ValueError, "schedule='cosine' needs total_steps"),
-        ({"schedule": "step", "every": 3}, ValueError, "schedule='step' needs factor"),
-        ({"schedule": "step", "factor": 0.5}, ValueError, "schedule='step' needs every"),
-        ({"total_steps": 10}, ValueError, "total_steps applies only to schedule='cosine'"),
-        ({"schedule": "cosine", "total_steps": 5, "every": 2}, ValueError, "every applies only"),
+        # The names of release 0.2.0, refused with their new names.
+        ({"rpe": "antithetic"}, TypeError, "Dopamine-1 has no setting `rpe`: it is called `antithetic`"),
+        ({"baseline": "from_probes"}, TypeError, "it is called `baseline_from_probes`"),
+        ({"schedule": "cosine"}, TypeError, "it is called `cosine_to` or `every` and `factor`"),
+        ({"final_fraction": 0.1}, TypeError, "it is called `cosine_to`"),
+        ({"sigmaa": 0.1}, TypeError, "unknown field `sigmaa`"),
+        ({"noise": "uniform"}, ValueError, "unknown variant `uniform`, expected `gaussian` or `rademacher`"),
+        ({"antithetic": "yes"}, TypeError, "`antithetic` must be True or False, got str"),
+        ({"beta": "high"}, TypeError, "`beta`"),
+        ({"cosine_to": 0.1}, ValueError, "`cosine_to` needs `total_steps`"),
+        ({"every": 3}, ValueError, "a step schedule needs `factor`"),
+        ({"factor": 0.5}, ValueError, "a step schedule needs `every`"),
+        ({"total_steps": 10}, ValueError, "applies only to a cosine schedule"),
+        ({"cosine_to": 0.1, "total_steps": 5, "every": 2, "factor": 0.5}, ValueError, "exclude each other"),
+        ({"baseline_from_probes": True}, ValueError, "needs a perturbation rule with antithetic RPE, not Dopamine-1"),
+        ({"rank": 0}, ValueError, "`rank`: must be >= 1"),
         ({"seed": -1}, ValueError, r"seed must lie in \[0, 2\*\*64\)"),
         ({"seed": 2**64}, ValueError, r"seed must lie in \[0, 2\*\*64\)"),
         ({"dtype": "int32"}, TypeError, "dtype must be float32 or float64"),
         ({"dtype": np.float16}, TypeError, "dtype must be float32 or float64"),
-        ({"probes": -2}, ValueError, "the number of probes per step must be at least 1"),
-        ({"probes": 2.5}, TypeError, None),
+        ({"probes": -2}, ValueError, "`probes`: can't convert negative int to unsigned"),
+        ({"probes": 2.5}, TypeError, "`probes`"),
         ({"layout": "abc"}, TypeError, "layout must be a list"),
         ({"layout": [(2, 3, 4)]}, ValueError, "layout entry 0 must be an int"),
         ({"layout": [2.5]}, ValueError, "layout entry 0 must be an int"),
@@ -96,10 +105,13 @@ def test_size_is_required():
         dp.WP()
     with pytest.raises(ValueError, match="n_params must be >= 0"):
         dp.WP(-1)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="at most 1 positional argument"):
         dp.WP(4, 0.1)  # everything but n_params is keyword-only
-    with pytest.raises(TypeError):
-        dp.PerturbationOptimizer()
+    with pytest.raises(TypeError, match="multiple values for argument 'n_params'"):
+        dp.WP(4, n_params=4)
+    for base in (dp.Optimizer, dp.PopulationOptimizer, dp.PerturbationOptimizer, dp.GradientOptimizer):
+        with pytest.raises(TypeError, match="cannot be built directly"):
+            base(4)
 
 
 # --- the population interface -----------------------------------------------
@@ -279,8 +291,8 @@ def test_step_exception_at_the_baseline_changes_nothing():
 
 @pytest.mark.parametrize("fail", ["raise", "not_a_number"])
 def test_step_exception_at_a_probe_takes_that_exchange_back(fail):
-    opt, w = make(cls=dp.Dopamine2, probes=2, rpe="antithetic")
-    twin, w_twin = make(cls=dp.Dopamine2, probes=2, rpe="antithetic")
+    opt, w = make(cls=dp.Dopamine2, probes=2, antithetic=True)
+    twin, w_twin = make(cls=dp.Dopamine2, probes=2, antithetic=True)
     for _ in range(3):
         opt.step(w, quad)
         twin.step(w_twin, quad)

@@ -22,12 +22,17 @@ def small_optimizers():
         dp.WP(3, sigma=0.1, eta=0.05, probes=2, seed=1),
         dp.Dopamine1(3, sigma=0.1, eta=0.05, seed=2, dtype=np.float32),
         dp.Dopamine2(3, sigma=0.1, eta=0.05, seed=3),
-        dp.OpenES(3, sigma=0.1, eta=0.05, probes=2, seed=4),
-        dp.SNES(3, sigma0=0.2, population=4, seed=5),
+        dp.OpenES(3, sigma=0.1, eta=0.05, pairs=2, seed=4),
+        dp.SNES(3, sigma=0.2, population=4, seed=5),
+        dp.SGD(3, lr=0.1),
+        dp.Adam(3, lr=0.1, dtype=np.float32),
     ]
     for opt in opts:
         w = np.full(3, 0.5, dtype=opt.dtype)
         for r in range(3):
+            if isinstance(opt, dp.GradientOptimizer):
+                opt.step(w, 2 * (w - 0.25), float(((w - 0.25) ** 2).sum()))
+                continue
             points = opt.ask(w)
             opt.tell(w, [loss(points[e], r, e, 0) for e in range(opt.n_points)])
     return opts
@@ -39,7 +44,7 @@ def state_of(opt):
     return bytes(state)
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(7))
 def test_every_bit_flip_and_cut_is_refused(index):
     opt = small_optimizers()[index]
     state = state_of(opt)

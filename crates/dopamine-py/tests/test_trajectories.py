@@ -51,10 +51,10 @@ def round_population(opt, w, r, nan_every, out=None):
 
 
 def round_one_point(opt, w, r, nan_every):
-    config = opt.config
+    info = opt.points_info
     while True:
         query = opt.ask_one(w)
-        report = opt.tell_one(w, loss(w, r, point_index(config, query), nan_every))
+        report = opt.tell_one(w, loss(w, r, point_index(info, query), nan_every))
         if report is not None:
             return report
 
@@ -145,7 +145,7 @@ def test_pickle_inside_a_step_resumes_bit_identically(fixture, name):
             losses = [loss(points[e], r, e, nan_every) for e in range(opt.n_points)]
             report = opt.tell(w, losses)
         else:
-            config = opt.config
+            info = opt.points_info
             report = None
             exchanges = 0
             while report is None:
@@ -153,7 +153,7 @@ def test_pickle_inside_a_step_resumes_bit_identically(fixture, name):
                 if exchanges == 1:
                     # The parameters hold a probe's perturbation: save both.
                     opt, w = pickle.loads(pickle.dumps((opt, w)))
-                report = opt.tell_one(w, loss(w, r, point_index(config, query), nan_every))
+                report = opt.tell_one(w, loss(w, r, point_index(info, query), nan_every))
                 exchanges += 1
         check_step(case, r, report, w, opt)
 

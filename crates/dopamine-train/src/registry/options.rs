@@ -5,21 +5,26 @@ use serde::{Deserialize, Serialize};
 use crate::error::SpecError;
 
 /// Settings of a built-in optimizer beyond its [`crate::OptimizerSpec`]:
-/// the probe structure, the antithetic step without a baseline, Dopamine's
-/// second moment, Adam's `beta1` and the gradient methods' online
-/// updates. Kept apart from the spec so that a
-/// tuning grid can vary them on their own; [`crate::OptimizerSpec::build_with`]
-/// applies them and refuses those that do not fit the optimizer.
+/// the probe structure, the antithetic step without a baseline
+/// ([`dopamine_core::BaselinePolicy::FromProbes`]), Dopamine's second
+/// moment, Adam's `beta1` and the gradient methods' online updates. Kept
+/// apart from the spec so that a tuning grid can vary them on their own;
+/// [`crate::OptimizerSpec::build_with`] applies them and refuses those that
+/// do not fit the optimizer. Low-rank probes need the objective's layout
+/// ([`crate::Objective::param_layout`]). The fields' doc comments are also
+/// their documentation in the Python bindings, where they are keyword
+/// arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecOptions {
-    /// Low-rank probes of this rank on the objective's layout
-    /// ([`crate::Objective::param_layout`]); perturbation rules and OpenES.
+    /// Low-rank probes of this rank: each matrix block of the parameters'
+    /// layout is perturbed by `A B^T / sqrt(rank)` (perturbation rules and
+    /// OpenES).
     #[serde(default)]
     pub rank: Option<usize>,
     /// With antithetic RPE, skip the baseline evaluation: the safety net
     /// works from the probes' losses and a step costs exactly `2K` passes
-    /// ([`dopamine_core::BaselinePolicy::FromProbes`]); perturbation rules only.
+    /// (perturbation rules only).
     #[serde(default)]
     pub baseline_from_probes: bool,
     /// Per-synapse second-moment normalisation of the coded update with
@@ -77,6 +82,13 @@ impl Allowed {
 }
 
 impl SpecOptions {
+    /// The options that act through the trainer's objective, not through
+    /// the optimizer alone: `online_every` splits the objective's training
+    /// sequence into blocks of truncated BPTT. A front end that drives an
+    /// optimizer with its own losses or gradients (the Python bindings)
+    /// does not offer them.
+    pub const THROUGH_OBJECTIVE: &'static [&'static str] = &["online_every"];
+
     /// `true` when no option is set.
     pub fn is_default(&self) -> bool {
         *self == SpecOptions::default()
