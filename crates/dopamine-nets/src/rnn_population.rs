@@ -41,7 +41,7 @@
 //!
 //! Whether a sweep beats evaluating the points one by one depends on `H`,
 //! the number of points and the noise; [`Rnn::population_path`] answers from
-//! measurements (see the [`population_path`](crate::population_path) module).
+//! measurements (see the [`population_path`](mod@crate::population_path) module).
 
 use core::ops::Range;
 
