@@ -28,7 +28,7 @@ cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
   --resume       continue an interrupted run in the same --out folder: experiments
                  already finished there (same mode, same config) are not rerun
   --out DIR      output folder (default target/reproduce)
-  --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
+  --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json, scaling.json from DIR
                  instead of the built-in crates/dopamine-bench/configs/
 
 cargo xtask bench [--quick] [--out FILE]

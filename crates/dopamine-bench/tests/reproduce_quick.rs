@@ -73,6 +73,8 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         "lorenz_grid_dopamine1",
         "lorenz_prediction_free_running",
         "cost_vs_seq_len_memory",
+        "scaling_cosine",
+        "scaling_nrmse",
     ] {
         assert!(
             out.join("figures").join(format!("{fig}.png")).exists(),
@@ -84,10 +86,34 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         );
     }
     assert!(out.join("curves/cost.csv").exists());
+    // E5: a cosine of every rule at every size and point, and a test NRMSE
+    // of every method at every size, each a number in its range.
+    assert!(report.contains("## E5 scaling with hidden size"));
+    let cosines: Vec<_> = parsed
+        .scaling
+        .iter()
+        .filter(|r| r.measure.starts_with("cosine"))
+        .collect();
+    assert_eq!(cosines.len(), 3 * 2 * 3, "3 sizes x 2 points x 3 rules");
+    assert!(cosines.iter().all(|r| (-1.0..=1.0).contains(&r.median)));
+    assert!(
+        parsed
+            .scaling
+            .iter()
+            .filter(|r| r.measure == "test NRMSE")
+            .all(|r| r.median > 0.0)
+    );
+    assert!(out.join("curves/scaling_alignment.csv").exists());
 
     // `--resume`: every finished experiment was saved under state/ and is
     // reused, not rerun. A marker planted in E4's saved result proves it.
-    for name in ["e1_xor", "e2_mackey_glass", "e3_lorenz", "e4_cost"] {
+    for name in [
+        "e1_xor",
+        "e2_mackey_glass",
+        "e3_lorenz",
+        "e4_cost",
+        "e5_scaling",
+    ] {
         assert!(out.join(format!("state/{name}.json")).exists(), "{name}");
     }
     let e4 = out.join("state/e4_cost.json");
