@@ -147,7 +147,7 @@ impl<T: Scalar> NodeSweep<T> {
 }
 
 /// The weights a pass reads: trained in place, or fixed.
-enum Weights<'a, T> {
+pub(crate) enum Weights<'a, T> {
     Train(&'a mut [T]),
     Fixed(&'a [T]),
 }
@@ -258,14 +258,17 @@ pub(crate) fn presynaptic<T: Scalar>(mode: NoiseMode, a: &[T], b: &[T], out: &mu
 }
 
 /// A sweep over a sequence from `h = 0`, as a dispatched kernel.
-struct Sweep<'a, 'd, T, S> {
-    dims: (usize, usize, usize),
-    weights: Weights<'a, T>,
-    rule: &'a mut Dopamine3<T, S>,
-    inputs: MatRef<'d, T>,
-    targets: MatRef<'d, T>,
-    washout: usize,
-    ws: &'a mut RnnNodeWorkspace<T>,
+pub(crate) struct Sweep<'a, 'd, T, S> {
+    pub(crate) dims: (usize, usize, usize),
+    pub(crate) weights: Weights<'a, T>,
+    pub(crate) rule: &'a mut Dopamine3<T, S>,
+    pub(crate) inputs: MatRef<'d, T>,
+    pub(crate) targets: MatRef<'d, T>,
+    pub(crate) washout: usize,
+    /// The time steps to run: from `h = 0` when it starts at 0 (else from
+    /// the workspace's states), ending the sequence when it ends at `T`.
+    pub(crate) steps: core::ops::Range<usize>,
+    pub(crate) ws: &'a mut RnnNodeWorkspace<T>,
 }
 
 impl<T: Scalar, S: AsRef<[T]> + AsMut<[T]>> Kernel for Sweep<'_, '_, T, S> {
@@ -280,6 +283,7 @@ impl<T: Scalar, S: AsRef<[T]> + AsMut<[T]>> Kernel for Sweep<'_, '_, T, S> {
             inputs,
             targets,
             washout,
+            steps,
             ws,
         } = self;
         let mode = rule.config().noise;
@@ -288,8 +292,12 @@ impl<T: Scalar, S: AsRef<[T]> + AsMut<[T]>> Kernel for Sweep<'_, '_, T, S> {
         let scale = T::ONE / T::from_usize((len - washout) * o_dim);
         let counters = *rule.counters();
         let (mut loss_a, mut loss_b) = (T::ZERO, T::ZERO);
-        ws.reset();
-        for t in 0..len {
+        if steps.start == 0 {
+            ws.reset();
+        }
+        let ends = steps.end == len;
+        let count = steps.len() as u64;
+        for t in steps {
             let step = rule.open_step()?;
             let (x, rest) = step.presynaptic.split_at_mut(i_dim);
             let (before, after) = rest.split_at_mut(h_dim);
@@ -321,16 +329,16 @@ impl<T: Scalar, S: AsRef<[T]> + AsMut<[T]>> Kernel for Sweep<'_, '_, T, S> {
             }
         }
         match &mut weights {
-            Weights::Train(w) => {
+            Weights::Train(w) if ends => {
                 let _: Option<NodeUpdate<T>> = rule.end_sequence(w)?;
             }
-            Weights::Fixed(_) => {}
+            _ => {}
         }
         let after = rule.counters();
         Ok(NodeSweep {
             loss_a,
             loss_b,
-            steps: len as u64,
+            steps: count,
             updates: after.updates - counters.updates,
             rejected_updates: after.rejected_updates - counters.rejected_updates,
             rejected_steps: after.rejected_steps - counters.rejected_steps,
@@ -388,6 +396,7 @@ impl<T: Scalar> Rnn<T> {
             inputs,
             targets,
             washout,
+            steps: 0..inputs.nrows(),
             ws,
         })?)
     }
@@ -434,6 +443,7 @@ impl<T: Scalar> Rnn<T> {
             inputs,
             targets,
             washout,
+            steps: 0..inputs.nrows(),
             ws,
         })?;
         rule.estimate(out)?;
@@ -441,7 +451,7 @@ impl<T: Scalar> Rnn<T> {
         Ok(sweep)
     }
 
-    fn check_node_sweep(
+    pub(crate) fn check_node_sweep(
         &self,
         layout: &NodeLayout,
         inputs: MatRef<'_, T>,

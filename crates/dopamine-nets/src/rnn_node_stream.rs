@@ -1,4 +1,4 @@
-//! Online Dopamine-3 for the Elman RNN: one sample at a time, prequentially (predict, then learn), with O(P + H) memory and no stored sequence.
+//! Online Dopamine-3 for the Elman RNN: one sample at a time, prequentially (predict, then learn), with O(P + H) memory and no stored sequence; and a teacher-forced sweep in parts (`Rnn::node_sweep_steps`), whose state between parts is the workspace's hidden states.
 //!
 //! A stream is a sequence that never ends: [`Rnn::node_stream_predict`]
 //! advances both copies by one input and returns the network's prediction
@@ -12,9 +12,10 @@
 use dopamine_core::{Dopamine3, NodeUpdate};
 
 use crate::rnn_forward::RnnParams;
-use crate::rnn_node::{RnnNodeWorkspace, lockstep_step, presynaptic};
+use crate::rnn_node::{NodeSweep, RnnNodeWorkspace, Sweep, Weights, lockstep_step, presynaptic};
 use crate::vmath::{Isa, Kernel, dispatch};
 use crate::{NetError, Rnn, Scalar};
+use faer::MatRef;
 
 /// What [`Rnn::node_stream_learn`] did with a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -172,5 +173,47 @@ impl<T: Scalar> Rnn<T> {
             loss_b: lb,
             update,
         })
+    }
+
+    /// Steps `steps` of a Dopamine-3 sweep over a teacher-forced sequence:
+    /// [`Rnn::node_sweep`] in parts. A part that starts at 0 starts both
+    /// copies at `h = 0`; any other continues from the states in `ws` (the
+    /// previous part's, or [`RnnNodeWorkspace::set_hidden`]'s); the part
+    /// that ends at `T` ends the sequence ([`Dopamine3::end_sequence`]).
+    /// Parts `0..a, a..b, ..., ..T` in order give [`Rnn::node_sweep`]'s
+    /// weights, rule state and per-step losses bit for bit; the returned
+    /// losses are the part's share of the sweep's. Allocates nothing.
+    ///
+    /// # Errors
+    /// As [`Rnn::node_sweep`]; [`NetError::InvalidConfig`] for a range
+    /// that is empty or goes past the sequence's end.
+    #[allow(clippy::too_many_arguments)]
+    pub fn node_sweep_steps<S: AsRef<[T]> + AsMut<[T]>>(
+        &mut self,
+        rule: &mut Dopamine3<T, S>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        ws: &mut RnnNodeWorkspace<T>,
+        steps: core::ops::Range<usize>,
+    ) -> Result<NodeSweep<T>, NetError> {
+        self.check_node_sweep(rule.layout(), inputs, targets, washout, ws)?;
+        Self::check_no_open_step(rule)?;
+        if steps.is_empty() || steps.end > inputs.nrows() {
+            return Err(NetError::InvalidConfig {
+                what: "a part of a sweep must be a non-empty range of the sequence's steps",
+            });
+        }
+        let dims = (self.input_dim(), self.hidden_dim(), self.output_dim());
+        Ok(dispatch(Sweep {
+            dims,
+            weights: Weights::Train(self.params_mut()),
+            rule,
+            inputs,
+            targets,
+            washout,
+            steps,
+            ws,
+        })?)
     }
 }

@@ -43,6 +43,9 @@ pub enum TrainError {
     Spec(SpecError),
     /// A gradient optimizer was given an objective without gradients.
     NoGradient,
+    /// Dopamine-3 was given an objective without neurons it can perturb
+    /// (a loss closure: only a function of a flat parameter vector).
+    NoNeurons,
     /// The loss at the starting parameters is not finite.
     NonFiniteStart,
     /// The run gave up after this many consecutive rejected steps.
@@ -63,6 +66,11 @@ impl fmt::Display for TrainError {
             TrainError::NoGradient => {
                 f.write_str("this objective has no gradient; use a perturbation rule")
             }
+            TrainError::NoNeurons => f.write_str(
+                "Dopamine-3 perturbs a model's neurons, and this objective has none it can \
+                 reach (a loss closure is only a function of a flat parameter vector): train \
+                 an RnnObjective or MlpObjective, or implement Objective::node_model",
+            ),
             TrainError::NonFiniteStart => {
                 f.write_str("the loss at the starting parameters is not finite")
             }

@@ -77,6 +77,7 @@
 pub mod checkpoint;
 pub mod error;
 pub mod float;
+pub mod node_model;
 pub mod objective;
 pub mod objectives;
 pub mod observer;
@@ -94,18 +95,21 @@ pub mod tuning;
 pub use checkpoint::Checkpoint;
 pub use error::{CheckpointError, SkippedCheckpoint, SpecError, TrainError};
 pub use float::Float;
+pub use node_model::{NodeModel, NodePart, NodeRule, NodeStream};
 pub use objective::{Objective, PassCost, PlanScratch};
 pub use objectives::{FnObjective, MlpObjective, RnnObjective};
 pub use observer::{Control, NoObserver, Observer};
 pub use optimizer::{Optimizer, PopulationScratch, StepInfo, population_step, step_preferred};
 pub use optimizers::{
-    AdamOptimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer, SnesOptimizer,
+    AdamOptimizer, Dopamine3Optimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer,
+    SnesOptimizer,
 };
 pub use probe_pool::ProbePool;
 pub use record::{Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState};
 pub use registry::{
-    AdamSettings, Dopamine1Settings, Dopamine2Settings, Noise, OpenEsSettings, OptimizerEntry,
-    OptimizerKind, OptimizerSpec, PerturbSpec, SgdSettings, SnesSettings, SpecOptions, WpSettings,
+    AdamSettings, Copies, Dopamine1Settings, Dopamine2Settings, Dopamine3Settings, NodeSignal,
+    Noise, OpenEsSettings, OptimizerEntry, OptimizerKind, OptimizerSpec, PerturbSpec, SgdSettings,
+    SnesSettings, SpecOptions, WpSettings,
 };
 pub use replicas::{Replicas, SingleProcess};
 pub use state::{decode_state, encode_state};

@@ -7,6 +7,7 @@ use dopamine_core::{ParamLayout, Plan, Population};
 use dopamine_nets::Scalar;
 
 use crate::error::TrainError;
+use crate::node_model::NodeModel;
 
 /// FLOPs of one loss evaluation and of one backward pass, from the model's own accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -113,6 +114,17 @@ pub trait Objective<T: Scalar>: Send {
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         let _ = grad;
         None
+    }
+
+    /// The model's neurons and lockstep passes, for Dopamine-3
+    /// ([`crate::Dopamine3Optimizer`]). The RNN and MLP objectives have
+    /// them; by default an objective has none.
+    ///
+    /// # Errors
+    /// [`TrainError::NoNeurons`] by default (a loss closure has no neurons
+    /// to perturb).
+    fn node_model(&mut self) -> Result<&mut dyn NodeModel<T>, TrainError> {
+        Err(TrainError::NoNeurons)
     }
 
     /// What a pass costs.

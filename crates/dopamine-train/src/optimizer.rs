@@ -50,6 +50,10 @@ pub struct StepInfo {
     pub coding: Option<CodingReport<f64>>,
     /// The step was rejected and rolled back (non-finite loss).
     pub rejected: bool,
+    /// FLOPs the step did beyond its passes (Dopamine-3's eligibility
+    /// arithmetic and updates), added to the run's FLOPs; 0 for the others.
+    #[serde(default)]
+    pub extra_flops: u64,
 }
 
 impl StepInfo {
@@ -94,6 +98,16 @@ pub trait Optimizer<T: Scalar>: Send {
 
     /// The number of parameters it was built for.
     fn dim(&self) -> usize;
+
+    /// Called by the trainer once before its first step on `objective`
+    /// (and again when a run continues): an optimizer that needs more of
+    /// the objective than its parameters (Dopamine-3: its neurons) checks
+    /// and builds what it needs here, so that an objective that cannot be
+    /// trained is a typed error before any step. Nothing by default.
+    fn prepare(&mut self, objective: &mut dyn Objective<T>) -> Result<(), TrainError> {
+        let _ = objective;
+        Ok(())
+    }
 
     /// One whole step on `objective`: evaluate, update (or reject and roll
     /// back) the objective's parameters, report.
@@ -190,6 +204,9 @@ impl<T: Scalar, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
     }
     fn dim(&self) -> usize {
         (**self).dim()
+    }
+    fn prepare(&mut self, objective: &mut dyn Objective<T>) -> Result<(), TrainError> {
+        (**self).prepare(objective)
     }
     fn step(&mut self, objective: &mut dyn Objective<T>) -> Result<StepInfo, TrainError> {
         (**self).step(objective)

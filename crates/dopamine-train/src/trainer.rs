@@ -296,6 +296,7 @@ impl<T: Float> Run<'_, T> {
         let clocked =
             b.seconds.is_some() || self.checkpoints.is_some_and(|p| p.every_seconds.is_some());
         let mut last_checkpoint = start;
+        self.optimizer.prepare(objective)?;
         loop {
             if pause_at.is_some_and(|p| state.current.step >= p) {
                 return Ok(state.result(StopReason::Steps));
@@ -308,7 +309,8 @@ impl<T: Float> Run<'_, T> {
             rec.forward_passes += info.forward_passes;
             rec.backward_passes += info.backward_passes;
             rec.flops += info.forward_passes * cost.forward_flops
-                + info.backward_passes * cost.backward_flops;
+                + info.backward_passes * cost.backward_flops
+                + info.extra_flops;
             if info.rejected {
                 rec.rejected_steps += 1;
                 state.consecutive_rejections += 1;

@@ -14,6 +14,7 @@ fn config_text(kind: OptimizerKind) -> String {
         "adam" => r#""lr": 0.05"#,
         "snes" => r#""sigma": 0.1, "eta": 1.0, "population": 8"#,
         "openes" => r#""sigma": 0.05, "eta": 0.05, "pairs": 3"#,
+        "dopamine3" => r#""sigma": 0.05, "eta": 0.05, "lambda": 0.5, "update_every": 4"#,
         _ => r#""sigma": 0.01, "eta": 0.5, "probes": 2"#,
     };
     format!(r#"{{"kind": "{}", {fields}}}"#, kind.tag())
@@ -21,7 +22,7 @@ fn config_text(kind: OptimizerKind) -> String {
 
 #[test]
 fn every_entry_is_built_from_a_config_and_trains_through_the_trainer() {
-    assert_eq!(OptimizerKind::ALL.len(), 7);
+    assert_eq!(OptimizerKind::ALL.len(), 8);
     for kind in OptimizerKind::ALL {
         let spec: OptimizerSpec =
             serde_json::from_str(&config_text(kind)).unwrap_or_else(|e| panic!("{kind}: {e}"));

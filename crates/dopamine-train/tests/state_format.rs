@@ -59,7 +59,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn every_bit_flip_is_refused(which in 0usize..7, bit in any::<prop::sample::Index>()) {
+    fn every_bit_flip_is_refused(which in 0usize..8, bit in any::<prop::sample::Index>()) {
         let mut states = saved_states();
         let (kind, opt, state) = &mut states[which];
         let bit = bit.index(state.len() * 8);
@@ -69,7 +69,7 @@ proptest! {
     }
 
     #[test]
-    fn every_truncation_is_refused(which in 0usize..7, cut in any::<prop::sample::Index>()) {
+    fn every_truncation_is_refused(which in 0usize..8, cut in any::<prop::sample::Index>()) {
         let mut states = saved_states();
         let (kind, opt, state) = &mut states[which];
         let cut = cut.index(state.len());
@@ -111,7 +111,8 @@ fn release_0_2_0_checkpoints_resume_bit_identically() {
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let cases = expected["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), OptimizerKind::ALL.len() + 1);
+    // Every optimizer of release 0.2.0 (Dopamine-3 came later), one twice.
+    assert_eq!(cases.len(), 8);
     for case in cases {
         let file = case["file"].as_str().unwrap();
         let bytes = std::fs::read(dir.join(file)).unwrap();

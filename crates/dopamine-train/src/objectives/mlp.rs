@@ -1,10 +1,13 @@
 //! [`MlpObjective`]: a `dopamine-nets` MLP on a fixed (full) batch.
 
 use dopamine_core::{ParamLayout, Plan};
-use dopamine_nets::{Loss, Mlp, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar};
+use dopamine_nets::{
+    Loss, Mlp, MlpNodeWorkspace, MlpPopulationWorkspace, MlpWorkspace, NetError, Scalar,
+};
 use faer::{Mat, MatRef};
 
 use crate::error::TrainError;
+use crate::node_model::{NodeModel, NodePart, NodeRule, NodeStream};
 use crate::objective::{Objective, PassCost, PlanScratch};
 
 /// An MLP on a fixed (full) batch.
@@ -17,6 +20,7 @@ pub struct MlpObjective<T: Scalar> {
     ws: MlpWorkspace<T>,
     population_ws: Option<MlpPopulationWorkspace<T>>,
     prefers_population: bool,
+    node_ws: Option<MlpNodeWorkspace<T>>,
 }
 
 impl<T: Scalar> MlpObjective<T> {
@@ -32,6 +36,7 @@ impl<T: Scalar> MlpObjective<T> {
             ws,
             population_ws: None,
             prefers_population: false,
+            node_ws: None,
         })
     }
 
@@ -121,6 +126,11 @@ impl<T: Scalar> Objective<T> for MlpObjective<T> {
     fn prefers_population(&self) -> bool {
         self.prefers_population
     }
+    /// The network's neurons: Dopamine-3 sweeps over the batch, one
+    /// pattern per time step ([`Mlp::node_sweep`]).
+    fn node_model(&mut self) -> Result<&mut dyn NodeModel<T>, TrainError> {
+        Ok(self)
+    }
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         Some(
             self.net
@@ -144,5 +154,43 @@ impl<T: Scalar> Objective<T> for MlpObjective<T> {
             forward_flops: c.forward_flops,
             backward_flops: c.backward_flops,
         }
+    }
+}
+
+impl<T: Scalar> NodeModel<T> for MlpObjective<T> {
+    fn node_layout(&self) -> Result<dopamine_core::NodeLayout, TrainError> {
+        Ok(self.net.node_layout()?)
+    }
+    fn sweep_len(&self) -> usize {
+        self.inputs.nrows()
+    }
+    fn hidden_len(&self) -> usize {
+        0
+    }
+    /// A whole sweep over the batch ([`Mlp::node_sweep`]): a feed-forward
+    /// network carries nothing from one pattern to the next, so the sweep
+    /// is not cut (`max_steps` is not used).
+    fn node_part(
+        &mut self,
+        rule: &mut NodeRule<T>,
+        stream: &mut NodeStream<T>,
+        _max_steps: usize,
+    ) -> Result<NodePart<T>, TrainError> {
+        let Self {
+            net,
+            inputs,
+            targets,
+            loss,
+            node_ws,
+            ..
+        } = self;
+        let ws = node_ws.get_or_insert_with(|| MlpNodeWorkspace::new(net));
+        let sweep = net.node_sweep(rule, inputs.as_ref(), targets.as_ref(), *loss, ws)?;
+        stream.position = 0;
+        Ok(NodePart {
+            sweep,
+            loss: Some(sweep.loss(rule.config().noise).to_f64()),
+            ended_sweep: true,
+        })
     }
 }

@@ -4,13 +4,14 @@ use std::ops::Range;
 
 use dopamine_core::{ParamLayout, Plan, Population};
 use dopamine_nets::{
-    Bptt, NetError, PointNoise, PopulationPath, Rnn, RnnGradWorkspace, RnnPopulationWorkspace,
-    RnnWorkspace, Scalar, two_thread_split,
+    Bptt, NetError, PointNoise, PopulationPath, Rnn, RnnGradWorkspace, RnnNodeWorkspace,
+    RnnPopulationWorkspace, RnnWorkspace, Scalar, two_thread_split,
 };
 use faer::{Mat, MatRef};
 
 use super::rnn_helper::{HelperSlot, Job};
 use crate::error::{SpecError, TrainError};
+use crate::node_model::{NodeModel, NodePart, NodeRule, NodeStream};
 use crate::objective::{Objective, PassCost, PlanScratch};
 
 /// An Elman RNN on one teacher-forced training sequence, with a washout.
@@ -44,6 +45,7 @@ pub struct RnnObjective<T: Scalar> {
     path: Option<PopulationPath>,
     threads: usize,
     helper: HelperSlot<T>,
+    node_ws: Option<RnnNodeWorkspace<T>>,
 }
 
 /// What evaluating a range of points needs on one thread.
@@ -153,6 +155,7 @@ impl<T: Scalar> RnnObjective<T> {
             path: None,
             threads: 1,
             helper: HelperSlot::default(),
+            node_ws: None,
         })
     }
 
@@ -344,6 +347,12 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
     fn prefers_population(&self) -> bool {
         self.prefers_population
     }
+    /// The network's neurons: Dopamine-3 over the training sequence in
+    /// parts ([`Rnn::node_sweep_steps`]), the copies' hidden states carried
+    /// between parts in the optimizer's [`NodeStream`].
+    fn node_model(&mut self) -> Result<&mut dyn NodeModel<T>, TrainError> {
+        Ok(self)
+    }
     fn loss_and_gradient(&mut self, grad: &mut [T]) -> Option<T> {
         let net = &self.net;
         let ws = self
@@ -372,5 +381,69 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
             forward_flops: c.forward_flops,
             backward_flops: c.backward_flops,
         }
+    }
+}
+
+impl<T: Scalar> NodeModel<T> for RnnObjective<T> {
+    fn node_layout(&self) -> Result<dopamine_core::NodeLayout, TrainError> {
+        Ok(self.net.node_layout())
+    }
+    fn sweep_len(&self) -> usize {
+        self.inputs.nrows()
+    }
+    fn hidden_len(&self) -> usize {
+        self.net.hidden_dim()
+    }
+    /// Steps `position..position + max_steps` (to the sequence's end at
+    /// most) of [`Rnn::node_sweep_steps`], from the stream's hidden states.
+    fn node_part(
+        &mut self,
+        rule: &mut NodeRule<T>,
+        stream: &mut NodeStream<T>,
+        max_steps: usize,
+    ) -> Result<NodePart<T>, TrainError> {
+        let len = self.inputs.nrows();
+        let start = stream.position;
+        if start >= len {
+            return Err(SpecError::new(
+                "position",
+                format!("the Dopamine-3 stream is at step {start} of a {len}-step sequence"),
+            )
+            .into());
+        }
+        let end = start + max_steps.clamp(1, len - start);
+        let Self {
+            net,
+            inputs,
+            targets,
+            washout,
+            node_ws,
+            ..
+        } = self;
+        let ws = node_ws.get_or_insert_with(|| RnnNodeWorkspace::new(net));
+        if start > 0 {
+            ws.set_hidden(&stream.hidden_a, &stream.hidden_b)?;
+        }
+        let sweep = net.node_sweep_steps(
+            rule,
+            inputs.as_ref(),
+            targets.as_ref(),
+            *washout,
+            ws,
+            start..end,
+        )?;
+        stream.hidden_a.clear();
+        stream.hidden_a.extend_from_slice(ws.hidden_a());
+        stream.hidden_b.clear();
+        stream.hidden_b.extend_from_slice(ws.hidden_b());
+        let ended_sweep = end == len;
+        stream.position = if ended_sweep { 0 } else { end };
+        let scored = end.saturating_sub(start.max(*washout));
+        let share = sweep.loss(rule.config().noise).to_f64();
+        Ok(NodePart {
+            sweep,
+            loss: (scored > 0).then(|| share * (len - *washout) as f64 / scored as f64),
+            ended_sweep,
+        })
     }
 }

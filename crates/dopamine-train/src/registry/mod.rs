@@ -12,6 +12,7 @@ mod sink;
 mod spec;
 mod views;
 
+pub use dopamine3::{Copies, NodeSignal};
 pub use entry::{BuildContext, Family, OptimizerEntry, check_renamed};
 pub use options::{Allowed, SpecOptions};
 pub use perturb::{Noise, PerturbSpec};
@@ -32,6 +33,7 @@ optimizer_list! {
     Snes: snes::SnesSettings,
     Dopamine1: dopamine1::Dopamine1Settings,
     Dopamine2: dopamine2::Dopamine2Settings,
+    Dopamine3: dopamine3::Dopamine3Settings,
     Sgd: sgd::SgdSettings,
     Adam: adam::AdamSettings,
 }

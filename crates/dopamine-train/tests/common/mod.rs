@@ -1,11 +1,12 @@
-//! Shared helpers of the checkpoint tests: an XOR MLP objective, the seven built-in optimizers, and record comparison without wall time.
+//! Shared helpers of the checkpoint tests: an XOR MLP objective, the eight built-in optimizers, and record comparison without wall time.
 
 #![allow(dead_code)]
 
 use dopamine_nets::{Activation, Loss, Mlp, WeightInit};
 use dopamine_train::{
-    AdamSettings, Dopamine1Settings, Dopamine2Settings, MlpObjective, OpenEsSettings, Optimizer,
-    OptimizerSpec, PerturbSpec, Record, SgdSettings, SnesSettings, WpSettings,
+    AdamSettings, Dopamine1Settings, Dopamine2Settings, Dopamine3Settings, MlpObjective,
+    OpenEsSettings, Optimizer, OptimizerSpec, PerturbSpec, Record, SgdSettings, SnesSettings,
+    WpSettings,
 };
 use faer::Mat;
 
@@ -59,6 +60,13 @@ pub fn all_specs() -> Vec<OptimizerSpec> {
             sigma: 0.1,
             eta: 1.0,
             population: Some(8),
+            ..Default::default()
+        }),
+        // On the MLP a step is one sweep over the 4 patterns.
+        OptimizerSpec::Dopamine3(Dopamine3Settings {
+            sigma: 0.05,
+            eta: 0.05,
+            update_every: 2,
             ..Default::default()
         }),
     ]
