@@ -38,8 +38,8 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         assert!(report.contains(claim.verdict.label()));
     }
     assert_eq!(parsed.claims, summary.claims);
-    // Both XOR sizes and all seven optimizers, both forecasting tasks with persistence beside them.
-    assert_eq!(parsed.xor.len(), 14);
+    // Both XOR sizes and all eight optimizers (Dopamine-3 included), both forecasting tasks with persistence beside them.
+    assert_eq!(parsed.xor.len(), 16);
     assert_eq!(parsed.forecasts.len(), 2);
     for f in &parsed.forecasts {
         assert!(f.persistence.teacher_forced > 0.0);
@@ -52,7 +52,7 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
     // Every method's row has a measured equal-wall-time result, and every
     // method's tuning grid has a robustness row.
     for f in &parsed.forecasts {
-        assert_eq!(f.optimizers.len(), 7);
+        assert_eq!(f.optimizers.len(), 8);
         for o in &f.optimizers {
             assert!(
                 o.wall_teacher_forced.is_some_and(|v| v > 0.0),
@@ -62,7 +62,7 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
             );
         }
     }
-    assert_eq!(parsed.robustness.len(), 14);
+    assert_eq!(parsed.robustness.len(), 16);
     assert!(parsed.robustness.iter().all(|r| r.grid == 12));
     assert!(report.contains("## Robustness to settings"));
     for fig in [

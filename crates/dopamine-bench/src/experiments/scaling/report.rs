@@ -269,7 +269,6 @@ pub fn section(config: &ScalingConfig, results: &ScalingResults, mode: Mode) -> 
                 r.optimizer.to_string(),
                 r.tuned.chosen.describe(),
                 fmt_sig(r.median_teacher_forced, 3),
-                String::new(),
             ]);
         }
         t.row([
@@ -278,14 +277,19 @@ pub fn section(config: &ScalingConfig, results: &ScalingResults, mode: Mode) -> 
             "persistence".into(),
             String::new(),
             fmt_sig(s.report.persistence.teacher_forced, 3),
-            format!("{:.0}", s.seconds),
         ]);
     }
     md.push_str(&t.render());
+    let times: Vec<String> = results
+        .forecasts
+        .iter()
+        .map(|s| format!("{:.0} s at H = {}", s.seconds, s.hidden))
+        .collect();
     let _ = writeln!(
         md,
-        "\nThe alignment measurement took {:.0} s; the `seconds` column is the protocol's time at each H (all its methods).\n",
-        results.alignment_seconds
+        "\nRun time: the alignment measurement {:.0} s; the protocol {}.\n",
+        results.alignment_seconds,
+        times.join(", ")
     );
     md
 }
