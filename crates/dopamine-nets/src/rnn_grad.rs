@@ -156,7 +156,6 @@ impl<T: Scalar> Rnn<T> {
         }
 
         grad.fill(T::ZERO);
-        let layout = self.layout();
         let scored = (len - washout) * o_dim;
         let scale = (T::ONE + T::ONE) / T::from_usize(scored);
         let mut sum = T::ZERO;
@@ -166,101 +165,205 @@ impl<T: Scalar> Rnn<T> {
         while start < len {
             let n = chunk.min(len - start);
 
-            // Forward through the chunk, storing states and scaled errors.
-            sum = dispatch(ChunkForward {
-                params: p,
-                inputs,
-                targets,
-                washout,
-                start,
-                n,
-                scale,
-                sum,
-                states: &mut ws.states,
-                errors: &mut ws.errors,
-            });
-
-            // Backward through the chunk: deltas dL/dz_k, newest first.
-            ws.dh.fill(T::ZERO);
-            for k in (0..n).rev() {
-                if start + k >= washout {
-                    matmul(
-                        MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
-                        Accum::Add,
-                        p.w_out_mat().transpose(),
-                        MatRef::from_column_major_slice(
-                            &ws.errors[k * o_dim..(k + 1) * o_dim],
-                            o_dim,
-                            1,
-                        ),
-                        T::ONE,
-                        Par::Seq,
-                    );
-                }
-                let h = &ws.states[(k + 1) * h_dim..(k + 2) * h_dim];
-                let dz = &mut ws.deltas[k * h_dim..(k + 1) * h_dim];
-                for ((d, &dh), &h) in dz.iter_mut().zip(&ws.dh).zip(h) {
-                    *d = dh * (T::ONE - h * h);
-                }
-                if k > 0 {
-                    matmul(
-                        MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
-                        Accum::Replace,
-                        p.w_hh_mat().transpose(),
-                        MatRef::from_column_major_slice(&*dz, h_dim, 1),
-                        T::ONE,
-                        Par::Seq,
-                    );
-                }
-            }
-
-            // Weight and bias gradients of the whole chunk as matrix products.
-            let errors = MatRef::from_column_major_slice(&ws.errors[..o_dim * n], o_dim, n);
-            let deltas = MatRef::from_column_major_slice(&ws.deltas[..h_dim * n], h_dim, n);
-            let states_after =
-                MatRef::from_column_major_slice(&ws.states[h_dim..h_dim * (n + 1)], h_dim, n);
-            let states_before = MatRef::from_column_major_slice(&ws.states[..h_dim * n], h_dim, n);
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut grad[layout.w_out.clone()], o_dim, h_dim),
-                Accum::Add,
-                errors,
-                states_after.transpose(),
-                T::ONE,
-                Par::Seq,
-            );
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut grad[layout.w_hh.clone()], h_dim, h_dim),
-                Accum::Add,
-                deltas,
-                states_before.transpose(),
-                T::ONE,
-                Par::Seq,
-            );
-            matmul(
-                MatMut::from_column_major_slice_mut(&mut grad[layout.w_in.clone()], h_dim, i_dim),
-                Accum::Add,
-                deltas,
-                inputs.subrows(start, n),
-                T::ONE,
-                Par::Seq,
-            );
-            let g_bias_out = &mut grad[layout.bias_out.clone()];
-            for col in ws.errors[..o_dim * n].chunks_exact(o_dim) {
-                for (g, &e) in g_bias_out.iter_mut().zip(col) {
-                    *g += e;
-                }
-            }
-            let g_bias = &mut grad[layout.bias.clone()];
-            for col in ws.deltas[..h_dim * n].chunks_exact(h_dim) {
-                for (g, &d) in g_bias.iter_mut().zip(col) {
-                    *g += d;
-                }
-            }
-
+            sum = self.chunk_gradient(p, inputs, targets, washout, start, n, scale, sum, ws, grad);
             // The last state of this chunk enters the next one.
             ws.states.copy_within(n * h_dim..(n + 1) * h_dim, 0);
             start += n;
         }
         Ok(sum / T::from_usize(scored))
+    }
+
+    /// Truncated BPTT online: the gradient of the loss of time steps
+    /// `steps` of a teacher-forced sequence (their share of [`Rnn::loss`]'s
+    /// mean, `sum (y - target)^2 / ((T - washout) O)` over the range's
+    /// scored steps), through the range only, from the hidden state
+    /// `hidden` entering it (the state leaving it is written back). Parts
+    /// `0..a, a..b, ...` from `h = 0` run the network over the sequence
+    /// as [`Rnn::loss`] does, with the weights a caller updates between
+    /// parts: truncated BPTT with an update every block, the hidden state
+    /// carried over block boundaries. Returns the range's share of the
+    /// loss; `grad` is overwritten. The workspace must hold
+    /// `steps.len()` steps. Allocates nothing.
+    ///
+    /// # Errors
+    /// As [`Rnn::loss_and_gradient`]; [`NetError::InvalidConfig`] for an
+    /// empty range or one past the sequence's end;
+    /// [`NetError::ShapeMismatch`] for `hidden` of a length other than `H`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn loss_and_gradient_steps(
+        &self,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        steps: core::ops::Range<usize>,
+        hidden: &mut [T],
+        ws: &mut RnnGradWorkspace<T>,
+        grad: &mut [T],
+    ) -> Result<T, NetError> {
+        let (i_dim, h_dim, o_dim) = (self.input_dim(), self.hidden_dim(), self.output_dim());
+        if ws.dims != (i_dim, h_dim, o_dim) {
+            return Err(NetError::WorkspaceMismatch {
+                what: "model dimensions",
+            });
+        }
+        self.validate(inputs, Some(targets), washout)?;
+        let len = inputs.nrows();
+        if steps.is_empty() || steps.end > len {
+            return Err(NetError::InvalidConfig {
+                what: "a block must be a non-empty range of the sequence's steps",
+            });
+        }
+        for (what, got, expected) in [
+            ("hidden state length", hidden.len(), h_dim),
+            ("gradient length", grad.len(), self.num_params()),
+        ] {
+            if got != expected {
+                return Err(NetError::ShapeMismatch {
+                    what,
+                    expected,
+                    got,
+                });
+            }
+        }
+        let n = steps.len();
+        if n > ws.capacity {
+            return Err(NetError::CapacityExceeded {
+                what: "BPTT block length",
+                capacity: ws.capacity,
+                requested: n,
+            });
+        }
+        grad.fill(T::ZERO);
+        let scored = (len - washout) * o_dim;
+        let scale = (T::ONE + T::ONE) / T::from_usize(scored);
+        ws.states[..h_dim].copy_from_slice(hidden);
+        let p = self.view(self.params());
+        let sum = self.chunk_gradient(
+            p,
+            inputs,
+            targets,
+            washout,
+            steps.start,
+            n,
+            scale,
+            T::ZERO,
+            ws,
+            grad,
+        );
+        hidden.copy_from_slice(&ws.states[n * h_dim..(n + 1) * h_dim]);
+        Ok(sum / T::from_usize(scored))
+    }
+
+    /// Forward and backward through steps `start..start + n` from the
+    /// state in the workspace's column 0, adding the chunk's gradient to
+    /// `grad` and its scaled squared errors to `sum`; the chunk's last
+    /// state is left in column `n`.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_gradient(
+        &self,
+        p: RnnParams<'_, T>,
+        inputs: MatRef<'_, T>,
+        targets: MatRef<'_, T>,
+        washout: usize,
+        start: usize,
+        n: usize,
+        scale: T,
+        mut sum: T,
+        ws: &mut RnnGradWorkspace<T>,
+        grad: &mut [T],
+    ) -> T {
+        let (i_dim, h_dim, o_dim) = (self.input_dim(), self.hidden_dim(), self.output_dim());
+        let layout = self.layout();
+        // Forward through the chunk, storing states and scaled errors.
+        sum = dispatch(ChunkForward {
+            params: p,
+            inputs,
+            targets,
+            washout,
+            start,
+            n,
+            scale,
+            sum,
+            states: &mut ws.states,
+            errors: &mut ws.errors,
+        });
+
+        // Backward through the chunk: deltas dL/dz_k, newest first.
+        ws.dh.fill(T::ZERO);
+        for k in (0..n).rev() {
+            if start + k >= washout {
+                matmul(
+                    MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
+                    Accum::Add,
+                    p.w_out_mat().transpose(),
+                    MatRef::from_column_major_slice(
+                        &ws.errors[k * o_dim..(k + 1) * o_dim],
+                        o_dim,
+                        1,
+                    ),
+                    T::ONE,
+                    Par::Seq,
+                );
+            }
+            let h = &ws.states[(k + 1) * h_dim..(k + 2) * h_dim];
+            let dz = &mut ws.deltas[k * h_dim..(k + 1) * h_dim];
+            for ((d, &dh), &h) in dz.iter_mut().zip(&ws.dh).zip(h) {
+                *d = dh * (T::ONE - h * h);
+            }
+            if k > 0 {
+                matmul(
+                    MatMut::from_column_major_slice_mut(&mut ws.dh, h_dim, 1),
+                    Accum::Replace,
+                    p.w_hh_mat().transpose(),
+                    MatRef::from_column_major_slice(&*dz, h_dim, 1),
+                    T::ONE,
+                    Par::Seq,
+                );
+            }
+        }
+
+        // Weight and bias gradients of the whole chunk as matrix products.
+        let errors = MatRef::from_column_major_slice(&ws.errors[..o_dim * n], o_dim, n);
+        let deltas = MatRef::from_column_major_slice(&ws.deltas[..h_dim * n], h_dim, n);
+        let states_after =
+            MatRef::from_column_major_slice(&ws.states[h_dim..h_dim * (n + 1)], h_dim, n);
+        let states_before = MatRef::from_column_major_slice(&ws.states[..h_dim * n], h_dim, n);
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut grad[layout.w_out.clone()], o_dim, h_dim),
+            Accum::Add,
+            errors,
+            states_after.transpose(),
+            T::ONE,
+            Par::Seq,
+        );
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut grad[layout.w_hh.clone()], h_dim, h_dim),
+            Accum::Add,
+            deltas,
+            states_before.transpose(),
+            T::ONE,
+            Par::Seq,
+        );
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut grad[layout.w_in.clone()], h_dim, i_dim),
+            Accum::Add,
+            deltas,
+            inputs.subrows(start, n),
+            T::ONE,
+            Par::Seq,
+        );
+        let g_bias_out = &mut grad[layout.bias_out.clone()];
+        for col in ws.errors[..o_dim * n].chunks_exact(o_dim) {
+            for (g, &e) in g_bias_out.iter_mut().zip(col) {
+                *g += e;
+            }
+        }
+        let g_bias = &mut grad[layout.bias.clone()];
+        for col in ws.deltas[..h_dim * n].chunks_exact(h_dim) {
+            for (g, &d) in g_bias.iter_mut().zip(col) {
+                *g += d;
+            }
+        }
+        sum
     }
 }

@@ -87,6 +87,7 @@ pub mod probe_pool;
 pub mod record;
 pub mod registry;
 pub mod replicas;
+pub mod sequence;
 pub mod state;
 pub mod store;
 pub mod trainer;
@@ -101,8 +102,8 @@ pub use objectives::{FnObjective, MlpObjective, RnnObjective};
 pub use observer::{Control, NoObserver, Observer};
 pub use optimizer::{Optimizer, PopulationScratch, StepInfo, population_step, step_preferred};
 pub use optimizers::{
-    AdamOptimizer, Dopamine3Optimizer, GradientDescent, GradientRule, NamedRule, SgdOptimizer,
-    SnesOptimizer,
+    AdamOptimizer, Dopamine3Optimizer, GradientDescent, GradientRule, NamedRule, OnlineGradient,
+    SgdOptimizer, SnesOptimizer,
 };
 pub use probe_pool::ProbePool;
 pub use record::{Budget, CheckpointFailure, Record, RunResult, StopReason, TrainSpec, TrainState};
@@ -112,6 +113,7 @@ pub use registry::{
     SnesSettings, SpecOptions, WpSettings,
 };
 pub use replicas::{Replicas, SingleProcess};
+pub use sequence::{SequenceBlock, SequenceStream};
 pub use state::{decode_state, encode_state};
 pub use store::{CheckpointPolicy, LoadedCheckpoint, OnWriteFailure, load_latest};
 pub use trainer::{Trainer, train};

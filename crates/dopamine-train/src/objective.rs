@@ -8,6 +8,7 @@ use dopamine_nets::Scalar;
 
 use crate::error::TrainError;
 use crate::node_model::NodeModel;
+use crate::sequence::{SequenceBlock, SequenceStream};
 
 /// FLOPs of one loss evaluation and of one backward pass, from the model's own accounting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -125,6 +126,28 @@ pub trait Objective<T: Scalar>: Send {
     /// to perturb).
     fn node_model(&mut self) -> Result<&mut dyn NodeModel<T>, TrainError> {
         Err(TrainError::NoNeurons)
+    }
+
+    /// Time steps of the training sequence, for an objective that has one
+    /// (the RNN); `None` by default.
+    fn sequence_len(&self) -> Option<usize> {
+        None
+    }
+
+    /// Truncated BPTT online ([`crate::SpecOptions::online_every`]): the
+    /// loss and gradient (into `grad`) of the next block of at most
+    /// `max_steps` time steps of the training sequence, from the hidden
+    /// state in `stream` (zeros at position 0), through the block only;
+    /// `stream` is advanced past it. `None` when the objective has no
+    /// sequence (the default).
+    fn block_loss_and_gradient(
+        &mut self,
+        stream: &mut SequenceStream<T>,
+        max_steps: usize,
+        grad: &mut [T],
+    ) -> Option<Result<SequenceBlock<T>, TrainError>> {
+        let _ = (stream, max_steps, grad);
+        None
     }
 
     /// What a pass costs.

@@ -1,4 +1,4 @@
-//! B3: a training step allocates nothing in steady state — WP, Dopamine-1, Dopamine-2, OpenES and SNES on the MLP and the RNN, step by step and as population steps on every population path of the RNN, on one and two threads.
+//! B3: a training step allocates nothing in steady state — WP, Dopamine-1, Dopamine-2, OpenES and SNES on the MLP and the RNN, step by step and as population steps on every population path of the RNN, on one and two threads; Dopamine-3 on both (blocks and streamed) and SGD / Adam online on the RNN, step by step.
 //!
 //! The workspace's counting allocator (`dopamine-meter`) is installed for
 //! this test binary; the test reads its per-thread count, so the harness's
@@ -13,9 +13,9 @@
 use dopamine_meter::{CountingAllocator, thread_allocations};
 use dopamine_nets::{Activation, Bptt, Loss, Mlp, PopulationPath, Rnn, RnnInit, WeightInit};
 use dopamine_train::{
-    Dopamine1Settings, Dopamine2Settings, MlpObjective, Objective, OpenEsSettings, OptimizerSpec,
-    PerturbSpec, PopulationScratch, RnnObjective, SnesSettings, SpecOptions, WpSettings,
-    population_step,
+    AdamSettings, Dopamine1Settings, Dopamine2Settings, Dopamine3Settings, MlpObjective, Objective,
+    OpenEsSettings, OptimizerSpec, PerturbSpec, PopulationScratch, RnnObjective, SgdSettings,
+    SnesSettings, SpecOptions, WpSettings, population_step,
 };
 use faer::Mat;
 
@@ -136,6 +136,29 @@ fn allocations_per_run(
     [sequential, count() - before]
 }
 
+/// Allocations made by `STEPS` steps after `WARM_UP` steps of an
+/// optimizer without population steps (Dopamine-3, the online gradient
+/// methods), counted by `count`.
+fn allocations_per_step_run(
+    objective: &mut dyn Objective<f64>,
+    spec: OptimizerSpec,
+    options: &SpecOptions,
+    count: fn() -> u64,
+) -> u64 {
+    let mut optimizer = spec
+        .build_with::<f64>(options, None, objective.params().len(), 7, 100)
+        .expect("spec");
+    optimizer.prepare(objective).expect("prepares");
+    for _ in 0..WARM_UP {
+        optimizer.step(objective).expect("warm-up step");
+    }
+    let before = count();
+    for _ in 0..STEPS {
+        optimizer.step(objective).expect("step");
+    }
+    count() - before
+}
+
 /// Allocations of the whole process (the objective's helper thread too).
 fn process_allocations() -> u64 {
     ALLOCATOR.snapshot().allocations
@@ -190,6 +213,49 @@ fn training_steps_allocate_nothing_in_steady_state() {
                 ),
                 counts,
             );
+        }
+    }
+    // Dopamine-3 (an interval a step on the RNN, in blocks and streamed;
+    // a sweep a step on the MLP) and SGD / Adam online.
+    let d3 = Dopamine3Settings {
+        update_every: 64,
+        ..Default::default()
+    };
+    let streamed = Dopamine3Settings {
+        streaming: true,
+        ..d3
+    };
+    for spec in [d3, streamed].map(OptimizerSpec::Dopamine3) {
+        let mut objectives: [(&str, Box<dyn Objective<f64>>, fn() -> u64); 3] = [
+            ("the MLP", Box::new(mlp()), thread_allocations),
+            ("the RNN", Box::new(rnn()), thread_allocations),
+            (
+                "the RNN, 2 threads",
+                Box::new(rnn().with_threads(2).expect("two threads")),
+                process_allocations,
+            ),
+        ];
+        for (what, objective, count) in &mut objectives {
+            let n = allocations_per_step_run(objective.as_mut(), spec, &none, *count);
+            if n != 0 {
+                failures.push(format!("{} on {what}: {n} allocations", spec.describe()));
+            }
+        }
+    }
+    let online = SpecOptions {
+        online_every: Some(50),
+        ..Default::default()
+    };
+    for spec in [
+        OptimizerSpec::Sgd(SgdSettings::default()),
+        OptimizerSpec::Adam(AdamSettings::default()),
+    ] {
+        let n = allocations_per_step_run(&mut rnn(), spec, &online, thread_allocations);
+        if n != 0 {
+            failures.push(format!(
+                "{} online on the RNN: {n} allocations",
+                spec.describe()
+            ));
         }
     }
     assert!(

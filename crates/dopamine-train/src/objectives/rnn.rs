@@ -13,6 +13,7 @@ use super::rnn_helper::{HelperSlot, Job};
 use crate::error::{SpecError, TrainError};
 use crate::node_model::{NodeModel, NodePart, NodeRule, NodeStream};
 use crate::objective::{Objective, PassCost, PlanScratch};
+use crate::sequence::{SequenceBlock, SequenceStream};
 
 /// An Elman RNN on one teacher-forced training sequence, with a washout.
 ///
@@ -46,6 +47,7 @@ pub struct RnnObjective<T: Scalar> {
     threads: usize,
     helper: HelperSlot<T>,
     node_ws: Option<RnnNodeWorkspace<T>>,
+    block_ws: Option<RnnGradWorkspace<T>>,
 }
 
 /// What evaluating a range of points needs on one thread.
@@ -156,6 +158,7 @@ impl<T: Scalar> RnnObjective<T> {
             threads: 1,
             helper: HelperSlot::default(),
             node_ws: None,
+            block_ws: None,
         })
     }
 
@@ -371,6 +374,18 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
                 .unwrap_or(T::from_f64(f64::NAN)),
         )
     }
+    fn sequence_len(&self) -> Option<usize> {
+        Some(self.inputs.nrows())
+    }
+    /// [`Rnn::loss_and_gradient_steps`] over the next block.
+    fn block_loss_and_gradient(
+        &mut self,
+        stream: &mut SequenceStream<T>,
+        max_steps: usize,
+        grad: &mut [T],
+    ) -> Option<Result<SequenceBlock<T>, TrainError>> {
+        Some(self.block(stream, max_steps, grad))
+    }
     /// [`Rnn::param_layout`].
     fn param_layout(&self, rank: usize) -> Option<ParamLayout> {
         Some(self.net.param_layout(rank))
@@ -381,6 +396,65 @@ impl<T: Scalar> Objective<T> for RnnObjective<T> {
             forward_flops: c.forward_flops,
             backward_flops: c.backward_flops,
         }
+    }
+}
+
+impl<T: Scalar> RnnObjective<T> {
+    /// The block of [`Objective::block_loss_and_gradient`].
+    fn block(
+        &mut self,
+        stream: &mut SequenceStream<T>,
+        max_steps: usize,
+        grad: &mut [T],
+    ) -> Result<SequenceBlock<T>, TrainError> {
+        let len = self.inputs.nrows();
+        let h = self.net.hidden_dim();
+        let start = stream.position;
+        if start >= len {
+            return Err(SpecError::new(
+                "position",
+                format!("the stream is at step {start} of a {len}-step sequence"),
+            )
+            .into());
+        }
+        if start == 0 {
+            stream.hidden.clear();
+            stream.hidden.resize(h, T::ZERO);
+        }
+        let n = max_steps.clamp(1, len - start);
+        let Self {
+            net,
+            inputs,
+            targets,
+            washout,
+            block_ws,
+            ..
+        } = self;
+        let fits = block_ws.as_ref().is_some_and(|ws| ws.capacity() >= n);
+        if !fits {
+            *block_ws = Some(RnnGradWorkspace::new(net, n, Bptt::Full));
+        }
+        let Some(ws) = block_ws.as_mut() else {
+            return Err(TrainError::NoGradient);
+        };
+        let share = net.loss_and_gradient_steps(
+            inputs.as_ref(),
+            targets.as_ref(),
+            *washout,
+            start..start + n,
+            &mut stream.hidden,
+            ws,
+            grad,
+        )?;
+        let end = start + n;
+        let ended = end == len;
+        stream.position = if ended { 0 } else { end };
+        let scored = end.saturating_sub(start.max(*washout));
+        Ok(SequenceBlock {
+            share,
+            loss: whole_sequence_loss(share.to_f64(), scored, len - *washout),
+            ended,
+        })
     }
 }
 
@@ -442,8 +516,19 @@ impl<T: Scalar> NodeModel<T> for RnnObjective<T> {
         let share = sweep.loss(rule.config().noise).to_f64();
         Ok(NodePart {
             sweep,
-            loss: (scored > 0).then(|| share * (len - *washout) as f64 / scored as f64),
+            loss: whole_sequence_loss(share, scored, len - *washout),
             ended_sweep,
         })
+    }
+}
+
+/// A part's share of the sequence's loss over its `scored` steps, as a
+/// mean over them in the units of the whole sequence's loss (the share
+/// itself when the part scores every step); `None` without a scored step.
+fn whole_sequence_loss(share: f64, scored: usize, total: usize) -> Option<f64> {
+    match scored {
+        0 => None,
+        s if s == total => Some(share),
+        s => Some(share * total as f64 / s as f64),
     }
 }

@@ -159,13 +159,46 @@ impl<T: Float, G: GradientRule<T>> Optimizer<T> for GradientDescent<T, G> {
         let loss = objective
             .loss_and_gradient(&mut self.grad)
             .ok_or(TrainError::NoGradient)?;
-        let mut info = StepInfo {
+        let info = StepInfo {
             loss: loss.to_f64(),
             forward_passes: 1,
             backward_passes: 1,
-            effective_eta: self.rule.lr().to_f64(),
             ..Default::default()
         };
+        self.apply(objective, loss, info)
+    }
+
+    fn current_rate(&self) -> f64 {
+        self.rule.lr().to_f64()
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, CheckpointError> {
+        encode_state(self)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), CheckpointError> {
+        self.load(state)
+    }
+}
+
+impl<T: Float, G: GradientRule<T>> GradientDescent<T, G> {
+    /// The gradient buffer, for a step that computes its own gradient.
+    pub(crate) fn grad_mut(&mut self) -> &mut [T] {
+        &mut self.grad
+    }
+
+    /// The update after `loss` with the gradient in the gradient buffer:
+    /// if either is not finite, roll back to the parameters before the last
+    /// update and halve the rate (an error if there is no update to roll
+    /// back); else remember the parameters and update. `info` is the
+    /// step's report so far.
+    pub(crate) fn apply(
+        &mut self,
+        objective: &mut dyn Objective<T>,
+        loss: T,
+        mut info: StepInfo,
+    ) -> Result<StepInfo, TrainError> {
+        info.effective_eta = self.rule.lr().to_f64();
         if !loss.is_finite() || self.grad.iter().any(|g| !g.is_finite()) {
             if self.has_previous {
                 objective.params_mut().copy_from_slice(&self.previous);
@@ -187,15 +220,8 @@ impl<T: Float, G: GradientRule<T>> Optimizer<T> for GradientDescent<T, G> {
         Ok(info)
     }
 
-    fn current_rate(&self) -> f64 {
-        self.rule.lr().to_f64()
-    }
-
-    fn save_state(&self) -> Result<Vec<u8>, CheckpointError> {
-        encode_state(self)
-    }
-
-    fn load_state(&mut self, state: &[u8]) -> Result<(), CheckpointError> {
+    /// Restores a state of [`Optimizer::save_state`], checking its lengths.
+    pub(crate) fn load(&mut self, state: &[u8]) -> Result<(), CheckpointError> {
         let restored: Self = decode_state(state)?;
         let dim = self.grad.len();
         let lens = [

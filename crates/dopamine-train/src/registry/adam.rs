@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizers::AdamOptimizer;
+use crate::optimizers::{AdamOptimizer, OnlineGradient};
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::python::Python;
@@ -37,6 +37,7 @@ impl OptimizerEntry for AdamSettings {
     const PYTHON: Python = Python::Class("Adam");
     const OPTIONS: Allowed = Allowed {
         beta1: true,
+        online_every: true,
         ..Allowed::NONE
     };
 
@@ -49,17 +50,15 @@ impl OptimizerEntry for AdamSettings {
     fn set_rate(&mut self, rate: f64) {
         self.lr = rate;
     }
-    /// A forward and a backward pass.
+    /// A forward and a backward pass (per pass over the sequence when
+    /// online: see [`OnlineGradient`]).
     fn passes_per_step(&self, _options: &SpecOptions) -> u64 {
         2
     }
     fn check_options(&self, options: &SpecOptions) -> Result<(), SpecError> {
         options.check_allowed(
             Self::NAME,
-            Allowed {
-                beta1: true,
-                ..Default::default()
-            },
+            Self::OPTIONS,
         )
     }
     fn build_into<T: Float, S: Sink<T>>(
@@ -67,10 +66,14 @@ impl OptimizerEntry for AdamSettings {
         ctx: &BuildContext<'_>,
         sink: S,
     ) -> Result<S::Output, TrainError> {
-        Ok(sink.optimizer(AdamOptimizer::adam_with_beta1(
+        let adam = AdamOptimizer::adam_with_beta1(
             T::from_f64(self.lr),
             T::from_f64(ctx.options.beta1.unwrap_or(0.9)),
             ctx.dim,
-        )?))
+        )?;
+        Ok(match ctx.options.online_every {
+            Some(every) => sink.optimizer(OnlineGradient::new(adam, every)?),
+            None => sink.optimizer(adam),
+        })
     }
 }

@@ -179,6 +179,7 @@ impl OptimizerEntry for Dopamine1Settings {
         baseline_from_probes: true,
         second_moment: true,
         beta1: false,
+        online_every: false,
     };
 
     fn describe(&self) -> String {
@@ -216,6 +217,7 @@ impl OptimizerEntry for Dopamine1Settings {
                 baseline_from_probes: self.antithetic,
                 second_moment: true,
                 beta1: false,
+                online_every: false,
             },
         )
     }

@@ -164,6 +164,7 @@ impl OptimizerEntry for Dopamine2Settings {
         baseline_from_probes: true,
         second_moment: true,
         beta1: false,
+        online_every: false,
     };
 
     fn describe(&self) -> String {
@@ -202,6 +203,7 @@ impl OptimizerEntry for Dopamine2Settings {
                 baseline_from_probes: self.antithetic,
                 second_moment: true,
                 beta1: false,
+                online_every: false,
             },
         )
     }

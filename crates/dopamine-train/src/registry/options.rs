@@ -1,4 +1,4 @@
-//! [`SpecOptions`]: settings of a built-in optimizer kept beside its spec (low rank, no baseline, second moment, Adam's `beta1`), and the check that refuses those that do not fit.
+//! [`SpecOptions`]: settings of a built-in optimizer kept beside its spec (low rank, no baseline, second moment, Adam's `beta1`, the gradient methods' online updates), and the check that refuses those that do not fit.
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +6,8 @@ use crate::error::SpecError;
 
 /// Settings of a built-in optimizer beyond its [`crate::OptimizerSpec`]:
 /// the probe structure, the antithetic step without a baseline, Dopamine's
-/// second moment and Adam's `beta1`. Kept apart from the spec so that a
+/// second moment, Adam's `beta1` and the gradient methods' online
+/// updates. Kept apart from the spec so that a
 /// tuning grid can vary them on their own; [`crate::OptimizerSpec::build_with`]
 /// applies them and refuses those that do not fit the optimizer.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -28,6 +29,12 @@ pub struct SpecOptions {
     /// Adam's first-moment factor (Adam only; none: 0.9).
     #[serde(default)]
     pub beta1: Option<f64>,
+    /// SGD and Adam online: truncated BPTT with an update every this many
+    /// time steps of the training sequence, the hidden state carried over
+    /// block boundaries ([`crate::OnlineGradient`]; the RNN objective).
+    /// None: one update per pass over the sequence.
+    #[serde(default)]
+    pub online_every: Option<u32>,
 }
 
 /// Which options an optimizer takes (see [`SpecOptions::check_allowed`]).
@@ -41,6 +48,8 @@ pub struct Allowed {
     pub second_moment: bool,
     /// `beta1`: Adam.
     pub beta1: bool,
+    /// `online_every`: the gradient methods.
+    pub online_every: bool,
 }
 
 impl Allowed {
@@ -50,6 +59,7 @@ impl Allowed {
         baseline_from_probes: false,
         second_moment: false,
         beta1: false,
+        online_every: false,
     };
 
     /// Whether the option named `field` (a field of [`SpecOptions`]) is
@@ -60,6 +70,7 @@ impl Allowed {
             "baseline_from_probes" => self.baseline_from_probes,
             "second_moment" => self.second_moment,
             "beta1" => self.beta1,
+            "online_every" => self.online_every,
             _ => false,
         }
     }
@@ -85,6 +96,9 @@ impl SpecOptions {
         }
         if let Some(b) = self.beta1 {
             d.push(format!("beta1={b}"));
+        }
+        if let Some(c) = self.online_every {
+            d.push(format!("online C={c}"));
         }
         d.join(" ")
     }
@@ -118,6 +132,15 @@ impl SpecOptions {
                 "beta1",
                 format!("is an option of Adam, not {kind}"),
             ));
+        }
+        if self.online_every.is_some() && !allowed.online_every {
+            return Err(SpecError::new(
+                "online_every",
+                format!("is an option of SGD and Adam, not {kind}"),
+            ));
+        }
+        if self.online_every == Some(0) {
+            return Err(SpecError::new("online_every", "must be >= 1"));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{SpecError, TrainError};
 use crate::float::Float;
-use crate::optimizers::SgdOptimizer;
+use crate::optimizers::{OnlineGradient, SgdOptimizer};
 use crate::registry::entry::{BuildContext, Family, OptimizerEntry};
 use crate::registry::options::{Allowed, SpecOptions};
 use crate::registry::python::Python;
@@ -40,6 +40,10 @@ impl OptimizerEntry for SgdSettings {
     const KIND: &'static str = "sgd";
     const FAMILY: Family = Family::Gradient;
     const PYTHON: Python = Python::Class("SGD");
+    const OPTIONS: Allowed = Allowed {
+        online_every: true,
+        ..Allowed::NONE
+    };
 
     fn describe(&self) -> String {
         format!("lr={} momentum={}", self.lr, self.momentum)
@@ -50,22 +54,23 @@ impl OptimizerEntry for SgdSettings {
     fn set_rate(&mut self, rate: f64) {
         self.lr = rate;
     }
-    /// A forward and a backward pass.
+    /// A forward and a backward pass (per pass over the sequence when
+    /// online: see [`OnlineGradient`]).
     fn passes_per_step(&self, _options: &SpecOptions) -> u64 {
         2
     }
     fn check_options(&self, options: &SpecOptions) -> Result<(), SpecError> {
-        options.check_allowed(Self::NAME, Allowed::default())
+        options.check_allowed(Self::NAME, Self::OPTIONS)
     }
     fn build_into<T: Float, S: Sink<T>>(
         &self,
         ctx: &BuildContext<'_>,
         sink: S,
     ) -> Result<S::Output, TrainError> {
-        Ok(sink.optimizer(SgdOptimizer::sgd(
-            T::from_f64(self.lr),
-            T::from_f64(self.momentum),
-            ctx.dim,
-        )?))
+        let sgd = SgdOptimizer::sgd(T::from_f64(self.lr), T::from_f64(self.momentum), ctx.dim)?;
+        Ok(match ctx.options.online_every {
+            Some(every) => sink.optimizer(OnlineGradient::new(sgd, every)?),
+            None => sink.optimizer(sgd),
+        })
     }
 }
