@@ -71,10 +71,10 @@ fn cases() -> Vec<Case> {
             "a second axis that makes one grid larger",
             "lorenz.json",
             edited(builtin::LORENZ, |v| {
-                v["optimizers"][6]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
+                v["optimizers"][7]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
             }),
-            "optimizers[6]",
-            "a grid of 4 rates x 4 beta1 = 16 configurations where optimizers[0] has 3 rates x 2 sigma x 2 variants = 12",
+            "optimizers[7]",
+            "a grid of 3 rates x 4 beta1 x 2 variants = 24 configurations where optimizers[0] has 3 rates x 2 sigma x 2 variants = 12",
         ),
         (
             "a variant that makes one grid larger",
@@ -140,9 +140,9 @@ fn cases() -> Vec<Case> {
             "a sigma axis on a gradient method",
             "mackey_glass.json",
             edited(builtin::MACKEY_GLASS, |v| {
-                v["optimizers"][5]["sigmas"] = json!([0.1])
+                v["optimizers"][6]["sigmas"] = json!([0.1])
             }),
-            "optimizers[5].sigmas",
+            "optimizers[6].sigmas",
             "SGD has no sigma",
         ),
         (
@@ -158,9 +158,9 @@ fn cases() -> Vec<Case> {
             "a momentum outside [0, 1)",
             "lorenz.json",
             edited(builtin::LORENZ, |v| {
-                v["optimizers"][5]["momenta"][2] = json!(1.0)
+                v["optimizers"][6]["momenta"][1] = json!(1.0)
             }),
-            "optimizers[5].momenta",
+            "optimizers[6].momenta",
             "1 is not in [0, 1)",
         ),
         (
@@ -195,7 +195,7 @@ fn cases() -> Vec<Case> {
             "mackey_glass.json",
             edited(builtin::MACKEY_GLASS, |v| {
                 v["ablations"][0]["from"] = json!("SGD");
-                v["optimizers"].as_array_mut().expect("a list").remove(5);
+                v["optimizers"].as_array_mut().expect("a list").remove(6);
             }),
             "ablations[0].from",
             "SGD is not among the optimizers",
