@@ -28,13 +28,16 @@
 //!   are `dopamine-core`'s `PerturbationOptimizer` with any rule that
 //!   implements [`NamedRule`] — a rule of your own included, and OpenES;
 //!   SNES is [`SnesOptimizer`]; the gradient
-//!   methods are [`GradientDescent`] over SGD or Adam. An optimizer whose
+//!   methods are [`GradientDescent`] over SGD or Adam ([`OnlineGradient`]
+//!   with an update every `C` time steps of a sequence); Dopamine-3, which
+//!   perturbs the model's neurons, is [`Dopamine3Optimizer`] on an
+//!   objective's [`NodeModel`]. An optimizer whose
 //!   steps are a population of points (`dopamine-core`'s
 //!   `PopulationOptimizer`, from [`Optimizer::population`]: the rules,
 //!   OpenES, SNES) lets the objective evaluate them in one sweep and a
 //!   [`ProbePool`] on threads.
 //! * [`OptimizerSpec`] (in [`registry`]): the built-in optimizers as a
-//!   config file names them (WP, Dopamine-1/2, OpenES, SNES, SGD, Adam),
+//!   config file names them (WP, Dopamine-1/2/3, OpenES, SNES, SGD, Adam),
 //!   one file and one [`OptimizerEntry`] each, with [`SpecOptions`] (low
 //!   rank, no baseline, second moment), turned into an [`Optimizer`] once.
 //! * [`Trainer`] and [`train`] (in [`trainer`]): budgets in steps, forward

@@ -83,10 +83,12 @@ fn learns_mackey_glass_one_step_ahead() {
     let mut opt = build(settings(), obj.params().len(), 300);
     let run = train(&mut obj, opt.as_mut(), &sweeps(300), &mut NoObserver).expect("trains");
     let end = obj.loss();
+    eprintln!("Dopamine-3, MG RNN 1-8-1, 300 sweeps: loss {start} -> {end}");
     assert_eq!(run.last.forward_passes, 600);
     assert_eq!(run.last.step, 300 * STEPS_PER_SWEEP);
+    // Measured: 7.86 -> 0.0035.
     assert!(
-        end < start / 5.0,
+        end < start / 100.0,
         "the loss fell from {start} to {end} only"
     );
 }

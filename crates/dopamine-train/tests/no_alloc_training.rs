@@ -159,6 +159,9 @@ fn allocations_per_step_run(
     count() - before
 }
 
+/// An objective, named, with the allocation count that covers its threads.
+type Counted = (&'static str, Box<dyn Objective<f64>>, fn() -> u64);
+
 /// Allocations of the whole process (the objective's helper thread too).
 fn process_allocations() -> u64 {
     ALLOCATOR.snapshot().allocations
@@ -226,7 +229,7 @@ fn training_steps_allocate_nothing_in_steady_state() {
         ..d3
     };
     for spec in [d3, streamed].map(OptimizerSpec::Dopamine3) {
-        let mut objectives: [(&str, Box<dyn Objective<f64>>, fn() -> u64); 3] = [
+        let mut objectives: [Counted; 3] = [
             ("the MLP", Box::new(mlp()), thread_allocations),
             ("the RNN", Box::new(rnn()), thread_allocations),
             (

@@ -74,7 +74,12 @@ fn online_sgd_and_adam_learn_and_charge_a_pass_per_sequence() {
         assert_eq!(run.last.forward_passes, 100);
         assert_eq!(run.last.backward_passes, 100);
         let end = obj.loss();
-        assert!(end < start / 5.0, "{}: {start} -> {end}", spec.name());
+        eprintln!(
+            "{} online C=50, 100 passes: loss {start} -> {end}",
+            spec.name()
+        );
+        // Measured: 5.85 -> 0.0013 (SGD), 0.0009 (Adam).
+        assert!(end < start / 100.0, "{}: {start} -> {end}", spec.name());
     }
 }
 

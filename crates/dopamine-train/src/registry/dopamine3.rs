@@ -210,7 +210,7 @@ impl Dopamine3Settings {
 impl OptimizerEntry for Dopamine3Settings {
     const NAME: &'static str = "Dopamine-3";
     const KIND: &'static str = "dopamine3";
-    const FAMILY: Family = Family::Perturbation;
+    const FAMILY: Family = Family::NodePerturbation;
     const PYTHON: Python = Python::Excluded(
         "Dopamine-3 perturbs the model's neurons, not a flat parameter vector: it trains the \
          Rust RNN and MLP objectives (dopamine-train), which the bindings do not expose",

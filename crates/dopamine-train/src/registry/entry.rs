@@ -21,6 +21,10 @@ pub enum Family {
     EvolutionStrategy,
     /// A gradient method (needs the objective's gradient).
     Gradient,
+    /// Node perturbation (Dopamine-3: forward passes of two noisy copies
+    /// of the model; needs the objective's neurons,
+    /// [`crate::Objective::node_model`]).
+    NodePerturbation,
 }
 
 /// Where an optimizer is built: the run's options, the objective's
