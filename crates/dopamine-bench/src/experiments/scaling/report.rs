@@ -253,14 +253,7 @@ pub fn section(config: &ScalingConfig, results: &ScalingResults, mode: Mode) -> 
         "\n**Test NRMSE at equal passes** ({budget} passes; median over seeds; the chosen configuration of each method at each H):\n",
         budget = f.budget.get(mode)
     );
-    let mut t = Table::new([
-        "H",
-        "params",
-        "optimizer",
-        "chosen",
-        "median test NRMSE",
-        "seconds",
-    ]);
+    let mut t = Table::new(["H", "params", "optimizer", "chosen", "median test NRMSE"]);
     for s in &results.forecasts {
         for r in &s.report.results {
             t.row([
