@@ -16,7 +16,7 @@ const USAGE: &str = "usage: cargo xtask <COMMAND> [OPTIONS]
 
 commands:
   reproduce   rerun the paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63,
-              E4 cost) and write report.md, summary.json, CSV curves and figures
+              E4 cost, E5 scaling) and write report.md, summary.json, CSV curves and figures
   bench       measure kernels, step overhead, memory, parallel probes, scaling,
               population steps, forward passes and training throughput (B1, B2,
               B4-B9; B3 is a test) and write the tables to docs/benchmarks.md
@@ -28,7 +28,7 @@ cargo xtask reproduce [--quick] [--resume] [--out DIR] [--configs DIR]
   --resume       continue an interrupted run in the same --out folder: experiments
                  already finished there (same mode, same config) are not rerun
   --out DIR      output folder (default target/reproduce)
-  --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json from DIR
+  --configs DIR  read xor.json, mackey_glass.json, lorenz.json, cost.json, scaling.json from DIR
                  instead of the built-in crates/dopamine-bench/configs/
 
 cargo xtask bench [--quick] [--only IDS] [--out FILE]

@@ -17,7 +17,8 @@
 //!
 //! # The pieces
 //!
-//! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, each
+//! * [`experiments`]: E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, E5
+//!   scaling with hidden size, each
 //!   tuned fairly (same learning-rate grid size per optimizer, on held-out
 //!   seeds or the validation split). Optimizers are named by
 //!   [`dopamine_train::OptimizerKind`]. Each is an

@@ -3,6 +3,7 @@
 use dopamine_bench::config::{ExperimentConfig, parse};
 use dopamine_bench::experiments::cost::CostConfig;
 use dopamine_bench::experiments::forecast::ForecastConfig;
+use dopamine_bench::experiments::scaling::ScalingConfig;
 use dopamine_bench::experiments::xor::XorConfig;
 use dopamine_bench::reproduce::{ReproduceOptions, reproduce};
 
@@ -12,6 +13,7 @@ mod builtin {
     pub use dopamine_bench::experiments::forecast::{
         LORENZ_CONFIG as LORENZ, MACKEY_GLASS_CONFIG as MACKEY_GLASS,
     };
+    pub use dopamine_bench::experiments::scaling::SCALING_CONFIG as SCALING;
     pub use dopamine_bench::experiments::xor::CONFIG as XOR;
 }
 use dopamine_bench::{BenchError, Mode};
@@ -33,6 +35,7 @@ fn error_of(file: &str, text: &str) -> Option<BenchError> {
         "xor.json" => get::<XorConfig>(file, text),
         "mackey_glass.json" | "lorenz.json" => get::<ForecastConfig>(file, text),
         "cost.json" => get::<CostConfig>(file, text),
+        "scaling.json" => get::<ScalingConfig>(file, text),
         other => panic!("no config type for {other}"),
     }
 }
@@ -68,10 +71,10 @@ fn cases() -> Vec<Case> {
             "a second axis that makes one grid larger",
             "lorenz.json",
             edited(builtin::LORENZ, |v| {
-                v["optimizers"][6]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
+                v["optimizers"][7]["momenta"] = json!([0.0, 0.5, 0.8, 0.9])
             }),
-            "optimizers[6]",
-            "a grid of 4 rates x 4 beta1 = 16 configurations where optimizers[0] has 3 rates x 2 sigma x 2 variants = 12",
+            "optimizers[7]",
+            "a grid of 3 rates x 4 beta1 x 2 variants = 24 configurations where optimizers[0] has 3 rates x 2 sigma x 2 variants = 12",
         ),
         (
             "a variant that makes one grid larger",
@@ -137,9 +140,9 @@ fn cases() -> Vec<Case> {
             "a sigma axis on a gradient method",
             "mackey_glass.json",
             edited(builtin::MACKEY_GLASS, |v| {
-                v["optimizers"][5]["sigmas"] = json!([0.1])
+                v["optimizers"][6]["sigmas"] = json!([0.1])
             }),
-            "optimizers[5].sigmas",
+            "optimizers[6].sigmas",
             "SGD has no sigma",
         ),
         (
@@ -155,9 +158,9 @@ fn cases() -> Vec<Case> {
             "a momentum outside [0, 1)",
             "lorenz.json",
             edited(builtin::LORENZ, |v| {
-                v["optimizers"][5]["momenta"][2] = json!(1.0)
+                v["optimizers"][6]["momenta"][1] = json!(1.0)
             }),
-            "optimizers[5].momenta",
+            "optimizers[6].momenta",
             "1 is not in [0, 1)",
         ),
         (
@@ -192,7 +195,7 @@ fn cases() -> Vec<Case> {
             "mackey_glass.json",
             edited(builtin::MACKEY_GLASS, |v| {
                 v["ablations"][0]["from"] = json!("SGD");
-                v["optimizers"].as_array_mut().expect("a list").remove(5);
+                v["optimizers"].as_array_mut().expect("a list").remove(6);
             }),
             "ablations[0].from",
             "SGD is not among the optimizers",
@@ -314,6 +317,31 @@ fn cases() -> Vec<Case> {
             "hidden.quick[1]",
             "must be >= 1",
         ),
+        (
+            "hidden sizes out of order",
+            "scaling.json",
+            edited(builtin::SCALING, |v| v["hidden_sizes"] = json!([64, 16])),
+            "hidden_sizes",
+            "strictly increasing",
+        ),
+        (
+            "a trace decay of one",
+            "scaling.json",
+            edited(builtin::SCALING, |v| {
+                v["alignment"]["dopamine3_lambda"] = json!(1.0)
+            }),
+            "alignment.dopamine3_lambda",
+            "must be in [0, 1)",
+        ),
+        (
+            "a bad setting of the protocol run at each size",
+            "scaling.json",
+            edited(builtin::SCALING, |v| {
+                v["forecast"]["budget"]["full"] = json!(0)
+            }),
+            "forecast.budget.full",
+            "must be >= 1",
+        ),
     ]
 }
 
@@ -324,6 +352,7 @@ fn every_bad_config_is_refused_with_its_file_field_and_reason() {
     assert!(error_of("mackey_glass.json", builtin::MACKEY_GLASS).is_none());
     assert!(error_of("lorenz.json", builtin::LORENZ).is_none());
     assert!(error_of("cost.json", builtin::COST).is_none());
+    assert!(error_of("scaling.json", builtin::SCALING).is_none());
     let mut failures = Vec::new();
     for (what, file, text, field, reason) in cases() {
         match error_of(file, &text) {
@@ -354,6 +383,7 @@ fn a_config_folder_names_the_file_by_its_path_and_an_unwritable_output_names_its
         ("mackey_glass.json", builtin::MACKEY_GLASS),
         ("lorenz.json", builtin::LORENZ),
         ("cost.json", builtin::COST),
+        ("scaling.json", builtin::SCALING),
     ] {
         std::fs::write(dir.join(file), text).expect("writes");
     }

@@ -1,4 +1,4 @@
-//! E4's peak heap is the training loop's, measured with the counting allocator: flat in T for Dopamine-1, growing like its O(H) workspace in H (not like the model's O(H^2) initialisation), and below Adam-BPTT's at every point.
+//! E4's peak heap is the training loop's, measured with the counting allocator: flat in T for Dopamine-1 and for a Dopamine-3 sweep, growing like its O(H) workspace in H (not like the model's O(H^2) initialisation), and below Adam-BPTT's at every point.
 
 use dopamine_bench::Mode;
 use dopamine_bench::experiments::cost::{self, CostConfig, CostPoint, StepShape};
@@ -63,6 +63,20 @@ fn the_peak_heap_is_the_training_loops_at_every_h_and_t() {
         d_by_t.iter().all(|p| peak(p) == peak(d_by_t[0])),
         "{:?}",
         d_by_t
+            .iter()
+            .map(|p| (p.seq_len, peak(p)))
+            .collect::<Vec<_>>()
+    );
+    // Dopamine-3's sweep keeps its traces, second moments, the copies'
+    // states and one block's buffers, whatever the sequence's length (at
+    // these short T its block buffers are as large as Adam-BPTT's
+    // activations, so no comparison with Adam is made here).
+    let n_by_t = single(&sweeps.by_seq_len, OptimizerKind::Dopamine3);
+    assert_eq!(n_by_t.len(), 3);
+    assert!(
+        n_by_t.iter().all(|p| peak(p) == peak(n_by_t[0])),
+        "{:?}",
+        n_by_t
             .iter()
             .map(|p| (p.seq_len, peak(p)))
             .collect::<Vec<_>>()

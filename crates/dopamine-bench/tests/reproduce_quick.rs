@@ -38,8 +38,8 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         assert!(report.contains(claim.verdict.label()));
     }
     assert_eq!(parsed.claims, summary.claims);
-    // Both XOR sizes and all seven optimizers, both forecasting tasks with persistence beside them.
-    assert_eq!(parsed.xor.len(), 14);
+    // Both XOR sizes and all eight optimizers (Dopamine-3 included), both forecasting tasks with persistence beside them.
+    assert_eq!(parsed.xor.len(), 16);
     assert_eq!(parsed.forecasts.len(), 2);
     for f in &parsed.forecasts {
         assert!(f.persistence.teacher_forced > 0.0);
@@ -52,7 +52,7 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
     // Every method's row has a measured equal-wall-time result, and every
     // method's tuning grid has a robustness row.
     for f in &parsed.forecasts {
-        assert_eq!(f.optimizers.len(), 7);
+        assert_eq!(f.optimizers.len(), 8);
         for o in &f.optimizers {
             assert!(
                 o.wall_teacher_forced.is_some_and(|v| v > 0.0),
@@ -62,7 +62,7 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
             );
         }
     }
-    assert_eq!(parsed.robustness.len(), 14);
+    assert_eq!(parsed.robustness.len(), 16);
     assert!(parsed.robustness.iter().all(|r| r.grid == 12));
     assert!(report.contains("## Robustness to settings"));
     for fig in [
@@ -73,6 +73,8 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         "lorenz_grid_dopamine1",
         "lorenz_prediction_free_running",
         "cost_vs_seq_len_memory",
+        "scaling_cosine",
+        "scaling_nrmse",
     ] {
         assert!(
             out.join("figures").join(format!("{fig}.png")).exists(),
@@ -84,10 +86,34 @@ fn slow_quick_reproduce_writes_report_summary_and_verdicts() {
         );
     }
     assert!(out.join("curves/cost.csv").exists());
+    // E5: a cosine of every rule at every size and point, and a test NRMSE
+    // of every method at every size, each a number in its range.
+    assert!(report.contains("## E5 scaling with hidden size"));
+    let cosines: Vec<_> = parsed
+        .scaling
+        .iter()
+        .filter(|r| r.measure.starts_with("cosine"))
+        .collect();
+    assert_eq!(cosines.len(), 3 * 2 * 3, "3 sizes x 2 points x 3 rules");
+    assert!(cosines.iter().all(|r| (-1.0..=1.0).contains(&r.median)));
+    assert!(
+        parsed
+            .scaling
+            .iter()
+            .filter(|r| r.measure == "test NRMSE")
+            .all(|r| r.median > 0.0)
+    );
+    assert!(out.join("curves/scaling_alignment.csv").exists());
 
     // `--resume`: every finished experiment was saved under state/ and is
     // reused, not rerun. A marker planted in E4's saved result proves it.
-    for name in ["e1_xor", "e2_mackey_glass", "e3_lorenz", "e4_cost"] {
+    for name in [
+        "e1_xor",
+        "e2_mackey_glass",
+        "e3_lorenz",
+        "e4_cost",
+        "e5_scaling",
+    ] {
         assert!(out.join(format!("state/{name}.json")).exists(), "{name}");
     }
     let e4 = out.join("state/e4_cost.json");

@@ -22,7 +22,7 @@ fn xor_results_do_not_depend_on_the_thread_count() {
     let two = on(2);
     // Lengths first: `zip` stops at the shorter side, so a run missing on
     // one thread count would otherwise pass unnoticed.
-    assert_eq!(one.len(), 7);
+    assert_eq!(one.len(), 8);
     assert_eq!(two.len(), one.len());
     for (a, b) in one.iter().zip(&two) {
         assert_eq!((a.hidden, a.optimizer), (b.hidden, b.optimizer));

@@ -43,7 +43,7 @@
 //! let data = ForecastData::new(&raw, settings.train_fraction, settings.validation_fraction)?;
 //! // Adam at the base of its default grid, 600 forward-pass equivalents.
 //! let grid = defaults.grid(OptimizerKind::Adam).expect("Adam has a default grid");
-//! let (run, _net) = run_one_with(
+//! let (run, _net) = run_one_with::<f32, _>(
 //!     &settings, &data, &grid.base, &SpecOptions::default(), 0, RunBudget::Passes(600), false,
 //! )?;
 //! let floor = persistence(&data, &[], &[])?.teacher_forced;

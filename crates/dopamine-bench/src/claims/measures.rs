@@ -71,7 +71,11 @@ pub const PEERS: [OptimizerKind; 3] = [
     OptimizerKind::Snes,
 ];
 /// Dopamine's variants; a claim takes the best of them.
-pub const DOPAMINE: [OptimizerKind; 2] = [OptimizerKind::Dopamine1, OptimizerKind::Dopamine2];
+pub const DOPAMINE: [OptimizerKind; 3] = [
+    OptimizerKind::Dopamine1,
+    OptimizerKind::Dopamine2,
+    OptimizerKind::Dopamine3,
+];
 /// The gradient methods.
 pub const GRADIENT: [OptimizerKind; 2] = [OptimizerKind::Sgd, OptimizerKind::Adam];
 

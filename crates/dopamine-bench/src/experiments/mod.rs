@@ -1,9 +1,10 @@
-//! The paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost), their shared tuning step, the `Experiment` abstraction and the one list `reproduce` runs.
+//! The paper's experiments (E1 XOR, E2 Mackey-Glass, E3 Lorenz-63, E4 cost, E5 scaling), their shared tuning step, the `Experiment` abstraction and the one list `reproduce` runs.
 
 pub mod cost;
 mod experiment;
 pub mod forecast;
 mod list;
+pub mod scaling;
 pub mod xor;
 
 pub use crate::mode::{ByMode, Mode};

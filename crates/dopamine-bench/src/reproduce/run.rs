@@ -74,6 +74,7 @@ pub fn reproduce(
         forecasts: Vec::new(),
         cost_by_hidden: Vec::new(),
         cost_by_seq_len: Vec::new(),
+        scaling: Vec::new(),
     };
     for o in &outcomes {
         o.summarize(&mut summary);

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::claims::{Claim, Robustness};
 use crate::experiments::cost::CostPoint;
 use crate::experiments::forecast::ForecastSummary;
+use crate::experiments::scaling::ScalingSummary;
 use crate::experiments::xor::XorSummary;
 use crate::machine::MachineInfo;
 use crate::mode::Mode;
@@ -37,4 +38,7 @@ pub struct Summary {
     pub cost_by_hidden: Vec<CostPoint>,
     /// E4 sweep over T.
     pub cost_by_seq_len: Vec<CostPoint>,
+    /// E5: median cosines with the gradient and test NRMSE per hidden size.
+    #[serde(default)]
+    pub scaling: Vec<ScalingSummary>,
 }

@@ -49,7 +49,7 @@ pub fn section(sweeps: &CostSweeps) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "## E4 cost per training step\n\nElman RNN with 1-D input and output, in {precision}; Dopamine-1 with one probe (two forward passes per step, one after the other) against Adam with full BPTT (one forward and one backward pass), and a batched Dopamine-1 step ({batched}: 16 antithetic rank-1 probes, the safety net from the probes, 32 points evaluated in one population sweep of the model). The three steps of each row group are timed interleaved, in turn, and each time is the median of its samples; `vs Adam` is the step's time over Adam-BPTT's in the same group, and `per pass` the time per forward pass over Adam's time per step. FLOPs come from the models' own accounting; memory is the peak heap of the training loop (building the objective and the optimizer, then two steps) above the heap in use once the model and the data are built, measured by a counting allocator for every H and T (or, without one, the accounted bytes).\n",
+        "## E4 cost per training step\n\nElman RNN with 1-D input and output, in {precision}; Dopamine-1 with one probe (two forward passes per step, one after the other) against Adam with full BPTT (one forward and one backward pass), and a batched Dopamine-1 step ({batched}: 16 antithetic rank-1 probes, the safety net from the probes, 32 points evaluated in one population sweep of the model), and one Dopamine-3 sweep (two copies of the network in lockstep with neuron noise, the eligibility traces and one update at the end of the sequence: two forward passes per step; its FLOPs add the eligibility arithmetic the rule counts). The four steps of each row group are timed interleaved, in turn, and each time is the median of its samples; `vs Adam` is the step's time over Adam-BPTT's in the same group, and `per pass` the time per forward pass over Adam's time per step. FLOPs come from the models' own accounting; memory is the peak heap of the training loop (building the objective and the optimizer, then two steps) above the heap in use once the model and the data are built, measured by a counting allocator for every H and T (or, without one, the accounted bytes).\n",
         precision = sweeps
             .by_hidden
             .first()
@@ -84,6 +84,8 @@ pub fn section(sweeps: &CostSweeps) -> String {
                 p.optimizer.to_string(),
                 if p.optimizer.uses_gradients() {
                     "full BPTT".into()
+                } else if p.optimizer == OptimizerKind::Dopamine3 {
+                    "one sweep, two copies".into()
                 } else {
                     p.shape.label()
                 },
@@ -107,7 +109,7 @@ pub fn section(sweeps: &CostSweeps) -> String {
     md
 }
 
-/// Time and memory per step of Dopamine-1 and Adam-BPTT against H and
+/// Time and memory per step of Dopamine-1, Dopamine-3 and Adam-BPTT against H and
 /// against T (`cost_vs_hidden_*`, `cost_vs_seq_len_*`).
 pub fn write_figures(out: &Path, sweeps: &CostSweeps) -> Result<Vec<String>, BenchError> {
     let fig = |name: &str| out.join("figures").join(name);
@@ -120,43 +122,47 @@ pub fn write_figures(out: &Path, sweeps: &CostSweeps) -> Result<Vec<String>, Ben
             ("time", "seconds per step", "time"),
             ("memory", "bytes", "memory"),
         ] {
-            let curves = [OptimizerKind::Dopamine1, OptimizerKind::Adam]
-                .into_iter()
-                .map(|kind| {
-                    let pts: Vec<&CostPoint> = points
+            let curves = [
+                OptimizerKind::Dopamine1,
+                OptimizerKind::Dopamine3,
+                OptimizerKind::Adam,
+            ]
+            .into_iter()
+            .map(|kind| {
+                let pts: Vec<&CostPoint> = points
+                    .iter()
+                    .filter(|p| p.optimizer == kind && p.shape == StepShape::Single)
+                    .collect();
+                Curve {
+                    label: if kind == OptimizerKind::Adam {
+                        "Adam-BPTT".into()
+                    } else {
+                        kind.to_string()
+                    },
+                    x: pts
                         .iter()
-                        .filter(|p| p.optimizer == kind && p.shape == StepShape::Single)
-                        .collect();
-                    Curve {
-                        label: if kind == OptimizerKind::Adam {
-                            "Adam-BPTT".into()
-                        } else {
-                            kind.to_string()
-                        },
-                        x: pts
-                            .iter()
-                            .map(|p| {
-                                if axis.starts_with('h') {
-                                    p.hidden as f64
-                                } else {
-                                    p.seq_len as f64
-                                }
-                            })
-                            .collect(),
-                        y: pts
-                            .iter()
-                            .map(|p| {
-                                if what == "time" {
-                                    p.seconds_per_step
-                                } else {
-                                    p.peak_heap_bytes.unwrap_or(p.accounted_bytes) as f64
-                                }
-                            })
-                            .collect(),
-                        band: None,
-                    }
-                })
-                .collect();
+                        .map(|p| {
+                            if axis.starts_with('h') {
+                                p.hidden as f64
+                            } else {
+                                p.seq_len as f64
+                            }
+                        })
+                        .collect(),
+                    y: pts
+                        .iter()
+                        .map(|p| {
+                            if what == "time" {
+                                p.seconds_per_step
+                            } else {
+                                p.peak_heap_bytes.unwrap_or(p.accounted_bytes) as f64
+                            }
+                        })
+                        .collect(),
+                    band: None,
+                }
+            })
+            .collect();
             let name = format!("{stem}_{suffix}");
             write_line_plot(
                 &LinePlot {

@@ -1,12 +1,15 @@
-//! E4: time, FLOPs and memory per training step against hidden size H and sequence length T, Dopamine-1 against Adam-BPTT.
+//! E4: time, FLOPs and memory per training step against hidden size H and sequence length T, Dopamine-1 and Dopamine-3 against Adam-BPTT.
 //!
 //! Three steps are measured at every point, in the precision the config
 //! names (`f32` by default, what users of this field train in): Dopamine-1
 //! with one forward probe (two forward passes, one after the other),
 //! Adam with full BPTT (a forward and a backward pass), and a batched
 //! Dopamine-1 step (`K = 16` antithetic rank-1 probes without a separate
-//! baseline: 32 points evaluated in one population sweep of the model).
-//! The three are timed interleaved, step after step in turn, and each
+//! baseline: 32 points evaluated in one population sweep of the model),
+//! and one Dopamine-3 sweep (two copies in lockstep with neuron noise, the
+//! eligibility traces and one update at the end: two forward passes; its
+//! FLOPs add the eligibility arithmetic the rule counts).
+//! The four are timed interleaved, step after step in turn, and each
 //! time is the median of its samples, so a busy machine slows them alike.
 //! The peak heap of each is measured in a separate pass, one at a time:
 //! the peak of the training loop (building the objective and the
@@ -24,8 +27,8 @@ use dopamine_core::{
 use dopamine_meter::CountingAllocator;
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    AdamSettings, Dopamine1Settings, Float, Objective, Optimizer, OptimizerKind, OptimizerSpec,
-    PopulationScratch, RnnObjective, step_preferred,
+    AdamSettings, Dopamine1Settings, Dopamine3Settings, Float, Objective, Optimizer, OptimizerKind,
+    OptimizerSpec, PopulationScratch, RnnObjective, step_preferred,
 };
 use faer::Mat;
 use serde::{Deserialize, Serialize};
@@ -166,8 +169,10 @@ impl<T: Float> Runner<T> {
                 )?)
             }
         };
-        let objective = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?
+        let mut objective = RnnObjective::new(net, inputs, targets, 0, Bptt::Full)?
             .with_population(matches!(shape, StepShape::Batched { .. }));
+        let mut opt = opt;
+        opt.prepare(&mut objective)?;
         Ok(Self {
             optimizer: optimizer.kind(),
             shape,
@@ -228,11 +233,12 @@ fn measure<T: Float>(
     precision: Precision,
     meter: Option<&CountingAllocator>,
 ) -> Result<Vec<CostPoint>, BenchError> {
-    let [dopamine, adam] = compared();
+    let [dopamine, adam, dopamine3] = compared();
     let runs = [
         (dopamine, StepShape::Single),
         (adam, StepShape::Single),
         (dopamine, BATCHED),
+        (dopamine3, StepShape::Single),
     ];
     let mut peaks = Vec::new();
     for (spec, shape) in runs {
@@ -259,12 +265,26 @@ fn measure<T: Float>(
         r.times.sort_by(f64::total_cmp);
         let seconds = r.times[r.times.len() / 2];
         let flops = r.info.forward_passes * cost.forward_flops
-            + r.info.backward_passes * cost.backward_flops;
+            + r.info.backward_passes * cost.backward_flops
+            + r.info.extra_flops;
         let params = r.objective.params().len();
         let p = std::mem::size_of_val(r.objective.params()) as u64;
         let accounted = if r.optimizer.uses_gradients() {
             // Parameters, gradient, two Adam moments, the rollback copy and BPTT's activations.
             5 * p + cost.backward_bytes
+        } else if r.optimizer == OptimizerKind::Dopamine3 {
+            // Parameters, the rule's storage (traces, second moments, the
+            // block's buffers) and the two copies' activations.
+            let settings = Dopamine3Settings {
+                once_per_sweep: true,
+                ..Default::default()
+            };
+            let rule = settings
+                .config::<T>(0, 1)
+                .map_err(|e| BenchError::Setup(e.to_string()))?;
+            let net = r.objective.net();
+            p + (rule.storage_len(&net.node_layout()) * std::mem::size_of::<T>()) as u64
+                + 2 * cost.forward_bytes
         } else {
             p + cost.forward_bytes
         };
@@ -286,8 +306,10 @@ fn measure<T: Float>(
     Ok(points)
 }
 
-/// The two optimizers compared (their learning rates do not affect cost).
-pub fn compared() -> [OptimizerSpec; 2] {
+/// The optimizers compared (their learning rates do not affect cost):
+/// Dopamine-1, Adam and Dopamine-3 updating once per sweep (one step is
+/// one sweep of the sequence, as Adam's step is).
+pub fn compared() -> [OptimizerSpec; 3] {
     [
         OptimizerSpec::Dopamine1(Dopamine1Settings {
             sigma: 1e-3,
@@ -296,6 +318,12 @@ pub fn compared() -> [OptimizerSpec; 2] {
             ..Default::default()
         }),
         OptimizerSpec::Adam(AdamSettings { lr: 1e-4 }),
+        OptimizerSpec::Dopamine3(Dopamine3Settings {
+            sigma: 1e-2,
+            eta: 1e-6,
+            once_per_sweep: true,
+            ..Default::default()
+        }),
     ]
 }
 

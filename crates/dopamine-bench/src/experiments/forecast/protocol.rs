@@ -39,8 +39,9 @@ pub fn run_count(config: &ForecastConfig, mode: Mode) -> u64 {
 
 /// The chosen configuration on every evaluation seed at `seconds` of
 /// training, one run per core at a time (nothing else of the experiment
-/// runs meanwhile, so runs of this table never share a core). The cosine schedule's length is the steps the equal-pass runs
-/// made per second, times `seconds`.
+/// runs meanwhile, so runs of this table never share a core). The cosine
+/// schedule's length is the passes the equal-pass runs made per second,
+/// times `seconds`, in steps of `passes_per_step` passes.
 fn wall_runs<T: Float>(
     config: &ForecastConfig,
     data: &ForecastData,
@@ -49,16 +50,20 @@ fn wall_runs<T: Float>(
     seconds: f64,
     progress: &Progress,
 ) -> Result<WallResult, BenchError> {
+    // In passes per second, then in the schedule's steps: a step of
+    // Dopamine-3 is one update interval, but its schedule counts sweeps
+    // (`passes_per_step` passes each), as the equal-pass runs' schedule does.
     let rate = crate::stats::median(
         &pass_runs
             .iter()
             .filter_map(|r| r.curve.last())
             .filter(|r| r.seconds > 0.0)
-            .map(|r| r.step as f64 / r.seconds)
+            .map(|r| (r.forward_passes + r.backward_passes) as f64 / r.seconds)
             .collect::<Vec<f64>>(),
     );
+    let per_step = tuned.chosen.passes_per_step_with(&tuned.options).max(1) as f64;
     let steps = if rate.is_finite() {
-        (rate * seconds) as u64
+        (rate * seconds / per_step) as u64
     } else {
         1
     };
