@@ -54,7 +54,7 @@ pub fn report_markdown(s: &Summary, sections: &[String], figures: &[String]) -> 
     let _ = writeln!(md, "{}", t.render());
     let _ = writeln!(
         md,
-        "C1 takes Dopamine's best variant (Dopamine-1 or -2) against the best of WP, OpenES and SNES; C2 and C3 take Dopamine's best variant too. C3's first checks compare cost *per training step*; its last ones the compute to reach the worst final test NRMSE among the methods that beat persistence (a method worse than persistence has not learned the task).\n"
+        "C1 takes Dopamine's best variant (Dopamine-1, -2 or -3) against the best of WP, OpenES and SNES; C2 and C3 take Dopamine's best variant too. C3's first checks compare cost *per training step*; its last ones the compute to reach the worst final test NRMSE among the methods that beat persistence (a method worse than persistence has not learned the task).\n"
     );
     let _ = writeln!(
         md,
