@@ -103,6 +103,12 @@ pub struct FitArgs {
     /// Training budget in forward-pass equivalents [default: 20000].
     #[arg(long, value_name = "N")]
     pub passes: Option<u64>,
+    /// Training budget in wall-clock seconds instead of passes. The length
+    /// of the optimizer's schedule comes from the rate of a short probe run
+    /// (50 steps, not counted), so a time-budgeted run is not repeatable bit
+    /// for bit.
+    #[arg(long, value_name = "S", conflicts_with = "passes")]
+    pub seconds: Option<f64>,
     /// Seed of the initial weights and of the optimizer's noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

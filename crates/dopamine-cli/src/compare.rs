@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::args::{CompareArgs, Precision};
 use crate::data;
 use crate::error::CliError;
+use crate::figures;
 use crate::optimizers;
 use crate::output::{json, out_dir, write_text};
 
@@ -141,6 +142,18 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         command.join(" "),
         crate::REVISION,
     );
+    let medians: Vec<(String, f64)> = results
+        .iter()
+        .map(|r| (r.kind.name().to_string(), r.median()))
+        .collect();
+    let figure = match figures::compare_figure(&dir, &medians, floor) {
+        Some(warning) => {
+            eprintln!("warning: {warning}");
+            String::new()
+        }
+        None => "![test NRMSE per optimizer](nrmse.svg)\n\n".to_string(),
+    };
+    let report = report.replacen("\n\nTest NRMSE:", &format!("\n\n{figure}Test NRMSE:"), 1);
     write_text(&dir.join("report.md"), &report)?;
     write_text(
         &dir.join("summary.json"),

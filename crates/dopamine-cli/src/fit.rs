@@ -3,17 +3,24 @@
 use std::path::Path;
 
 use dopamine_forecast::{
-    Defaults, ForecastData, ForecastSettings, RunBudget, persistence, predict_rows, run_one_with,
+    Defaults, ForecastData, ForecastSettings, RunBudget, persistence, predict_rows,
+    run_one_observed,
 };
-use dopamine_train::{Float, OptimizerSpec, SpecOptions};
+use dopamine_train::{Control, Float, OptimizerSpec, Record, SpecOptions};
 use serde_json::json;
 
 use crate::args::{FitArgs, Precision};
 use crate::data::{self, Table};
 use crate::error::CliError;
+use crate::figures;
 use crate::model::{FittedModel, MODEL_FILE, MODEL_FORMAT, weights};
 use crate::optimizers;
 use crate::output::{json, out_dir, predictions_csv, write_text};
+use crate::progress::{Progress, Total};
+
+/// Steps of the probe run that measures the training rate of a
+/// `--seconds` run (its schedule's length comes from it).
+const PROBE_STEPS: u64 = 50;
 
 /// What one fit produced, for its summary.
 struct Fitted {
@@ -21,6 +28,8 @@ struct Fitted {
     validation: f64,
     passes: u64,
     seconds: f64,
+    /// The training curve (one record every `record_every` steps).
+    curve: Vec<Record>,
     model: FittedModel,
     /// Test-part predictions in the data's units; `None` for a diverged model.
     predictions: Option<dopamine_tasks::Series>,
@@ -37,10 +46,16 @@ pub fn run(args: &FitArgs) -> Result<(), CliError> {
     let kind = optimizers::resolve(&args.optimizer)?;
     let (spec, options) =
         optimizers::configure(kind, &defaults, args.config.as_deref(), &args.sets)?;
-    let passes = args.passes.unwrap_or(defaults.passes);
-    if passes == 0 {
-        return Err(CliError::usage("--passes must be at least 1"));
-    }
+    let budget = match args.seconds {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(CliError::usage("--seconds must be a positive number"));
+        }
+        Some(s) => Total::Seconds(s),
+        None => match args.passes.unwrap_or(defaults.passes) {
+            0 => return Err(CliError::usage("--passes must be at least 1")),
+            p => Total::Passes(p),
+        },
+    };
     // The folder first: a refused --out costs no reading or training.
     let dir = out_dir(&args.data.out, args.data.force)?;
     let columns = data::parse_columns(args.data.columns.as_deref());
@@ -53,7 +68,8 @@ pub fn run(args: &FitArgs) -> Result<(), CliError> {
         spec: &spec,
         options: &options,
         seed: args.seed,
-        passes,
+        budget,
+        label: kind.name(),
     };
     let fitted = match args.data.precision {
         Precision::F32 => job.fit::<f32>()?,
@@ -92,12 +108,27 @@ pub fn run(args: &FitArgs) -> Result<(), CliError> {
         "test_nrmse": fitted.test,
         "validation_nrmse": fitted.validation,
         "persistence_test_nrmse": floor,
+        "budget": match budget {
+            Total::Passes(p) => json!({"passes": p}),
+            Total::Seconds(s) => json!({"seconds": s}),
+        },
         "passes": fitted.passes,
         "seconds": fitted.seconds,
         "revision": crate::REVISION,
         "version": env!("CARGO_PKG_VERSION"),
     });
     write_text(&dir.join("summary.json"), &json(&summary))?;
+    for warning in figures::fit_figures(
+        &dir,
+        kind.name(),
+        &fitted.curve,
+        &table,
+        fdata.val_end,
+        &targets,
+        fitted.predictions.as_ref(),
+    ) {
+        eprintln!("warning: {warning}");
+    }
     write_text(
         &dir.join("report.md"),
         &report(args, &table, &fdata, kind.name(), &spec, &fitted, floor),
@@ -122,22 +153,38 @@ struct Job<'a> {
     spec: &'a OptimizerSpec,
     options: &'a SpecOptions,
     seed: u64,
-    passes: u64,
+    budget: Total,
+    /// The optimizer's name, for the progress display.
+    label: &'a str,
 }
 
 impl Job<'_> {
     /// Trains in `T`, scores, predicts the test part in the data's units.
     fn fit<T: Float>(&self) -> Result<Fitted, CliError> {
-        let (run, net) = run_one_with::<T, _>(
+        let failed = |e| CliError::runtime(format!("training failed: {e}"));
+        let budget = match self.budget {
+            Total::Passes(p) => RunBudget::Passes(p),
+            Total::Seconds(seconds) => RunBudget::Seconds {
+                seconds,
+                steps: self.probe_steps::<T>(seconds)?,
+            },
+        };
+        let mut progress = Progress::new(self.label, self.budget);
+        let (run, net) = run_one_observed::<T, _>(
             self.settings,
             self.data,
             self.spec,
             self.options,
             self.seed,
-            RunBudget::Passes(self.passes),
+            budget,
             false,
+            &mut |r| {
+                progress.observe(r);
+                Control::Continue
+            },
         )
-        .map_err(|e| CliError::runtime(format!("training failed: {e}")))?;
+        .map_err(failed)?;
+        progress.finish();
         let len = self.data.series.len();
         let predictions = predict_rows(&net, self.data, self.data.val_end, len)
             .map_err(|e| CliError::runtime(format!("predicting the test part: {e}")))?
@@ -161,9 +208,35 @@ impl Job<'_> {
             validation: run.validation,
             passes: last.map_or(0, |r| r.forward_passes + r.backward_passes),
             seconds: last.map_or(0.0, |r| r.seconds),
+            curve: run.curve,
             model,
             predictions,
         })
+    }
+}
+
+impl Job<'_> {
+    /// The steps a `--seconds` budget is expected to buy (the length of the
+    /// optimizer's schedule): the rate of a [`PROBE_STEPS`]-step run of the
+    /// same optimizer, seed and data, scaled to `seconds`.
+    fn probe_steps<T: Float>(&self, seconds: f64) -> Result<u64, CliError> {
+        let per_step = self.spec.passes_per_step_with(self.options);
+        let (probe, _) = run_one_observed::<T, _>(
+            self.settings,
+            self.data,
+            self.spec,
+            self.options,
+            self.seed,
+            RunBudget::Passes(per_step * PROBE_STEPS),
+            false,
+            &mut |_| Control::Continue,
+        )
+        .map_err(|e| CliError::runtime(format!("the rate probe failed: {e}")))?;
+        let Some(last) = probe.curve.last().filter(|r| r.step > 0 && r.seconds > 0.0) else {
+            return Ok(PROBE_STEPS);
+        };
+        let per_second = last.step as f64 / last.seconds;
+        Ok(((per_second * seconds) as u64).max(1))
     }
 }
 

@@ -15,11 +15,13 @@ mod args;
 mod compare;
 mod data;
 mod error;
+mod figures;
 mod fit;
 mod model;
 mod optimizers;
 mod output;
 mod predict;
+mod progress;
 
 use std::process::ExitCode;
 

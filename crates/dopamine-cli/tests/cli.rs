@@ -93,6 +93,26 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     );
     assert!(summary["passes"].as_u64().unwrap() >= 4000);
 
+    // Progress as plain lines (no terminal here): a few, not a flood, the
+    // last at 100%.
+    let progress: Vec<String> = stderr(&run)
+        .lines()
+        .filter(|l| l.starts_with("Adam:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        (2..=12).contains(&progress.len()),
+        "progress lines: {progress:?}"
+    );
+    assert!(
+        progress.last().unwrap().contains("100% 4000/4000 passes"),
+        "{progress:?}"
+    );
+    // The figures, as SVG and PNG.
+    for stem in ["loss", "predictions"] {
+        assert_figure(&out, stem);
+    }
+
     // predictions.csv: the test part (rows 281..=400), in the data's units.
     let fitted = fs::read_to_string(out.join("predictions.csv")).unwrap();
     let lines: Vec<&str> = fitted.lines().collect();
@@ -145,6 +165,73 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     assert!(again(true).status.success());
 }
 
+/// `dir/stem.svg` is an SVG document and `dir/stem.png` a PNG file.
+fn assert_figure(dir: &Path, stem: &str) {
+    let svg = fs::read_to_string(dir.join(format!("{stem}.svg"))).expect("the SVG figure");
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{stem}.svg: {}",
+        &svg[..svg.len().min(80)]
+    );
+    assert!(
+        svg.trim_end().ends_with("</svg>"),
+        "{stem}.svg is cut short"
+    );
+    let png = fs::read(dir.join(format!("{stem}.png"))).expect("the PNG figure");
+    assert!(png.len() > 1000, "{stem}.png has {} bytes", png.len());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png is not a PNG");
+}
+
+#[test]
+fn a_seconds_budget_trains_for_about_that_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let out = tmp.path().join("fit");
+    let run = dopamine()
+        .arg("fit")
+        .arg(&data)
+        .args([
+            "--columns",
+            "value",
+            "--optimizer",
+            "adam",
+            "--seconds",
+            "0.5",
+        ])
+        .args(SMALL)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = read_json(&out.join("summary.json"));
+    let seconds = summary["seconds"].as_f64().unwrap();
+    assert!((0.5..1.5).contains(&seconds), "trained {seconds} s for 0.5");
+    assert!(summary["passes"].as_u64().unwrap() > 0);
+    assert_eq!(summary["budget"]["seconds"], 0.5);
+    // Neither both budgets nor a non-positive one.
+    for bad in [
+        &["--seconds", "1", "--passes", "10"][..],
+        &["--seconds", "0"][..],
+        &["--seconds", "nan"][..],
+    ] {
+        let refused = dopamine()
+            .arg("fit")
+            .arg(&data)
+            .args(bad)
+            .arg("--out")
+            .arg(tmp.path().join("no"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            stderr(&refused)
+        );
+    }
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     let tmp = tempfile::tempdir().unwrap();
@@ -195,6 +282,8 @@ fn compare_tables_every_requested_optimizer_beside_persistence() {
     assert!(!table.contains("| SNES |"), "{table}");
     let report = fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("| Dopamine-1 |"), "{report}");
+    assert!(report.contains("(nrmse.svg)"), "{report}");
+    assert_figure(&out, "nrmse");
     let summary = read_json(&out.join("summary.json"));
     let tags: Vec<&str> = summary["optimizers"]
         .as_array()

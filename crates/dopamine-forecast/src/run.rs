@@ -120,6 +120,36 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
     budget: RunBudget,
     test_curve: bool,
 ) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
+    run_one_observed::<T, C>(
+        config,
+        data,
+        spec,
+        options,
+        seed,
+        budget,
+        test_curve,
+        &mut |_: &Record| Control::Continue,
+    )
+}
+
+/// [`run_one_with`], showing every record of the run (every
+/// `config.record_every()` steps) to `progress` as it is taken: a progress
+/// display, or a stop flag ([`Control::Stop`] ends the training there, and
+/// the run is scored as it stands).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "run_one_with's arguments and the observer; a struct would only rename them"
+)]
+pub fn run_one_observed<T: Float, C: RunSettings + ?Sized>(
+    config: &C,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
+    progress: &mut dyn FnMut(&Record) -> Control,
+) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
     let mut obj = objective::<T, C>(config, data, seed)?;
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
@@ -162,7 +192,7 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
         if test_curve && fraction(r) * SNAPSHOTS as f64 >= (snapshots.len() + 1) as f64 {
             snapshots.push((*r, o.params().to_vec()));
         }
-        Control::Continue
+        progress(r)
     };
     let result = train(&mut obj, opt.as_mut(), &train_spec, &mut observer);
     let curve = match result {
