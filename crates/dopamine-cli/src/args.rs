@@ -112,6 +112,10 @@ pub struct FitArgs {
     /// Seed of the initial weights and of the optimizer's noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Continue the run saved in --out's checkpoints (after Ctrl-C or a
+    /// crash); give the same command as the run that wrote them.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 /// `dopamine predict`.

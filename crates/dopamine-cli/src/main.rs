@@ -12,6 +12,7 @@
 //! standard error and name the file, line and column at fault.
 
 mod args;
+mod checkpoints;
 mod compare;
 mod data;
 mod error;

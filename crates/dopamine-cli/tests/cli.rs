@@ -517,3 +517,90 @@ fn predict_refuses_a_damaged_model_and_a_file_without_its_columns() {
     );
     assert!(!stderr(&damaged).contains("panicked"));
 }
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_resume_finishes_bit_for_bit() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let (stopped, whole) = (tmp.path().join("stopped"), tmp.path().join("whole"));
+    let command = |out: &Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("dopamine"));
+        c.arg("fit")
+            .arg(&data)
+            .args(["--columns", "value", "--optimizer", "dopamine1"])
+            .args(["--passes", "100000", "--seed", "3"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    // Interrupted once its first progress line (10% of the budget) is out.
+    let mut child = command(&stopped)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("10%"), "{first}");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let message = rest.join("\n");
+    assert!(message.contains("interrupted at step"), "{message}");
+    assert!(message.contains("--resume"), "{message}");
+    assert!(!stopped.join("model.dpm").exists());
+    let saved: Vec<_> = fs::read_dir(stopped.join("checkpoints"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dpck"))
+        .collect();
+    assert_eq!(saved.len(), 1);
+
+    // Another run's settings are refused; the same command resumes.
+    let other = command(&stopped)
+        .args(["--resume", "--precision", "f64"])
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(stderr(&other).contains("another run"), "{}", stderr(&other));
+    let resumed = command(&stopped).arg("--resume").output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming from"),
+        "{}",
+        stderr(&resumed)
+    );
+    let uninterrupted = command(&whole).output().unwrap();
+    assert!(uninterrupted.status.success(), "{}", stderr(&uninterrupted));
+    for file in ["model.dpm", "predictions.csv"] {
+        assert_eq!(
+            fs::read(stopped.join(file)).unwrap(),
+            fs::read(whole.join(file)).unwrap(),
+            "{file}: the interrupted and resumed run differs from the uninterrupted one"
+        );
+    }
+    let (a, b) = (
+        read_json(&stopped.join("summary.json")),
+        read_json(&whole.join("summary.json")),
+    );
+    assert_eq!(a["test_nrmse"], b["test_nrmse"]);
+    assert_eq!(a["passes"], b["passes"]);
+    assert_eq!(a["resumed"], true);
+
+    // Nothing to resume in an empty folder.
+    let none = command(&tmp.path().join("empty"))
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no run to resume"),
+        "{}",
+        stderr(&none)
+    );
+}
