@@ -16,9 +16,9 @@
 use std::process::Command;
 use std::time::Instant;
 
+use dopamine_bench::Mode;
 use dopamine_bench::experiments::forecast::{ForecastConfig, MACKEY_GLASS_CONFIG, run};
 use dopamine_bench::progress::Progress;
-use dopamine_bench::Mode;
 use dopamine_tasks::MackeyGlassConfig;
 
 /// The optimizers compared, by registry tag.
