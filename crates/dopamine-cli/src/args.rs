@@ -162,6 +162,10 @@ pub struct CompareArgs {
     /// The quick budget (1200 passes per run) instead of the full one.
     #[arg(long)]
     pub quick: bool,
+    /// Continue a comparison stopped part way in --out: the optimizers it
+    /// finished are read back, not run again. Give the same command.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 impl DataArgs {

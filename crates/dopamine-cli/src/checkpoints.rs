@@ -1,4 +1,4 @@
-//! `fit`'s checkpoints: the folder (`DIR/checkpoints`, written by `dopamine-train`'s store), the policy (by the clock), the run's identity saved beside them so `--resume` refuses another run's checkpoints, and the Ctrl-C flag.
+//! `fit`'s checkpoints: the folder (`DIR/checkpoints`, written by `dopamine-train`'s store), the policy (by the clock), the run's identity saved beside them so `--resume` refuses another run's checkpoints (`compare` keeps its finished optimizers the same way), and the Ctrl-C flag.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub fn check(folder: &Path, identity: &serde_json::Value) -> Result<(), CliError
         for (key, value) in now {
             if saved.get(key) != Some(value) {
                 return Err(CliError::usage(format!(
-                    "--resume: the checkpoints in `{}` are of another run: its {key} was {}, this command's is {value}; repeat the command that started it",
+                    "--resume: what `{}` holds is of another run: its {key} was {}, this command's is {value}; repeat the command that started it",
                     folder.display(),
                     saved.get(key).map_or("missing".into(), ToString::to_string)
                 )));

@@ -604,3 +604,50 @@ fn ctrl_c_saves_a_checkpoint_and_resume_finishes_bit_for_bit() {
         stderr(&none)
     );
 }
+
+#[test]
+fn compare_resume_reads_back_finished_optimizers_and_reruns_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let out = tmp.path().join("cmp");
+    let compare = |extra: &[&str]| {
+        dopamine()
+            .arg("compare")
+            .arg(&data)
+            .args(["--columns", "value", "--optimizers", "adam,dopamine1"])
+            .args(["--seeds", "2", "--tuning-seeds", "1", "--passes", "300"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = compare(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let whole = read_json(&out.join("summary.json"));
+    // As if it had stopped during Dopamine-1: its result and the reports gone.
+    for file in ["runs/dopamine1.json", "summary.json", "report.md"] {
+        fs::remove_file(out.join(file)).unwrap();
+    }
+    let other = compare(&["--resume", "--seeds", "3"]);
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(stderr(&other).contains("seeds"), "{}", stderr(&other));
+    let resumed = compare(&["--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let log = stderr(&resumed);
+    assert!(log.contains("Adam: finished before, read back"), "{log}");
+    assert!(log.contains("Dopamine-1: tuning"), "{log}");
+    assert!(!log.contains("Adam: tuning"), "{log}");
+    let again = read_json(&out.join("summary.json"));
+    for (a, b) in whole["optimizers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(again["optimizers"].as_array().unwrap())
+    {
+        assert_eq!(a["optimizer"], b["optimizer"]);
+        assert_eq!(a["test_nrmse"], b["test_nrmse"]);
+        assert_eq!(a["chosen"], b["chosen"]);
+    }
+}
