@@ -103,9 +103,19 @@ pub struct FitArgs {
     /// Training budget in forward-pass equivalents [default: 20000].
     #[arg(long, value_name = "N")]
     pub passes: Option<u64>,
+    /// Training budget in wall-clock seconds instead of passes. The length
+    /// of the optimizer's schedule comes from the rate of a short probe run
+    /// (50 steps, not counted), so a time-budgeted run is not repeatable bit
+    /// for bit.
+    #[arg(long, value_name = "S", conflicts_with = "passes")]
+    pub seconds: Option<f64>,
     /// Seed of the initial weights and of the optimizer's noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Continue the run saved in --out's checkpoints (after Ctrl-C or a
+    /// crash); give the same command as the run that wrote them.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 /// `dopamine predict`.
@@ -152,6 +162,10 @@ pub struct CompareArgs {
     /// The quick budget (1200 passes per run) instead of the full one.
     #[arg(long)]
     pub quick: bool,
+    /// Continue a comparison stopped part way in --out: the optimizers it
+    /// finished are read back, not run again. Give the same command.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
 }
 
 impl DataArgs {

@@ -10,13 +10,37 @@ use dopamine_forecast::{
 use dopamine_train::tuning::{Candidate, Tuned};
 use dopamine_train::{Float, OptimizerKind};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::args::{CompareArgs, Precision};
+use crate::checkpoints;
 use crate::data;
 use crate::error::CliError;
+use crate::figures;
 use crate::optimizers;
 use crate::output::{json, out_dir, write_text};
+
+/// The folder, inside `--out`, of the optimizers a comparison finished
+/// (one JSON file each) and of its identity: what `--resume` reads back.
+const RUNS_DIR: &str = "runs";
+
+/// A non-finite grid score (a diverged cell) as `runs/<tag>.json` holds
+/// it (JSON has no NaN).
+const NOT_FINITE: f64 = f64::MAX;
+
+/// One finished optimizer as `runs/<tag>.json` holds it: a diverged
+/// seed's test NRMSE as `null`, a diverged grid cell's score as
+/// [`NOT_FINITE`].
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    optimizer: String,
+    tuned: Tuned,
+    test: Vec<Option<f64>>,
+    passes: Vec<u64>,
+    seconds: Vec<f64>,
+    wall: f64,
+}
 
 /// One optimizer's result.
 struct Compared {
@@ -91,7 +115,26 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         }
     }
     // The folder first: a refused --out costs no reading or training.
-    let dir = out_dir(&args.data.out, args.data.force)?;
+    let dir = if args.resume {
+        args.data.out.clone()
+    } else {
+        out_dir(&args.data.out, args.data.force)?
+    };
+    let identity = json!({
+        "data": args.data.data.display().to_string(),
+        "columns": args.data.columns,
+        "settings": settings,
+        "precision": args.data.precision.name(),
+        "passes": passes,
+        "seeds": seeds,
+        "tuning_seeds": tuning_seeds,
+    });
+    let runs = dir.join(RUNS_DIR);
+    if args.resume {
+        checkpoints::check(&runs, &identity)?;
+    } else {
+        checkpoints::start(&runs, &identity)?;
+    }
     let columns = data::parse_columns(args.data.columns.as_deref());
     let table = data::load(&args.data.data, &columns)?;
     let fdata = data::prepare(&args.data.data, &table, &settings)?;
@@ -107,6 +150,14 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     };
     let mut results = Vec::new();
     for c in candidates {
+        let saved = runs.join(format!("{}.json", c.base.kind().tag()));
+        if args.resume {
+            if let Some(done) = read_saved(&saved)? {
+                eprintln!("{}: finished before, read back", c.base.kind().name());
+                results.push(done);
+                continue;
+            }
+        }
         eprintln!(
             "{}: tuning {} cells x {tuning_seeds} seeds, then {seeds} seeds, {passes} passes each",
             c.base.kind().name(),
@@ -116,6 +167,29 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
             Precision::F32 => plan.compare::<f32>(c)?,
             Precision::F64 => plan.compare::<f64>(c)?,
         });
+        if let Some(done) = results.last() {
+            let mut tuned = done.tuned.clone();
+            for cell in &mut tuned.scores {
+                if !cell.score.is_finite() {
+                    cell.score = NOT_FINITE;
+                }
+            }
+            let record = Saved {
+                optimizer: done.kind.tag().to_string(),
+                tuned,
+                test: done
+                    .test
+                    .iter()
+                    .map(|x| x.is_finite().then_some(*x))
+                    .collect(),
+                passes: done.passes.clone(),
+                seconds: done.seconds.clone(),
+                wall: done.wall,
+            };
+            let text = serde_json::to_string(&record)
+                .map_err(|e| CliError::runtime(format!("cannot encode a result: {e}")))?;
+            write_text(&saved, &text)?;
+        }
     }
     let table_md = table_markdown(&results, floor);
     let command: Vec<String> = std::env::args().collect();
@@ -141,6 +215,18 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
         command.join(" "),
         crate::REVISION,
     );
+    let medians: Vec<(String, f64)> = results
+        .iter()
+        .map(|r| (r.kind.name().to_string(), r.median()))
+        .collect();
+    let figure = match figures::compare_figure(&dir, &medians, floor) {
+        Some(warning) => {
+            eprintln!("warning: {warning}");
+            String::new()
+        }
+        None => "![test NRMSE per optimizer](nrmse.svg)\n\n".to_string(),
+    };
+    let report = report.replacen("\n\nTest NRMSE:", &format!("\n\n{figure}Test NRMSE:"), 1);
     write_text(&dir.join("report.md"), &report)?;
     write_text(
         &dir.join("summary.json"),
@@ -149,6 +235,34 @@ pub fn run(args: &CompareArgs) -> Result<(), CliError> {
     print!("{table_md}");
     println!("wrote {}", dir.display());
     Ok(())
+}
+
+/// The optimizer saved in `path`, if it was finished there.
+///
+/// # Errors
+/// A runtime error naming a damaged file.
+fn read_saved(path: &std::path::Path) -> Result<Option<Compared>, CliError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let damaged = |e: &dyn std::fmt::Display| {
+        CliError::runtime(format!("`{}` is damaged: {e}", path.display()))
+    };
+    let mut saved: Saved = serde_json::from_str(&text).map_err(|e| damaged(&e))?;
+    let kind = optimizers::resolve(&saved.optimizer).map_err(|e| damaged(&e))?;
+    for cell in &mut saved.tuned.scores {
+        if cell.score == NOT_FINITE {
+            cell.score = f64::NAN;
+        }
+    }
+    Ok(Some(Compared {
+        kind,
+        tuned: saved.tuned,
+        test: saved.test.iter().map(|x| x.unwrap_or(f64::NAN)).collect(),
+        passes: saved.passes,
+        seconds: saved.seconds,
+        wall: saved.wall,
+    }))
 }
 
 /// What every optimizer of a comparison shares.

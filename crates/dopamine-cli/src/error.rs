@@ -1,4 +1,4 @@
-//! [`CliError`]: what a command fails with, and the exit code it gives (2 for a usage error, 1 for a runtime error).
+//! [`CliError`]: what a command fails with, and the exit code it gives (2 for a usage error, 1 for a runtime error, 130 for a run stopped by Ctrl-C).
 
 use std::fmt;
 
@@ -12,6 +12,9 @@ pub enum CliError {
     /// The command was well formed but could not be carried out: a missing
     /// or malformed file, a series too short, a failed run (exit code 1).
     Runtime(String),
+    /// Ctrl-C stopped the run after its state was saved (exit code 130,
+    /// as a shell gives a process stopped by SIGINT).
+    Interrupted(String),
 }
 
 impl CliError {
@@ -25,11 +28,13 @@ impl CliError {
         CliError::Runtime(message.into())
     }
 
-    /// The process's exit code: 2 for a usage error, 1 for a runtime error.
+    /// The process's exit code: 2 for a usage error, 1 for a runtime
+    /// error, 130 for an interrupted run.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }
@@ -37,7 +42,7 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(m) | CliError::Runtime(m) => f.write_str(m),
+            CliError::Usage(m) | CliError::Runtime(m) | CliError::Interrupted(m) => f.write_str(m),
         }
     }
 }

@@ -12,14 +12,17 @@
 //! standard error and name the file, line and column at fault.
 
 mod args;
+mod checkpoints;
 mod compare;
 mod data;
 mod error;
+mod figures;
 mod fit;
 mod model;
 mod optimizers;
 mod output;
 mod predict;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -93,6 +93,26 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     );
     assert!(summary["passes"].as_u64().unwrap() >= 4000);
 
+    // Progress as plain lines (no terminal here): a few, not a flood, the
+    // last at 100%.
+    let progress: Vec<String> = stderr(&run)
+        .lines()
+        .filter(|l| l.starts_with("Adam:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        (2..=12).contains(&progress.len()),
+        "progress lines: {progress:?}"
+    );
+    assert!(
+        progress.last().unwrap().contains("100% 4000/4000 passes"),
+        "{progress:?}"
+    );
+    // The figures, as SVG and PNG.
+    for stem in ["loss", "predictions"] {
+        assert_figure(&out, stem);
+    }
+
     // predictions.csv: the test part (rows 281..=400), in the data's units.
     let fitted = fs::read_to_string(out.join("predictions.csv")).unwrap();
     let lines: Vec<&str> = fitted.lines().collect();
@@ -145,6 +165,73 @@ fn fit_beats_persistence_and_predict_gives_back_its_predictions() {
     assert!(again(true).status.success());
 }
 
+/// `dir/stem.svg` is an SVG document and `dir/stem.png` a PNG file.
+fn assert_figure(dir: &Path, stem: &str) {
+    let svg = fs::read_to_string(dir.join(format!("{stem}.svg"))).expect("the SVG figure");
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{stem}.svg: {}",
+        &svg[..svg.len().min(80)]
+    );
+    assert!(
+        svg.trim_end().ends_with("</svg>"),
+        "{stem}.svg is cut short"
+    );
+    let png = fs::read(dir.join(format!("{stem}.png"))).expect("the PNG figure");
+    assert!(png.len() > 1000, "{stem}.png has {} bytes", png.len());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png is not a PNG");
+}
+
+#[test]
+fn a_seconds_budget_trains_for_about_that_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let out = tmp.path().join("fit");
+    let run = dopamine()
+        .arg("fit")
+        .arg(&data)
+        .args([
+            "--columns",
+            "value",
+            "--optimizer",
+            "adam",
+            "--seconds",
+            "0.5",
+        ])
+        .args(SMALL)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let summary = read_json(&out.join("summary.json"));
+    let seconds = summary["seconds"].as_f64().unwrap();
+    assert!((0.5..1.5).contains(&seconds), "trained {seconds} s for 0.5");
+    assert!(summary["passes"].as_u64().unwrap() > 0);
+    assert_eq!(summary["budget"]["seconds"], 0.5);
+    // Neither both budgets nor a non-positive one.
+    for bad in [
+        &["--seconds", "1", "--passes", "10"][..],
+        &["--seconds", "0"][..],
+        &["--seconds", "nan"][..],
+    ] {
+        let refused = dopamine()
+            .arg("fit")
+            .arg(&data)
+            .args(bad)
+            .arg("--out")
+            .arg(tmp.path().join("no"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            stderr(&refused)
+        );
+    }
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     let tmp = tempfile::tempdir().unwrap();
@@ -195,6 +282,8 @@ fn compare_tables_every_requested_optimizer_beside_persistence() {
     assert!(!table.contains("| SNES |"), "{table}");
     let report = fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("| Dopamine-1 |"), "{report}");
+    assert!(report.contains("(nrmse.svg)"), "{report}");
+    assert_figure(&out, "nrmse");
     let summary = read_json(&out.join("summary.json"));
     let tags: Vec<&str> = summary["optimizers"]
         .as_array()
@@ -427,4 +516,138 @@ fn predict_refuses_a_damaged_model_and_a_file_without_its_columns() {
         stderr(&damaged)
     );
     assert!(!stderr(&damaged).contains("panicked"));
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_resume_finishes_bit_for_bit() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let (stopped, whole) = (tmp.path().join("stopped"), tmp.path().join("whole"));
+    let command = |out: &Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("dopamine"));
+        c.arg("fit")
+            .arg(&data)
+            .args(["--columns", "value", "--optimizer", "dopamine1"])
+            .args(["--passes", "100000", "--seed", "3"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    // Interrupted once its first progress line (10% of the budget) is out.
+    let mut child = command(&stopped)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("10%"), "{first}");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let message = rest.join("\n");
+    assert!(message.contains("interrupted at step"), "{message}");
+    assert!(message.contains("--resume"), "{message}");
+    assert!(!stopped.join("model.dpm").exists());
+    let saved: Vec<_> = fs::read_dir(stopped.join("checkpoints"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dpck"))
+        .collect();
+    assert_eq!(saved.len(), 1);
+
+    // Another run's settings are refused; the same command resumes.
+    let other = command(&stopped)
+        .args(["--resume", "--precision", "f64"])
+        .output()
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(stderr(&other).contains("another run"), "{}", stderr(&other));
+    let resumed = command(&stopped).arg("--resume").output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming from"),
+        "{}",
+        stderr(&resumed)
+    );
+    let uninterrupted = command(&whole).output().unwrap();
+    assert!(uninterrupted.status.success(), "{}", stderr(&uninterrupted));
+    for file in ["model.dpm", "predictions.csv"] {
+        assert_eq!(
+            fs::read(stopped.join(file)).unwrap(),
+            fs::read(whole.join(file)).unwrap(),
+            "{file}: the interrupted and resumed run differs from the uninterrupted one"
+        );
+    }
+    let (a, b) = (
+        read_json(&stopped.join("summary.json")),
+        read_json(&whole.join("summary.json")),
+    );
+    assert_eq!(a["test_nrmse"], b["test_nrmse"]);
+    assert_eq!(a["passes"], b["passes"]);
+    assert_eq!(a["resumed"], true);
+
+    // Nothing to resume in an empty folder.
+    let none = command(&tmp.path().join("empty"))
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no run to resume"),
+        "{}",
+        stderr(&none)
+    );
+}
+
+#[test]
+fn compare_resume_reads_back_finished_optimizers_and_reruns_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = sine_csv(tmp.path(), 300);
+    let out = tmp.path().join("cmp");
+    let compare = |extra: &[&str]| {
+        dopamine()
+            .arg("compare")
+            .arg(&data)
+            .args(["--columns", "value", "--optimizers", "adam,dopamine1"])
+            .args(["--seeds", "2", "--tuning-seeds", "1", "--passes", "300"])
+            .args(SMALL)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let first = compare(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let whole = read_json(&out.join("summary.json"));
+    // As if it had stopped during Dopamine-1: its result and the reports gone.
+    for file in ["runs/dopamine1.json", "summary.json", "report.md"] {
+        fs::remove_file(out.join(file)).unwrap();
+    }
+    let other = compare(&["--resume", "--seeds", "3"]);
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(stderr(&other).contains("seeds"), "{}", stderr(&other));
+    let resumed = compare(&["--resume"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let log = stderr(&resumed);
+    assert!(log.contains("Adam: finished before, read back"), "{log}");
+    assert!(log.contains("Dopamine-1: tuning"), "{log}");
+    assert!(!log.contains("Adam: tuning"), "{log}");
+    let again = read_json(&out.join("summary.json"));
+    for (a, b) in whole["optimizers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(again["optimizers"].as_array().unwrap())
+    {
+        assert_eq!(a["optimizer"], b["optimizer"]);
+        assert_eq!(a["test_nrmse"], b["test_nrmse"]);
+        assert_eq!(a["chosen"], b["chosen"]);
+    }
 }

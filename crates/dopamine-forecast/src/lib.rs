@@ -63,6 +63,7 @@ pub use data::{
 pub use error::ForecastError;
 pub use protocol::{median_nan_worst, tune_on_validation};
 pub use run::{
-    ForecastRun, RunBudget, TestPoint, network, objective, run_one_with, steps_for_budget,
+    ForecastRun, RunBudget, TestPoint, network, objective, run_one_observed, run_one_with,
+    run_setup, score, steps_for_budget,
 };
 pub use settings::{DEFAULTS_JSON, Defaults, ForecastSettings, RunSettings};

@@ -2,7 +2,7 @@
 
 use dopamine_nets::{Bptt, Rnn, RnnInit};
 use dopamine_train::{
-    Budget, Control, Float, Objective, OptimizerSpec, Record, RnnObjective, SpecOptions,
+    Budget, Control, Float, Objective, Optimizer, OptimizerSpec, Record, RnnObjective, SpecOptions,
     TrainError, TrainSpec, train,
 };
 use serde::{Deserialize, Serialize};
@@ -120,7 +120,32 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
     budget: RunBudget,
     test_curve: bool,
 ) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
-    let mut obj = objective::<T, C>(config, data, seed)?;
+    run_one_observed::<T, C>(
+        config,
+        data,
+        spec,
+        options,
+        seed,
+        budget,
+        test_curve,
+        &mut |_: &Record| Control::Continue,
+    )
+}
+
+/// The optimizer of a run of seed `seed` on `objective` and the trainer's
+/// spec for `budget`, as [`run_one_with`] trains them: the schedule as long
+/// as the steps the budget buys (or the expected steps of a time budget), a
+/// record every `config.record_every()` steps, 200 rejected steps in a row
+/// the most. For a caller that drives the run itself (a
+/// [`dopamine_train::Trainer`] with checkpoints).
+pub fn run_setup<T: Float, C: RunSettings + ?Sized>(
+    config: &C,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    objective: &RnnObjective<T>,
+    seed: u64,
+    budget: RunBudget,
+) -> Result<(Box<dyn Optimizer<T>>, TrainSpec), ForecastError> {
     let (budget, steps) = match budget {
         RunBudget::Passes(p) => (
             Budget {
@@ -137,11 +162,11 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
             steps.max(1),
         ),
     };
-    let layout = options.rank.and_then(|r| obj.param_layout(r));
-    let mut opt = spec.build_with::<T>(
+    let layout = options.rank.and_then(|r| objective.param_layout(r));
+    let opt = spec.build_with::<T>(
         options,
         layout.as_ref(),
-        obj.net().num_params(),
+        objective.net().num_params(),
         seed,
         steps,
     )?;
@@ -151,6 +176,61 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
         target_loss: None,
         max_consecutive_rejections: 200,
     };
+    Ok((opt, train_spec))
+}
+
+/// The scores of a trained `net`: the test part's (teacher-forced and at
+/// `config.horizons()`) and the validation part's one-step NRMSE.
+pub fn score<T: Float, C: RunSettings + ?Sized>(
+    config: &C,
+    data: &ForecastData,
+    net: &Rnn<T>,
+) -> Result<(ForecastScores, f64), ForecastError> {
+    let max_h = config.horizons().iter().copied().max().unwrap_or(1);
+    let origins = data.origins(config.origins(), config.context(), max_h);
+    let test = evaluate(
+        net,
+        data,
+        data.val_end,
+        data.series.len(),
+        config.horizons(),
+        &origins,
+        config.context(),
+    )?;
+    let validation = evaluate(
+        net,
+        data,
+        data.train_end,
+        data.val_end,
+        &[],
+        &[],
+        config.context(),
+    )?
+    .teacher_forced;
+    Ok((test, validation))
+}
+
+/// [`run_one_with`], showing every record of the run (every
+/// `config.record_every()` steps) to `progress` as it is taken: a progress
+/// display, or a stop flag ([`Control::Stop`] ends the training there, and
+/// the run is scored as it stands).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "run_one_with's arguments and the observer; a struct would only rename them"
+)]
+pub fn run_one_observed<T: Float, C: RunSettings + ?Sized>(
+    config: &C,
+    data: &ForecastData,
+    spec: &OptimizerSpec,
+    options: &SpecOptions,
+    seed: u64,
+    budget: RunBudget,
+    test_curve: bool,
+    progress: &mut dyn FnMut(&Record) -> Control,
+) -> Result<(ForecastRun, Rnn<T>), ForecastError> {
+    let mut obj = objective::<T, C>(config, data, seed)?;
+    let (mut opt, train_spec) = run_setup::<T, C>(config, spec, options, &obj, seed, budget)?;
+    let budget = train_spec.budget;
     // Snapshots at evenly spaced fractions of the budget.
     let mut snapshots: Vec<(Record, Vec<T>)> = Vec::new();
     let fraction = |r: &Record| match (budget.forward_equivalents, budget.seconds) {
@@ -162,7 +242,7 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
         if test_curve && fraction(r) * SNAPSHOTS as f64 >= (snapshots.len() + 1) as f64 {
             snapshots.push((*r, o.params().to_vec()));
         }
-        Control::Continue
+        progress(r)
     };
     let result = train(&mut obj, opt.as_mut(), &train_spec, &mut observer);
     let curve = match result {
@@ -172,27 +252,7 @@ pub fn run_one_with<T: Float, C: RunSettings + ?Sized>(
         Err(e) => return Err(e.into()),
     };
     let net = obj.net().clone();
-    let max_h = config.horizons().iter().copied().max().unwrap_or(1);
-    let origins = data.origins(config.origins(), config.context(), max_h);
-    let test = evaluate(
-        &net,
-        data,
-        data.val_end,
-        data.series.len(),
-        config.horizons(),
-        &origins,
-        config.context(),
-    )?;
-    let validation = evaluate(
-        &net,
-        data,
-        data.train_end,
-        data.val_end,
-        &[],
-        &[],
-        config.context(),
-    )?
-    .teacher_forced;
+    let (test, validation) = score(config, data, &net)?;
     let mut points = Vec::with_capacity(snapshots.len() + 1);
     for (r, params) in snapshots {
         let mut at = net.clone();
