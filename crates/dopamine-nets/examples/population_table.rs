@@ -123,7 +123,7 @@ fn main() {
          //! Each path's time over one-by-one time, medians of {SAMPLES} interleaved samples of\n\
          //! {}, T = {SEQ_LEN}; load average {start_load} at the start,\n\
          //! {} at the end.\n\n\
-         use crate::population_path::{{PathCell, PopulationPath, Precision}};\n\n\
+         use crate::path_cell::{{PathCell, PopulationPath, Precision}};\n\n\
          /// Every measured cell.\n\
          #[rustfmt::skip]\n\
          pub(crate) const TABLE: &[PathCell] = &[\n{}\n];",

@@ -76,6 +76,7 @@ pub mod mlp;
 mod mlp_grad;
 pub mod mlp_node;
 pub mod mlp_population;
+mod path_cell;
 pub mod population_path;
 mod population_table;
 pub mod rnn;

@@ -4,7 +4,7 @@
 //! thread CPU time, T = 1499; load average 9.54 9.05 8.54 at the start,
 //! 9.38 9.63 9.00 at the end.
 
-use crate::population_path::{PathCell, PopulationPath, Precision};
+use crate::path_cell::{PathCell, PopulationPath, Precision};
 
 /// Every measured cell.
 #[rustfmt::skip]
